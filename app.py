@@ -1,0 +1,3 @@
+from c2c_safety import create_app
+
+app = create_app()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from models import Role
+
+ROLE_CHOICES = [SelectChoice(r.value, r.value.replace("_", " ").capitalize()) for r in Role]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CreateUserForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    display_name = StringField("Name", validators=[Length(max=120)])
+    password = PasswordField("Initial password (at least 12 characters)",
+                             validators=[DataRequired(), Length(min=12, max=72)],
+                             render_kw={"autocomplete": "new-password"})
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
+
+
+class EditUserForm(FlaskForm):
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
+    active = BooleanField("Account is active")

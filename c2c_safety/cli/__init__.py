@@ -1,0 +1,12 @@
+"""`flask --app app …` commands. Each feature keeps its commands in its own module here."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from c2c_safety.cli import audit_cmd, db_cmd, demo_cmd, users_cmd
+
+    for module in (db_cmd, users_cmd, audit_cmd, demo_cmd):
+        app.cli.add_command(module.group)

@@ -1,0 +1,1 @@
+"""Business rules, one module per concern. Views and jobs call these; they hold no HTTP."""

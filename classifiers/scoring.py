@@ -1,0 +1,76 @@
+"""Turn per-window model scores + rules into a ScoreResult (no torch)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from .rules import apply_rules, rule_to_score
+from .textprep import MAX_CHARS, PreparedText
+from .types import CATEGORIES, ScoreResult
+
+NOT_COVERED = "not covered by this model (score is not a safety judgement)"
+TRUNCATED_NOTE = f"text cut to the first {MAX_CHARS} characters; the rest was not scored"
+CAPPED_NOTE = "very long text: only the first {n} windows were scored by the model"
+MODEL_FAILED = "model failed on this text; only rules were applied"
+
+
+def _append(reasons: dict[str, str], category: str, note: str) -> None:
+    reasons[category] = f"{reasons[category]}; {note}" if category in reasons else note
+
+
+def finalize(
+    prepared: PreparedText,
+    window_scores: npt.NDArray[np.float32] | None,
+    *,
+    thresholds: Mapping[str, float],
+    reliable_languages: frozenset[str],
+    model_name: str,
+    model_version: str,
+    covered: frozenset[str] = frozenset(CATEGORIES),
+    capped_windows: int | None = None,
+) -> ScoreResult:
+    """Combine model and rules for one text.
+
+    ``window_scores`` is (n_windows, len(CATEGORIES)) in CATEGORIES order, or
+    None if the model failed. The worst (max) window counts, so harm buried
+    at the end of a long message is not averaged away.
+    """
+    if window_scores is not None and window_scores.size:
+        clean = np.nan_to_num(window_scores.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        model = np.clip(clean.max(axis=0), 0.0, 1.0)
+    else:
+        model = np.zeros(len(CATEGORIES), dtype=np.float64)
+    hits = apply_rules(prepared.text)
+    scores: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    for i, category in enumerate(CATEGORIES):
+        value = float(model[i]) if category in covered else 0.0
+        if category in hits.scores:
+            value = max(value, rule_to_score(hits.scores[category], thresholds[category]))
+            reasons[category] = hits.reasons[category]
+        scores[category] = min(max(value, 0.0), 1.0)
+        if category not in covered:
+            _append(reasons, category, NOT_COVERED)
+    notes: list[str] = []
+    if window_scores is None:
+        notes.append(MODEL_FAILED)
+    if prepared.truncated:
+        notes.append(TRUNCATED_NOTE)
+    if capped_windows is not None:
+        notes.append(CAPPED_NOTE.format(n=capped_windows))
+    # A partial read is relevant to every category: a low score then only
+    # means "nothing found in the part we read".
+    for note in notes:
+        for category in CATEGORIES:
+            _append(reasons, category, note)
+    return ScoreResult(
+        scores=scores,
+        reasons=reasons,
+        language=prepared.language,
+        language_reliable=prepared.language in reliable_languages,
+        model_name=model_name,
+        model_version=model_version,
+    )

@@ -1,0 +1,118 @@
+"""What the platform sends us: API clients, review items and the flags that join them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+
+
+class ScoreStatus(enum.StrEnum):
+    PENDING = "pending"  # committed, waiting for a worker
+    SCORED = "scored"
+    FAILED = "failed"  # retries exhausted: still in the human queue, marked unscored
+
+
+class ItemStatus(enum.StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+    APPEALED = "appealed"
+    CLOSED = "closed"
+
+
+class ApiClient(Base):
+    """A platform integration allowed to call the token API. Only a hash of its key is kept."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(200), default="flags:write items:read appeals:write")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReviewItem(Base):
+    """One piece of platform content under review; every flag on it joins this one row."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (
+        UniqueConstraint("content_type", "platform_content_id"),
+        Index("ix_review_items_queue", "status", "priority", "id"),
+        Index("ix_review_items_score_status", "score_status"),
+        Index("ix_review_items_author", "author_pseudonym"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(24))
+    platform_content_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text, default="")
+    media_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    author_pseudonym: Mapped[str] = mapped_column(String(128))
+    author_age_band: Mapped[str] = mapped_column(String(16))
+    author_role: Mapped[str] = mapped_column(String(16))
+    project_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    chat_kind: Mapped[str | None] = mapped_column(String(16), default=None)  # group | one_to_one
+    audience_min_age_band: Mapped[str | None] = mapped_column(String(16), default=None)
+    school_country: Mapped[str | None] = mapped_column(String(2), default=None)
+    language_hint: Mapped[str | None] = mapped_column(String(12), default=None)
+    posted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.OPEN)
+    flag_count: Mapped[int] = mapped_column(default=0)
+    first_flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Scoring state, written by workers. The latest scores live in item_scores.
+    score_status: Mapped[str] = mapped_column(String(12), default=ScoreStatus.PENDING)
+    score_attempts: Mapped[int] = mapped_column(default=0)
+    score_error: Mapped[str | None] = mapped_column(String(300), default=None)
+    scoring_lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    top_category: Mapped[str | None] = mapped_column(String(16), default=None)
+    top_score: Mapped[float | None] = mapped_column(default=None)
+    language: Mapped[str | None] = mapped_column(String(12), default=None)
+    language_reliable: Mapped[bool | None] = mapped_column(default=None)
+
+    # Queue state (review desk). `priority` is recomputed on every change; higher first.
+    priority: Mapped[int] = mapped_column(default=0)
+    minor_involved: Mapped[bool] = mapped_column(default=False)
+    safeguarding: Mapped[bool] = mapped_column(default=False)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(default=1)
+
+    flags: Mapped[list[Flag]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="Flag.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Flag(Base):
+    """One person's (or the platform system's) flag on a piece of content."""
+
+    __tablename__ = "flags"
+    __table_args__ = (
+        UniqueConstraint("item_id", "flagger_pseudonym"),
+        UniqueConstraint("api_client_id", "idempotency_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"), default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    flagger_pseudonym: Mapped[str] = mapped_column(String(128))
+    flagger_role: Mapped[str] = mapped_column(String(16))
+    reason_category: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[ReviewItem] = relationship(back_populates="flags")

@@ -1,0 +1,183 @@
+"""Shared fixtures. Everything is real: a real Redis-compatible server, real SQLite or
+PostgreSQL (set C2C_TEST_DATABASE_URL), real bcrypt, real HTTP through Flask's client.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+import models
+from c2c_safety import create_app
+from c2c_safety.config import Config
+from c2c_safety.db import make_engine, new_session
+from c2c_safety.redis_conn import start_embedded, stop_embedded
+from c2c_safety.services import accounts
+from models import User
+
+PASSWORD = "test-password-123"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+CSRF_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("C2C_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    inst = tmp_path_factory.mktemp("redis")
+    yield start_embedded(inst, own=False)
+    stop_embedded(inst)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("C2C_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def schema_engine(database_url: str) -> Iterator[Engine]:
+    """One schema per test session, built from the models (test_migrations checks that the
+    Alembic migrations build the same schema)."""
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    models.Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _wipe(engine: Engine) -> None:
+    tables = list(reversed(models.Base.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+
+
+def make_config(tmp_path: Path, database_url: str, redis_url: str, **overrides: object) -> Config:
+    env = {
+        "C2C_ENV": "test",
+        "C2C_INSTANCE_PATH": str(tmp_path / "instance"),
+        "C2C_DATABASE_URL": database_url,
+        "C2C_REDIS_URL": redis_url,
+        "C2C_BCRYPT_ROUNDS": "4",
+    }
+    cfg = Config.from_env(env)
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    return cfg
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str, redis_url: str, schema_engine: Engine) -> Iterator[Flask]:
+    application = create_app(make_config(tmp_path, database_url, redis_url))
+    yield application
+    application.extensions["c2c_engine"].dispose()
+    _wipe(schema_engine)
+
+
+@pytest.fixture
+def redis_conn(app: Flask, redis_url: str) -> Redis:
+    conn = Redis.from_url(redis_url)
+    conn.flushdb()
+    return conn
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session for arranging and checking data directly.
+
+    No app context is kept pushed: Flask would reuse it for every test request, sharing
+    `g` (and so the signed-in user and CSRF token) between requests.
+    """
+    s = new_session(app)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def _make(*roles: str, totp: bool = False, email: str | None = None) -> User:
+        with app.app_context():
+            s = new_session(app)
+            user = accounts.create_user(
+                s, email or f"{'-'.join(roles) or 'staff'}{next(counter)}@test.c2c", PASSWORD,
+                list(roles))
+            if totp:
+                from c2c_safety.services.crypto import keyring
+
+                user.totp_secret = keyring().seal(TOTP_SECRET.encode())
+            s.commit()
+            s.expunge(user)
+            s.close()
+            return user
+
+    return _make
+
+
+def csrf_token(client: FlaskClient, url: str = "/login") -> str:
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no csrf token on {url}"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, object] | None = None,
+              token_from: str = "/login", **kwargs: object):  # type: ignore[no-untyped-def]
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_token(client, token_from)
+    return client.post(url, data=payload, **kwargs)  # type: ignore[arg-type]
+
+
+def login(client: FlaskClient, user: User, password: str = PASSWORD) -> None:
+    """Sign in through the real forms, second factor included."""
+    resp = post_form(client, "/login", {"email": user.email, "password": password})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    if resp.headers["Location"].endswith("/login/totp"):
+        # Each test user is new, so the current code is never a replay of an earlier one.
+        code = pyotp.TOTP(TOTP_SECRET).now()
+        resp = post_form(client, "/login/totp", {"code": code}, token_from="/login/totp")
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    assert not resp.headers["Location"].endswith("/login")
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., User]:
+    """signed_in("moderator") -> a new user with that role, signed in on `client`."""
+
+    def _sign_in(*roles: str) -> User:
+        from models import ROLES_REQUIRING_TOTP
+
+        needs = bool(set(roles) & {r.value for r in ROLES_REQUIRING_TOTP})
+        user = make_user(*roles, totp=needs)
+        login(client, user)
+        return user
+
+    return _sign_in
