@@ -1,0 +1,150 @@
+"""Real-browser fixtures: the app served on a real socket, driven by Debian's Chromium.
+
+- `live_server`: base URL of the test app (same database and Redis as the `app` fixture).
+- `browser`: one headless Chromium per test session (Playwright, executable /usr/bin/chromium).
+- `page`: a fresh JavaScript-enabled page; `page_nojs`: one with JavaScript disabled.
+- `dialogs`: a list that collects any alert/confirm/prompt (an XSS payload that runs shows up here).
+- `axe_check(page)`: runs axe-core (from node_modules) and returns serious/critical WCAG A/AA violations.
+- `browser_login(page, base, user)`: signs in through the real form (TOTP included).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from models import User
+from tests.conftest import PASSWORD, TOTP_SECRET
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """The dev server logs client addresses; production (gunicorn) is configured not to,
+    and the browser tests must not either (the anonymous channel keeps no address)."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True,
+                                         request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    return []
+
+
+def _page(browser: Any, dialogs: list[str], **context_args: Any) -> Iterator[Any]:
+    context = browser.new_context(**context_args)
+    page = context.new_page()
+
+    def _on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", _on_dialog)
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page(browser: Any, dialogs: list[str]) -> Iterator[Any]:
+    yield from _page(browser, dialogs)
+
+
+@pytest.fixture
+def page_nojs(browser: Any, dialogs: list[str]) -> Iterator[Any]:
+    yield from _page(browser, dialogs, java_script_enabled=False)
+
+
+@pytest.fixture
+def phone_page_nojs(browser: Any, dialogs: list[str]) -> Iterator[Any]:
+    yield from _page(browser, dialogs, java_script_enabled=False,
+                     viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+
+
+@pytest.fixture
+def axe_check(browser: Any) -> Callable[[Any], list[dict[str, Any]]]:
+    """Run axe-core on the page's current URL in a CSP-bypassing twin context.
+
+    The app's CSP (rightly) forbids injected scripts, so axe runs in a context with
+    `bypass_csp=True` that carries the same cookies.
+    """
+    source = AXE.read_text()
+
+    def _check(page: Any) -> list[dict[str, Any]]:
+        state = page.context.storage_state()
+        ctx = browser.new_context(bypass_csp=True, storage_state=state)
+        twin = ctx.new_page()
+        try:
+            twin.goto(page.url)
+            twin.add_script_tag(content=source)
+            result = twin.evaluate(
+                """async () => await axe.run(document, {runOnly: {type: 'tag',
+                   values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"""
+            )
+        finally:
+            ctx.close()
+        return [
+            {"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")
+        ]
+
+    return _check
+
+
+def browser_login(page: Any, base: str, user: User, password: str = PASSWORD) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if page.url.endswith("/login/totp"):
+        page.get_by_label("Six-digit code").fill(pyotp.TOTP(TOTP_SECRET).now())
+        page.get_by_role("button", name="Continue").click()
+    assert "/login" not in page.url, page.content()[:500]
+
+
+def dump(obj: Any) -> str:
+    return json.dumps(obj, indent=1)

@@ -1,0 +1,65 @@
+"""Shared fixtures: the real default model (loaded once) and tiny HF checkpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from classifiers import Classifier, load_classifier
+
+TINY_WORDS = (
+    "the a i you we our class planted trees today and measured how tall they grew "
+    "hate kill send me pic pics add on snapchat don't tell your parents stupid idiot "
+    "hello world bring gun to school shoot want myself is are so very good bad"
+).split()
+
+
+@pytest.fixture(scope="session")
+def default_clf() -> Classifier:
+    return load_classifier()
+
+
+def build_tiny_checkpoint(
+    directory: Path,
+    labels: list[str],
+    problem_type: str | None,
+    label_map: dict[str, object] | None = None,
+) -> Path:
+    """A randomly initialised, tiny BERT sequence classifier saved like a real one."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    directory.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(set(TINY_WORDS)),
+             *"abcdefghijklmnopqrstuvwxyz0123456789.,!?'"]
+    vocab_file = directory / "vocab.txt"
+    vocab_file.write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
+    config = BertConfig(
+        vocab_size=len(dict.fromkeys(vocab)), hidden_size=16, num_hidden_layers=1,
+        num_attention_heads=2, intermediate_size=32, max_position_embeddings=64,
+        num_labels=len(labels), id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    if problem_type is not None:
+        config.problem_type = problem_type
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(directory)
+    tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), model_max_length=64)
+    tokenizer.save_pretrained(directory)
+    if label_map is not None:
+        (directory / "c2c_label_map.json").write_text(json.dumps(label_map), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., Path]:
+    def make(name: str, labels: list[str], problem_type: str | None,
+             label_map: dict[str, object] | None = None) -> Path:
+        return build_tiny_checkpoint(tmp_path_factory.mktemp(name), labels, problem_type, label_map)
+
+    return make
