@@ -16,9 +16,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Debian's chromium drives the browser tests (Playwright never downloads a browser here).
+# Debian's chromium drives the browser tests (Playwright never downloads a browser here);
+# axe-core comes from the npm registry for the accessibility checks.
 browsers:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@test -f tests/browser/node_modules/axe-core/axe.min.js || (cd tests/browser && npm ci --no-audit --no-fund --silent)
 
 demo: install
 	C2C_ENV=demo $(BIN)/flask --app app db upgrade
@@ -29,14 +31,17 @@ lint: install
 	$(BIN)/ruff check c2c_safety models workers classifiers tests bench app.py
 	$(BIN)/mypy
 
-test: install browsers lint test-sqlite
-	@if [ -n "$$C2C_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
+# PostgreSQL for the second run: C2C_TEST_DATABASE_URL, else the local service if it answers.
+PG_URL ?= $(or $(C2C_TEST_DATABASE_URL),$(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql://postgres@127.0.0.1:5432/test))
+
+test: install browsers lint test-sqlite test-postgres
 
 test-sqlite: install
-	env -u C2C_TEST_DATABASE_URL $(BIN)/pytest -q
+	env -u C2C_TEST_DATABASE_URL C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q
 
 test-postgres: install
-	$(BIN)/pytest -q -m "not browser and not faults"
+	@if [ -z "$(PG_URL)" ]; then echo "PostgreSQL not reachable: set C2C_TEST_DATABASE_URL (CI starts the service)"; exit 1; fi
+	C2C_TEST_DATABASE_URL=$(PG_URL) C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser and not faults"
 
 bench: install
 	$(BIN)/python -m bench

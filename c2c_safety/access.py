@@ -23,7 +23,7 @@ ACCESS: dict[str, frozenset[str]] = {}
 
 def staff() -> User:
     """The signed-in staff member (views behind roles_required only)."""
-    return cast(User, current_user._get_current_object())  # noqa: SLF001
+    return cast(User, current_user._get_current_object())
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -8,6 +8,7 @@ other processes (the worker, a second web process) find it by its socket and reu
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import subprocess
@@ -83,10 +84,8 @@ def stop_embedded(instance: Path) -> None:
         pid = int(pidfile.read_text().strip())
     except (OSError, ValueError):
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     for _ in range(100):
         try:
             os.kill(pid, 0)

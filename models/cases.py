@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -31,6 +31,20 @@ class CaseStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class CaseOutcome(enum.StrEnum):
+    """How a closed case ended. The first two count as substantiated in the reports."""
+
+    SUBSTANTIATED = "substantiated"
+    PARTLY_SUBSTANTIATED = "partly_substantiated"
+    NOT_SUBSTANTIATED = "not_substantiated"
+    WITHDRAWN = "withdrawn"
+    REFERRED = "referred_externally"
+    NO_FURTHER_ACTION = "no_further_action"
+
+
+SUBSTANTIATED_OUTCOMES = frozenset({CaseOutcome.SUBSTANTIATED, CaseOutcome.PARTLY_SUBSTANTIATED})
+
+
 class CaseSource(enum.StrEnum):
     ANONYMOUS_REPORT = "anonymous_report"
     ESCALATION = "escalation"
@@ -41,6 +55,8 @@ class CaseFile(Base):
     __table_args__ = (
         Index("ix_case_files_status", "status"),
         Index("ix_case_files_receipt_lookup", "receipt_lookup"),
+        # The retention sweep's candidate scan: not yet anonymised, clock running.
+        Index("ix_case_files_retention", "anonymised_at", "retention_clock_from"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +88,9 @@ class CaseFile(Base):
     closed_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     legal_hold: Mapped[bool] = mapped_column(default=False)
     anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the retention clock last (re)started: set at closure, cleared on reopening, moved
+    # forward by the time a legal hold paused it (services.cases). None: the clock is stopped.
+    retention_clock_from: Mapped[datetime | None] = mapped_column(default=None)
     # The review item this case came from, for escalations from the moderators' queue.
     review_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("review_items.id"), default=None
@@ -128,3 +147,118 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[CaseFile] = relationship(back_populates="attachments")
+
+
+# --- handling records (services.cases / services.case_access) ----------------------------
+
+
+class ExclusionKind(enum.StrEnum):
+    EXCLUDED = "excluded"  # marked by a handler or admin: the person the case concerns
+    RECUSED = "recused"  # a handler stepped back themselves
+
+
+class CaseExclusion(Base):
+    """A staff account that must not find, open, count or be notified about a case.
+
+    Applies to every role, admin and independent reviewer included (services.case_access).
+    """
+
+    __tablename__ = "case_exclusions"
+    __table_args__ = (
+        UniqueConstraint("case_id", "user_id"),
+        Index("ix_case_exclusions_user_case", "user_id", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(12), default=ExclusionKind.EXCLUDED)
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseNote(Base):
+    """An internal note; the reporter never sees it."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseTransition(Base):
+    """One step of the life cycle. A reopening carries its written reason (sealed)."""
+
+    __tablename__ = "case_transitions"
+    __table_args__ = (Index("ix_case_transitions_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseRedaction(Base):
+    """Personal data removed from a case as irrelevant (Directive Art. 17). No text is kept."""
+
+    __tablename__ = "case_redactions"
+    __table_args__ = (Index("ix_case_redactions_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(16))  # body, occurred, involved, contact, message, note, attachment
+    target_id: Mapped[int | None] = mapped_column(default=None)
+    whole: Mapped[bool] = mapped_column(default=True)  # False: one span inside the text
+    reason_code: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LegalHold(Base):
+    """A hold stops the retention clock until lifted. CaseFile.legal_hold mirrors the open one."""
+
+    __tablename__ = "legal_holds"
+    __table_args__ = (Index("ix_legal_holds_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    lifted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AlertKind(enum.StrEnum):
+    ACK_DUE_SOON = "ack_due_soon"
+    ACK_OVERDUE = "ack_overdue"
+    FEEDBACK_DUE_SOON = "feedback_due_soon"
+    FEEDBACK_OVERDUE = "feedback_overdue"
+
+
+class CaseAlert(Base):
+    """An in-app deadline warning for one handler. Carries no case content."""
+
+    __tablename__ = "case_alerts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "case_id", "kind", "day"),
+        Index("ix_case_alerts_user_read", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    day: Mapped[str] = mapped_column(String(10))  # ISO date of the run: one alert per day at most
+    due_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(default=None)

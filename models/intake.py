@@ -65,6 +65,9 @@ class ReviewItem(Base):
     posted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     status: Mapped[str] = mapped_column(String(16), default=ItemStatus.OPEN)
+    # Set by the review desk when a decision is taken. Intake reopens a decided item when a
+    # new flag (from someone who had not flagged it yet) arrives after this moment.
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
     flag_count: Mapped[int] = mapped_column(default=0)
     first_flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -112,6 +115,9 @@ class Flag(Base):
     flagger_role: Mapped[str] = mapped_column(String(16))
     reason_category: Mapped[str] = mapped_column(String(32))
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The content's text as this flag saw it, kept only when it differs from the item's first
+    # snapshot (the author edited the content between two flags): nothing the platform sent is lost.
+    text_snapshot: Mapped[str | None] = mapped_column(Text, default=None)
     flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -33,13 +33,15 @@ def test_postgresql_migrations_from_empty():
     assert PG_URL
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
                           isolation_level="AUTOCOMMIT")
+    name = f"c2c_migration_check_{os.getpid()}"
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS c2c_migration_check"))
-        conn.execute(text("CREATE DATABASE c2c_migration_check"))
-    admin.dispose()
-    url = PG_URL.rsplit("/", 1)[0] + "/c2c_migration_check"
-    engine = make_engine(url)
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(PG_URL.rsplit("/", 1)[0] + "/" + name)
     try:
         _check(engine)
     finally:
         engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -35,7 +35,7 @@ def seed() -> None:
         demo_data.seed_all(s)
     finally:
         s.close()
-    click.echo("\nDemo accounts (password for all: %s):" % demo_data.DEMO_PASSWORD)
+    click.echo(f"\nDemo accounts (password for all: {demo_data.DEMO_PASSWORD}):")
     for acct in demo_data.DEMO_ACCOUNTS:
         click.echo(f"  {acct.email:<24} {', '.join(acct.roles)}")
     click.echo(f"\nadmin@ and reviewer@ need two-factor. TOTP secret: {demo_data.DEMO_TOTP_SECRET}")

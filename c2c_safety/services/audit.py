@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,19 +107,30 @@ class VerifyResult:
     problem: str = ""
 
 
-def _walk(session: Session) -> Iterator[AuditEvent]:
+def _walk(session: Session) -> Generator[AuditEvent, None, None]:
     stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
-    for ev in session.scalars(stmt):
-        yield ev
+    rows = session.scalars(stmt)
+    try:
+        yield from rows
+    finally:
+        rows.close()  # verify may stop early; close the server-side cursor
 
 
 def verify(session: Session) -> VerifyResult:
     """Recompute the chain; report the first altered, inserted or deleted row."""
     key = _key()
+    walk = _walk(session)
+    try:
+        return _check_chain(session, walk, key)
+    finally:
+        walk.close()
+
+
+def _check_chain(session: Session, walk: Iterator[AuditEvent], key: bytes) -> VerifyResult:
     prev_hash: str | None = None
     prev_seq: int | None = None
     checked = 0
-    for ev in _walk(session):
+    for ev in walk:
         checked += 1
         if compute_hash(ev, key) != ev.hash:
             return VerifyResult(False, checked, ev.seq, "row content does not match its hash (altered or forged)")
@@ -132,9 +143,11 @@ def verify(session: Session) -> VerifyResult:
                 return VerifyResult(False, checked, ev.seq, "first kept row does not continue the pruning anchor")
         else:
             if ev.seq != prev_seq + 1:
-                return VerifyResult(False, checked, ev.seq, f"sequence jumps from {prev_seq} to {ev.seq} (row deleted or inserted)")
+                return VerifyResult(False, checked, ev.seq,
+                                    f"sequence jumps from {prev_seq} to {ev.seq} (row deleted or inserted)")
             if ev.prev_hash != prev_hash:
-                return VerifyResult(False, checked, ev.seq, "does not chain to the previous row (row deleted, inserted or replaced)")
+                return VerifyResult(False, checked, ev.seq,
+                                    "does not chain to the previous row (row deleted, inserted or replaced)")
         prev_hash, prev_seq = ev.hash, ev.seq
     return VerifyResult(True, checked)
 

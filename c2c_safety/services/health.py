@@ -44,7 +44,9 @@ def readiness(app: Flask) -> Readiness:
         status = conn_r.get(CLASSIFIER_STATUS_KEY)
         # The classifier runs in the workers; a broken model does not make the web unready
         # (flags still reach humans, unscored), but readyz says so.
-        report.checks["classifier"] = status.decode() if status else "no worker has reported"
+        report.checks["classifier"] = (
+            status.decode() if isinstance(status, bytes) else str(status or "no worker has reported")
+        )
     except (RedisError, OSError, EmbeddedRedisError):
         report.checks["redis"] = "unreachable"
     return report
