@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from .textprep import sentence_spots
+
 # Windows per text beyond which the rest is not embedded. With 256-token
 # windows and 32 overlap that is ~3.6k tokens (~14k chars of English); the
 # text is also cut at textprep.MAX_CHARS first. Keeps one pasted essay from
@@ -52,8 +54,8 @@ def quiet_transformers() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,22 @@ def tokenize_windows(
         counts[text_index] += 1
         features.append({k: list(encoded[k][row]) for k in keys})
         owner.append(int(text_index))
+    # Texts that need more than one window also get sentence-level "spot"
+    # windows: mean pooling over 256 tokens would otherwise dilute a single
+    # harmful sentence in a long essay. Chat messages (one window) skip this.
+    long_texts = [i for i, n in enumerate(counts) if n > 1]
+    if long_texts:
+        spot_texts: list[str] = []
+        spot_owner: list[int] = []
+        for i in long_texts:
+            spots = sentence_spots(texts[i])
+            spot_texts.extend(spots)
+            spot_owner.extend([i] * len(spots))
+        if spot_texts:
+            spot_enc = tokenizer(spot_texts, truncation=True, max_length=max_length, padding=False)
+            for row, text_index in enumerate(spot_owner):
+                features.append({k: list(spot_enc[k][row]) for k in keys})
+                owner.append(text_index)
     return Windows(features=features, owner=owner, capped=capped)
 
 

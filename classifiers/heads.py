@@ -38,7 +38,8 @@ class Heads:
         logits = embeddings.astype(np.float32) @ self.weight.T + self.bias
         # Clip so exp() cannot overflow on extreme logits.
         logits = np.clip(logits, -40.0, 40.0)
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        probs: FloatArray = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        return probs
 
 
 def file_sha256(path: Path) -> str:
@@ -99,7 +100,7 @@ def load_heads(weights_dir: Path = WEIGHTS_DIR, verify: bool = True) -> Heads:
             weight = np.asarray(handle.get_tensor("weight"), dtype=np.float32)
             bias = np.asarray(handle.get_tensor("bias"), dtype=np.float32)
         categories = tuple(json.loads(meta.get("categories", "[]")))
-    except Exception as exc:  # noqa: BLE001 - any parse failure means corrupt
+    except Exception as exc:  # any parse failure means corrupt
         raise ClassifierLoadError(f"head weights unreadable: {path}: {exc}") from exc
     if categories != CATEGORIES:
         raise ClassifierLoadError(

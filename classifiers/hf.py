@@ -68,7 +68,7 @@ def check_checkpoint_files(spec: str) -> str | None:
         load_label_map(resolve_map_path(checkpoint, explicit_map), labels)
     except ClassifierLoadError as exc:
         return str(exc)
-    except Exception as exc:  # noqa: BLE001 - any parse error means "corrupt"
+    except Exception as exc:  # any parse error means "corrupt"
         return f"checkpoint files corrupt: {exc}"
     return None
 
@@ -112,7 +112,7 @@ class HFClassifier:
             self.model: Any = AutoModelForSequenceClassification.from_pretrained(
                 checkpoint, local_files_only=True
             ).eval()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ClassifierLoadError(f"cannot load HF checkpoint {checkpoint}: {exc}") from exc
         id2label = {int(k): str(v) for k, v in self.model.config.id2label.items()}
         self.label_map = load_label_map(
@@ -175,14 +175,15 @@ class HFClassifier:
         try:
             rows, capped = self._window_scores([p.text for p in prepared])
             return [self._finalize(p, r, c) for p, r, c in zip(prepared, rows, capped, strict=True)]
-        except Exception:  # noqa: BLE001
-            log.exception("HF batch scoring failed; retrying texts one by one")
+        except Exception as exc:
+            # Exception type only: never log message text (project rule).
+            log.warning("HF batch failed (%s); retrying one by one", type(exc).__name__)
         results: list[ScoreResult] = []
         for p in prepared:
             try:
                 rows, capped = self._window_scores([p.text])
                 results.append(self._finalize(p, rows[0], capped[0]))
-            except Exception:  # noqa: BLE001
-                log.exception("HF model failed on one text; rules only")
+            except Exception as exc:
+                log.warning("HF model failed on one text (%s); rules only", type(exc).__name__)
                 results.append(self._finalize(p, None, False))
         return results

@@ -71,7 +71,9 @@ def _as_categories(label: str, value: object, path: object) -> tuple[str, ...]:
 def load_label_map(path: Path | None, model_labels: list[str]) -> LabelMap:
     """Read and validate a map; without a file, labels named like a category map to it."""
     if path is None:
-        identity = {lab.lower(): (lab.lower(),) for lab in model_labels if lab.lower() in CATEGORIES}
+        identity: dict[str, tuple[str, ...]] = {
+            lab.lower(): (lab.lower(),) for lab in model_labels if lab.lower() in CATEGORIES
+        }
         if not identity:
             raise ClassifierLoadError(
                 f"no {MAP_FILENAME} for this checkpoint and none of its labels "

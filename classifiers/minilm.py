@@ -28,6 +28,8 @@ MODEL_NAME = "c2c-minilm-heads"
 ENCODER_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # sentence_bert_config.json of the model: longer inputs were never trained.
 ENCODER_MAX_TOKENS = 256
+# Heads trained on team-written positives only: treated as a signal (scoring.py).
+TEAM_ONLY_CATEGORIES = frozenset({"threat", "sexual", "grooming"})
 REQUIRED_ENCODER_FILES = ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt")
 
 
@@ -69,7 +71,7 @@ class MiniLMEncoder:
 
             self.tokenizer: Any = AutoTokenizer.from_pretrained(path, local_files_only=True)
             self.model: Any = AutoModel.from_pretrained(path, local_files_only=True).eval()
-        except Exception as exc:  # noqa: BLE001 - surface as a load error
+        except Exception as exc:  # surface as a load error
             raise ClassifierLoadError(f"cannot load MiniLM encoder from {path}: {exc}") from exc
         self._enc = enc
 
@@ -123,6 +125,7 @@ class MiniLMClassifier:
             model_name=self.name,
             model_version=self.version,
             capped_windows=self.max_chunks if capped else None,
+            head_as_signal=TEAM_ONLY_CATEGORIES,
         )
 
     def window_probabilities(
@@ -139,22 +142,33 @@ class MiniLMClassifier:
         ]
         return stacked, capped
 
+    def score_prepared(
+        self, prepared: Sequence[PreparedText]
+    ) -> tuple[list[ScoreResult], npt.NDArray[np.float32]]:
+        """Scores plus the head-only (no rules) worst-window matrix; used by
+        evaluation to show what the rules add."""
+        rows, capped = self.window_probabilities([p.text for p in prepared])
+        results = [self._finalize(p, r, c) for p, r, c in zip(prepared, rows, capped, strict=True)]
+        head = np.stack([
+            r.max(axis=0) if len(r) else np.zeros(len(CATEGORIES), np.float32) for r in rows
+        ]) if rows else np.zeros((0, len(CATEGORIES)), np.float32)
+        return results, head
+
     def score_batch(self, texts: Sequence[str]) -> list[ScoreResult]:
         prepared = [prepare(t) for t in texts]
         if not prepared:
             return []
-        plain = [p.text for p in prepared]
         try:
-            rows, capped = self.window_probabilities(plain)
-            return [self._finalize(p, r, c) for p, r, c in zip(prepared, rows, capped, strict=True)]
-        except Exception:  # noqa: BLE001 - isolate the text that breaks the model
-            log.exception("batch scoring failed; retrying texts one by one")
+            return self.score_prepared(prepared)[0]
+        except Exception as exc:  # isolate the text that breaks the model
+            # Exception type only: never log message text (project rule).
+            log.warning("batch scoring failed (%s); retrying one by one", type(exc).__name__)
         results: list[ScoreResult] = []
         for p in prepared:
             try:
                 rows, capped = self.window_probabilities([p.text])
                 results.append(self._finalize(p, rows[0], capped[0]))
-            except Exception:  # noqa: BLE001
-                log.exception("model failed on one text; rules only")
+            except Exception as exc:
+                log.warning("model failed on one text (%s); rules only", type(exc).__name__)
                 results.append(self._finalize(p, None, False))
         return results

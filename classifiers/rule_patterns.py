@@ -74,7 +74,7 @@ RULES: list[RuleSpec] = [
         r"\benvoie[- ]moi\s+(?:une\s+|des\s+|ta\s+)?(?:photo|photos|selfie)\b",
     ]),
     ("grooming", "explicit_photo_request", 0.9, "asks for nude or intimate images", [
-        r"\b(?:send|show|snap|see)\b[^.!?\n]{0,25}\b(?:nudes?|noods|naked|"
+        r"\b(?:send|show|snap|see)\b[^.!?\n]{0,25}\b(?:nudes?|nudez|noods|noodz|naked|"
         r"without\s+(?:your\s+|ur\s+|any\s+)?clothes|topless|in\s+(?:your|ur)\s+underwear)\b",
         r"\b(?:nøgenbilleder|nacktbilder|nacktfotos|photos?\s+nue?s?)\b",
     ]),
@@ -131,7 +131,7 @@ RULES: list[RuleSpec] = [
     # ------------------------------------------------------------ sexual
     ("sexual", "explicit", 0.8, "explicit sexual term", [
         r"\b(?:porn|porno|pornhub|xvideos|onlyfans|blowjob|blow\s+job|handjob|hand\s+job|"
-        r"dick\s?pics?|nudes|noods|masturbat\w*|jerk(?:ing)?\s+off|horny|cum(?:ming|shot)?|"
+        r"dick\s?pics?|nudes|nudez|noods|noodz|masturbat\w*|jerk(?:ing)?\s+off|horny|cum(?:ming|shot)?|"
         r"sexting|boobs|tits|titties|pussy|cock|blow\s+me|suck\s+my\s+\w+|"
         r"have\s+sex|had\s+sex|sex\s+with|fuck\s+(?:me|her|him)\s+(?:hard|tonight))\b",
         r"\b(?:kneppe|fisse|ficken|muschi|titten|baiser\s+avec|sucer|à\s+poil)\b",
@@ -140,7 +140,7 @@ RULES: list[RuleSpec] = [
         r"\b(?:sex|sexy|naked|nude|nsfw|strip|lingerie|undress\w*)\b",
     ]),
     ("sexual", "explicit_photo_request", 0.9, "asks for nude or intimate images", [
-        r"\b(?:send|show|snap)\b[^.!?\n]{0,25}\b(?:nudes?|noods|naked|topless)\b",
+        r"\b(?:send|show|snap)\b[^.!?\n]{0,25}\b(?:nudes?|nudez|noods|noodz|naked|topless)\b",
     ]),
     # ------------------------------------------------------------ threat
     ("threat", "violent_threat", 0.9, "explicit threat to kill or seriously hurt someone", [

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from .rules import apply_rules, rule_to_score
+from .rules import RULE_HIGH, apply_rules, rule_to_score
 from .textprep import MAX_CHARS, PreparedText
 from .types import CATEGORIES, ScoreResult
 
@@ -21,6 +21,17 @@ def _append(reasons: dict[str, str], category: str, note: str) -> None:
     reasons[category] = f"{reasons[category]}; {note}" if category in reasons else note
 
 
+# For categories whose head learnt from a few dozen team-written sentences
+# only (threat, sexual, grooming in the default model), the head is a
+# *signal*, not a judge: its probability p joins the rule families as one
+# more noisy-OR family of weight HEAD_SIGNAL_WEIGHT * p. Max 0.4 < RULE_HIGH,
+# so the head alone can never make a message high priority (it learnt chat
+# *style* as much as content: "hi" looked like grooming), but it can tip a
+# single weak rule signal over, and it still ranks messages below that.
+HEAD_SIGNAL_WEIGHT = 0.4
+HEAD_SIGNAL_NOTE = "model: resembles team-written {label} examples"
+
+
 def finalize(
     prepared: PreparedText,
     window_scores: npt.NDArray[np.float32] | None,
@@ -31,12 +42,15 @@ def finalize(
     model_version: str,
     covered: frozenset[str] = frozenset(CATEGORIES),
     capped_windows: int | None = None,
+    head_as_signal: frozenset[str] = frozenset(),
 ) -> ScoreResult:
     """Combine model and rules for one text.
 
     ``window_scores`` is (n_windows, len(CATEGORIES)) in CATEGORIES order, or
     None if the model failed. The worst (max) window counts, so harm buried
-    at the end of a long message is not averaged away.
+    at the end of a long message is not averaged away. Categories in
+    ``head_as_signal`` combine head and rules on the rule scale (see
+    HEAD_SIGNAL_WEIGHT); all others take max(head, rule mapped to threshold).
     """
     if window_scores is not None and window_scores.size:
         clean = np.nan_to_num(window_scores.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
@@ -48,9 +62,18 @@ def finalize(
     reasons: dict[str, str] = {}
     for i, category in enumerate(CATEGORIES):
         value = float(model[i]) if category in covered else 0.0
-        if category in hits.scores:
-            value = max(value, rule_to_score(hits.scores[category], thresholds[category]))
+        threshold = thresholds[category]
+        if category in hits.reasons:
             reasons[category] = hits.reasons[category]
+        if category in head_as_signal:
+            rule = hits.scores.get(category, 0.0)
+            combined = 1.0 - (1.0 - rule) * (1.0 - HEAD_SIGNAL_WEIGHT * value)
+            head_mattered = value >= 0.5 and combined >= RULE_HIGH > rule
+            value = rule_to_score(combined, threshold)
+            if head_mattered:
+                _append(reasons, category, HEAD_SIGNAL_NOTE.format(label=category.replace("_", "-")))
+        elif category in hits.scores:
+            value = max(value, rule_to_score(hits.scores[category], threshold))
         scores[category] = min(max(value, 0.0), 1.0)
         if category not in covered:
             _append(reasons, category, NOT_COVERED)

@@ -26,6 +26,13 @@ MIN_LANGUAGE_CONFIDENCE = 0.1
 # two keeps legitimate stacked diacritics (e.g. Vietnamese).
 MAX_COMBINING_RUN = 2
 
+# Sentence-level "spot" windows for long texts (see encoder.py): a 256-token
+# mean-pooled window dilutes one harmful sentence among 200 benign tokens.
+SPOT_MAX_CHARS = 240
+SPOT_MIN_CHARS = 20
+MAX_SPOTS = 96
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _WHITESPACE = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -140,10 +147,32 @@ def detect_language(text: str) -> str:
     """ISO 639-1 code of ``text`` (already normalised), or "und"."""
     try:
         return _DETECTOR.detect(text)
-    except Exception:  # noqa: BLE001 - a detector failure must not drop the text
+    except Exception:  # a detector failure must not drop the text
         return UNDETERMINED_LANGUAGE
 
 
 def prepare(value: object) -> PreparedText:
     text, truncated = normalise(value)
     return PreparedText(text=text, truncated=truncated, language=detect_language(text))
+
+
+def sentence_spots(text: str, max_chars: int = SPOT_MAX_CHARS, max_spots: int = MAX_SPOTS) -> list[str]:
+    """One piece per sentence (fragments under SPOT_MIN_CHARS are joined to
+    the next one; over-long sentences are cut), so each can be scored alone
+    without benign neighbours diluting it."""
+    spots: list[str] = []
+    pending = ""
+    for sentence in _SENTENCE_END.split(text):
+        piece = f"{pending} {sentence.strip()}".strip()
+        if len(piece) < SPOT_MIN_CHARS:
+            pending = piece
+            continue
+        pending = ""
+        while piece and len(spots) < max_spots:
+            spots.append(piece[:max_chars])
+            piece = piece[max_chars:]
+        if len(spots) >= max_spots:
+            return spots
+    if pending and len(spots) < max_spots:
+        spots.append(pending)
+    return spots

@@ -118,6 +118,7 @@ class CaseMessage(Base):
     """A message between the reporter and the handler (via the receipt page)."""
 
     __tablename__ = "case_messages"
+    __table_args__ = (Index("ix_case_messages_case", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
@@ -133,6 +134,7 @@ class Attachment(Base):
     """An uploaded file, metadata stripped, sealed at rest, never served publicly."""
 
     __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_case", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))

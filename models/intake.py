@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -44,7 +44,11 @@ class ReviewItem(Base):
     __tablename__ = "review_items"
     __table_args__ = (
         UniqueConstraint("content_type", "platform_content_id"),
-        Index("ix_review_items_queue", "status", "priority", "id"),
+        # The moderators' queue: waiting items by queue_rank (see services/priority.py), keyset
+        # paginated on (queue_rank, id). Partial, so decided items cost the queue nothing.
+        Index("ix_review_items_queue", "queue_rank", "id",
+              postgresql_where=text("status IN ('open', 'appealed')"),
+              sqlite_where=text("status IN ('open', 'appealed')")),
         Index("ix_review_items_score_status", "score_status"),
         Index("ix_review_items_author", "author_pseudonym"),
     )
@@ -85,6 +89,9 @@ class ReviewItem(Base):
 
     # Queue state (review desk). `priority` is recomputed on every change; higher first.
     priority: Mapped[int] = mapped_column(default=0)
+    # priority with waiting time folded in, so the order ages without periodic rewrites:
+    # priority * AGING_SECONDS_PER_POINT - epoch(first_flagged_at); higher first.
+    queue_rank: Mapped[int] = mapped_column(BigInteger, default=0)
     minor_involved: Mapped[bool] = mapped_column(default=False)
     safeguarding: Mapped[bool] = mapped_column(default=False)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
@@ -105,6 +112,7 @@ class Flag(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "flagger_pseudonym"),
         UniqueConstraint("api_client_id", "idempotency_key"),
+        Index("ix_flags_flagger", "flagger_pseudonym"),  # chronology, flagger reliability
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     conn = get_redis(app)
     if not args.no_preload:
         preload(app, conn)
+    if not args.burst:
+        from workers.daily import ensure_scheduled
+
+        ensure_scheduled(conn)  # deadline warnings + retention sweep, once a day (idempotent)
+        from workers.webhooks import ensure_scheduled as ensure_webhook_reconcile
+
+        ensure_webhook_reconcile(conn)  # pending webhook deliveries, every 5 minutes (idempotent)
     queues = [Queue(name, connection=conn) for name in QUEUES]
     worker = Worker(queues, connection=conn)
     worker.work(burst=args.burst, with_scheduler=args.with_scheduler,

@@ -6,7 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from c2c_safety.cli import audit_cmd, db_cmd, demo_cmd, users_cmd
+    from c2c_safety.cli import api_clients_cmd, audit_cmd, db_cmd, demo_cmd, users_cmd
 
-    for module in (db_cmd, users_cmd, audit_cmd, demo_cmd):
+    for module in (db_cmd, users_cmd, audit_cmd, demo_cmd, api_clients_cmd):
         app.cli.add_command(module.group)
+    from c2c_safety.cli import cases_cmd
+
+    for command_group in cases_cmd.groups:
+        app.cli.add_command(command_group)

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 
 from c2c_safety.db import engine_for, new_session
 from c2c_safety.redis_conn import start_embedded, stop_embedded
-from c2c_safety.services import demo_data, migrations
+from c2c_safety.services import api_keys, demo_data, migrations, reports
 
 group = AppGroup("demo", help="Demo data and the all-in-one demo runner (C2C_ENV=demo only).")
 
@@ -40,6 +40,7 @@ def seed() -> None:
         click.echo(f"  {acct.email:<24} {', '.join(acct.roles)}")
     click.echo(f"\nadmin@ and reviewer@ need two-factor. TOTP secret: {demo_data.DEMO_TOTP_SECRET}")
     click.echo("  current code: flask --app app demo totp")
+    click.echo("\n" + api_keys.demo_curl_example() + "\n\n" + reports.demo_note())
 
 
 @group.command("totp")

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from models import AuditAnchor, AuditEvent, User, utcnow
@@ -97,6 +97,33 @@ def record(
     session.add(ev)
     session.flush()
     return ev
+
+
+def record_many(session: Session, entries: list[dict[str, Any]]) -> int:
+    """Append many entries in one go (bulk jobs such as the retention sweep): one lock, one
+    read of the head, one multi-row INSERT. Each entry takes `record`'s keyword arguments
+    (action, actor_label, target_type, target_id, case_id, details, at); actors are system."""
+    if not entries:
+        return 0
+    _lock_chain(session)
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    key = _key()
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        seq += 1
+        ev = AuditEvent(seq=seq, at=entry.get("at") or utcnow(), actor_id=None,
+                        actor_label=entry.get("actor_label") or "system", action=entry["action"],
+                        target_type=entry.get("target_type", ""), target_id=str(entry.get("target_id", "")),
+                        case_id=entry.get("case_id"), details=entry.get("details") or {}, prev_hash=prev)
+        ev.hash = prev = compute_hash(ev, key)
+        rows.append({c: getattr(ev, c) for c in ("seq", "at", "actor_id", "actor_label", "action",
+                                                  "target_type", "target_id", "case_id", "details",
+                                                  "prev_hash", "hash")})
+    session.execute(insert(AuditEvent), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)

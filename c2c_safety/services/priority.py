@@ -1,39 +1,190 @@
-"""Queue priority and safeguarding routing rules (first version; the review desk extends it)."""
+"""Queue priority, AI score bands and the safeguarding routing rules.
+
+Priority is a stored integer (`ReviewItem.priority`, higher first) recomputed by
+`triage.refresh` whenever something about the item changes. It is a sum of explained parts:
+
+  severity      3 × weight of the most severe category in play (flag reasons, and AI
+                categories at band medium or high): grooming 100, self_harm 95, sexual 90,
+                threat 85, hate 70, harassment 60, other 30, profanity 20      → 0..300
+  AI band       of the AI's top category: high +120, medium +60, low 0. Unscored, pending or
+                failed items get +120: an item is never ranked below a scored one just
+                because it lacks a score                                         → 0..120
+  minor         author or audience under 16                                   → +150
+  flaggers      25 × log2(1 + independent flaggers), at most 100               → 25..100
+  reliability   flaggers with ≥ 3 decided past flags: (mean upheld share − 0.5) × 120,
+                share smoothed as (upheld + 1) / (decided + 2)                 → −60..+60
+
+Waiting time is not written into `priority` (it changes every second and would bump the
+item's version, invalidating open decide forms). It is folded into `queue_rank` instead:
+the queue orders by priority + 1 point per AGING_SECONDS_PER_POINT waited, which for every
+item at once equals ordering by `priority × AGING_SECONDS_PER_POINT − epoch(waiting since)`.
+That value is static, so it is stored and indexed and the order ages without any rewrite.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ReviewItem
+from classifiers import CATEGORIES, REVIEW_THRESHOLDS
+from models import ReviewItem, ScoreStatus
+from models.review import FlaggerStats
 
-SAFEGUARDING_REASONS = frozenset({"safeguarding", "grooming", "self_harm", "sexual"})
+SEVERITY: dict[str, int] = {
+    "grooming": 100, "self_harm": 95, "sexual": 90, "threat": 85, "hate": 70,
+    "harassment": 60, "other": 30, "profanity": 20,
+}
+BAND_POINTS = {"high": 120, "medium": 60, "low": 0}
+UNSCORED_BAND_POINTS = BAND_POINTS["high"]
+MINOR_POINTS = 150
+# Waiting time: +1 priority point per 6 minutes waited (+240 a day), so nothing starves.
+AGING_SECONDS_PER_POINT = 360
+QUEUE_TARGET = timedelta(hours=24)  # moderators' target time; overdue items are highlighted
+MIN_HISTORY = 3
+
+MINOR_BANDS = frozenset({"under13", "13to15"})
+SENSITIVE_CATEGORIES = frozenset({"sexual", "self_harm", "grooming"})
+SAFEGUARDING_SCORE_CATEGORIES = ("grooming", "self_harm")
+
+# Platform flag reasons (and our policy codes) → classifier category. Unknown → "other".
+REASON_CATEGORY: dict[str, str] = {
+    "bullying": "harassment", "harassment": "harassment", "bullying_harassment": "harassment",
+    "hate": "hate", "discrimination": "hate",
+    "threat": "threat", "threats": "threat", "violence": "threat", "violence_threats": "threat",
+    "sexual": "sexual", "sexual_content": "sexual", "nudity": "sexual",
+    "grooming": "grooming", "child_safety": "grooming", "grooming_child_safety": "grooming",
+    "safeguarding": "grooming",
+    "self_harm": "self_harm", "suicide": "self_harm",
+    "profanity": "profanity", "swearing": "profanity", "inappropriate_for_age": "profanity",
+}
+# Flag reasons that route to the safeguarding lead by themselves.
+SAFEGUARDING_REASONS = frozenset({
+    "safeguarding", "grooming", "child_safety", "grooming_child_safety", "self_harm", "suicide",
+    "sexual", "sexual_content",
+})
 
 
 @dataclass(frozen=True)
 class Priority:
     score: int
-    reasons: list[str] = field(default_factory=list)
+    components: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [label for label, _ in self.components]
 
 
-def needs_safeguarding(session: Session, item: ReviewItem) -> bool:
-    if item.minor_involved and item.chat_kind == "one_to_one":
-        return True
-    return any(f.reason_category in SAFEGUARDING_REASONS for f in item.flags)
+def band(category: str, score: float) -> str:
+    """high ≥ the category's review threshold; medium ≥ half of it; low below."""
+    threshold = REVIEW_THRESHOLDS.get(category, 0.5)
+    if score >= threshold:
+        return "high"
+    if score >= threshold / 2:
+        return "medium"
+    return "low"
 
 
-def compute(session: Session, item: ReviewItem) -> Priority:
-    reasons: list[str] = []
-    score = 0
-    if item.minor_involved:
-        score += 300
-        reasons.append("a minor is involved")
-    if item.top_score is not None:
-        score += int(item.top_score * 400)
-        reasons.append(f"AI top category {item.top_category} at {item.top_score:.2f}")
+def bands(scores: Mapping[str, float] | None) -> dict[str, str]:
+    if not scores:
+        return {}
+    return {c: band(c, float(scores[c])) for c in CATEGORIES if c in scores}
+
+
+def reason_category(reason: str) -> str:
+    return REASON_CATEGORY.get(reason.strip().lower(), "other")
+
+
+def is_scored(item: ReviewItem) -> bool:
+    return item.score_status == ScoreStatus.SCORED and item.top_score is not None
+
+
+def categories_in_play(item: ReviewItem, scores: Mapping[str, float] | None) -> set[str]:
+    cats = {reason_category(f.reason_category) for f in item.flags}
+    if is_scored(item):
+        cats |= {c for c, b in bands(scores).items() if b != "low"}
+    return cats
+
+
+def flagger_reliability(session: Session, pseudonyms: Iterable[str]) -> float | None:
+    """Mean smoothed share of upheld past flags of these flaggers (None: no history)."""
+    names = sorted(set(pseudonyms))
+    if not names:
+        return None
+    rows = session.scalars(
+        select(FlaggerStats).where(FlaggerStats.pseudonym.in_(names),
+                                   FlaggerStats.decided >= MIN_HISTORY)
+    ).all()
+    if not rows:
+        return None
+    return sum((r.upheld + 1) / (r.decided + 2) for r in rows) / len(rows)
+
+
+def compute(session: Session, item: ReviewItem, scores: Mapping[str, float] | None = None) -> Priority:
+    parts: list[tuple[str, int]] = []
+    cats = categories_in_play(item, scores)
+    if cats:
+        worst = max(cats, key=lambda c: SEVERITY.get(c, SEVERITY["other"]))
+        parts.append((f"severity: {worst.replace('_', ' ')}", 3 * SEVERITY.get(worst, 30)))
+    if is_scored(item) and item.top_category:
+        b = band(item.top_category, item.top_score or 0.0)
+        parts.append((f"AI band {b} for {item.top_category.replace('_', ' ')}", BAND_POINTS[b]))
     else:
-        score += 200  # unscored is never ranked below scored just for lacking a score
-        reasons.append("not scored yet")
-    score += min(item.flag_count, 10) * 20
-    return Priority(score, reasons)
+        state = "scoring failed" if item.score_status == ScoreStatus.FAILED else "not scored yet"
+        parts.append((f"{state}: ranked as if the AI band were high", UNSCORED_BAND_POINTS))
+    if item.minor_involved:
+        parts.append(("a minor is involved (author or audience under 16)", MINOR_POINTS))
+    n = max(item.flag_count, len({f.flagger_pseudonym for f in item.flags}), 1)
+    parts.append((f"{n} independent flagger{'s' if n != 1 else ''}",
+                  min(100, round(25 * math.log2(1 + n)))))
+    rel = flagger_reliability(session, (f.flagger_pseudonym for f in item.flags))
+    if rel is not None:
+        parts.append((f"flaggers' past flags upheld {rel:.0%}", round((rel - 0.5) * 120)))
+    return Priority(sum(p for _, p in parts), parts)
+
+
+def waiting_since(item: ReviewItem, appeal_received_at: datetime | None = None) -> datetime:
+    """When the current wait began: the appeal, the first flag after a decision, or the first flag."""
+    if appeal_received_at is not None:
+        return appeal_received_at
+    if item.decided_at is not None:
+        later = [f.flagged_at for f in item.flags if f.flagged_at > item.decided_at]
+        if later:
+            return min(later)
+    return item.first_flagged_at
+
+
+def rank(priority_score: int, since: datetime) -> int:
+    return priority_score * AGING_SECONDS_PER_POINT - int(since.timestamp())
+
+
+def rank_waiting_since(priority_score: int, queue_rank: int) -> float:
+    """Inverse of `rank`: the epoch second the item's wait began."""
+    return float(priority_score * AGING_SECONDS_PER_POINT - queue_rank)
+
+
+def aging_points(waited: timedelta) -> int:
+    return int(waited.total_seconds() // AGING_SECONDS_PER_POINT)
+
+
+def safeguarding_reasons(item: ReviewItem, scores: Mapping[str, float] | None) -> list[str]:
+    """Why a minor may be at risk; any reason sends the item to the safeguarding lead too."""
+    out: list[str] = []
+    if scores:
+        for c in SAFEGUARDING_SCORE_CATEGORIES:
+            if c in scores and float(scores[c]) >= REVIEW_THRESHOLDS.get(c, 0.5):
+                out.append(f"AI score for {c.replace('_', ' ')} above its review threshold")
+    if item.chat_kind == "one_to_one" and item.minor_involved:
+        out.append("flag in a one-to-one chat involving an under-16")
+    if any(f.reason_category.strip().lower() in SAFEGUARDING_REASONS for f in item.flags):
+        out.append("flagged for a safeguarding reason")
+    return out
+
+
+def needs_safeguarding(session: Session, item: ReviewItem,
+                       scores: Mapping[str, float] | None = None) -> bool:
+    return bool(safeguarding_reasons(item, scores))

@@ -10,11 +10,12 @@ import pytest
 
 from classifiers import Classifier, load_classifier
 
-TINY_WORDS = (
+TINY_TEXT = (
     "the a i you we our class planted trees today and measured how tall they grew "
     "hate kill send me pic pics add on snapchat don't tell your parents stupid idiot "
     "hello world bring gun to school shoot want myself is are so very good bad"
-).split()
+)
+TINY_WORDS = TINY_TEXT.split()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,138 @@
+"""Ingest API under load: the sustained flag rate with p99 < 100 ms and no errors.
+
+    python -m bench.bench_ingest [--rates 25 50 100 200 400] [--seconds 6]
+
+Runs `POST /api/v1/flags` under gunicorn against PostgreSQL (a fresh `c2c_load` database
+next to C2C_TEST_PG_URL / the local service) and our own Redis, offering each rate open-loop
+for a few seconds. The same steps then hit `bench/bare_app.py` (one INSERT per request, same
+gunicorn settings, same database server), so the ratio of the two shows the desk's own
+overhead. No worker runs meanwhile: scoring happens on other machines in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.bare_app import create_table
+from bench.loadgen import Reply, StepResult, flag_body, open_loop, post
+from bench.servers import Gunicorn, RedisServer, create_schema, desk_env, pg_database, shared_pg_url
+
+P99_BUDGET_MS = 100.0
+RATES = (25, 50, 100, 200, 400)
+GUNICORN_WORKERS = 2
+GUNICORN_THREADS = 4
+
+
+def make_api_key(env: dict[str, str], name: str = "bench") -> str:
+    """A real API client, made through the service the `api-clients create` command uses."""
+    from c2c_safety import create_app
+    from c2c_safety.config import Config
+    from c2c_safety.db import new_session
+    from c2c_safety.services import api_keys
+
+    app = create_app(Config.from_env(env))
+    with app.app_context():
+        s = new_session(app)
+        key = api_keys.create_client(s, name).key
+        s.commit()
+        s.close()
+    app.extensions["c2c_engine"].dispose()
+    return key
+
+
+def _sender(base: str, api_key: str | None, run_id: str) -> Callable[[int], Reply]:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    counter = itertools.count()
+
+    def send(_n: int) -> Reply:
+        cid = f"{run_id}-{next(counter)}"
+        return post(base, "/api/v1/flags", flag_body(cid, _n), {**headers, "Idempotency-Key": cid}, timeout=10)
+
+    return send
+
+
+def _steps(send: Callable[[int], Reply], rates: list[float], seconds: float) -> list[StepResult]:
+    for n in range(20):  # warm-up: imports, pools, first queries
+        send(n)
+    results = []
+    for rate in rates:
+        res = open_loop(send, rate, seconds, ok_status=202)
+        results.append(res)
+        time.sleep(0.5)
+        if res.errors > res.sent // 2 or res.pct(50) > 2000:
+            break  # far past saturation: higher steps only queue up more
+    return results
+
+
+def sustained(results: list[StepResult]) -> float:
+    """The highest offered rate whose step met p99 < 100 ms with zero errors."""
+    good = [r.rate for r in results if r.errors == 0 and r.pct(99) < P99_BUDGET_MS]
+    return max(good, default=0.0)
+
+
+def run(rates: list[float] | None = None, seconds: float = 6.0) -> dict[str, object]:
+    rates = list(rates or RATES)
+    pg = shared_pg_url()
+    if pg is None:
+        raise RuntimeError("PostgreSQL is needed: set C2C_TEST_PG_URL or start the local service")
+    with tempfile.TemporaryDirectory(prefix="c2c-load-") as tmp, pg_database(pg, "c2c_load") as url:
+        tmpdir = Path(tmp)
+        redis = RedisServer(tmpdir / "redis").start()
+        try:
+            create_schema(url)
+            create_table(url)
+            env = desk_env(tmpdir / "instance", url, redis.url)
+            key = make_api_key(env)
+            out: dict[str, object] = {}
+            for label, app, api_key in (("desk", "app:app", key), ("bare", "bench.bare_app:app", None)):
+                server = Gunicorn({**env, "BENCH_BARE_DATABASE_URL": url}, app=app, workers=GUNICORN_WORKERS,
+                                  threads=GUNICORN_THREADS, log_path=tmpdir / f"{label}.log").start()
+                try:
+                    out[label] = _steps(_sender(server.base, api_key, f"{label}-{os.getpid()}"), rates, seconds)
+                finally:
+                    server.stop()
+        finally:
+            redis.stop()
+    return out
+
+
+def table(out: dict[str, object]) -> str:
+    desk: list[StepResult] = out["desk"]  # type: ignore[assignment]
+    bare: list[StepResult] = out["bare"]  # type: ignore[assignment]
+    bare_by_rate = {r.rate: r for r in bare}
+    lines = [f"ingest API, gunicorn gthread {GUNICORN_WORKERS}x{GUNICORN_THREADS}, PostgreSQL + Redis, 2 cores",
+             f"{'offered/s':>9} | {'desk ok/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} | "
+             f"{'bare ok/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} | {'p50 desk/bare':>13}"]
+    for d in desk:
+        b = bare_by_rate.get(d.rate)
+        bare_cols = (f"{b.achieved:9.0f} {b.pct(50):7.1f} {b.pct(99):7.1f} {b.errors:6d}" if b
+                     else f"{'-':>9} {'-':>7} {'-':>7} {'-':>6}")
+        ratio = f"{d.pct(50) / b.pct(50):13.1f}" if b else f"{'-':>13}"
+        lines.append(f"{d.rate:9.0f} | {d.achieved:9.0f} {d.pct(50):7.1f} {d.pct(99):7.1f} {d.errors:6d} | "
+                     f"{bare_cols} | {ratio}")
+    for b in bare[len(desk):]:
+        lines.append(f"{b.rate:9.0f} | {'-':>9} {'-':>7} {'-':>7} {'-':>6} | "
+                     f"{b.achieved:9.0f} {b.pct(50):7.1f} {b.pct(99):7.1f} {b.errors:6d} | {'-':>13}")
+    s_desk, s_bare = sustained(desk), sustained(bare)
+    ratio = f"{s_bare / s_desk:.1f}x" if s_desk else "n/a"
+    lines.append(f"sustained with p99 < {P99_BUDGET_MS:.0f} ms and 0 errors: desk {s_desk:.0f}/s, "
+                 f"bare insert {s_bare:.0f}/s (bare/desk {ratio})")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", type=float, nargs="+", default=list(RATES))
+    parser.add_argument("--seconds", type=float, default=6.0)
+    args = parser.parse_args()
+    print(table(run(args.rates, args.seconds)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""The anonymous reporting channel: `/report` and `/report/follow-up`.
+
+No account, no JavaScript, no cookie, no client address. These routes are exempt from
+flask-wtf's CSRF (which keeps its token in the session cookie) and carry a stateless signed
+token in a hidden field instead (see tokens.py).
+"""
+
+from flask import Blueprint
+
+from c2c_safety.web import csrf
+
+bp = Blueprint("report", __name__)
+csrf.exempt(bp)
+
+from c2c_safety.blueprints.report import filters, views  # noqa: E402,F401

@@ -1,0 +1,306 @@
+"""The review desk: human decisions with statements of reasons, appeals, webhook deliveries,
+the safeguarding lead's referrals, notes and actions, and what we track for reviewer
+wellbeing and automation bias.
+
+A decision is always made by a person (`decided_by_id` is never null): the AI's view at the
+time is stored next to it (`ai_band`, `ai_agreed`) only so that rubber-stamping can be seen.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, utcnow
+from models.intake import ReviewItem
+
+
+class DecisionAction(enum.StrEnum):
+    NO_VIOLATION = "no_violation"
+    REMOVE = "remove"
+    RESTRICT = "restrict"  # hidden pending further review
+    WARN = "warn"
+    REQUEST_SUSPENSION = "request_suspension"
+    ESCALATE_SAFEGUARDING = "escalate_safeguarding"
+    ESCALATE_CASE = "escalate_case"
+
+
+# Actions that restrict the author or their content (DSA Art. 17 applies).
+RESTRICTIVE_ACTIONS = frozenset({
+    DecisionAction.REMOVE, DecisionAction.RESTRICT, DecisionAction.WARN,
+    DecisionAction.REQUEST_SUSPENSION,
+})
+ESCALATIONS = frozenset({DecisionAction.ESCALATE_SAFEGUARDING, DecisionAction.ESCALATE_CASE})
+
+
+class DecisionKind(enum.StrEnum):
+    INITIAL = "initial"
+    APPEAL_UPHELD = "appeal_upheld"
+    APPEAL_REVERSED = "appeal_reversed"
+
+
+class PolicyReason(Base):
+    """One ground of the platform's ethical guidelines / coexistence policy. Kept as data so
+    admins can edit it; decisions snapshot the text they relied on."""
+
+    __tablename__ = "policy_reasons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    ground: Mapped[str] = mapped_column(Text)  # the policy text relied on, quoted in statements
+    category: Mapped[str | None] = mapped_column(String(16), default=None)  # classifier category
+    safeguarding: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=100)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeskSetting(Base):
+    """Small admin-editable settings (e.g. the safeguarding target time)."""
+
+    __tablename__ = "desk_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class ItemClaim(Base):
+    """One moderator's claim on an item, from claim to decision/release (time-on-item)."""
+
+    __tablename__ = "item_claims"
+    __table_args__ = (Index("ix_item_claims_item_user", "item_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class ItemTriage(Base):
+    """Why an item sits where it does: the priority components stored by triage.refresh, so
+    the explanation shown always matches the stored priority."""
+
+    __tablename__ = "item_triage"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("review_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    components: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)  # [[label, points]]
+    safeguarding_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlaggerStats(Base):
+    """Past outcomes of one platform-side pseudonymous flagger (no personal data)."""
+
+    __tablename__ = "flagger_stats"
+
+    pseudonym: Mapped[str] = mapped_column(String(128), primary_key=True)
+    decided: Mapped[int] = mapped_column(default=0)
+    upheld: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_item", "item_id"),
+        Index("ix_decisions_decider_at", "decided_by_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id"))
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20), default=DecisionKind.INITIAL)
+    action: Mapped[str] = mapped_column(String(24))
+    reason_code: Mapped[str] = mapped_column(String(40))
+    policy_reason_id: Mapped[int | None] = mapped_column(ForeignKey("policy_reasons.id"))
+    # On an appeal: the decision under review (self-reference keeps the FK graph acyclic).
+    reviews_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), default=None)
+    case_file_id: Mapped[int | None] = mapped_column(ForeignKey("case_files.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    item_version: Mapped[int] = mapped_column()  # the version the moderator saw
+    # Automation-bias watch: what the AI said, how long the person looked, did they agree.
+    time_on_item_seconds: Mapped[float | None] = mapped_column(default=None)
+    ai_category: Mapped[str | None] = mapped_column(String(16), default=None)
+    ai_band: Mapped[str | None] = mapped_column(String(8), default=None)
+    ai_model_version: Mapped[str | None] = mapped_column(String(64), default=None)
+    ai_agreed: Mapped[bool | None] = mapped_column(default=None)
+
+    statement: Mapped[StatementOfReasons] = relationship(
+        back_populates="decision", uselist=False, cascade="all, delete-orphan"
+    )
+
+
+class StatementOfReasons(Base):
+    """DSA Art. 17 statement for one decision, frozen at decision time."""
+
+    __tablename__ = "statements_of_reasons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), unique=True)
+    restriction: Mapped[str] = mapped_column(Text)  # what is restricted (or "nothing")
+    duration: Mapped[str] = mapped_column(String(40))  # for how long
+    facts: Mapped[str] = mapped_column(Text)  # facts and circumstances relied on
+    source: Mapped[str] = mapped_column(String(16))  # notice | own_initiative
+    automated_detection: Mapped[bool] = mapped_column()
+    automated_note: Mapped[str] = mapped_column(Text)
+    automated_decision: Mapped[bool] = mapped_column(default=False)  # always False here
+    policy_code: Mapped[str] = mapped_column(String(40))
+    policy_ground: Mapped[str] = mapped_column(Text)
+    redress: Mapped[str] = mapped_column(Text)
+
+    decision: Mapped[Decision] = relationship(back_populates="statement")
+
+
+class WebhookStatus(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    NOT_CONFIGURED = "not_configured"  # no C2C_WEBHOOK_URL: kept, visible, sent once configured
+
+
+class WebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=WebhookStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_status_code: Mapped[int | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(String(200), default=None)
+    duration_ms: Mapped[int] = mapped_column(default=0)
+
+
+class AppealStatus(enum.StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    REVERSED = "reversed"
+
+
+class Appeal(Base):
+    """A complaint about a decision (DSA Art. 20), forwarded by the platform."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (
+        UniqueConstraint("api_client_id", "platform_ref"),
+        Index("ix_appeals_item_status", "item_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id"))
+    appellant: Mapped[str] = mapped_column(String(8))  # author | flagger
+    appellant_pseudonym: Mapped[str | None] = mapped_column(String(128), default=None)
+    text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    status: Mapped[str] = mapped_column(String(12), default=AppealStatus.OPEN)
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"), default=None)
+    platform_ref: Mapped[str | None] = mapped_column(String(128), default=None)
+    # Whoever made the decision under appeal may not review it.
+    original_decider_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    outcome_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), default=None)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReferralStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SafeguardingReferral(Base):
+    """An item on the safeguarding lead's desk: a minor may be at risk."""
+
+    __tablename__ = "safeguarding_referrals"
+    __table_args__ = (
+        Index("ix_safeguarding_referrals_status", "status", "opened_at"),
+        Index("ix_safeguarding_referrals_child", "child_pseudonym"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), unique=True)
+    child_pseudonym: Mapped[str] = mapped_column(String(128))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(8), default=ReferralStatus.OPEN)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+
+    item: Mapped[ReviewItem] = relationship()
+
+
+class SafeguardingAction(Base):
+    """A note or action by the safeguarding lead, with who and when. Free text is sealed."""
+
+    __tablename__ = "safeguarding_actions"
+    __table_args__ = (
+        Index("ix_safeguarding_actions_child_at", "child_pseudonym", "at"),
+        Index("ix_safeguarding_actions_referral", "referral_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("safeguarding_referrals.id", ondelete="SET NULL"), default=None
+    )
+    child_pseudonym: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(24))
+    detail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_deliveries.id"), default=None)
+
+
+class SafeguardingAlert(Base):
+    """An in-app alert for the lead: carries no content, only the referral it points to."""
+
+    __tablename__ = "safeguarding_alerts"
+    __table_args__ = (Index("ix_safeguarding_alerts_seen", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("safeguarding_referrals.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # routed | escalated | reopened
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    seen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class ReviewerExposure(Base):
+    """A reviewer opened a high-severity item (counted once per item per day)."""
+
+    __tablename__ = "reviewer_exposures"
+    __table_args__ = (UniqueConstraint("user_id", "day", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow)

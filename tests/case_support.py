@@ -1,0 +1,52 @@
+"""Helpers for the case, retention, reviewer and exclusion tests: make cases directly."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from c2c_safety.services import routing
+from c2c_safety.services.crypto import seal_bytes, seal_text
+from models import Attachment, CaseFile, CaseMessage, CaseSource, CaseStatus, utcnow
+
+SECRET_BODY = "Synthetic report: Kim from class 7B was sent messages by an adult helper."
+
+
+def make_case(app: Flask, db: Session, *, category: str = "ethical", status: str = CaseStatus.ACKNOWLEDGED,
+              received_at: datetime | None = None, reporter: bool = True, body: str = SECRET_BODY,
+              closed_at: datetime | None = None, assigned_to_id: int | None = None,
+              with_attachment: bool = False, **extra: Any) -> int:
+    """A case as intake (or an escalation) would leave it, optionally further along."""
+    received = received_at or utcnow() - timedelta(days=1)
+    with app.app_context():
+        case = CaseFile(
+            reference=f"T-{secrets.token_hex(4).upper()}",
+            source=CaseSource.ANONYMOUS_REPORT if reporter else CaseSource.ESCALATION,
+            category=category, routed_role=routing.route_case(category), status=status,
+            received_at=received,
+            acknowledged_at=received if status != CaseStatus.RECEIVED else None,
+            body_sealed=seal_text(body), contact_sealed=seal_text("kim.parent@example.invalid"),
+            receipt_lookup=secrets.token_hex(16) if reporter else None,
+            receipt_hash="scrypt$test" if reporter else None,
+            assigned_to_id=assigned_to_id, **extra,
+        )
+        if status in (CaseStatus.FEEDBACK_GIVEN, CaseStatus.CLOSED):
+            case.feedback_at = received + timedelta(days=10)
+        if status == CaseStatus.CLOSED:
+            case.closed_at = closed_at or received + timedelta(days=20)
+            case.outcome = "substantiated"
+            case.retention_clock_from = case.closed_at
+        db.add(case)
+        db.flush()
+        if reporter:
+            db.add(CaseMessage(case_id=case.id, from_reporter=True, body_sealed=seal_text("More detail from me."),
+                               created_at=received))
+        if with_attachment:
+            db.add(Attachment(case_id=case.id, from_reporter=True, media_type="text/plain", size=5,
+                              filename_sealed=seal_text("evidence.txt"), data_sealed=seal_bytes(b"hello")))
+        db.commit()
+        return case.id

@@ -1,0 +1,47 @@
+"""Redis killed (SIGKILL, no persistence) in the middle of 1,000 ingests, then restarted.
+
+Ingest commits first and enqueues after, so losing Redis may lose jobs but never flags: the
+platform gets 202 (or a clear 503 + Retry-After), and the reconciler finds what was committed
+but never scored.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.faults.conftest import DeskFactory
+from tests.faults.helpers import assert_exactly_once_and_scored, burst_with_fault, settle
+
+pytestmark = pytest.mark.faults
+
+N_FLAGS = 1000
+
+
+def test_redis_killed_mid_burst_loses_no_flag(make_desk: DeskFactory) -> None:
+    desk = make_desk()
+    server = desk.gunicorn().start()
+    try:
+        def kill_and_restart() -> None:
+            desk.redis.kill()
+            time.sleep(1.0)  # a moment without Redis: ingests meanwhile cannot enqueue
+            desk.redis.start()
+
+        started = time.monotonic()
+        outcome = burst_with_fault(server.base, desk.api_key, [f"redis-{n}" for n in range(N_FLAGS)],
+                                   kill_and_restart, after=N_FLAGS // 3)
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    counts = outcome.counts()
+    print(f"\nredis fault: {counts} in {elapsed:.1f}s, Redis killed after {outcome.fault_at} replies")
+    assert counts["other"] == 0, (outcome.statuses, desk.log_tail("gunicorn.log"))
+    assert all(r.retry_after for r in outcome.unavailable), "a 503 without Retry-After"
+    assert counts["accepted_202"] > 0
+
+    settle(desk)
+    final = assert_exactly_once_and_scored(desk, outcome.accepted)
+    print(f"after reconcile + worker: {final}")
+    # Nothing the platform did not get a 202 for may exist twice either.
+    assert final["items"] <= N_FLAGS

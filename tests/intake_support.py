@@ -1,0 +1,88 @@
+"""Helpers shared by the intake tests (API flags and anonymous reports)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from c2c_safety.db import new_session
+from c2c_safety.services import api_keys
+
+TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
+RECEIPT_RE = re.compile(r'<p class="receipt-code"[^>]*><code>([0-9-]+)</code>')
+
+
+def make_key(app: Flask, name: str = "platform", scopes: tuple[str, ...] = api_keys.DEFAULT_SCOPES) -> str:
+    with app.app_context():
+        s = new_session(app)
+        key = api_keys.create_client(s, name, scopes).key
+        s.commit()
+        s.close()
+    return key
+
+
+def flag_body(**overrides: Any) -> dict[str, Any]:
+    """A valid flag; overrides use dotted paths: flag_body(**{"author.age_band": "adult"})."""
+    body: dict[str, Any] = {
+        "content": {"id": "post-1", "type": "post", "text": "you are so stupid, nobody wants you here",
+                    "media_urls": ["https://cdn.class2class.example/img/1.png"],
+                    "posted_at": "2025-03-01T08:00:00+01:00"},
+        "author": {"id": "u-author", "age_band": "13to15", "role": "student"},
+        "context": {"project_id": "proj-9", "audience_min_age_band": "under13", "school_country": "DK",
+                    "language": "da"},
+        "flag": {"flagger": {"id": "u-flagger-1", "role": "student"}, "reason": "bullying",
+                 "comment": "this is about my friend", "flagged_at": "2025-03-01T09:00:00+01:00"},
+    }
+    for path, value in overrides.items():
+        target = body
+        *parents, leaf = path.split(".")
+        for p in parents:
+            target = target.setdefault(p, {})
+        if value is _DELETE:
+            target.pop(leaf, None)
+        else:
+            target[leaf] = copy.deepcopy(value)
+    return body
+
+
+_DELETE = object()
+
+
+def without(path: str) -> dict[str, Any]:
+    return flag_body(**{path: _DELETE})
+
+
+def post_flag(client: FlaskClient, key: str, body: Any, **headers: str) -> Any:
+    return client.post("/api/v1/flags", json=body, headers={"Authorization": f"Bearer {key}", **headers})
+
+
+def form_token(client: FlaskClient, url: str, **kwargs: Any) -> str:
+    html = client.get(url, **kwargs).get_data(as_text=True)
+    match = TOKEN_RE.search(html)
+    assert match, f"no form token on {url}"
+    return match.group(1)
+
+
+def submit_report(client: FlaskClient, data: dict[str, Any] | None = None, lang: str = "en",
+                  **kwargs: Any) -> Any:
+    payload = {"category": "ethical", "what": "Something happened in project X.", **(data or {})}
+    payload["form_token"] = form_token(client, f"/report?lang={lang}", **kwargs)
+    return client.post(f"/report?lang={lang}", data=payload, content_type="multipart/form-data", **kwargs)
+
+
+def receipt_of(resp: Any) -> str:
+    match = RECEIPT_RE.search(resp.get_data(as_text=True))
+    assert match, resp.get_data(as_text=True)[:2000]
+    return match.group(1)
+
+
+def follow_up(client: FlaskClient, receipt: str, lang: str = "en", **extra: Any) -> Any:
+    kwargs = {k: extra.pop(k) for k in ("environ_base", "headers") if k in extra}
+    payload = {"receipt": receipt, "action": "view", **extra}
+    payload["form_token"] = form_token(client, f"/report/follow-up?lang={lang}", **kwargs)
+    return client.post(f"/report/follow-up?lang={lang}", data=payload, content_type="multipart/form-data",
+                       **kwargs)
