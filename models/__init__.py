@@ -1,5 +1,6 @@
 """SQLAlchemy models of c2c-safety. Importing this package registers every table."""
 
+from models import review as review  # registers the review desk's tables (decisions, appeals…)
 from models.accounts import ROLES_REQUIRING_TOTP, LoginFailure, Role, User, UserRole
 from models.audit import AuditAnchor, AuditEvent
 from models.base import Base, UTCDateTime, utcnow

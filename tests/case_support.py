@@ -50,3 +50,19 @@ def make_case(app: Flask, db: Session, *, category: str = "ethical", status: str
                               filename_sealed=seal_text("evidence.txt"), data_sealed=seal_bytes(b"hello")))
         db.commit()
         return case.id
+
+
+def get(db: Session, model: Any, ident: int) -> Any:
+    """Fresh read that ends its transaction at once (SQLite: a reader must not hold the
+    write lock the app's next request needs)."""
+    db.expire_all()
+    obj = db.get(model, ident)
+    db.commit()
+    return obj
+
+
+def scalars(db: Session, stmt: Any) -> list[Any]:
+    db.expire_all()
+    out = list(db.scalars(stmt))
+    db.commit()
+    return out

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from c2c_safety.services import cases
 from c2c_safety.services.crypto import open_text
 from models import AuditEvent, CaseFile, CaseMessage, CaseStatus, CaseTransition, User, utcnow
-from tests.case_support import SECRET_BODY, make_case
+from tests.case_support import SECRET_BODY, get, make_case, scalars
 from tests.conftest import post_form
 
 
@@ -26,17 +26,16 @@ def test_escalation_walks_the_whole_life_cycle(app, client, db, signed_in):
     assert _post(client, cid, "investigate").status_code == 302
     assert _post(client, cid, "feedback").status_code == 302  # escalation: no reporter to write to
     assert _post(client, cid, "close", {"outcome": "not_substantiated"}).status_code == 302
-    db.expire_all()
-    case = db.get(CaseFile, cid)
+    case = get(db, CaseFile, cid)
     assert case.status == CaseStatus.CLOSED and case.outcome == "not_substantiated"
     assert case.closed_approved_by_id == handler.id and case.closed_at is not None
     assert case.retention_clock_from == case.closed_at
-    steps = [(t.from_status, t.to_status) for t in db.scalars(select(CaseTransition).order_by(CaseTransition.id))]
+    steps = [(t.from_status, t.to_status) for t in scalars(db, select(CaseTransition).order_by(CaseTransition.id))]
     assert steps == [("received", "acknowledged"), ("acknowledged", "investigating"),
                      ("investigating", "feedback_given"), ("feedback_given", "closed")]
-    trail = list(db.scalars(select(AuditEvent).where(AuditEvent.case_id == cid, AuditEvent.action == "case.transition")))
+    trail = scalars(db, select(AuditEvent).where(AuditEvent.case_id == cid, AuditEvent.action == "case.transition"))
     assert len(trail) == 4
-    for ev in db.scalars(select(AuditEvent).where(AuditEvent.case_id == cid)):
+    for ev in scalars(db, select(AuditEvent).where(AuditEvent.case_id == cid)):
         assert SECRET_BODY not in str(ev.details)
 
 
@@ -45,17 +44,16 @@ def test_reopen_requires_a_written_reason_and_stops_the_clock(app, client, db, s
     cid = make_case(app, db, status=CaseStatus.CLOSED)
     bad = _post(client, cid, "reopen", {"reopen-reason": "short"})
     assert bad.status_code == 400
-    assert db.get(CaseFile, cid).status == CaseStatus.CLOSED
+    assert get(db, CaseFile, cid).status == CaseStatus.CLOSED
     ok = _post(client, cid, "reopen", {"reopen-reason": "New evidence arrived from the school."})
     assert ok.status_code == 302
-    db.expire_all()
-    case = db.get(CaseFile, cid)
+    case = get(db, CaseFile, cid)
     assert case.status == CaseStatus.INVESTIGATING and case.closed_at is None
     assert case.retention_clock_from is None and case.outcome is None
-    step = db.scalars(select(CaseTransition).where(CaseTransition.case_id == cid)).one()
+    (step,) = scalars(db, select(CaseTransition).where(CaseTransition.case_id == cid))
     with app.app_context():
         assert open_text(step.reason_sealed) == "New evidence arrived from the school."
-    ev = db.scalars(select(AuditEvent).where(AuditEvent.case_id == cid, AuditEvent.action == "case.transition")).one()
+    (ev,) = scalars(db, select(AuditEvent).where(AuditEvent.case_id == cid, AuditEvent.action == "case.transition"))
     assert "New evidence" not in str(ev.details) and ev.details["reason_given"] is True
 
 
@@ -64,7 +62,7 @@ def test_steps_out_of_order_are_refused(app, client, db, signed_in):
     cid = make_case(app, db, status=CaseStatus.ACKNOWLEDGED)
     resp = _post(client, cid, "close", {"outcome": "substantiated"})
     assert resp.status_code == 400
-    assert db.get(CaseFile, cid).status == CaseStatus.ACKNOWLEDGED
+    assert get(db, CaseFile, cid).status == CaseStatus.ACKNOWLEDGED
 
 
 def test_feedback_on_an_anonymous_report_is_a_message_to_the_reporter(app, client, db, signed_in):
@@ -72,10 +70,9 @@ def test_feedback_on_an_anonymous_report_is_a_message_to_the_reporter(app, clien
     cid = make_case(app, db, status=CaseStatus.INVESTIGATING)
     assert _post(client, cid, "feedback", {"text": ""}).status_code == 400
     assert _post(client, cid, "feedback", {"text": "We spoke to the school; measures are in place."}).status_code == 302
-    db.expire_all()
-    case = db.get(CaseFile, cid)
+    case = get(db, CaseFile, cid)
     assert case.status == CaseStatus.FEEDBACK_GIVEN and case.feedback_at is not None
-    msgs = list(db.scalars(select(CaseMessage).where(CaseMessage.case_id == cid, CaseMessage.from_reporter.is_(False))))
+    msgs = scalars(db, select(CaseMessage).where(CaseMessage.case_id == cid, CaseMessage.from_reporter.is_(False)))
     assert len(msgs) == 1
     with app.app_context():
         assert open_text(msgs[0].body_sealed) == "We spoke to the school; measures are in place."
@@ -89,7 +86,7 @@ def test_handler_messages_and_notes_are_sealed_and_audited(app, client, db, sign
     assert _post(client, cid, "note", {"note-text": "Internal: check the school's log."}).status_code == 302
     page = client.get(f"/cases/{cid}").get_data(as_text=True)
     assert "Could you tell us which day?" in page and "Internal: check the school" in page
-    actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.case_id == cid)))
+    actions = set(scalars(db, select(AuditEvent.action).where(AuditEvent.case_id == cid)))
     assert {"case.message_sent", "case.note_added", "case.viewed"} <= actions
 
 
@@ -114,8 +111,8 @@ def test_assignment_only_to_eligible_handlers(app, client, db, signed_in, make_u
     cid = make_case(app, db)
     assert _post(client, cid, "assign", {"assignee": moderator.id}).status_code == 400
     assert _post(client, cid, "assign", {"assignee": colleague.id}).status_code == 302
-    assert db.get(CaseFile, cid).assigned_to_id == colleague.id
-    ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.assigned")).one()
+    assert get(db, CaseFile, cid).assigned_to_id == colleague.id
+    (ev,) = scalars(db, select(AuditEvent).where(AuditEvent.action == "case.assigned"))
     assert ev.case_id == cid
 
 
@@ -123,7 +120,7 @@ def test_staff_views_are_audited(app, client, db, signed_in):
     user = signed_in("case_handler")
     cid = make_case(app, db)
     client.get(f"/cases/{cid}")
-    ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.viewed")).one()
+    (ev,) = scalars(db, select(AuditEvent).where(AuditEvent.action == "case.viewed"))
     assert ev.case_id == cid and ev.actor_id == user.id
 
 
@@ -155,9 +152,9 @@ def test_search_finds_report_text(app, client, db, signed_in):
     make_case(app, db, body="Something else entirely.")
     html = client.get("/cases/?q=projector").get_data(as_text=True)
     assert f"/cases/{cid}" in html and "1 case<" in html
-    ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "view.case_list")).all()[-1]
+    ev = scalars(db, select(AuditEvent).where(AuditEvent.action == "view.case_list"))[-1]
     assert "projector" not in str(ev.details)
 
 
 def test_users_only_exist_for_typing(app, db):
-    assert db.scalar(select(User).limit(1)) is None
+    assert scalars(db, select(User).limit(1)) == []

@@ -3,6 +3,11 @@
 The parent process creates the app and loads the classifier once; each job runs in a
 forked work horse that shares those pages copy-on-write, so the model is loaded exactly
 once per worker process, never per job.
+
+The parent's RQ maintenance step (start-up, then every C2C_RECONCILE_INTERVAL_SECONDS)
+also refreshes the classifier status for /readyz (retrying a failed load) and enqueues the
+reconcile tick (workers/reconcile.py). `with_scheduler` stays on: RQ's retry backoff
+(`Retry(interval=...)`) needs the scheduler to move retried jobs back onto their queue.
 """
 
 from __future__ import annotations
@@ -11,14 +16,32 @@ import argparse
 import logging
 import os
 
+from redis import Redis
 from rq import Queue, Worker
 
 from c2c_safety.queueing import QUEUES
 from c2c_safety.redis_conn import get_redis
+from c2c_safety.services.scoring import ScoringSettings
 from workers.context import get_app
-from workers.preload import preload
+from workers.preload import preload, publish_status, retry_failed_preload
+from workers.reconcile import ensure_tick
 
 log = logging.getLogger("workers")
+
+
+class DeskWorker(Worker):
+    """RQ's forking worker plus the desk's periodic duties, run in the parent between jobs."""
+
+    preloaded = False
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        conn: Redis = self.connection
+        if self.preloaded:
+            retry_failed_preload(get_app(), conn)
+        else:
+            publish_status(conn)
+        ensure_tick(conn)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,15 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     conn = get_redis(app)
     if not args.no_preload:
         preload(app, conn)
-    if not args.burst:
-        from workers.daily import ensure_scheduled
-
-        ensure_scheduled(conn)  # deadline warnings + retention sweep, once a day (idempotent)
-        from workers.webhooks import ensure_scheduled as ensure_webhook_reconcile
-
-        ensure_webhook_reconcile(conn)  # pending webhook deliveries, every 5 minutes (idempotent)
+    interval = ScoringSettings.from_env().reconcile_interval_seconds
     queues = [Queue(name, connection=conn) for name in QUEUES]
-    worker = Worker(queues, connection=conn)
+    # An idle worker blocks in BLPOP for worker_ttl - 15 s; keeping that at the reconcile
+    # interval makes the maintenance step (and so the tick) run on time when idle too.
+    worker = DeskWorker(queues, connection=conn, worker_ttl=interval + 15,
+                        maintenance_interval=interval)
+    worker.preloaded = not args.no_preload
     worker.work(burst=args.burst, with_scheduler=args.with_scheduler,
                 logging_level=os.environ.get("C2C_LOG_LEVEL", "INFO"))
     return 0

@@ -31,7 +31,7 @@ def deliver(delivery_id: int) -> str:
             try:
                 queue("high", app).enqueue_in(timedelta(seconds=outcome.retry_in), webhooks.JOB,
                                               delivery_id)
-            except Exception as exc:  # noqa: BLE001 - the reconciler picks the row up instead
+            except Exception as exc:  # the reconciler picks the row up instead
                 log.warning("could not schedule retry of delivery %s: %s", delivery_id,
                             type(exc).__name__)
     log.info("webhook delivery %s: %s (HTTP %s)", delivery_id, outcome.status, outcome.status_code)
@@ -64,7 +64,7 @@ def reconcile() -> int:
 
     try:
         ensure_scheduled(get_redis(get_app()), datetime.now(UTC) + timedelta(seconds=1))
-    except Exception as exc:  # noqa: BLE001 - the next worker start schedules it again
+    except Exception as exc:  # the next worker start schedules it again
         log.warning("could not schedule the next reconcile: %s", type(exc).__name__)
     with job_session() as s:
         ids = webhooks.due_deliveries(s)

@@ -14,3 +14,10 @@ def init_app(app: Flask) -> None:
 
     for command_group in cases_cmd.groups:
         app.cli.add_command(command_group)
+    from c2c_safety.cli import review_cmd
+
+    app.cli.add_command(review_cmd.group)
+    from c2c_safety.cli import scoring_cmd  # top-level `reconcile` and `rescore`
+
+    for command in scoring_cmd.COMMANDS:
+        app.cli.add_command(command)

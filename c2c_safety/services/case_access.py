@@ -21,7 +21,7 @@ rule exists exactly once.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from c2c_safety.services import audit
 from c2c_safety.services.crypto import seal_text
@@ -49,7 +49,9 @@ class CaseNotFoundError(LookupError):
 
 
 def _excluded(user_id: int) -> ColumnElement[bool]:
-    return exists().where(CaseExclusion.case_id == CaseFile.id, CaseExclusion.user_id == user_id)
+    # An alias, so the subquery still correlates when the outer query selects exclusions too.
+    ex = aliased(CaseExclusion)
+    return exists().where(ex.case_id == CaseFile.id, ex.user_id == user_id)
 
 
 def visibility_clause(user: User) -> ColumnElement[bool]:

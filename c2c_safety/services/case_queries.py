@@ -66,7 +66,7 @@ def listing(session: Session, viewer: User, f: ListFilter, *, now: datetime | No
     if f.q:
         cases = [c for c in cases if _matches(c, f.q.strip())][:limit]
     names = dict(session.execute(select(User.id, User.display_name).where(
-        User.id.in_({c.assigned_to_id for c in cases if c.assigned_to_id}))).tuples().all())
+        User.id.in_({c.assigned_to_id for c in cases if c.assigned_to_id}))).all())
     rows = [CaseRow(c, deadline_view(c, now), names.get(c.assigned_to_id or 0, "")) for c in cases]
     if f.deadline == "overdue":
         rows = [r for r in rows if _next_state(r.deadline) == "overdue"]

@@ -45,11 +45,16 @@ def add_note(session: Session, author: User, text: str, *, case_id: int | None =
     return note
 
 
+def can_edit_note(session: Session, author: User, note_id: int) -> bool:
+    note = session.get(ReviewNote, note_id)
+    return note is not None and note.author_id == author.id and (
+        note.case_id is None or case_access.can_view(session, author, note.case_id))
+
+
 def edit_note(session: Session, author: User, note_id: int, text: str) -> ReviewNote:
     """Only the author edits a note; anyone else gets the same answer as for no note."""
     note = session.get(ReviewNote, note_id)
-    if note is None or note.author_id != author.id or (
-            note.case_id is not None and not case_access.can_view(session, author, note.case_id)):
+    if note is None or not can_edit_note(session, author, note_id):
         raise LookupError(note_id)
     text = text.strip()
     if not text or len(text) > MAX_NOTE:
@@ -180,7 +185,7 @@ def disagreement_rates(session: Session, by: str) -> list[RateRow]:
         .where(QualitySample.verdict.is_not(None))
         .group_by(QualitySample.iso_year, QualitySample.iso_week, key_col)
         .order_by(QualitySample.iso_year, QualitySample.iso_week, key_col)).all()
-    emails = dict(session.execute(select(User.id, User.email)).tuples().all()) if by == "moderator" else {}
+    emails = dict(session.execute(select(User.id, User.email)).all()) if by == "moderator" else {}
     return [RateRow(f"{y}-W{w:02d}", emails.get(k, str(k)) if by == "moderator" else str(k), int(n), int(d or 0))
             for y, w, k, n, d in rows]
 

@@ -97,12 +97,12 @@ def transparency_figures(session: Session, since: datetime,
     items = count(select(ReviewItem.id).where(ReviewItem.created_at >= since, ReviewItem.created_at < until))
     decisions = count(select(Decision.id).where(*in_period))
     by_ground = session.execute(select(Decision.reason_code, func.count()).where(*in_period)
-                                .group_by(Decision.reason_code).order_by(Decision.reason_code)).tuples().all()
+                                .group_by(Decision.reason_code).order_by(Decision.reason_code)).all()
     by_action = session.execute(select(Decision.action, func.count()).where(*in_period)
-                                .group_by(Decision.action).order_by(Decision.action)).tuples().all()
+                                .group_by(Decision.action).order_by(Decision.action)).all()
     waits = [created - flagged for created, flagged in session.execute(
         select(Decision.created_at, ReviewItem.first_flagged_at).join(ReviewItem, ReviewItem.id == Decision.item_id)
-        .where(*in_period, Decision.kind == DecisionKind.INITIAL)).tuples()]
+        .where(*in_period, Decision.kind == DecisionKind.INITIAL))]
     automated = count(select(StatementOfReasons.id).join(Decision, Decision.id == StatementOfReasons.decision_id)
                       .where(*in_period, StatementOfReasons.automated_detection.is_(True)))
     appeals = count(select(Appeal.id).where(Appeal.received_at >= since, Appeal.received_at < until))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,21 +32,26 @@ def build_tiny_checkpoint(
 ) -> Path:
     """A randomly initialised, tiny BERT sequence classifier saved like a real one."""
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        BertTokenizerFast,  # type: ignore[attr-defined]  # alias in v5
+    )
 
     directory.mkdir(parents=True, exist_ok=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(set(TINY_WORDS)),
              *"abcdefghijklmnopqrstuvwxyz0123456789.,!?'"]
     vocab_file = directory / "vocab.txt"
     vocab_file.write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
-    config = BertConfig(
-        vocab_size=len(dict.fromkeys(vocab)), hidden_size=16, num_hidden_layers=1,
-        num_attention_heads=2, intermediate_size=32, max_position_embeddings=64,
-        num_labels=len(labels), id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
+    settings: dict[str, Any] = {
+        "vocab_size": len(dict.fromkeys(vocab)), "hidden_size": 16, "num_hidden_layers": 1,
+        "num_attention_heads": 2, "intermediate_size": 32, "max_position_embeddings": 64,
+        "num_labels": len(labels), "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
     if problem_type is not None:
-        config.problem_type = problem_type
+        settings["problem_type"] = problem_type
+    config = BertConfig(**settings)
     torch.manual_seed(0)
     BertForSequenceClassification(config).save_pretrained(directory)
     tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), model_max_length=64)

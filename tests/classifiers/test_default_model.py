@@ -85,3 +85,38 @@ def test_batch_results_do_not_depend_on_batching(default_clf: Classifier) -> Non
         for category in CATEGORIES:
             assert a.scores[category] == pytest.approx(b.scores[category], abs=1e-4)
         assert a.reasons == b.reasons and a.language == b.language
+
+
+def test_corrupt_or_missing_heads_are_load_errors(tmp_path: Path) -> None:
+    import shutil
+
+    from classifiers import ClassifierLoadError
+    from classifiers.heads import WEIGHTS_DIR
+    from classifiers.minilm import MiniLMClassifier
+
+    missing = tmp_path / "missing"
+    missing.mkdir()
+    assert "missing" in (check_model_files(None, weights_dir=missing) or "")
+    with pytest.raises(ClassifierLoadError, match="missing"):
+        MiniLMClassifier(weights_dir=missing)
+
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(WEIGHTS_DIR, corrupt)
+    data = bytearray((corrupt / "heads.safetensors").read_bytes())
+    data[-8:] = b"\xff" * 8
+    (corrupt / "heads.safetensors").write_bytes(bytes(data))
+    assert "do not match" in (check_model_files(None, weights_dir=corrupt) or "")
+    with pytest.raises(ClassifierLoadError):
+        MiniLMClassifier(weights_dir=corrupt)
+
+    garbage = tmp_path / "garbage"
+    shutil.copytree(WEIGHTS_DIR, garbage)
+    (garbage / "heads.safetensors").write_bytes(b"not a safetensors file")
+    # Even with the manifest hash "fixed", an unparsable file is reported.
+    import hashlib
+    import json
+
+    manifest = json.loads((garbage / "manifest.json").read_text())
+    manifest["heads_sha256"] = hashlib.sha256(b"not a safetensors file").hexdigest()
+    (garbage / "manifest.json").write_text(json.dumps(manifest))
+    assert "unreadable" in (check_model_files(None, weights_dir=garbage) or "")

@@ -51,7 +51,8 @@ class Desk:
     def item_counts(self) -> dict[str, int]:
         """Rows per platform content id (max), items, and items by score status."""
         with self.engine.connect() as conn:
-            per_id = select(func.count().label("n")).group_by(ReviewItem.platform_content_id).subquery()
+            per_id = (select(func.count().label("n")).select_from(ReviewItem)
+                      .group_by(ReviewItem.content_type, ReviewItem.platform_content_id).subquery())
             most = conn.execute(select(func.max(per_id.c.n))).scalar() or 0
             by_status = dict(conn.execute(
                 select(ReviewItem.score_status, func.count()).group_by(ReviewItem.score_status)).all())
@@ -192,3 +193,24 @@ def assert_exactly_once_and_scored(desk: Desk, accepted: set[str]) -> dict[str, 
     assert scores["items"] == counts["items"], (scores, counts)
     assert scores["max_per_item_model"] == 1, scores
     return {**counts, **{f"score_{k}": v for k, v in scores.items()}}
+
+
+def ingest(desk: Desk, ids: list[str], threads: int = 8) -> set[str]:
+    """Send one flag per id through a real gunicorn; return the accepted ids (all, or fail)."""
+    server = desk.gunicorn().start()
+    try:
+        replies = burst(flag_poster(server.base, desk.api_key), ids, threads=threads)
+    finally:
+        server.stop()
+    bad = Counter(r.status for r in replies.values() if r.status != 202)
+    assert not bad, (bad, desk.log_tail("gunicorn.log"))
+    return set(replies)
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

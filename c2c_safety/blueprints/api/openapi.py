@@ -1,7 +1,13 @@
-"""The OpenAPI 3.1 document of the token API, generated from the models that validate it."""
+"""The OpenAPI 3.1 document of the token API, generated from the models that validate it.
+
+Another /api/v1 feature documents its routes with `add_operation(...)` at import time,
+naming the pydantic models its view really validates with; tests/test_api_openapi.py
+then checks its real requests and responses against the document too.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -11,6 +17,25 @@ from c2c_safety.blueprints.api.schemas import MAX_TEXT, ErrorOut, FlagAccepted, 
 from c2c_safety.services import api_keys
 
 REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str  # OpenAPI style: /api/v1/things/{thing_id}
+    method: str  # get | post | ...
+    operation_id: str
+    summary: str
+    responses: dict[int, tuple[type[BaseModel] | None, str]]  # status -> (model or None for an error, text)
+    request: type[BaseModel] | None = None
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+
+
+EXTRA: list[Operation] = []
+
+
+def add_operation(op: Operation) -> None:
+    EXTRA.append(op)
+    document.cache_clear()
 MAX_BODY_NOTE = "Bodies over the configured limit (1 MB by default) get 413."
 
 
@@ -47,6 +72,17 @@ def document() -> dict[str, Any]:
         }
         return {str(c): _json(error, text[c]) for c in codes}
 
+    paths: dict[str, Any] = {}
+    for op in EXTRA:
+        operation: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary,
+                                     "parameters": op.parameters, "responses": {}}
+        if op.request is not None:
+            operation["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": _schema(op.request, "validation", comps)}}}
+        for code, (model, text) in op.responses.items():
+            ref = _schema(model, "serialization", comps) if model is not None else error
+            operation["responses"][str(code)] = _json(ref, text)
+        paths.setdefault(op.path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -95,5 +131,6 @@ def document() -> dict[str, Any]:
                 "responses": {"200": {"description": "OpenAPI 3.1 document",
                                       "content": {"application/json": {"schema": {"type": "object"}}}}},
             }},
+            **paths,
         },
     }

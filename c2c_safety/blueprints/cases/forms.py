@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from c2c_safety.services.case_redaction import REASONS, TARGETS
@@ -10,6 +11,11 @@ from c2c_safety.services.cases import OUTCOME_LABELS
 TARGET_LABELS = {"body": "What happened", "occurred": "When and where", "involved": "Who was involved",
                  "contact": "Contact details", "message": "A message (give its number)",
                  "note": "An internal note (give its number)", "attachment": "An attachment (give its number)"}
+
+
+def choices(pairs: object) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects, not (value, label) tuples."""
+    return [SelectChoice(v, label) for v, label in pairs]  # type: ignore[attr-defined]
 
 
 class StepForm(FlaskForm):
@@ -21,7 +27,7 @@ class FeedbackForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    outcome = SelectField("Outcome", choices=[("", "Choose an outcome"), *OUTCOME_LABELS.items()],
+    outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOME_LABELS.items()]),
                           validators=[DataRequired(message="Choose an outcome.")])
 
 
@@ -52,12 +58,12 @@ class RecuseForm(FlaskForm):
 
 
 class RedactForm(FlaskForm):
-    target = SelectField("What to redact", choices=[(t, TARGET_LABELS[t]) for t in TARGETS],
+    target = SelectField("What to redact", choices=choices((t, TARGET_LABELS[t]) for t in TARGETS),
                          validators=[DataRequired()])
     target_id = IntegerField("Number of the message, note or attachment", validators=[Optional()])
     span = StringField("Exact text to redact (leave empty to redact all of it)",
                        validators=[Optional(), Length(max=2000)])
-    reason = SelectField("Reason", choices=list(REASONS.items()), validators=[DataRequired()])
+    reason = SelectField("Reason", choices=choices(REASONS.items()), validators=[DataRequired()])
 
 
 class ExcludeByReferenceForm(FlaskForm):

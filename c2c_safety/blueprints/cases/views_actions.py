@@ -29,6 +29,7 @@ from c2c_safety.blueprints.cases.forms import (
     RecuseForm,
     RedactForm,
     StepForm,
+    choices,
 )
 from c2c_safety.blueprints.cases.views import detail_context, visible_or_404
 from c2c_safety.services import case_access, case_redaction, cases
@@ -125,8 +126,8 @@ def note(case_id: int) -> Response | tuple[str, int]:
 def assign(case_id: int) -> Response | tuple[str, int]:
     case = visible_or_404(case_id)
     form = AssignForm()
-    form.assignee.choices = [(0, "Nobody")] + [(p.id, p.email) for p in
-                                               case_access.eligible_handlers(db.session(), case)]
+    form.assignee.choices = choices([(0, "Nobody")] + [(p.id, p.email) for p in
+                                                        case_access.eligible_handlers(db.session(), case)])
     return _run(case_id, form, "assign_form",
                 lambda c, f: cases.assign(db.session(), c, actor=staff(), assignee_id=f.assignee.data or None),
                 "Assignment saved.")
@@ -136,7 +137,8 @@ def assign(case_id: int) -> Response | tuple[str, int]:
 @roles_required(*CASE_ROLES)
 def exclude(case_id: int) -> Response | tuple[str, int]:
     form = ExcludeForm()
-    form.person.choices = [(u.id, u.email) for u in db.session().scalars(select(User).where(User.active.is_(True)))]
+    form.person.choices = choices((u.id, u.email) for u in db.session().scalars(
+        select(User).where(User.active.is_(True))))
 
     def act(c: CaseFile, f: Any) -> None:
         person = db.session().get(User, f.person.data)

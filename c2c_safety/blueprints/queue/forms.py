@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from c2c_safety.services import queue

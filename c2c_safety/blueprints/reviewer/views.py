@@ -127,6 +127,8 @@ def notes() -> WResponse | str | tuple[str, int]:
 @roles_required(REVIEWER)
 def note_edit(note_id: int) -> WResponse:
     s = db.session()
+    if not service.can_edit_note(s, staff(), note_id):
+        abort(404)
     form = ReviewNoteForm()
     if not form.validate_on_submit():
         abort(400, "Write the note's new text (at most 10,000 characters).")

@@ -7,8 +7,8 @@ from werkzeug.wrappers import Response
 
 from c2c_safety import db
 from c2c_safety.access import roles_required, staff
-from c2c_safety.blueprints.safeguarding import bp
 from c2c_safety.blueprints.queue.forms import choices
+from c2c_safety.blueprints.safeguarding import bp
 from c2c_safety.blueprints.safeguarding.forms import ActionForm
 from c2c_safety.services import chronology, queue, safeguarding, wellbeing
 from c2c_safety.services import webhooks as webhook_service
@@ -21,11 +21,12 @@ LEAD = "safeguarding_lead"
 
 def _safeguarding_cases() -> list[CaseFile]:
     """Anonymous reports routed to the lead (the case desk handles them; we link there)."""
-    from sqlalchemy import select
+    from c2c_safety.services.case_access import visible_cases_query
 
+    # Through case_access: a lead excluded from a case (conflict of interest) must not see it.
     return list(db.session().scalars(
-        select(CaseFile).where(CaseFile.routed_role == Role.SAFEGUARDING_LEAD,
-                               CaseFile.status != CaseStatus.CLOSED)
+        visible_cases_query(staff()).where(CaseFile.routed_role == Role.SAFEGUARDING_LEAD,
+                                           CaseFile.status != CaseStatus.CLOSED)
         .order_by(CaseFile.received_at).limit(100)))
 
 

@@ -1,0 +1,64 @@
+"""A scoring worker killed with SIGKILL (parent and work horse) in the middle of a batch.
+
+The batch's items stay claimed (leased) by a process that no longer exists. Nothing may be
+lost and nothing scored twice: once the lease runs out the reconciler re-enqueues them, a
+new worker scores them, and each item ends with exactly one score row per model version.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from bench.servers import start_worker, stop_process
+from models import ReviewItem, ScoreStatus
+from tests.faults.conftest import DeskFactory
+from tests.faults.helpers import assert_exactly_once_and_scored, ingest, settle, wait_until
+
+pytestmark = pytest.mark.faults
+
+N_ITEMS = 120
+BATCH = 16
+LEASE_SECONDS = 4
+
+
+def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory) -> None:
+    desk = make_desk(C2C_SCORING_BATCH=str(BATCH), C2C_SCORING_LEASE_SECONDS=str(LEASE_SECONDS))
+    accepted = ingest(desk, [f"kill-{n}" for n in range(N_ITEMS)])
+
+    def leased() -> int:
+        with desk.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(
+                ReviewItem.score_status == ScoreStatus.PENDING,
+                ReviewItem.scoring_lease_until.is_not(None))).scalar_one())
+
+    # The test-only pause holds each claimed batch between claim and model: the kill lands
+    # after the claim was committed and before any score was stored.
+    victim = start_worker({**desk.env, "C2C_TEST_SCORING_PAUSE_SECONDS": "120"},
+                          log_path=desk.tmp / "victim.log")
+    try:
+        wait_until(lambda: leased() > 0, 120, "the worker to claim a batch")
+        held = leased()
+        stop_process(victim, signal.SIGKILL)  # the whole group: parent and work horse
+        killed_at = time.monotonic()
+    finally:
+        stop_process(victim, signal.SIGKILL)
+    counts = desk.item_counts()
+    print(f"\nworker SIGKILL mid-batch: {held} items claimed by the dead worker, {counts}")
+    assert held == BATCH
+
+    # A fresh worker scores the rest; the orphaned batch waits for its lease to expire and
+    # the reconciler (settle runs it first, then a burst worker, until nothing is pending).
+    assert desk.worker_burst() == 0, desk.log_tail("worker.log")
+    time.sleep(max(0.0, killed_at + LEASE_SECONDS + 0.5 - time.monotonic()))  # the lease runs out
+    settle(desk)
+    final = assert_exactly_once_and_scored(desk, accepted)
+    with desk.engine.connect() as conn:
+        attempts = dict(conn.execute(select(ReviewItem.score_attempts, func.count())
+                                     .group_by(ReviewItem.score_attempts)).all())
+    print(f"after reconcile + worker: {final}, items by scoring attempts: {attempts}")
+    assert final["items"] == N_ITEMS
+    assert attempts.get(2, 0) >= held  # the orphaned batch took a second, successful attempt

@@ -1,0 +1,169 @@
+"""Scoring jobs: `score_items([ids])` (enqueued by ingest) and `score_cases([ids])`
+(anonymous reports). Enqueued by dotted path; this module is only imported by workers.
+
+One job scores in batches: the first batch is its own ids plus other pending subjects up
+to the batch size; then it keeps claiming batches of whatever is pending until none is left
+or its time budget is spent. So a burst of per-item jobs costs one model call per batch,
+and the jobs that follow find their items done and finish in milliseconds.
+
+Per batch: claim + read texts (short transaction, committed) → model (no transaction open,
+so SQLite's write lock is not held during inference) → store + triage (second short
+transaction). A failure releases or fails the claimed subjects and raises, so RQ retries
+the job with backoff; a killed worker leaves leases that expire for the reconciler.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from flask import Flask
+from redis.exceptions import RedisError
+
+from c2c_safety.redis_conn import get_redis
+from c2c_safety.services import scoring
+from c2c_safety.services.scoring import Claim, ScoringSettings, StoreOutcome, error_text
+from classifiers import ScoreResult
+from workers.context import get_app
+from workers.preload import ClassifierUnavailableError, get_classifier
+
+log = logging.getLogger(__name__)
+
+
+class ScoringFailedError(RuntimeError):
+    """Raised after recording a failure so RQ retries the job with backoff."""
+
+
+def score_items(item_ids: Sequence[int]) -> dict[str, int]:
+    return run("item", item_ids)
+
+
+def score_cases(case_ids: Sequence[int]) -> dict[str, int]:
+    return run("case", case_ids)
+
+
+def run(kind: str, own_ids: Sequence[int], settings: ScoringSettings | None = None) -> dict[str, int]:
+    settings = settings or ScoringSettings.from_env()
+    app = get_app()
+    totals: Counter[str] = Counter()
+    with app.app_context():
+        try:
+            conn = get_redis(app)
+        except Exception:
+            conn = None
+        try:
+            classifier = get_classifier(app, conn)
+        except ClassifierUnavailableError as exc:
+            # Only the job's own subjects pay an attempt: claiming others would burn the
+            # attempts of items whose own jobs are still to come.
+            _fail_claim(app, kind, own_ids, str(exc), settings, totals)
+            raise ScoringFailedError(f"classifier unavailable; {dict(totals)}") from None
+        deadline = time.monotonic() + settings.job_budget_seconds
+        first = True
+        while True:
+            claim_, texts, errors = _claim(app, kind, own_ids if first else (), settings)
+            first = False
+            if not claim_.ids:
+                break
+            try:
+                ordered = [i for i in claim_.ids if i in texts]
+                results = classifier.score_batch([texts[i] for i in ordered]) if ordered else []
+                if len(results) != len(ordered):
+                    raise RuntimeError(f"classifier returned {len(results)} results for {len(ordered)}")
+            except Exception as exc:
+                log.error("scoring %s batch of %d failed: %s", kind, len(claim_.ids), error_text(exc))
+                _record(app, claim_, {}, dict.fromkeys(claim_.ids, error_text(exc)), settings, totals)
+                raise ScoringFailedError(f"model raised {type(exc).__name__}; {dict(totals)}") from None
+            _record(app, claim_, dict(zip(ordered, results, strict=True)), errors, settings, totals)
+            if len(claim_.ids) < settings.batch_size:
+                break  # drained
+            if time.monotonic() > deadline:
+                _hand_over(app, kind, settings)
+                break
+    log.info("scored %s: %s", kind, dict(totals))
+    if totals["retry"]:
+        # Some subjects were released for another attempt: let RQ's backoff bring them back.
+        raise ScoringFailedError(f"{totals['retry']} {kind}(s) released for retry; {dict(totals)}")
+    return dict(totals)
+
+
+def _claim(app: Flask, kind: str, own_ids: Sequence[int],
+           settings: ScoringSettings) -> tuple[Claim, dict[int, str], dict[int, str]]:
+    """Claim a batch and read its texts in one short transaction."""
+    from c2c_safety.db import new_session
+
+    s = new_session(app)
+    try:
+        claim_ = scoring.claim(s, kind, own_ids, settings)
+        texts, errors = scoring.load_texts(s, claim_)
+        s.commit()
+    finally:
+        s.close()
+    _fault_pause(app, claim_)
+    return claim_, texts, errors
+
+
+def _record(app: Flask, claim_: Claim, results: Mapping[int, ScoreResult], errors: Mapping[int, str],
+            settings: ScoringSettings, totals: Counter[str]) -> None:
+    from c2c_safety.db import new_session
+
+    s = new_session(app)
+    try:
+        try:
+            out = scoring.store(s, claim_, results, errors, settings)
+            s.commit()
+        except Exception as exc:
+            s.rollback()
+            log.error("storing %s scores failed: %s", claim_.kind, error_text(exc))
+            # Release (or fail) the claim in a fresh transaction so the retry can re-claim
+            # at once instead of waiting for the lease to expire.
+            out = scoring.record_failure(s, claim_, error_text(exc), settings)
+            s.commit()
+            _count(out, totals)
+            raise ScoringFailedError(f"storing scores raised {type(exc).__name__}") from None
+    finally:
+        s.close()
+    _count(out, totals)
+
+
+def _fail_claim(app: Flask, kind: str, own_ids: Sequence[int], error: str,
+                settings: ScoringSettings, totals: Counter[str]) -> None:
+    from c2c_safety.db import new_session
+
+    s = new_session(app)
+    try:
+        claim_ = scoring.claim(s, kind, own_ids, settings, others=False)
+        s.commit()
+        if claim_.ids:
+            _count(scoring.record_failure(s, claim_, error, settings), totals)
+            s.commit()
+    finally:
+        s.close()
+
+
+def _count(out: StoreOutcome, totals: Counter[str]) -> None:
+    totals.update({"scored": len(out.scored), "failed": len(out.failed), "retry": len(out.retry),
+                   "lost_lease": len(out.lost)})
+
+
+def _hand_over(app: Flask, kind: str, settings: ScoringSettings) -> None:
+    """Budget spent with work left: one follow-up job (deterministic id, so many jobs ending
+    at once add one) rather than holding the worker and delaying other queues."""
+    from c2c_safety.services.scoring_jobs import JOB_FUNCS, enqueue_unique
+
+    try:
+        enqueue_unique(get_redis(app), JOB_FUNCS[kind], ([],), f"c2c-continue-{kind}")
+    except (RedisError, OSError) as exc:
+        log.warning("could not enqueue follow-up scoring (%s); the reconciler will", type(exc).__name__)
+
+
+def _fault_pause(app: Flask, claim_: Claim) -> None:
+    """Test-only fault injection: hold a claimed batch so a test can SIGKILL the worker
+    mid-batch. Ignored outside C2C_ENV=test."""
+    pause = os.environ.get("C2C_TEST_SCORING_PAUSE_SECONDS")
+    if pause and claim_.ids and app.config["C2C"].env == "test":
+        log.info("test pause: holding %d claimed %s(s) for %ss", len(claim_.ids), claim_.kind, pause)
+        time.sleep(float(pause))
