@@ -66,3 +66,34 @@ def scalars(db: Session, stmt: Any) -> list[Any]:
     out = list(db.scalars(stmt))
     db.commit()
     return out
+
+
+def make_item(db: Session, *, author: str = "pupil-123", status: str = "decided", text: str = "Item text",
+              decided_at: datetime | None = None, decider_id: int | None = None, flagger: str | None = None,
+              reason: str = "bullying", automated: bool = False, ai_agreed: bool | None = None) -> int:
+    """A moderation item, optionally decided (decision + statement) and flagged."""
+    from models import Flag, ReviewItem
+    from models.review import Decision, StatementOfReasons
+
+    at = decided_at or utcnow() - timedelta(days=1)
+    item = ReviewItem(content_type="chat_message", platform_content_id=secrets.token_hex(6), text=text,
+                      author_pseudonym=author, author_age_band="13to15", author_role="pupil", status=status,
+                      first_flagged_at=at - timedelta(hours=5), last_flagged_at=at - timedelta(hours=5),
+                      created_at=at - timedelta(hours=5), decided_at=at if status != "open" else None)
+    db.add(item)
+    db.flush()
+    if flagger:
+        db.add(Flag(item_id=item.id, flagger_pseudonym=flagger, flagger_role="pupil", reason_category=reason,
+                    comment="flag comment", flagged_at=at - timedelta(hours=5)))
+    if status != "open" and decider_id is not None:
+        dec = Decision(item_id=item.id, decided_by_id=decider_id, action="remove", reason_code=reason,
+                       policy_reason_id=None, created_at=at, item_version=1, ai_agreed=ai_agreed,
+                       time_on_item_seconds=40.0)
+        db.add(dec)
+        db.flush()
+        db.add(StatementOfReasons(decision_id=dec.id, restriction="removed", duration="permanent",
+                                  facts="Facts about pupil-123", source="notice", automated_detection=automated,
+                                  automated_note="", policy_code=reason, policy_ground="ground",
+                                  redress="appeal"))
+    db.commit()
+    return item.id

@@ -11,7 +11,8 @@ import re
 
 import pytest
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 from tests.intake_support import flag_body, make_key, post_flag
 from tests.test_api_validation import INVALID, SERVER_ONLY
@@ -30,8 +31,7 @@ def key(app, redis_conn):
 
 
 def _validator(doc, schema):
-    registry = Registry().with_resource("urn:c2c-openapi", Resource.from_contents(
-        doc, default_specification=Resource.from_contents({"$schema": doc["jsonSchemaDialect"]}).specification))
+    registry = Registry().with_resource("urn:c2c-openapi", DRAFT202012.create_resource(doc))
     resolved = json.loads(json.dumps(schema).replace('"#/components', '"urn:c2c-openapi#/components'))
     return Draft202012Validator(resolved, registry=registry)
 

@@ -12,6 +12,7 @@ Sealed columns are found from the schema (LargeBinary columns named `*_sealed`, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Column, LargeBinary, Table, select, update
@@ -67,10 +68,12 @@ def _kid(blob: bytes) -> str | None:
         return None
 
 
-def rotate(session: Session, *, batch_size: int = 500) -> RotationResult:
+def rotate(session: Session, *, batch_size: int = 500,
+           after_batch: Callable[[int], None] | None = None) -> RotationResult:
     """Re-seal under the current key. Commits after every batch (a CLI job)."""
     ring = keyring()
     result = RotationResult(ring.current)
+    batches = 0
     for table, pk, cols in sealed_columns():
         last_id = 0
         while True:
@@ -97,6 +100,9 @@ def rotate(session: Session, *, batch_size: int = 500) -> RotationResult:
                     changed += 1
             if changed:
                 session.commit()
+                batches += 1
+                if after_batch is not None:
+                    after_batch(batches)
     audit.record(session, "keys.rotated", actor_label="system",
                  details={"current_key": ring.current, "resealed": result.total,
                           "failed": sum(result.failed.values())})

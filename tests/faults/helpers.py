@@ -173,9 +173,13 @@ def resend_until_accepted(base: str, api_key: str, outcome: BurstOutcome, rounds
 
 def settle(desk: Desk, rounds: int = 4) -> None:
     """Reconciler, then a burst worker, until nothing is left pending (bounded)."""
-    for _ in range(rounds):
+    for n in range(rounds):
+        started = time.monotonic()
         desk.cli("reconcile")
+        reconciled = time.monotonic()
         code = desk.worker_burst()
+        print(f"settle round {n + 1}: reconcile {reconciled - started:.1f}s, "
+              f"worker burst {time.monotonic() - reconciled:.1f}s, {desk.item_counts()}")
         assert code == 0, desk.log_tail("worker.log")
         if desk.item_counts().get("pending", 0) == 0:
             return

@@ -27,7 +27,9 @@ LEASE_SECONDS = 4
 
 def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory) -> None:
     desk = make_desk(C2C_SCORING_BATCH=str(BATCH), C2C_SCORING_LEASE_SECONDS=str(LEASE_SECONDS))
+    t0 = time.monotonic()
     accepted = ingest(desk, [f"kill-{n}" for n in range(N_ITEMS)])
+    print(f"\ningested {len(accepted)} in {time.monotonic() - t0:.1f}s")
 
     def leased() -> int:
         with desk.engine.connect() as conn:
@@ -40,19 +42,23 @@ def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory)
     victim = start_worker({**desk.env, "C2C_TEST_SCORING_PAUSE_SECONDS": "120"},
                           log_path=desk.tmp / "victim.log")
     try:
+        t0 = time.monotonic()
         wait_until(lambda: leased() > 0, 120, "the worker to claim a batch")
+        print(f"victim claimed a batch after {time.monotonic() - t0:.1f}s")
         held = leased()
         stop_process(victim, signal.SIGKILL)  # the whole group: parent and work horse
         killed_at = time.monotonic()
     finally:
         stop_process(victim, signal.SIGKILL)
     counts = desk.item_counts()
-    print(f"\nworker SIGKILL mid-batch: {held} items claimed by the dead worker, {counts}")
-    assert held == BATCH
+    print(f"worker SIGKILL mid-batch: {held} items claimed by the dead worker, {counts}")
+    assert 0 < held <= BATCH
 
     # A fresh worker scores the rest; the orphaned batch waits for its lease to expire and
     # the reconciler (settle runs it first, then a burst worker, until nothing is pending).
+    t0 = time.monotonic()
     assert desk.worker_burst() == 0, desk.log_tail("worker.log")
+    print(f"second worker drained the queue in {time.monotonic() - t0:.1f}s: {desk.item_counts()}")
     time.sleep(max(0.0, killed_at + LEASE_SECONDS + 0.5 - time.monotonic()))  # the lease runs out
     settle(desk)
     final = assert_exactly_once_and_scored(desk, accepted)

@@ -7,10 +7,11 @@ timestamp, unknown fields are refused (a misspelt field must not be silently dro
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from c2c_safety.services.intake import FlagDelivery
 
@@ -38,8 +39,27 @@ def _no_nul(value: str) -> str:
     return value
 
 
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+_RFC3339 = re.compile(RFC3339)
+
+
+def _rfc3339(value: Any) -> Any:
+    # Exactly what the schema's pattern says: a full date and time with an offset (no naive
+    # times, no bare dates, no Unix numbers passed as strings).
+    if not isinstance(value, str):
+        return value  # the strict datetime check refuses it with "Input should be a valid datetime"
+    if not _RFC3339.match(value):
+        raise ValueError("must be an ISO 8601 / RFC 3339 date-time with a time zone, "
+                         "e.g. 2025-03-01T09:00:00+01:00 or 2025-03-01T08:00:00Z")
+    return datetime.fromisoformat(value)  # ValueError (e.g. month 13) becomes a field error
+
+
 def _plausible_time(value: datetime) -> datetime:
-    if value < EARLIEST or value > datetime.now(UTC) + CLOCK_SKEW:
+    try:
+        plausible = EARLIEST <= value <= datetime.now(UTC) + CLOCK_SKEW
+    except OverflowError:  # year 1 with a positive offset is before year 1 in UTC
+        plausible = False
+    if not plausible:
         raise ValueError("must lie between 2000-01-01 and 24 hours from now")
     return value.astimezone(UTC)
 
@@ -51,8 +71,11 @@ Text = Annotated[str, AfterValidator(_no_nul), Field(max_length=MAX_TEXT, json_s
 Comment = Annotated[str, AfterValidator(_no_nul),
                     Field(max_length=MAX_COMMENT, json_schema_extra=NO_NUL)]
 MediaUrl = Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s]+$")]
-Timestamp = Annotated[AwareDatetime, AfterValidator(_plausible_time),
-                      Field(description="ISO 8601 with a UTC offset or Z; naive times are refused")]
+Timestamp = Annotated[
+    AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_plausible_time),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": RFC3339,
+                    "description": "RFC 3339 / ISO 8601 with Z or an offset; naive times are refused"}),
+]
 
 
 class _Strict(BaseModel):
