@@ -36,8 +36,9 @@ def test_two_moderators_race_for_one_item_exactly_one_wins(app, make_user):
         def attempt(user_id: int) -> None:
             with app.app_context():
                 s, user = _user(app, user_id)
+                s.commit()  # end the read transaction: SQLite's BEGIN IMMEDIATE holds the write lock
                 try:
-                    barrier.wait()
+                    barrier.wait(30)
                     claims.claim(s, iid, user)
                     s.commit()
                     results[user_id] = "won"

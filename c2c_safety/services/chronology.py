@@ -73,7 +73,8 @@ def chronology(session: Session, pseudonym: str, *, actor: User) -> list[Entry]:
             SafeguardingAction.child_pseudonym == pseudonym)):
         out.append(Entry(act.at, "action", ACTION_KINDS.get(act.kind, act.kind),
                          referral_id=act.referral_id, detail=open_text(act.detail_sealed) or ""))
-    out.sort(key=lambda e: (e.at, e.kind))
+    order = {k: i for i, k in enumerate(("item", "flag", "decision", "appeal", "referral", "action"))}
+    out.sort(key=lambda e: (e.at, order.get(e.kind, 9)))
     audit.record(session, "view.child_chronology", actor=actor, target_type="child",
                  target_id=pseudonym[:64], details={"entries": len(out)})
     return out

@@ -100,7 +100,11 @@ def reasons(session: Session, *, active_only: bool = True) -> list[PolicyReason]
 
 
 def reason_by_code(session: Session, code: str) -> PolicyReason | None:
-    return session.scalars(select(PolicyReason).where(PolicyReason.code == code)).first()
+    row = session.scalars(select(PolicyReason).where(PolicyReason.code == code)).first()
+    if row is None and session.scalar(select(PolicyReason.id).limit(1)) is None:
+        seed_reasons(session)  # a fresh database: the default list applies
+        row = session.scalars(select(PolicyReason).where(PolicyReason.code == code)).first()
+    return row
 
 
 def save_reason(

@@ -32,11 +32,11 @@ def build_tiny_checkpoint(
 ) -> Path:
     """A randomly initialised, tiny BERT sequence classifier saved like a real one."""
     import torch
-    from transformers import (
-        BertConfig,
-        BertForSequenceClassification,
-        BertTokenizerFast,  # type: ignore[attr-defined]  # alias in v5
-    )
+    import transformers
+    from transformers import BertConfig, BertForSequenceClassification
+
+    # v5 keeps BertTokenizerFast as a runtime alias only (not in its stubs).
+    tokenizer_cls: Any = transformers.BertTokenizerFast  # type: ignore[attr-defined]
 
     directory.mkdir(parents=True, exist_ok=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(set(TINY_WORDS)),
@@ -54,7 +54,7 @@ def build_tiny_checkpoint(
     config = BertConfig(**settings)
     torch.manual_seed(0)
     BertForSequenceClassification(config).save_pretrained(directory)
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), model_max_length=64)
+    tokenizer = tokenizer_cls(vocab_file=str(vocab_file), model_max_length=64)
     tokenizer.save_pretrained(directory)
     if label_map is not None:
         (directory / "c2c_label_map.json").write_text(json.dumps(label_map), encoding="utf-8")

@@ -56,7 +56,11 @@ def make_desk(tmp_path: Path, fault_database: str, tiny_checkpoint: Path) -> Ite
         spec = classifier or f"hf:{tiny_checkpoint}"
         desk = Desk(tmp_path, database_url or fault_database, redis, spec)
         made.append(desk)
-        desk.env = desk_env(tmp_path / "instance", desk.database_url, redis.url, C2C_CLASSIFIER=spec, **extra_env)
+        # The worker's own periodic reconciler runs every 2 s and takes anything pending for
+        # 1 s (production: every 60 s, after 120 s), so recovery is seen within a test.
+        env = {"C2C_CLASSIFIER": spec, "C2C_RECONCILE_INTERVAL_SECONDS": "2", "C2C_RECONCILE_AFTER_SECONDS": "1",
+               **extra_env}
+        desk.env = desk_env(tmp_path / "instance", desk.database_url, redis.url, **env)
         desk.api_key = make_api_key(desk)
         return desk
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from bench.loadgen import Reply, burst, flag_poster
-from bench.servers import Gunicorn, RedisServer, run_cli, run_worker_burst
+from bench.servers import Gunicorn, RedisServer, run_cli, run_worker_burst, start_worker, stop_process
 from c2c_safety.db import make_engine
 from models import ItemScore, ReviewItem
 
@@ -171,18 +171,27 @@ def resend_until_accepted(base: str, api_key: str, outcome: BurstOutcome, rounds
     return resends
 
 
-def settle(desk: Desk, rounds: int = 4) -> None:
-    """Reconciler, then a burst worker, until nothing is left pending (bounded)."""
-    for n in range(rounds):
-        started = time.monotonic()
-        desk.cli("reconcile")
-        reconciled = time.monotonic()
-        code = desk.worker_burst()
-        print(f"settle round {n + 1}: reconcile {reconciled - started:.1f}s, "
-              f"worker burst {time.monotonic() - reconciled:.1f}s, {desk.item_counts()}")
-        assert code == 0, desk.log_tail("worker.log")
-        if desk.item_counts().get("pending", 0) == 0:
-            return
+def settle(desk: Desk, timeout: float = 150, while_running: Callable[[], None] | None = None) -> None:
+    """Run a worker as production does (long-running, its periodic reconcile tick on) and the
+    reconciler by hand, until no item is pending; then stop the worker (warm shutdown).
+
+    `while_running()` is called before the worker stops (e.g. to read /readyz, which shows
+    the worker's classifier status only while a worker refreshes it).
+    Jobs still queued by then are no-ops (their items were drained by the batch of an earlier
+    job), so the test does not wait for RQ to fork a work horse for each of them.
+    """
+    started = time.monotonic()
+    worker = start_worker(desk.env, log_path=desk.tmp / "worker.log")
+    try:
+        reconcile_out = desk.cli("reconcile").strip().replace("\n", "; ")
+        wait_until(lambda: desk.item_counts().get("pending", 0) == 0, timeout,
+                   "every item to leave `pending`", interval=0.5)
+        assert worker.poll() is None, f"the worker died: {desk.log_tail('worker.log')}"
+        if while_running is not None:
+            while_running()
+    finally:
+        stop_process(worker, timeout=20)
+    print(f"settled in {time.monotonic() - started:.1f}s (reconcile: {reconcile_out}): {desk.item_counts()}")
 
 
 def assert_exactly_once_and_scored(desk: Desk, accepted: set[str]) -> dict[str, int]:

@@ -20,7 +20,7 @@ from tests.faults.helpers import assert_exactly_once_and_scored, ingest, settle,
 
 pytestmark = pytest.mark.faults
 
-N_ITEMS = 120
+N_ITEMS = 64
 BATCH = 16
 LEASE_SECONDS = 4
 
@@ -54,12 +54,9 @@ def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory)
     print(f"worker SIGKILL mid-batch: {held} items claimed by the dead worker, {counts}")
     assert 0 < held <= BATCH
 
-    # A fresh worker scores the rest; the orphaned batch waits for its lease to expire and
-    # the reconciler (settle runs it first, then a burst worker, until nothing is pending).
-    t0 = time.monotonic()
-    assert desk.worker_burst() == 0, desk.log_tail("worker.log")
-    print(f"second worker drained the queue in {time.monotonic() - t0:.1f}s: {desk.item_counts()}")
-    time.sleep(max(0.0, killed_at + LEASE_SECONDS + 0.5 - time.monotonic()))  # the lease runs out
+    # A fresh worker scores the rest; the orphaned batch waits for its lease to run out, then
+    # the reconciler (by hand, and the worker's periodic tick) or the next job claims it.
+    time.sleep(max(0.0, killed_at + LEASE_SECONDS - time.monotonic()))
     settle(desk)
     final = assert_exactly_once_and_scored(desk, accepted)
     with desk.engine.connect() as conn:

@@ -1,0 +1,43 @@
+"""The intake demo seeders: a platform client with the published demo key, two demo reports."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from c2c_safety.db import new_session
+from c2c_safety.services import api_keys, demo_data, reports
+from models import ApiClient, CaseFile
+from tests.intake_support import flag_body, follow_up, post_flag
+
+
+def _seed(app):
+    with app.app_context():
+        s = new_session(app)
+        for seeder in (api_keys.seed_demo_client, reports.seed_demo_reports):
+            seeder(s)
+            s.commit()
+        s.close()
+
+
+def test_seeders_are_registered_and_idempotent(app, client, db, redis_conn):
+    assert api_keys.seed_demo_client in demo_data.SEEDERS and reports.seed_demo_reports in demo_data.SEEDERS
+    _seed(app)
+    _seed(app)
+    assert len(db.scalars(select(ApiClient)).all()) == 1
+    cases = db.scalars(select(CaseFile).order_by(CaseFile.id)).all()
+    assert [c.category for c in cases] == ["safeguarding_minor", "ethical"]
+    db.commit()
+    assert post_flag(client, api_keys.DEMO_KEY, flag_body()).status_code == 202
+    page = follow_up(client, reports.DEMO_RECEIPTS["safeguarding_minor"]).get_data(as_text=True)
+    assert "Thank you for telling us." in page
+
+
+def test_curl_example_uses_the_demo_key_and_a_valid_body(app, client, redis_conn):
+    import json
+    import shlex
+
+    _seed(app)
+    text = api_keys.demo_curl_example()
+    assert api_keys.DEMO_KEY in text and "/api/v1/flags" in text
+    body = json.loads(shlex.split(text.split("-d ", 1)[1].splitlines()[0])[0])
+    assert post_flag(client, api_keys.DEMO_KEY, body).status_code == 202
