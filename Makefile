@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export C2C_LOG_LEVEL ?= INFO
 
-.PHONY: install demo test test-sqlite test-postgres lint typecheck bench migration browsers clean
+.PHONY: install demo test test-sqlite test-postgres faults lint typecheck bench migration browsers clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,6 +42,11 @@ test-sqlite: install
 test-postgres: install
 	@if [ -z "$(PG_URL)" ]; then echo "PostgreSQL not reachable: set C2C_TEST_DATABASE_URL (CI starts the service)"; exit 1; fi
 	C2C_TEST_DATABASE_URL=$(PG_URL) C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser and not faults"
+
+# The fault suite alone (also part of test-sqlite): kills Redis, workers and a throwaway
+# PostgreSQL cluster of its own mid-load; its databases sit next to PG_URL's (SQLite without it).
+faults: install
+	env -u C2C_TEST_DATABASE_URL C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -s -m faults tests/faults
 
 bench: install
 	$(BIN)/python -m bench

@@ -30,6 +30,16 @@ from models.retention import (
     RetentionPolicy,
     RetentionRun,
 )
+from models.review import (
+    Appeal,
+    Decision,
+    DeskSetting,
+    PolicyReason,
+    SafeguardingAction,
+    SafeguardingReferral,
+    StatementOfReasons,
+    WebhookDelivery,
+)
 from models.reviewer import QualitySample, ReviewNote, Verdict
 from models.scoring import ItemScore
 
@@ -39,6 +49,7 @@ __all__ = [
     "AlertKind",
     "AnonymisedRecord",
     "ApiClient",
+    "Appeal",
     "Attachment",
     "AuditAnchor",
     "AuditEvent",
@@ -54,6 +65,8 @@ __all__ = [
     "CaseSource",
     "CaseStatus",
     "CaseTransition",
+    "Decision",
+    "DeskSetting",
     "ExclusionKind",
     "Flag",
     "ItemScore",
@@ -61,6 +74,7 @@ __all__ = [
     "LegalHold",
     "LoginFailure",
     "PeriodUnit",
+    "PolicyReason",
     "QualitySample",
     "RetentionCategory",
     "RetentionPolicy",
@@ -68,10 +82,14 @@ __all__ = [
     "ReviewItem",
     "ReviewNote",
     "Role",
+    "SafeguardingAction",
+    "SafeguardingReferral",
     "ScoreStatus",
+    "StatementOfReasons",
     "UTCDateTime",
     "User",
     "UserRole",
     "Verdict",
+    "WebhookDelivery",
     "utcnow",
 ]

@@ -115,8 +115,9 @@ def test_original_decider_is_refused_by_the_service_too(app, make_user):
         except claims.ClaimError:
             s.rollback()
         # even if they got hold of it somehow, the decision service refuses them
-        from models import ReviewItem, utcnow
         from datetime import timedelta
+
+        from models import ReviewItem, utcnow
 
         item = s.get(ReviewItem, iid)
         item.claimed_by_id, item.claim_expires_at = original.id, utcnow() + timedelta(minutes=5)

@@ -106,7 +106,7 @@ def test_truncated_image_is_refused_as_broken():
 
 
 def test_plain_text_is_kept_as_is():
-    data = "Chat log:\nA: hej\nB: <3 you\n".encode()
+    data = b"Chat log:\nA: hej\nB: <3 you\n"
     out = clean("chat.log", data)
     assert (out.media_type, out.filename, out.data) == ("text/plain", "chat.txt", data)
 

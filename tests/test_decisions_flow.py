@@ -59,7 +59,7 @@ def test_no_radio_is_preselected(app, client, signed_in):
     iid = make_item(app, scores=SCORES)
     claim(client, iid)
     html = client.get(f"/queue/{iid}").get_data(as_text=True)
-    form = html[html.index('action="/queue/%d/decide"' % iid):]
+    form = html[html.index(f'action="/queue/{iid}/decide"'):]
     assert 'type="radio"' in form and "checked" not in form
     assert 'selected' not in form.split("</select>")[0]
     assert "suggest" not in form.lower()

@@ -33,7 +33,8 @@ def test_two_moderators_race_for_one_item_exactly_one_wins(app, make_user):
         barrier = threading.Barrier(2)
         results: dict[int, str] = {}
 
-        def attempt(user_id: int) -> None:
+        def attempt(user_id: int, barrier: threading.Barrier = barrier,
+                    results: dict[int, str] = results) -> None:
             with app.app_context():
                 s, user = _user(app, user_id)
                 s.commit()  # end the read transaction: SQLite's BEGIN IMMEDIATE holds the write lock

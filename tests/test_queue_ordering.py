@@ -118,7 +118,7 @@ def test_filters(app, client, signed_in):
     assert client.get("/queue?category=%00bogus&waiting=9y&after=xx_yy").status_code == 200
 
 
-def test_keyset_pages_cover_everything_once(app, client, signed_in):
+def test_keyset_pages_cover_everything_once(app, client, signed_in, redis_conn):
     signed_in("moderator")
     made = {make_item(app, age_band="adult", scores=LOW, waited=timedelta(minutes=i)) for i in range(7)}
     with app.app_context():
@@ -195,3 +195,16 @@ def test_lead_can_read_but_not_claim(app, client, signed_in):
     html = client.get(f"/queue/{iid}").get_data(as_text=True)
     assert "Only moderators decide" in html
     assert claim(client, iid).status_code == 403
+
+
+def test_waiting_count_is_shared_through_redis_for_a_short_time(app, redis_conn):
+    make_item(app, scores=LOW)
+    with app.app_context():
+        s = new_session(app)
+        viewer = User(id=0)  # the shared count does not depend on the viewer
+        assert queue.cached_count(s, queue.QueueFilters(), viewer, redis_conn) == (1, False)
+        make_item(app, scores=LOW)
+        assert queue.cached_count(s, queue.QueueFilters(), viewer, redis_conn) == (1, False)  # cached
+        assert queue.cached_count(s, queue.QueueFilters(), viewer, None) == (2, False)  # live
+        assert 0 < redis_conn.ttl("c2c:queue:count:") <= queue.COUNT_TTL
+        s.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
@@ -77,10 +78,8 @@ def _plain_values(app, db):
                         continue
                     if isinstance(value, bytes):
                         texts = [value.decode("latin-1")]
-                        try:
+                        with contextlib.suppress(CryptoError, ValueError):
                             texts.append(open_bytes(value).decode("utf-8", "replace"))
-                        except (CryptoError, ValueError):
-                            pass
                     else:
                         texts = [str(value)]
                     found += [(table.name, col.name, t) for t in texts]

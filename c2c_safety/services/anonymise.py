@@ -46,8 +46,10 @@ def _among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]
     """`column IN ids`, as one array parameter on PostgreSQL: a thousand separate bind
     parameters cost more to parse and plan than the statement costs to run."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
-    return column.in_(ids)
+        clause: ColumnElement[bool] = column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+        return clause
+    inlist: ColumnElement[bool] = column.in_(ids)
+    return inlist
 
 
 def case_files(session: Session, ids: list[int], now: datetime, *, policy: dict[str, Any]) -> int:
@@ -56,7 +58,8 @@ def case_files(session: Session, ids: list[int], now: datetime, *, policy: dict[
         return 0
     for model in (CaseMessage, Attachment, CaseNote, CaseRedaction, CaseAlert, ReviewNote):
         session.execute(delete(model).where(_among(session, model.case_id, ids)))
-    session.execute(delete(ItemScore).where(ItemScore.subject_type == "case", _among(session, ItemScore.subject_id, ids)))
+    session.execute(delete(ItemScore).where(ItemScore.subject_type == "case",
+                                            _among(session, ItemScore.subject_id, ids)))
     session.execute(update(CaseTransition).where(_among(session, CaseTransition.case_id, ids))
                     .values(reason_sealed=None, actor_id=None))
     session.execute(update(LegalHold).where(_among(session, LegalHold.case_id, ids))
@@ -97,7 +100,8 @@ def review_items(session: Session, ids: list[int], now: datetime, *, policy: dic
                 idempotency_key=None)
         .execution_options(synchronize_session=False)
     )
-    session.execute(update(ItemScore).where(ItemScore.subject_type == "item", _among(session, ItemScore.subject_id, ids))
+    session.execute(update(ItemScore).where(ItemScore.subject_type == "item",
+                                            _among(session, ItemScore.subject_id, ids))
                     .values(reasons={}, extra={}).execution_options(synchronize_session=False))
     decision_ids = select(Decision.id).where(_among(session, Decision.item_id, ids))
     session.execute(update(StatementOfReasons).where(StatementOfReasons.decision_id.in_(decision_ids))

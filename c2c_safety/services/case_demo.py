@@ -44,7 +44,7 @@ PLAN: tuple[tuple[int, str, str, int, bool, str], ...] = (
     (11, C.OTHER, S.CLOSED, 6 * 365 + 30, True, ""),  # closed ~6 years ago: next sweep anonymises
     (12, C.TEAM_MEMBER, S.CLOSED, 400, False, ""),
 )
-BODIES = {
+BODIES: dict[str, str] = {
     C.SAFEGUARDING_MINOR: "Synthetic demo: a pupil in a partner class describes being asked for photos "
                           "by an older user in a one-to-one chat.",
     C.ETHICAL: "Synthetic demo: a teacher account is said to reuse other schools' project material "
@@ -98,10 +98,11 @@ def seed_demo_cases(session: Session) -> None:
 
 
 def _advance(session: Session, case: CaseFile, status: str, received: datetime, actor_id: int | None) -> None:
-    order = [S.RECEIVED, S.ACKNOWLEDGED, S.INVESTIGATING, S.FEEDBACK_GIVEN, S.CLOSED]
+    order: list[str] = [S.RECEIVED, S.ACKNOWLEDGED, S.INVESTIGATING, S.FEEDBACK_GIVEN, S.CLOSED]
     at = received
-    steps = {S.ACKNOWLEDGED: timedelta(0) if case.source == CaseSource.ANONYMOUS_REPORT else timedelta(days=2),
-             S.INVESTIGATING: timedelta(days=3), S.FEEDBACK_GIVEN: timedelta(days=30), S.CLOSED: timedelta(days=20)}
+    ack_after = timedelta(0) if case.source == CaseSource.ANONYMOUS_REPORT else timedelta(days=2)
+    steps: dict[str, timedelta] = {S.ACKNOWLEDGED: ack_after, S.INVESTIGATING: timedelta(days=3),
+                                   S.FEEDBACK_GIVEN: timedelta(days=30), S.CLOSED: timedelta(days=20)}
     for prev, nxt in itertools.pairwise(order):
         if order.index(nxt) > order.index(status):
             break

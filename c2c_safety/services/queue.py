@@ -8,20 +8,25 @@ Rows are read as plain columns (no item text) to keep the list cheap.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from c2c_safety.services import priority
 from classifiers import CATEGORIES
-from models import Flag, ItemScore, ItemStatus, ReviewItem, ScoreStatus, User, utcnow
+from models import Flag, ItemStatus, ReviewItem, ScoreStatus, User, utcnow
 from models.review import Appeal, AppealStatus, Decision, ItemTriage
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+EXACT_CAP = 100_000_000
+COUNT_TTL = 30  # seconds a shared waiting count may be old
 AGE_BANDS = ("under13", "13to15", "16plus", "adult")
 SOURCES = ("student", "teacher", "parent", "staff", "system")
 STATUSES = {"open": "New", "appealed": "Appealed", "unclaimed": "Not claimed", "mine": "Claimed by me"}
@@ -107,8 +112,26 @@ class QueueRow:
     claimed_by: str | None
     claimed_by_me: bool
     reasons: list[str] = field(default_factory=list)
-    model_version: str | None = None
     decided_original: bool = False  # the viewer made the decision now under appeal
+
+    @property
+    def waited_label(self) -> str:
+        return waited_label(self.waited)
+
+    @property
+    def where_label(self) -> str:
+        where = (f"{self.chat_kind.replace('_', ' ')} chat" if self.chat_kind
+                 else "project" if self.project_id else self.content_type.replace("_", " "))
+        return f"{where}, {self.school_country}" if self.school_country else where
+
+
+def waited_label(td: timedelta) -> str:
+    mins = int(td.total_seconds() // 60)
+    if mins < 60:
+        return f"{mins} min"
+    if mins < 2 * 24 * 60:
+        return f"{mins // 60} h {mins % 60} min"
+    return f"{mins // 1440} days {(mins % 1440) // 60} h"
 
 
 @dataclass
@@ -157,9 +180,32 @@ def count_waiting(session: Session, f: QueueFilters, viewer: User, now: datetime
     return min(n, cap), n > cap
 
 
+def cached_count(session: Session, f: QueueFilters, viewer: User, cache: Redis | None,
+                 now: datetime | None = None) -> tuple[int, bool]:
+    """The waiting count for these filters, exact as of at most COUNT_TTL seconds ago.
+
+    Counting 600,000 waiting rows costs tens of milliseconds, so the result is shared through
+    Redis. Counts that depend on the viewer or on claims (mine / unclaimed) are not shared:
+    they are counted live, capped at COUNT_CAP. Without Redis every count is live and capped.
+    """
+    if cache is None or f.status in ("mine", "unclaimed"):
+        return count_waiting(session, f, viewer, now)
+    key = "c2c:queue:count:" + "&".join(f"{k}={v}" for k, v in sorted(f.active().items()))
+    try:
+        hit = cache.get(key)
+        if hit is not None:
+            return int(hit), False
+    except (RedisError, OSError, ValueError):
+        return count_waiting(session, f, viewer, now)
+    n, _ = count_waiting(session, f, viewer, now, cap=EXACT_CAP)
+    with contextlib.suppress(RedisError, OSError):
+        cache.set(key, n, ex=COUNT_TTL)
+    return n, False
+
+
 def page(session: Session, f: QueueFilters, viewer: User, *, after: Cursor | None = None,
          before: Cursor | None = None, limit: int = PAGE_SIZE, now: datetime | None = None,
-         with_count: bool = True) -> QueuePage:
+         with_count: bool = True, cache: Redis | None = None) -> QueuePage:
     now = now or utcnow()
     conds = _conditions(f, viewer, now)
     key = tuple_(ReviewItem.queue_rank, ReviewItem.id)
@@ -184,14 +230,13 @@ def page(session: Session, f: QueueFilters, viewer: User, *, after: Cursor | Non
             next_c = Cursor(last.queue_rank, last.id)
         if (before is not None and more) or (before is None and after is not None):
             prev_c = Cursor(head.queue_rank, head.id)
-    count, capped = count_waiting(session, f, viewer, now) if with_count else (0, False)
+    count, capped = cached_count(session, f, viewer, cache, now) if with_count else (0, False)
     return QueuePage(rows, next_c, prev_c, count, capped)
 
 
 def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list[QueueRow]:
     ids = [r.id for r in raw]
     reasons: dict[int, list[str]] = {}
-    versions: dict[int, str] = {}
     claimers: dict[int, str] = {}
     mine_appealed: set[int] = set()
     if ids:
@@ -200,11 +245,6 @@ def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list
             got = reasons.setdefault(item_id, [])
             if reason not in got:
                 got.append(reason)
-        for sid, version in session.execute(
-                select(ItemScore.subject_id, ItemScore.model_version)
-                .where(ItemScore.subject_type == "item", ItemScore.subject_id.in_(ids))
-                .order_by(ItemScore.created_at, ItemScore.id)):
-            versions[sid] = version  # the latest wins
         claimer_ids = {r.claimed_by_id for r in raw if r.claimed_by_id is not None}
         if claimer_ids:
             for uid, name, email in session.execute(
@@ -234,7 +274,7 @@ def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list
             minor_involved=r.minor_involved, safeguarding=r.safeguarding,
             claimed_by=claimers.get(r.claimed_by_id) if live else None,
             claimed_by_me=live and r.claimed_by_id == viewer.id,
-            reasons=reasons.get(r.id, []), model_version=versions.get(r.id),
+            reasons=reasons.get(r.id, []),
             decided_original=r.id in mine_appealed,
         ))
     return out

@@ -20,6 +20,20 @@ from tests.faults.helpers import Desk, make_api_key
 _db_counter = count()
 
 
+Say = Callable[[str], None]
+
+
+@pytest.fixture
+def say(capsys: pytest.CaptureFixture[str]) -> Say:
+    """Print past pytest's capture: the fault counts belong in the test run's output."""
+
+    def _say(message: str) -> None:
+        with capsys.disabled():
+            print(f"\n[faults] {message.strip()}", flush=True)
+
+    return _say
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny randomly initialised BERT classifier on disk: loads and scores in milliseconds."""

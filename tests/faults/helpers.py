@@ -104,6 +104,11 @@ class BurstOutcome:
     def unavailable(self) -> list[Reply]:
         return [r for r in self.replies.values() if r.status == 503]
 
+    @property
+    def duplicates(self) -> int:
+        """202s that said duplicate=true: an earlier delivery of the same flag had been kept."""
+        return sum(1 for r in self.replies.values() if r.status == 202 and b'"duplicate":true' in r.body)
+
     def counts(self) -> dict[str, int]:
         s = self.statuses
         return {"sent": len(self.replies), "accepted_202": s[202], "unavailable_503": s[503],

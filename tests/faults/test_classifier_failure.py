@@ -21,7 +21,7 @@ from c2c_safety.config import Config
 from c2c_safety.db import new_session
 from c2c_safety.services import accounts, queue
 from models import ReviewItem, ScoreStatus
-from tests.faults.conftest import DeskFactory
+from tests.faults.conftest import DeskFactory, Say
 from tests.faults.helpers import settle
 
 pytestmark = pytest.mark.faults
@@ -37,7 +37,7 @@ def _corrupt_copy(checkpoint: Path, target: Path) -> Path:
 
 
 @pytest.mark.parametrize("broken", ["missing", "corrupt"])
-def test_broken_model_still_reaches_people(make_desk: DeskFactory, tiny_checkpoint: Path, tmp_path: Path,
+def test_broken_model_still_reaches_people(make_desk: DeskFactory, say: Say, tiny_checkpoint: Path, tmp_path: Path,
                                            broken: str) -> None:
     ckpt = tmp_path / "no-such-checkpoint" if broken == "missing" else _corrupt_copy(tiny_checkpoint,
                                                                                       tmp_path / "corrupt")
@@ -59,7 +59,7 @@ def test_broken_model_still_reaches_people(make_desk: DeskFactory, tiny_checkpoi
         server.stop()
     ready_status, ready = readyz["status"], readyz["body"]
     assert isinstance(ready, dict)
-    print(f"\nclassifier {broken}: {desk.item_counts()}; /readyz {ready_status} {ready}")
+    say(f"classifier {broken}: {desk.item_counts()}; /readyz {ready_status} {ready}")
 
     with desk.engine.connect() as conn:
         rows = conn.execute(select(ReviewItem.score_status, ReviewItem.score_error, ReviewItem.status)).all()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench.servers import PgCluster, create_schema, pg_bin
-from tests.faults.conftest import DeskFactory
+from tests.faults.conftest import DeskFactory, Say
 from tests.faults.helpers import (
     assert_exactly_once_and_scored,
     burst_with_fault,
@@ -40,7 +40,7 @@ def own_cluster() -> Iterator[PgCluster]:
         cluster.remove()
 
 
-def test_postgres_restart_gives_503_and_loses_nothing(make_desk: DeskFactory, own_cluster: PgCluster) -> None:
+def test_postgres_restart_gives_503_and_loses_nothing(make_desk: DeskFactory, say: Say, own_cluster: PgCluster) -> None:
     url = own_cluster.create_database("c2c")
     create_schema(url)
     desk = make_desk(database_url=url)
@@ -54,7 +54,7 @@ def test_postgres_restart_gives_503_and_loses_nothing(make_desk: DeskFactory, ow
         outcome = burst_with_fault(server.base, desk.api_key, [f"pg-{n}" for n in range(N_FLAGS)], restart,
                                    after=N_FLAGS // 4, threads=8, pace=0.25)
         counts = outcome.counts()
-        print(f"\npostgres restart: {counts}, stopped after {outcome.fault_at} replies "
+        say(f"postgres restart: {counts}, stopped after {outcome.fault_at} replies "
               f"for {OUTAGE_SECONDS:.0f}s")
         assert counts["other"] == 0, (outcome.statuses, desk.log_tail("gunicorn.log"))
         assert counts["unavailable_503"] > 0, "the outage was not seen: no 503 at all"
@@ -62,12 +62,15 @@ def test_postgres_restart_gives_503_and_loses_nothing(make_desk: DeskFactory, ow
         accepted_first_time = set(outcome.accepted)
 
         resends = resend_until_accepted(server.base, desk.api_key, outcome)
-        print(f"resent {resends} refused flags (same Idempotency-Key): {outcome.counts()}")
+        # A duplicate here is a flag committed although its first answer was a 503 (the
+        # connection died after COMMIT was sent): the key keeps it from being stored twice.
+        say(f"resent {resends} refused flags (same Idempotency-Key): {outcome.counts()}, "
+            f"{outcome.duplicates} of them already stored")
         assert outcome.counts()["accepted_202"] == N_FLAGS
     finally:
         server.stop()
 
     settle(desk)
     final = assert_exactly_once_and_scored(desk, outcome.accepted | accepted_first_time)
-    print(f"after reconcile + worker: {final}")
+    say(f"after reconcile + worker: {final}")
     assert final["items"] == N_FLAGS

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import DeskFactory
+from tests.faults.conftest import DeskFactory, Say
 from tests.faults.helpers import assert_exactly_once_and_scored, burst_with_fault, settle
 
 pytestmark = pytest.mark.faults
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.faults
 N_FLAGS = 1000
 
 
-def test_redis_killed_mid_burst_loses_no_flag(make_desk: DeskFactory) -> None:
+def test_redis_killed_mid_burst_loses_no_flag(make_desk: DeskFactory, say: Say) -> None:
     desk = make_desk()
     server = desk.gunicorn().start()
     try:
@@ -35,13 +35,13 @@ def test_redis_killed_mid_burst_loses_no_flag(make_desk: DeskFactory) -> None:
     finally:
         server.stop()
     counts = outcome.counts()
-    print(f"\nredis fault: {counts} in {elapsed:.1f}s, Redis killed after {outcome.fault_at} replies")
+    say(f"redis fault: {counts} in {elapsed:.1f}s, Redis killed after {outcome.fault_at} replies")
     assert counts["other"] == 0, (outcome.statuses, desk.log_tail("gunicorn.log"))
     assert all(r.retry_after for r in outcome.unavailable), "a 503 without Retry-After"
     assert counts["accepted_202"] > 0
 
     settle(desk)
     final = assert_exactly_once_and_scored(desk, outcome.accepted)
-    print(f"after reconcile + worker: {final}")
+    say(f"after reconcile + worker: {final}")
     # Nothing the platform did not get a 202 for may exist twice either.
     assert final["items"] <= N_FLAGS

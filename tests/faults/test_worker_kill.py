@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bench.servers import start_worker, stop_process
 from models import ReviewItem, ScoreStatus
-from tests.faults.conftest import DeskFactory
+from tests.faults.conftest import DeskFactory, Say
 from tests.faults.helpers import assert_exactly_once_and_scored, ingest, settle, wait_until
 
 pytestmark = pytest.mark.faults
@@ -25,11 +25,11 @@ BATCH = 16
 LEASE_SECONDS = 4
 
 
-def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory) -> None:
+def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory, say: Say) -> None:
     desk = make_desk(C2C_SCORING_BATCH=str(BATCH), C2C_SCORING_LEASE_SECONDS=str(LEASE_SECONDS))
     t0 = time.monotonic()
     accepted = ingest(desk, [f"kill-{n}" for n in range(N_ITEMS)])
-    print(f"\ningested {len(accepted)} in {time.monotonic() - t0:.1f}s")
+    say(f"ingested {len(accepted)} in {time.monotonic() - t0:.1f}s")
 
     def leased() -> int:
         with desk.engine.connect() as conn:
@@ -44,14 +44,14 @@ def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory)
     try:
         t0 = time.monotonic()
         wait_until(lambda: leased() > 0, 120, "the worker to claim a batch")
-        print(f"victim claimed a batch after {time.monotonic() - t0:.1f}s")
+        say(f"victim claimed a batch after {time.monotonic() - t0:.1f}s")
         held = leased()
         stop_process(victim, signal.SIGKILL)  # the whole group: parent and work horse
         killed_at = time.monotonic()
     finally:
         stop_process(victim, signal.SIGKILL)
     counts = desk.item_counts()
-    print(f"worker SIGKILL mid-batch: {held} items claimed by the dead worker, {counts}")
+    say(f"worker SIGKILL mid-batch: {held} items claimed by the dead worker, {counts}")
     assert 0 < held <= BATCH
 
     # A fresh worker scores the rest; the orphaned batch waits for its lease to run out, then
@@ -62,6 +62,6 @@ def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory)
     with desk.engine.connect() as conn:
         attempts = dict(conn.execute(select(ReviewItem.score_attempts, func.count())
                                      .group_by(ReviewItem.score_attempts)).all())
-    print(f"after reconcile + worker: {final}, items by scoring attempts: {attempts}")
+    say(f"after reconcile + worker: {final}, items by scoring attempts: {attempts}")
     assert final["items"] == N_ITEMS
     assert attempts.get(2, 0) >= held  # the orphaned batch took a second, successful attempt

@@ -3,17 +3,27 @@ see items that concern children) but not claim or decide. Admins do not see cont
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from redis import Redis
+from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from c2c_safety import db
 from c2c_safety.access import roles_required, staff
 from c2c_safety.blueprints.queue import bp
 from c2c_safety.blueprints.queue.forms import AppealDecideForm, DecideForm, FilterForm, choices
+from c2c_safety.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.services import claims, decisions, policy, queue, wellbeing
 from c2c_safety.services.statements import DURATION_ACTIONS, kind_label
 
 READERS = ("moderator", "safeguarding_lead")
+
+
+def _redis() -> Redis | None:
+    try:
+        return get_redis(current_app)
+    except (RedisError, OSError, EmbeddedRedisError):
+        return None
 
 
 def _filters(form: FilterForm) -> queue.QueueFilters:
@@ -28,7 +38,7 @@ def index() -> str:
     filters = _filters(form)
     s = db.session()
     pg = queue.page(s, filters, staff(), after=queue.Cursor.decode(request.args.get("after")),
-                    before=queue.Cursor.decode(request.args.get("before")))
+                    before=queue.Cursor.decode(request.args.get("before")), cache=_redis())
     return render_template("queue/index.html", form=form, page=pg, filters=filters.active(),
                            exposure=wellbeing.exposure_today(s, staff()))
 

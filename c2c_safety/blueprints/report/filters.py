@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from c2c_safety.blueprints.report import bp
-
 
 def user_text(value: object, lang: str | None = None) -> Markup:
     text = "" if value is None else str(value)
@@ -19,5 +17,3 @@ def user_text(value: object, lang: str | None = None) -> Markup:
         return Markup('<div class="user-text" dir="auto" lang="{}">{}</div>').format(lang, text)
     return Markup('<div class="user-text" dir="auto">{}</div>').format(text)
 
-
-bp.add_app_template_filter(user_text, "user_text")

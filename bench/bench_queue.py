@@ -1,0 +1,204 @@
+"""The moderators' queue and a decision, measured through the real Flask views on PostgreSQL.
+
+    python -m bench.bench_queue [--small 10000] [--large 1000000] [--requests 300]
+
+For each size, a database made by bench/gen_items.py (reused when present) is served by
+the real app (`create_app`, test client, a moderator signed in through the login form) with
+its own Redis. Timed: GET /queue for a mix of pages (first page 50 %, a deeper keyset page
+25 %, filtered pages 25 %), and a decision = POST claim + POST decide (audit row, statement,
+webhook row, job enqueued) on waiting items.
+
+Budgets: queue p95 < 150 ms at 1,000,000 items and ≤ 1.5 × its 10,000-item time;
+decision p95 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.gen_items import ensure
+
+QUEUE_BUDGET_MS = 150.0
+RATIO_BUDGET = 1.5
+DECISION_BUDGET_MS = 50.0
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+FILTERS = ("category=grooming", "language=de", "age_band=under13", "source=teacher&waiting=24h",
+           "category=unscored", "status=appealed")
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _app(url: str, instance: Path, redis_url: str) -> Any:
+    from c2c_safety import create_app
+    from c2c_safety.config import Config
+
+    cfg = Config.from_env({"C2C_ENV": "test", "C2C_INSTANCE_PATH": str(instance), "C2C_DATABASE_URL": url,
+                           "C2C_REDIS_URL": redis_url, "C2C_BCRYPT_ROUNDS": "4"})
+    cfg.webhook_url, cfg.webhook_secret = "http://127.0.0.1:9/not-listening", "bench-secret"
+    return create_app(cfg)
+
+
+def _moderator(app: Any, email: str) -> None:
+    from c2c_safety.db import new_session
+    from c2c_safety.services import accounts, policy
+
+    with app.app_context():
+        s = new_session(app)
+        if accounts.get_by_email(s, email) is None:
+            accounts.create_user(s, email, "bench-password-123", ["moderator"])
+        policy.seed_reasons(s)
+        s.commit()
+        s.close()
+
+
+def _login(client: Any, email: str) -> str:
+    token = CSRF_RE.search(client.get("/login").get_data(as_text=True))
+    assert token
+    resp = client.post("/login", data={"email": email, "password": "bench-password-123",
+                                       "csrf_token": token.group(1)})
+    assert resp.status_code == 302, resp.status_code
+    page = client.get("/queue").get_data(as_text=True)
+    token = CSRF_RE.search(page)
+    assert token
+    return token.group(1)
+
+
+def measure_queue(client: Any, n: int) -> dict[str, float]:
+    first = client.get("/queue").get_data(as_text=True)
+    nxt = re.search(r'href="(/queue\?after=[^"]+)"', first)
+    deeper = nxt.group(1).replace("&amp;", "&") if nxt else "/queue"
+    urls = []
+    for i in range(n):
+        k = i % 8
+        urls.append("/queue" if k < 4 else deeper if k < 6 else f"/queue?{FILTERS[i % len(FILTERS)]}")
+    for u in urls[:20]:  # warm caches and the connection pool
+        client.get(u)
+    times: dict[str, list[float]] = {"first": [], "deeper": [], "filtered": [], "all": []}
+    for u in urls:
+        t0 = time.perf_counter()
+        resp = client.get(u)
+        ms = (time.perf_counter() - t0) * 1000
+        assert resp.status_code == 200, (u, resp.status_code)
+        kind = "first" if u == "/queue" else "deeper" if u == deeper else "filtered"
+        times[kind].append(ms)
+        times["all"].append(ms)
+    return {f"{k}_p95": _p(v, 0.95) for k, v in times.items()} | {
+        "all_p50": statistics.median(times["all"])}
+
+
+def measure_decisions(app: Any, client: Any, token: str, n: int) -> dict[str, float]:
+    from sqlalchemy import select
+
+    from c2c_safety.db import new_session
+    from models import ReviewItem
+
+    with app.app_context():
+        s = new_session(app)
+        rows = s.execute(select(ReviewItem.id, ReviewItem.version)
+                         .where(ReviewItem.status == "open", ReviewItem.claimed_by_id.is_(None))
+                         .order_by(ReviewItem.queue_rank.desc()).limit(n + 5)).all()
+        s.close()
+    times: list[float] = []
+    for item_id, version in rows[:n]:
+        t0 = time.perf_counter()
+        r1 = client.post(f"/queue/{item_id}/claim", data={"csrf_token": token})
+        r2 = client.post(f"/queue/{item_id}/decide", data={
+            "csrf_token": token, "version": str(version), "action": "remove",
+            "reason_code": "bullying_harassment", "duration": "permanent",
+            "facts": "Bench: the message insults a classmate by name."})
+        times.append((time.perf_counter() - t0) * 1000)
+        assert r1.status_code == 302 and r2.status_code == 302, (r1.status_code, r2.status_code)
+    _reopen(app, [r[0] for r in rows[:n]])
+    return {"p95": _p(times, 0.95), "p50": statistics.median(times)}
+
+
+def _reopen(app: Any, ids: list[int]) -> None:
+    """Put the decided items back so a reused database measures the same thing next time."""
+    from sqlalchemy import delete, select, update
+
+    from c2c_safety.db import new_session
+    from models import ReviewItem
+    from models.review import Decision, ItemClaim, StatementOfReasons, WebhookDelivery
+
+    with app.app_context():
+        s = new_session(app)
+        decided = s.scalars(select(Decision.id).where(Decision.item_id.in_(ids))).all()
+        s.execute(delete(WebhookDelivery).where(WebhookDelivery.decision_id.in_(decided)))
+        s.execute(delete(StatementOfReasons).where(StatementOfReasons.decision_id.in_(decided)))
+        s.execute(delete(Decision).where(Decision.id.in_(decided)))
+        s.execute(delete(ItemClaim).where(ItemClaim.item_id.in_(ids)))
+        s.execute(update(ReviewItem).where(ReviewItem.id.in_(ids)).values(
+            status="open", decided_at=None, claimed_by_id=None, claim_expires_at=None))
+        s.commit()
+        s.close()
+
+
+def bench_size(n_items: int, requests: int, decisions: int) -> dict[str, Any]:
+    from bench.servers import RedisServer
+
+    url, took = ensure(n_items)
+    with tempfile.TemporaryDirectory(prefix="c2c-bench-queue-") as tmp:
+        redis = RedisServer(Path(tmp) / "redis").start()
+        try:
+            app = _app(url, Path(tmp) / "instance", redis.url)
+            _moderator(app, "bench-moderator@bench.c2c")
+            client = app.test_client()
+            token = _login(client, "bench-moderator@bench.c2c")
+            q = measure_queue(client, requests)
+            d = measure_decisions(app, client, token, decisions)
+            app.extensions["c2c_engine"].dispose()
+        finally:
+            redis.stop()
+    return {"items": n_items, "generated_s": took, "queue": q, "decision": d}
+
+
+def run(small: int = 10_000, large: int = 1_000_000, requests: int = 300, decisions: int = 100) -> list[dict[str, Any]]:
+    """Rows for `make bench`: name, value, unit, budget, ok."""
+    a = bench_size(small, requests, decisions)
+    b = bench_size(large, requests, decisions)
+    qa, qb = a["queue"]["all_p95"], b["queue"]["all_p95"]
+    ratio = qb / qa if qa else float("inf")
+    gen = ", ".join(f"{r['items']:,}: " + ("reused" if r["generated_s"] is None else f"{r['generated_s']:.0f} s")
+                    for r in (a, b))
+    return [
+        {"name": f"queue page p95, {small:,} items", "value": round(qa, 1), "unit": "ms",
+         "budget": QUEUE_BUDGET_MS, "ok": qa < QUEUE_BUDGET_MS,
+         "note": _detail(a["queue"])},
+        {"name": f"queue page p95, {large:,} items", "value": round(qb, 1), "unit": "ms",
+         "budget": QUEUE_BUDGET_MS, "ok": qb < QUEUE_BUDGET_MS, "note": _detail(b["queue"])},
+        {"name": f"queue p95 ratio {large:,} / {small:,}", "value": round(ratio, 2), "unit": "x",
+         "budget": RATIO_BUDGET, "ok": ratio <= RATIO_BUDGET, "note": f"data: {gen}"},
+        {"name": f"decision p95 (claim+decide), {large:,} items", "value": round(b["decision"]["p95"], 1),
+         "unit": "ms", "budget": DECISION_BUDGET_MS, "ok": b["decision"]["p95"] < DECISION_BUDGET_MS,
+         "note": f"p50 {b['decision']['p50']:.1f} ms; at {small:,} items p95 {a['decision']['p95']:.1f} ms"},
+    ]
+
+
+def _detail(q: dict[str, float]) -> str:
+    return (f"first page {q['first_p95']:.1f}, deeper page {q['deeper_p95']:.1f}, filtered "
+            f"{q['filtered_p95']:.1f} ms (p95); p50 all {q['all_p50']:.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_queue")
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--decisions", type=int, default=100)
+    args = parser.parse_args()
+    for row in run(args.small, args.large, args.requests, args.decisions):
+        mark = "ok " if row["ok"] else "OVER"
+        print(f"{mark} {row['name']:<48} {row['value']:>8} {row['unit']:<3} (budget {row['budget']})  {row['note']}")
+
+
+if __name__ == "__main__":
+    main()
