@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
@@ -36,12 +36,12 @@ def free_port() -> int:
         return port
 
 
-def wait_for(check: object, timeout: float, what: str, interval: float = 0.05) -> None:
+def wait_for(check: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> None:
     """Poll `check()` until it is truthy; raise TimeoutError naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
-            if check():  # type: ignore[operator]
+            if check():
                 return
         time.sleep(interval)
     raise TimeoutError(f"{what} not ready after {timeout:.0f}s")

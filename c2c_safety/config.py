@@ -103,7 +103,10 @@ class Config:
             "REMEMBER_COOKIE_SAMESITE": "Strict",
             "REMEMBER_COOKIE_SECURE": self.https,
             "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-            "WTF_CSRF_SSL_STRICT": self.https,
+            # Off: the strict check demands a same-origin Referer, which Referrer-Policy:
+            # no-referrer (every page) never lets a browser send, so over HTTPS no form would
+            # pass. Cross-site posts are still stopped by the CSRF token and SameSite=Strict.
+            "WTF_CSRF_SSL_STRICT": False,
             "PREFERRED_URL_SCHEME": "https" if self.https else "http",
             "C2C": self,
         }

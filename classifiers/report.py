@@ -38,6 +38,14 @@ def _manifest() -> dict[str, object]:
         return {}
 
 
+def _cache_note(manifest: dict[str, object]) -> str:
+    stats = manifest.get("embedding_cache")
+    if not isinstance(stats, dict):
+        return "an unknown share of the texts"
+    return (f"{stats.get('embedded_now')} of {stats.get('unique_texts')} unique texts; "
+            "the rest came from the embedding cache")
+
+
 def _results_table(ev: Evaluation) -> list[str]:
     lines = ["| category | test source | pos | neg | ROC-AUC | AP | threshold | precision@thr "
              "| recall@thr | ROC-AUC heads only |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -102,8 +110,11 @@ def write_report(ev: Evaluation, path: Path, sources: dict[str, tuple[str, str, 
         "once after the first evaluation run, because of false alarms on hand-written pen-pal "
         "probe sentences (\"Can you send us a picture of your poster?\"). That first run had shown "
         "the team test fifth, so the team rows below are not strictly blind.",
-        f"* Training: seed {manifest.get('seed')}, {manifest.get('training_seconds')} s on 2 CPU "
-        f"cores (of which embedding {manifest.get('embedding_seconds')} s).",
+        f"* Training: seed {manifest.get('seed')}, {manifest.get('training_seconds')} s on a shared "
+        f"2-core machine (embedding {manifest.get('embedding_seconds')} s for "
+        f"{_cache_note(manifest)}). A cold run (nothing cached, ~16k texts to embed) was measured "
+        "once at 405 s (6.8 min) on this 2-core machine while it was lightly shared; it takes "
+        "several times longer while other jobs load the CPU.",
         f"* Held-out evaluation: {ev.examples} texts, {ev.seconds:.0f} s.",
         "",
         "## Data",

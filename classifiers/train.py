@@ -68,13 +68,16 @@ def _select(examples: list[Example], emb: npt.NDArray[np.float32], category: str
 
 
 def embed_examples(examples: list[Example], cache_dir: Path | None,
-                   batch_size: int = 32) -> npt.NDArray[np.float32]:
+                   batch_size: int = 32, stats: dict[str, int] | None = None) -> npt.NDArray[np.float32]:
     """First-window MiniLM embeddings of the *normalised* text (as at inference)."""
     from .minilm import ENCODER_MAX_TOKENS, MiniLMEncoder, encoder_dir
 
     texts = [normalise(ex.text)[0] for ex in examples]
     cache = EmbeddingCache(cache_dir, encoder_fingerprint(encoder_dir(), ENCODER_MAX_TOKENS, 1))
     todo = cache.missing(texts)
+    if stats is not None:
+        stats["unique_texts"] = len(set(texts))
+        stats["embedded_now"] = len(todo)
     if todo:
         log.info("embedding %d texts (%d cached)", len(todo), len(texts) - len(todo))
         encoder = MiniLMEncoder()
@@ -136,7 +139,8 @@ def train(data_dir: Path, out_dir: Path, seed: int = DEFAULT_SEED,
     np.random.seed(seed)  # belt and braces; all sampling uses explicit Generators
     examples = load_examples(data_dir, seed=seed, splits=("train", "val"))
     t_embed = time.monotonic()
-    emb = embed_examples(examples, cache_dir)
+    cache_stats: dict[str, int] = {}
+    emb = embed_examples(examples, cache_dir, stats=cache_stats)
     embed_seconds = time.monotonic() - t_embed
     weight = np.zeros((len(CATEGORIES), emb.shape[1]), dtype=np.float32)
     bias = np.zeros(len(CATEGORIES), dtype=np.float32)
@@ -171,6 +175,8 @@ def train(data_dir: Path, out_dir: Path, seed: int = DEFAULT_SEED,
         "thresholds": {c: {"threshold": per_category[c]["threshold"],
                            "method": per_category[c]["threshold_method"]} for c in CATEGORIES},
         "embedding_seconds": round(embed_seconds, 1),
+        # Timings depend on the embedding cache: say how much was computed.
+        "embedding_cache": cache_stats,
         "training_seconds": round(time.monotonic() - started, 1),
     }
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -114,7 +114,28 @@ def run_worker_burst(env: dict[str, str], log: Path, timeout: float = 180) -> in
         kill_group(proc)
 
 
+def descendants(pid: int) -> list[int]:
+    """Child processes, recursively (from /proc). RQ's work horse calls setpgrp(), so
+    killing the worker's process group does NOT take the horse with it."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for child in children:
+            found += [child, *descendants(child)]
+    return found
+
+
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and its horse(s), as an OOM kill or a lost machine would."""
     if proc.poll() is None:
+        victims = descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGKILL)
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         proc.wait(timeout=10)

@@ -203,6 +203,7 @@ def test_waiting_count_is_shared_through_redis_for_a_short_time(app, redis_conn)
         s = new_session(app)
         viewer = User(id=0)  # the shared count does not depend on the viewer
         assert queue.cached_count(s, queue.QueueFilters(), viewer, redis_conn) == (1, False)
+        s.commit()  # SQLite: release the lock before another session writes
         make_item(app, scores=LOW)
         assert queue.cached_count(s, queue.QueueFilters(), viewer, redis_conn) == (1, False)  # cached
         assert queue.cached_count(s, queue.QueueFilters(), viewer, None) == (2, False)  # live

@@ -99,3 +99,12 @@ def test_reports_tables_charts_and_exports(app, client, db, signed_in, make_user
     assert any(r["section"] == "automation_bias" for r in data["rows"])
     as_csv = client.get("/review/reports.csv").get_data(as_text=True)
     assert as_csv.startswith("section,metric,value,unit,of")
+
+
+def test_decisions_are_readable(app, client, db, signed_in, make_user):
+    signed_in("independent_reviewer")
+    mod = make_user("moderator")
+    make_item(db, decider_id=mod.id, text="<i>item</i> text for the reviewer")
+    html = client.get("/review/decisions").get_data(as_text=True)
+    assert "&lt;i&gt;item&lt;/i&gt; text for the reviewer" in html and mod.email in html
+    assert "No decisions match." in client.get("/review/decisions?ground=nope").get_data(as_text=True)

@@ -49,6 +49,7 @@ class ClassifierState:
     pid: int
     attempted_at: float
     preloaded: bool  # loaded by a worker parent before forking
+    threads: int = 0  # torch threads the classifier chose (jobs restore it after fork)
 
     def status_line(self) -> str:
         if self.classifier is not None:
@@ -99,10 +100,71 @@ def publish_status(conn: Redis, ttl_seconds: int | None = None) -> None:
 
 
 def preload(app: Flask, conn: Redis) -> None:
-    """Load the classifier in the worker parent (before any fork) and publish its state."""
+    """Load the classifier in the worker parent (before any fork), warm everything a job
+    touches for the first time, and publish the classifier state."""
     global _state
+    # Rust tokenizers' thread pool has the same fork problem as OpenMP (it disables itself
+    # in a forked child with a warning per job); batches are small, so keep it off.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _state = _load(app.config["C2C"].classifier, conn, preloaded=True)
+    if _state.classifier is not None:
+        _warm_classifier(_state)
+    _warm_app()
     publish_status(conn)
+
+
+# Fixed, content-free sentences: they only exercise the tokenizer, rules and language id.
+WARMUP_TEXTS = ("Hello class, here is our project update.", "Hej klassen, her er vores projekt.",
+                "ok", "")
+
+
+def _warm_classifier(state: ClassifierState) -> None:
+    """First calls pay for lazy set-up (language-id model, compiled rules, allocator): do it
+    once here, not in every forked job. With ONE torch thread, so libgomp never starts its
+    pool in the parent (see the module docstring); each horse restores `threads`."""
+    import torch
+
+    state.threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    started = time.monotonic()
+    try:
+        assert state.classifier is not None
+        state.classifier.score_batch(list(WARMUP_TEXTS))
+    except Exception as exc:
+        state.classifier, state.error = None, f"warm-up failed: {error_text(exc)}"
+        log.error("classifier %s", state.error)
+        return
+    log.info("classifier warmed up in %.1fs (parent keeps 1 torch thread; jobs use %d)",
+             time.monotonic() - started, state.threads)
+
+
+def _warm_app() -> None:
+    """Import what jobs import and configure the ORM mappers in the parent: otherwise every
+    forked job redoes both (measured ~100 ms of a no-op job)."""
+    import importlib
+
+    from sqlalchemy.orm import configure_mappers
+
+    for name in ("workers.scoring", "c2c_safety.services.scoring_jobs", "c2c_safety.services.triage",
+                 "c2c_safety.services.safeguarding"):  # the last is imported lazily by triage
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    configure_mappers()
+
+
+def in_worker_parent() -> bool:
+    """True in the process that preloaded the model (the RQ worker parent), False in its
+    forked horses and in processes that never preloaded."""
+    return _state is not None and _state.preloaded and _state.pid == os.getpid()
+
+
+def enter_job() -> None:
+    """In a forked horse: give torch back the thread count the classifier chose."""
+    if _state is not None and _state.preloaded and _state.threads and _state.pid != os.getpid():
+        import torch
+
+        if torch.get_num_threads() != _state.threads:
+            torch.set_num_threads(_state.threads)
 
 
 def retry_failed_preload(app: Flask, conn: Redis) -> None:

@@ -28,13 +28,25 @@ from c2c_safety.services import scoring
 from c2c_safety.services.scoring import Claim, ScoringSettings, StoreOutcome, error_text
 from classifiers import ScoreResult
 from workers.context import get_app
-from workers.preload import ClassifierUnavailableError, get_classifier
+from workers.preload import ClassifierUnavailableError, enter_job, get_classifier, in_worker_parent
 
 log = logging.getLogger(__name__)
 
 
 class ScoringFailedError(RuntimeError):
     """Raised after recording a failure so RQ retries the job with backoff."""
+
+
+def has_claimable(app: Flask, kind: str, ids: Sequence[int], settings: ScoringSettings | None = None) -> bool:
+    """Whether any of these ids could be claimed now (one short indexed read)."""
+    from c2c_safety.db import new_session
+
+    s = new_session(app)
+    try:
+        return scoring.any_claimable(s, kind, ids, settings or ScoringSettings.from_env())
+    finally:
+        s.rollback()
+        s.close()
 
 
 def score_items(item_ids: Sequence[int]) -> dict[str, int]:
@@ -61,10 +73,15 @@ def run(kind: str, own_ids: Sequence[int], settings: ScoringSettings | None = No
             # attempts of items whose own jobs are still to come.
             _fail_claim(app, kind, own_ids, str(exc), settings, totals)
             raise ScoringFailedError(f"classifier unavailable; {dict(totals)}") from None
+        enter_job()
+        # In the worker parent (DeskWorker's no-fork path for jobs whose ids another batch
+        # already took) only the job's own ids are looked at, once: draining belongs in a horse.
+        in_parent = in_worker_parent()
         deadline = time.monotonic() + settings.job_budget_seconds
         first = True
         while True:
-            claim_, texts, errors = _claim(app, kind, own_ids if first else (), settings)
+            claim_, texts, errors = _claim(app, kind, own_ids if first else (), settings,
+                                           others=not in_parent)
             first = False
             if not claim_.ids:
                 break
@@ -78,7 +95,7 @@ def run(kind: str, own_ids: Sequence[int], settings: ScoringSettings | None = No
                 _record(app, claim_, {}, dict.fromkeys(claim_.ids, error_text(exc)), settings, totals)
                 raise ScoringFailedError(f"model raised {type(exc).__name__}; {dict(totals)}") from None
             _record(app, claim_, dict(zip(ordered, results, strict=True)), errors, settings, totals)
-            if len(claim_.ids) < settings.batch_size:
+            if in_parent or len(claim_.ids) < settings.batch_size:
                 break  # drained
             if time.monotonic() > deadline:
                 _hand_over(app, kind, settings)
@@ -90,14 +107,14 @@ def run(kind: str, own_ids: Sequence[int], settings: ScoringSettings | None = No
     return dict(totals)
 
 
-def _claim(app: Flask, kind: str, own_ids: Sequence[int],
-           settings: ScoringSettings) -> tuple[Claim, dict[int, str], dict[int, str]]:
+def _claim(app: Flask, kind: str, own_ids: Sequence[int], settings: ScoringSettings,
+           others: bool = True) -> tuple[Claim, dict[int, str], dict[int, str]]:
     """Claim a batch and read its texts in one short transaction."""
     from c2c_safety.db import new_session
 
     s = new_session(app)
     try:
-        claim_ = scoring.claim(s, kind, own_ids, settings)
+        claim_ = scoring.claim(s, kind, own_ids, settings, others=others)
         texts, errors = scoring.load_texts(s, claim_)
         s.commit()
     finally:

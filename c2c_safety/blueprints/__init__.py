@@ -6,8 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from c2c_safety.blueprints import admin, api, auth, health, home, report
-    from c2c_safety.blueprints import policy, queue, safeguarding
+    from c2c_safety.blueprints import admin, api, auth, health, home, policy, queue, report, safeguarding
     from c2c_safety.blueprints.api import appeals as api_appeals
 
     for module in (auth, home, admin, health, api, report, queue, safeguarding, policy, api_appeals):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from c2c_safety.services import accounts, api_keys, case_demo, reports
+from c2c_safety.services import accounts, api_keys, case_demo, reports, review_demo
 from models import Role
 
 DEMO_PASSWORD = "demo-password-123"
@@ -52,6 +52,7 @@ def seed_staff(session: Session) -> None:
 SEEDERS: list[Callable[[Session], None]] = [seed_staff]
 SEEDERS += [api_keys.seed_demo_client, reports.seed_demo_reports]  # intake (#3)
 SEEDERS += [case_demo.seed_demo_cases]  # cases, retention, review (#6)
+SEEDERS += [review_demo.seed_review_desk]  # review desk (#5)
 
 
 def seed_all(session: Session) -> None:

@@ -247,3 +247,32 @@ def event_dict(ev: AuditEvent) -> dict[str, object]:
     return {"seq": ev.seq, "at": ev.at.isoformat(), "actor_label": ev.actor_label, "action": ev.action,
             "target_type": ev.target_type, "target_id": ev.target_id, "case_id": ev.case_id,
             "details": ev.details, "prev_hash": ev.prev_hash, "hash": ev.hash}
+
+
+# --- decisions and items, read-only -------------------------------------------------------
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: Decision
+    item: ReviewItem
+    moderator: str
+    facts: str
+
+
+def decisions_page(session: Session, *, before_id: int | None = None, moderator: str = "", ground: str = "",
+                   page_size: int = 50) -> list[DecisionRow]:
+    """Every decision with its item and statement of reasons, newest first (keyset pages)."""
+    from models.review import StatementOfReasons
+
+    stmt = (select(Decision, ReviewItem, User.email, StatementOfReasons.facts)
+            .join(ReviewItem, ReviewItem.id == Decision.item_id)
+            .join(User, User.id == Decision.decided_by_id)
+            .outerjoin(StatementOfReasons, StatementOfReasons.decision_id == Decision.id))
+    if before_id:
+        stmt = stmt.where(Decision.id < before_id)
+    if moderator:
+        stmt = stmt.where(User.email.contains(moderator.strip(), autoescape=True))
+    if ground:
+        stmt = stmt.where(Decision.reason_code == ground.strip())
+    rows = session.execute(stmt.order_by(Decision.id.desc()).limit(page_size)).all()
+    return [DecisionRow(d, i, email, facts or "") for d, i, email, facts in rows]

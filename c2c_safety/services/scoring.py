@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from classifiers import CATEGORIES, REVIEW_THRESHOLDS, ScoreResult
 from models import CaseFile, ItemScore, ReviewItem, ScoreStatus, utcnow
+from models.review import ItemTriage
 
 KINDS = ("item", "case")
 Subject = ReviewItem | CaseFile
@@ -142,6 +143,15 @@ def claim(session: Session, kind: str, own_ids: Sequence[int], settings: Scoring
     return Claim(kind, lease, sorted(ids))
 
 
+def any_claimable(session: Session, kind: str, ids: Sequence[int], settings: ScoringSettings) -> bool:
+    if not ids:
+        return False
+    model = model_for(kind)
+    stmt = select(model.id).where(model.id.in_(list(ids)),
+                                  _claimable(model, utcnow(), settings.max_attempts)).limit(1)
+    return session.scalar(stmt) is not None
+
+
 def load_texts(session: Session, claim_: Claim) -> tuple[dict[int, str], dict[int, str]]:
     """Texts of the claimed subjects, and per-subject errors (a case body that won't open).
 
@@ -205,8 +215,10 @@ def _load_mine(session: Session, claim_: Claim) -> list[Subject]:
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     ins = postgresql.insert(ItemScore) if dialect == "postgresql" else sqlite.insert(ItemScore)
-    session.execute(ins.values(rows).on_conflict_do_nothing(
-        index_elements=["subject_type", "subject_id", "model_version"]))
+    # executemany form (batched by SQLAlchemy's insertmanyvalues): one cached statement
+    # whatever the batch size, unlike a multi-row VALUES literal.
+    stmt = ins.on_conflict_do_nothing(index_elements=["subject_type", "subject_id", "model_version"])
+    session.execute(stmt, rows)
 
 
 @dataclass
@@ -245,10 +257,16 @@ def store(session: Session, claim_: Claim, results: Mapping[int, ScoreResult],
             r.top_category, r.top_score = top_category(res.scores)
             r.language, r.language_reliable = res.language, res.language_reliable
         out.scored.append(r.id)
+    subjects = [r for r in mine if isinstance(r, ReviewItem) and r.id not in out.retry]
+    if subjects:
+        # Triage notes into the identity map in one query (refresh looks each one up), and
+        # no autoflush between items: each item is then written by one UPDATE at the end
+        # instead of one per query that refresh runs.
+        session.scalars(select(ItemTriage).where(ItemTriage.item_id.in_([r.id for r in subjects]))).all()
+        with session.no_autoflush:
+            for r in subjects:
+                triage.refresh(session, r)
     session.flush()
-    for r in mine:
-        if isinstance(r, ReviewItem) and r.id not in out.retry:
-            triage.refresh(session, r)
     return out
 
 

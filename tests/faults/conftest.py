@@ -61,13 +61,14 @@ DeskFactory = Callable[..., Desk]
 
 
 @pytest.fixture
-def make_desk(tmp_path: Path, fault_database: str, tiny_checkpoint: Path) -> Iterator[DeskFactory]:
+def make_desk(request: pytest.FixtureRequest, tmp_path: Path, fault_database: str) -> Iterator[DeskFactory]:
     """make_desk(classifier=None, database_url=None) -> a Desk with its own Redis running."""
     made: list[Desk] = []
 
     def _make(classifier: str | None = None, database_url: str | None = None, **extra_env: str) -> Desk:
         redis = RedisServer(tmp_path / f"redis{len(made)}").start()
-        spec = classifier or f"hf:{tiny_checkpoint}"
+        # The tiny checkpoint (and so torch in this process) only when a test scores.
+        spec = classifier or f"hf:{request.getfixturevalue('tiny_checkpoint')}"
         desk = Desk(tmp_path, database_url or fault_database, redis, spec)
         made.append(desk)
         # The worker's own periodic reconciler runs every 2 s and takes anything pending for

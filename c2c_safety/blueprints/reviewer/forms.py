@@ -12,6 +12,7 @@ class ReviewNoteForm(FlaskForm):
 
 
 class VerdictForm(FlaskForm):
-    verdict = RadioField("Your view of this decision", choices=[SelectChoice("agree", "Agree"), SelectChoice("disagree", "Disagree")],
+    verdict = RadioField("Your view of this decision",
+                         choices=[SelectChoice("agree", "Agree"), SelectChoice("disagree", "Disagree")],
                          validators=[DataRequired(message="Choose agree or disagree.")])
     note = TextAreaField("Note (required when you disagree)", validators=[Optional(), Length(max=5000)])

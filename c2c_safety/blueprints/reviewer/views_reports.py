@@ -69,3 +69,21 @@ def reports_export(fmt: str) -> Response:
         resp = Response(buf.getvalue(), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="c2c-report-{rep.since.date()}.{fmt}"'
     return resp
+
+
+@bp.route("/decisions")
+@roles_required(REVIEWER)
+def decisions() -> str:
+    """Read-only: every moderator decision with the item and the statement of reasons."""
+    from c2c_safety.services import reviewer as service
+
+    s = db.session()
+    before = request.args.get("before", "")
+    moderator = request.args.get("moderator", "")[:120]
+    ground = request.args.get("ground", "")[:40]
+    rows = service.decisions_page(s, before_id=int(before) if before.isdigit() else None,
+                                  moderator=moderator, ground=ground)
+    audit.record(s, "view.decisions", actor=staff(), target_type="decision",
+                 details={"count": len(rows), "filtered": bool(moderator or ground)})
+    s.commit()
+    return render_template("reviewer/decisions.html", rows=rows, moderator=moderator, ground=ground, page_size=50)
