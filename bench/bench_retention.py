@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.registry import Row
 from bench.servers import create_schema, desk_env, pg_database, shared_pg_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,8 +137,8 @@ def _child(env: dict[str, str], *args: str) -> tuple[int, str, float, float]:
     return proc.returncode, text, seconds, usage.ru_maxrss / 1024
 
 
-def run(n_cases: int = 1_000_000, due_share: float = 0.1, batch_size: int = 1000,
-        n_audit: int = 200_000) -> dict[str, object]:
+def measure(n_cases: int = 1_000_000, due_share: float = 0.1, batch_size: int = 1000,
+            n_audit: int = 200_000) -> dict[str, object]:
     base = shared_pg_url()
     if base is None:
         raise SystemExit("PostgreSQL not reachable: set C2C_TEST_PG_URL")
@@ -178,6 +179,24 @@ def _check(url: str) -> tuple[int, int]:
     return anonymised, left
 
 
+def run() -> list[Row]:
+    """For `make bench` (bench.registry): sizes from C2C_BENCH_RETENTION_CASES / _AUDIT."""
+    n = int(os.environ.get("C2C_BENCH_RETENTION_CASES", "1000000"))
+    audit_rows = int(os.environ.get("C2C_BENCH_RETENTION_AUDIT", "200000"))
+    r = measure(n, 0.1, 1000, audit_rows)
+    note = (f"{r['cases']:,} case files ({r['due']:,} due, each with a message) + {r['audit_rows']:,} old audit "
+            f"entries; COPY-generated in {r['generate_s']} s; `flask retention run` child, RSS from wait4")
+    ok = bool(r["within_budget"])
+    return [
+        Row("retention", "sweep wall time", f"{r['sweep_s']} s", f"< {TIME_BUDGET_S:.0f} s",
+            float(str(r["sweep_s"])) < TIME_BUDGET_S, note),
+        Row("retention", "sweep peak RSS", f"{r['peak_rss_mb']} MB", f"< {RSS_BUDGET_MB:.0f} MB",
+            float(str(r["peak_rss_mb"])) < RSS_BUDGET_MB),
+        Row("retention", "all due anonymised, chain verifies", f"{r['anonymised']:,} / {r['due']:,}", "all",
+            ok and r["due_left"] == 0, str(r["audit_verify"])),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_retention")
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -185,7 +204,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--audit-rows", type=int, default=200_000)
     args = parser.parse_args()
-    result = run(args.cases, args.due_share, args.batch_size, args.audit_rows)
+    result = measure(args.cases, args.due_share, args.batch_size, args.audit_rows)
     for k, v in result.items():
         print(f"{k:>14}: {v}")
     print(f"budget: sweep < {TIME_BUDGET_S:.0f} s and peak RSS < {RSS_BUDGET_MB:.0f} MB -> "

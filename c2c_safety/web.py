@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from c2c_safety import db
 from models import User
@@ -108,7 +110,17 @@ def _unexpected(exc: Exception) -> tuple[Response | str, int]:
     return _error(500, "Something went wrong", "The desk hit an unexpected error. It has been logged.")
 
 
+class _RowIdConverter(IntegerConverter):
+    """`<int:...>` ids past a 32-bit INTEGER key can name no row, and the database would raise
+    on them (a 500: SQLite overflow, PostgreSQL out of range): such URLs do not match (404)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = _RowIdConverter  # before any blueprint adds its rules
     csrf.init_app(app)
     login_manager.init_app(app)
     app.after_request(_security_headers)

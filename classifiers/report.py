@@ -197,15 +197,21 @@ def _plain_language(ev: Evaluation, fpr: dict[str, dict[str, float]]) -> list[st
         f"{_lookup(ev, 'self_harm', 'suicide_watch')}.",
         f"* Identity attacks phrased as generalisations (ToxiGen-style): "
         f"{_lookup(ev, 'hate', 'toxigen')}.",
-        "* Long texts: every 256-token window is scored and the worst counts, so a harmful "
-        "sentence at the end of an essay is not diluted (up to 16 windows / 20,000 characters; "
-        "beyond that the reasons say the text was only partly read).",
+        "* Long texts: every 256-token window and (for texts longer than one window) every "
+        "sentence is scored and the worst counts, so a harmful sentence at the end of an essay is "
+        "not diluted (up to 16 windows, 96 sentences, 20,000 characters; beyond that the reasons "
+        "say the text was only partly read).",
         "* Rules explain themselves: when a rule fires, `reasons` names the signal (e.g. "
         "\"grooming signal: asks to keep a secret / not tell adults; asks for photos or video\").",
         "",
         "**Bad at / not measured**",
         "",
         "* **Grooming, sexual and threat are barely measured.** There is no public labelled data. "
+        f"On the team test fifth: threat {_lookup(ev, 'threat', 'team')}; sexual "
+        f"{_lookup(ev, 'sexual', 'team')}; grooming {_lookup(ev, 'grooming', 'team')}. Because "
+        "their heads are capped signals, a message only reaches high priority there when a rule "
+        "(or a rule plus the head) fires: paraphrases the rules miss rank high but stay below "
+        "the threshold. "
         "Their heads are trained on a few dozen team-written sentences and their test positives are "
         "other team-written sentences (10 or fewer per category), written by the same people who "
         "wrote the rules. High numbers in those rows are weak evidence: they show the pipeline "

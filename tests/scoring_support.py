@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -134,8 +135,6 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
         victims = descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGKILL)
         for pid in victims:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         proc.wait(timeout=10)

@@ -41,3 +41,13 @@ def test_curl_example_uses_the_demo_key_and_a_valid_body(app, client, redis_conn
     assert api_keys.DEMO_KEY in text and "/api/v1/flags" in text
     body = json.loads(shlex.split(text.split("-d ", 1)[1].splitlines()[0])[0])
     assert post_flag(client, api_keys.DEMO_KEY, body).status_code == 202
+
+
+def test_demo_key_is_refused_outside_demo_and_test(app, client, redis_conn):
+    _seed(app)
+    assert post_flag(client, api_keys.DEMO_KEY, flag_body()).status_code == 202
+    app.config["C2C"].env = "production"
+    try:
+        assert post_flag(client, api_keys.DEMO_KEY, flag_body(**{"flag.flagger.id": "u-2"})).status_code == 401
+    finally:
+        app.config["C2C"].env = "test"

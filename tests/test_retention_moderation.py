@@ -9,7 +9,7 @@ from sqlalchemy import select
 from c2c_safety.services import retention
 from c2c_safety.services.deadlines import add_months
 from models import AnonymisedRecord, Flag, ReviewItem, utcnow
-from models.review import Appeal, StatementOfReasons
+from models.review import Appeal, Decision, StatementOfReasons
 from tests.case_support import get, make_case, make_item, scalars
 
 NOW = utcnow()
@@ -22,7 +22,7 @@ def test_items_decided_over_two_years_ago_are_stripped(app, db, make_user):
     appealed = make_item(db, decider_id=mod.id, decided_at=NOW - timedelta(days=900))
     linked = make_item(db, decider_id=mod.id, decided_at=NOW - timedelta(days=900))
     make_case(app, db, reporter=False, review_item_id=linked)
-    decision_id = scalars(db, select(StatementOfReasons.decision_id))[2]
+    decision_id = scalars(db, select(Decision.id).where(Decision.item_id == appealed))[0]
     db.add(Appeal(decision_id=decision_id, item_id=appealed, appellant="author", original_decider_id=mod.id))
     db.commit()
     with app.app_context():
@@ -33,7 +33,8 @@ def test_items_decided_over_two_years_ago_are_stripped(app, db, make_user):
     assert item.decided_at is not None and item.content_type == "chat_message"  # statistics stay
     flag = scalars(db, select(Flag).where(Flag.item_id == old))[0]
     assert flag.flagger_pseudonym == f"anonymised-{flag.id}" and flag.comment == ""
-    sor = scalars(db, select(StatementOfReasons))[0]
+    sor = scalars(db, select(StatementOfReasons).join(Decision, Decision.id == StatementOfReasons.decision_id)
+                  .where(Decision.item_id == old))[0]
     assert sor.facts == "[anonymised]" and sor.policy_code == "bullying"
     for kept in (young, appealed, linked):
         assert get(db, ReviewItem, kept).text == "Item text"

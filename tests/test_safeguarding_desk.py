@@ -192,3 +192,20 @@ def test_anonymous_goes_to_sign_in(app, client):
         resp = client.get(url)
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
     assert ReviewItem
+
+
+def test_anonymous_safeguarding_reports_are_linked_from_the_desk(app, client, signed_in):
+    from models import CaseFile
+
+    with app.app_context():
+        s = new_session(app)
+        case = CaseFile(reference="SG-TEST-0001", source="anonymous_report", category="safeguarding_minor",
+                        routed_role="safeguarding_lead")
+        s.add(case)
+        s.commit()
+        case_id = case.id
+        s.close()
+    signed_in("safeguarding_lead")
+    html = client.get("/safeguarding").get_data(as_text=True)
+    assert "SG-TEST-0001" in html
+    assert f'href="/cases/{case_id}"' in html

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from redis import Redis
-from rq import Queue
 
 from c2c_safety import create_app
 from c2c_safety.queueing import enqueue
@@ -34,41 +33,34 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny(tmp_path_factory.mktemp("tiny-worker"))
 
 
-def test_worker_preloads_once_and_scores_enqueued_items(app: Flask, redis_conn: Redis, tiny: Path,
-                                                        database_url: str, redis_url: str,
-                                                        tmp_path: Path) -> None:
+def test_worker_preloads_once_scores_enqueued_items_and_reconciled_ones(
+        tmp_path: Path, app: Flask, redis_conn: Redis, tiny: Path, database_url: str,
+        redis_url: str) -> None:
     ids = make_items(app, 12)
     with app.app_context():
         for item_id in ids:  # as ingest does: one job per committed item
             assert enqueue("workers.scoring.score_items", [item_id]) is not None
+    # One more item committed while Redis is down: its job is lost, the row is not.
+    down = create_app(make_config(tmp_path / "down", database_url, "redis://127.0.0.1:1/0"))
+    [lost] = make_items(down, 1, prefix="lost")
+    with down.app_context():
+        assert enqueue("workers.scoring.score_items", [lost]) is None
+    down.extensions["c2c_engine"].dispose()
+    result = app.test_cli_runner().invoke(args=["reconcile"])
+    assert result.exit_code == 0 and "items=13" in result.output, result.output
+
     env = worker_env(app, database_url, redis_url, f"hf:{tiny}", C2C_SCORING_BATCH="8")
     assert run_worker_burst(env, tmp_path / "worker.log") == 0, (tmp_path / "worker.log").read_text()[-3000:]
-    assert all(i.score_status == ScoreStatus.SCORED for i in items(app, ids).values())
-    assert len(score_rows(app)) == 12 and max_rows_per_subject_version(app) == 1
+    assert all(i.score_status == ScoreStatus.SCORED for i in items(app, [*ids, lost]).values())
+    assert len(score_rows(app)) == 13 and max_rows_per_subject_version(app) == 1
     loads = {k.decode(): int(v) for k, v in redis_conn.hgetall("c2c:classifier:loads").items()}
-    assert list(loads.values()) == [1], loads  # once, in the parent; 12+ jobs ran in horses
+    assert list(loads.values()) == [1], loads  # once, in the parent; 14+ jobs ran after it
     status = redis_conn.get("c2c:classifier:status")
     assert status is not None and status.decode().startswith("ok model=hf:")
+    assert app.test_client().get("/readyz").get_json()["checks"]["classifier"].startswith("ok model=")
     log = (tmp_path / "worker.log").read_text()
     assert "nobody likes you" not in log  # never log content
-    # The periodic reconciler was scheduled by the worker's maintenance step.
-    assert "workers.reconcile.tick" in log
-
-
-def test_redis_down_at_ingest_then_reconciler(tmp_path: Path, app: Flask, redis_conn: Redis, tiny: Path,
-                                              database_url: str, redis_url: str) -> None:
-    down = create_app(make_config(tmp_path / "down", database_url, "redis://127.0.0.1:1/0"))
-    [item_id] = make_items(down, 1)
-    with down.app_context():
-        assert enqueue("workers.scoring.score_items", [item_id]) is None  # lost: Redis is down
-    down.extensions["c2c_engine"].dispose()
-    assert Queue("default", connection=redis_conn).count == 0
-    result = app.test_cli_runner().invoke(args=["reconcile"])
-    assert result.exit_code == 0 and "'item': 1" in result.output, result.output
-    env = worker_env(app, database_url, redis_url, f"hf:{tiny}")
-    assert run_worker_burst(env, tmp_path / "worker.log") == 0
-    assert items(app, [item_id])[item_id].score_status == ScoreStatus.SCORED
-    assert len(score_rows(app)) == 1
+    assert "workers.reconcile.tick" in log  # the worker scheduled its periodic reconciler
 
 
 def _wait(check: object, timeout: float, what: str) -> None:

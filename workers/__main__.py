@@ -25,6 +25,7 @@ from c2c_safety.queueing import QUEUES
 from c2c_safety.redis_conn import get_redis
 from c2c_safety.services.scoring import ScoringSettings
 from workers.context import get_app
+from workers.daily import ensure_daily
 from workers.preload import preload, publish_status, retry_failed_preload
 from workers.reconcile import ensure_tick
 
@@ -61,6 +62,7 @@ class DeskWorker(Worker):
         else:
             publish_status(conn)
         ensure_tick(conn)
+        ensure_daily(conn)  # deadline warnings + retention sweep at 02:30 UTC (workers/daily.py)
 
 
 def _redundant(kind: str, job: Job) -> bool:

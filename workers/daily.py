@@ -1,6 +1,6 @@
 """Scheduled daily jobs: case deadline warnings, then the retention sweep.
 
-Scheduling: `ensure_scheduled` (called when a worker starts) puts one `run` job on RQ's
+Scheduling: `ensure_scheduled` (called from every worker's maintenance step) puts one `run` job on RQ's
 scheduler for the next 02:30 UTC under a job id derived from the date, so any number of
 workers schedule it once. Each run schedules the next before it starts working, so a failed
 day does not stop the chain. Without workers, `flask --app app cases daily` from cron does
@@ -48,6 +48,15 @@ def ensure_scheduled(conn: Redis, now: datetime | None = None) -> str:
         when, "workers.daily.run", job_id=job_id, retry=Retry(max=3, interval=[300, 900, 3600]),
         result_ttl=7 * 24 * 3600, failure_ttl=30 * 24 * 3600, job_timeout=4 * 3600)
     return job_id
+
+
+def ensure_daily(conn: Redis) -> None:
+    """`ensure_scheduled` for the worker's maintenance step: never lets a Redis hiccup
+    stop the worker (the next maintenance step tries again)."""
+    try:
+        ensure_scheduled(conn)
+    except Exception as exc:  # a maintenance step must not kill the worker
+        log.warning("could not schedule the daily run: %s", type(exc).__name__)
 
 
 def run_daily_in_session(session: Session, now: datetime) -> dict[str, int]:

@@ -80,11 +80,13 @@ def run(kind: str, own_ids: Sequence[int], settings: ScoringSettings | None = No
         deadline = time.monotonic() + settings.job_budget_seconds
         first = True
         while True:
+            t_claim = time.perf_counter()
             claim_, texts, errors = _claim(app, kind, own_ids if first else (), settings,
                                            others=not in_parent)
             first = False
             if not claim_.ids:
                 break
+            t_model = time.perf_counter()
             try:
                 ordered = [i for i in claim_.ids if i in texts]
                 results = classifier.score_batch([texts[i] for i in ordered]) if ordered else []
@@ -94,7 +96,12 @@ def run(kind: str, own_ids: Sequence[int], settings: ScoringSettings | None = No
                 log.error("scoring %s batch of %d failed: %s", kind, len(claim_.ids), error_text(exc))
                 _record(app, claim_, {}, dict.fromkeys(claim_.ids, error_text(exc)), settings, totals)
                 raise ScoringFailedError(f"model raised {type(exc).__name__}; {dict(totals)}") from None
+            t_store = time.perf_counter()
             _record(app, claim_, dict(zip(ordered, results, strict=True)), errors, settings, totals)
+            # Counts and timings only (never text): where a batch's time goes.
+            log.info("%s batch of %d: claim %.0f ms, model %.0f ms, store %.0f ms", kind, len(claim_.ids),
+                     1000 * (t_model - t_claim), 1000 * (t_store - t_model),
+                     1000 * (time.perf_counter() - t_store))
             if in_parent or len(claim_.ids) < settings.batch_size:
                 break  # drained
             if time.monotonic() > deadline:

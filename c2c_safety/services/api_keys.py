@@ -13,6 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -119,6 +120,8 @@ def authenticate(session: Session, key: str) -> ApiClient | None:
         return None
     if client.revoked_at is not None:
         return None
+    if key == DEMO_KEY and current_app.config["C2C"].env not in {"demo", "test"}:
+        return None  # the demo key is published; it must never open a real desk
     return client
 
 

@@ -48,7 +48,7 @@ def _require_moderator(user: User) -> None:
         raise ClaimError("Only moderators can claim items.")
 
 
-def _open_claim_row(session: Session, item_id: int, user: User) -> ItemClaim | None:
+def open_claim_row(session: Session, item_id: int, user: User) -> ItemClaim | None:
     return session.scalars(
         select(ItemClaim).where(ItemClaim.item_id == item_id, ItemClaim.user_id == user.id,
                                 ItemClaim.ended_at.is_(None))
@@ -88,7 +88,7 @@ def claim(session: Session, item_id: int, user: User, now: datetime | None = Non
         if item.status not in WAITING:
             raise ClaimError("This item has already been decided.")
         raise ClaimError("Another moderator is working on this item. Pick another one.")
-    mine = _open_claim_row(session, item_id, user)
+    mine = open_claim_row(session, item_id, user)
     if mine is None:
         _close_stale_claims(session, item_id, now)
         session.add(ItemClaim(item_id=item_id, user_id=user.id, claimed_at=now))
@@ -115,7 +115,7 @@ def release(session: Session, item_id: int, user: User, now: datetime | None = N
         .execution_options(synchronize_session=False)
     )
     released = getattr(result, "rowcount", 0) == 1
-    row = _open_claim_row(session, item_id, user)
+    row = open_claim_row(session, item_id, user)
     if row is not None:
         row.ended_at, row.end_reason = now, "released"
     if released:
@@ -130,17 +130,6 @@ def holds_live_claim(item: ReviewItem, user: User, now: datetime | None = None) 
     now = now or utcnow()
     return (item.claimed_by_id == user.id and item.claim_expires_at is not None
             and item.claim_expires_at > now)
-
-
-def claim_started_at(session: Session, item_id: int, user: User) -> datetime | None:
-    row = _open_claim_row(session, item_id, user)
-    return row.claimed_at if row is not None else None
-
-
-def end_claim(session: Session, item_id: int, user: User, reason: str, now: datetime) -> None:
-    row = _open_claim_row(session, item_id, user)
-    if row is not None:
-        row.ended_at, row.end_reason = now, reason
 
 
 def next_claimable(session: Session, user: User, now: datetime | None = None,

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from c2c_safety.services import audit, claims, priority, statements, triage
 from c2c_safety.services import webhooks as webhook_service
@@ -155,9 +156,8 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     from c2c_safety.services import policy, safeguarding
 
     now = now or utcnow()
-    item = session.get(ReviewItem, req.item_id)
-    if item is not None:
-        session.refresh(item)  # the claim may have moved since this session loaded it
+    # populate_existing: the claim may have moved since this session first loaded the item
+    item = session.get(ReviewItem, req.item_id, populate_existing=True)
     appeal = open_appeal(session, req.item_id) if item is not None else None
     action, original = _check_request(session, user, req, item, appeal, now)
     assert item is not None
@@ -177,12 +177,16 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     if getattr(done, "rowcount", 0) != 1:
         raise StaleDecisionError("This item changed or your claim ended just now. Nothing was saved; "
                                  "open it again.")
-    session.refresh(item)
+    # Mirror what the UPDATE wrote instead of reloading the row.
+    for name, value in (("status", ItemStatus.DECIDED), ("decided_at", now), ("version", req.version + 1),
+                        ("claimed_by_id", None), ("claim_expires_at", None)):
+        set_committed_value(item, name, value)
 
     score = triage.latest_score(session, item.id)
     ai_band = (priority.band(item.top_category, item.top_score)
                if priority.is_scored(item) and item.top_category and item.top_score is not None else None)
-    started = claims.claim_started_at(session, item.id, user)
+    claim_row = claims.open_claim_row(session, item.id, user)
+    started = claim_row.claimed_at if claim_row is not None else None
     kind = DecisionKind.INITIAL
     if appeal is not None:
         kind = DecisionKind.APPEAL_UPHELD if req.appeal_outcome == "uphold" else DecisionKind.APPEAL_REVERSED
@@ -199,7 +203,8 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
         f"{score.model_name} {score.model_version}" if score is not None else None), appeal=appeal)
     session.add(decision)
     session.flush()
-    claims.end_claim(session, item.id, user, "decided", now)
+    if claim_row is not None:
+        claim_row.ended_at, claim_row.end_reason = now, "decided"
     statements.update_flagger_stats(session, item, action, original.action if original else None)
 
     result = DecisionResult(decision)

@@ -26,7 +26,7 @@ from tests.faults.helpers import settle
 
 pytestmark = pytest.mark.faults
 
-N_ITEMS = 12
+N_ITEMS = 8
 
 
 def _corrupt_copy(checkpoint: Path, target: Path) -> Path:

@@ -27,7 +27,7 @@ pytestmark = [
     pytest.mark.skipif(pg_bin("initdb") is None, reason="PostgreSQL server binaries (initdb) not installed"),
 ]
 
-N_FLAGS = 400
+N_FLAGS = 300
 OUTAGE_SECONDS = 3.0
 
 

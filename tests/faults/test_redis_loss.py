@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from redis import Redis
 
 from tests.faults.conftest import DeskFactory, Say
 from tests.faults.helpers import assert_exactly_once_and_scored, burst_with_fault, settle
@@ -35,10 +36,15 @@ def test_redis_killed_mid_burst_loses_no_flag(make_desk: DeskFactory, say: Say) 
     finally:
         server.stop()
     counts = outcome.counts()
-    say(f"redis fault: {counts} in {elapsed:.1f}s, Redis killed after {outcome.fault_at} replies")
+    failed_enqueues = desk.log_tail("gunicorn.log", 10_000_000).count("left for the reconciler")
+    queued = Redis.from_url(desk.redis.url).llen("rq:queue:default")
+    say(f"redis fault: {counts} in {elapsed:.1f}s; Redis SIGKILLed after {outcome.fault_at} replies and "
+        f"restarted empty 1 s later; {failed_enqueues} enqueues failed while it was down; "
+        f"{queued} of {counts['accepted_202']} scoring jobs left in the queue (the rest were lost)")
     assert counts["other"] == 0, (outcome.statuses, desk.log_tail("gunicorn.log"))
     assert all(r.retry_after for r in outcome.unavailable), "a 503 without Retry-After"
     assert counts["accepted_202"] > 0
+    assert failed_enqueues > 0, "no request met the outage: the fault was not injected mid-burst"
 
     settle(desk)
     final = assert_exactly_once_and_scored(desk, outcome.accepted)

@@ -20,7 +20,7 @@ from tests.faults.helpers import assert_exactly_once_and_scored, ingest, settle,
 
 pytestmark = pytest.mark.faults
 
-N_ITEMS = 64
+N_ITEMS = 48
 BATCH = 16
 LEASE_SECONDS = 4
 

@@ -20,13 +20,13 @@ LEAD = "safeguarding_lead"
 
 
 def _safeguarding_cases() -> list[CaseFile]:
-    """Anonymous reports routed to the lead (the case desk handles them; we link there)."""
-    from c2c_safety.services.case_access import visible_cases_query
+    """Anonymous reports routed to the lead and visible to this person (the case desk's
+    visibility rules, conflict exclusions included). The case desk handles them; we link."""
+    from c2c_safety.services import case_access
 
-    # Through case_access: a lead excluded from a case (conflict of interest) must not see it.
     return list(db.session().scalars(
-        visible_cases_query(staff()).where(CaseFile.routed_role == Role.SAFEGUARDING_LEAD,
-                                           CaseFile.status != CaseStatus.CLOSED)
+        case_access.visible_cases_query(staff())
+        .where(CaseFile.routed_role == Role.SAFEGUARDING_LEAD, CaseFile.status != CaseStatus.CLOSED)
         .order_by(CaseFile.received_at).limit(100)))
 
 

@@ -1,0 +1,370 @@
+"""Scoring pipeline bench: committed items → scores stored, through ONE real worker process.
+
+    python -m bench pipeline        (or `make bench`; sizes from the environment below)
+
+A real Redis (embedded, in a temp dir), SQLite in the temp dir (or a fresh PostgreSQL
+database next to C2C_BENCH_PG_URL), and real `python -m workers` subprocesses.
+
+Rows:
+- raw: `score_batch` of the default encoder + heads on the same texts, per batch size
+  (bench.bench_classifier_raw.raw_throughput), in this process, with the worker idle.
+- pipeline: N items committed, then one job per item enqueued exactly as ingest does, timed
+  until every score row is stored (polled). Compared with raw at the same batch size,
+  measured just before AND just after (the machine is shared; the mean is the reference).
+- latency: items committed + enqueued open-loop at a steady rate; latency = first time a
+  poller (every 20 ms) sees the score row − the moment the item's commit returned.
+- memory: worker parent RSS and the largest work-horse RSS around item 100 and at the end
+  of M items; by default M=10,000 scored with the tiny HF checkpoint (the full pipeline:
+  claims, writes, triage, RQ jobs, forks; only the model is small) because 10,000 items
+  through MiniLM would take most of an hour on this 2-core box. C2C_BENCH_MEM_MODEL=default
+  runs it with the real model.
+- loads: the model loads per worker process, from the Redis counter the worker keeps.
+
+Environment: C2C_BENCH_ITEMS (400) C2C_BENCH_BATCH (32) C2C_BENCH_RAW_SWEEP ("8,16,32,64")
+C2C_BENCH_SWEEP_TEXTS (192) C2C_BENCH_PIPELINE_SWEEP ("" = only C2C_BENCH_BATCH)
+C2C_BENCH_RATE (20) C2C_BENCH_LATENCY_SECONDS (20) C2C_BENCH_MEM_ITEMS (10000)
+C2C_BENCH_MEM_MODEL (tiny|default) C2C_BENCH_PG_URL (unset: SQLite) C2C_BENCH_WORKDIR
+(unset: a temp dir). 0 items/seconds skips the memory/latency rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench.registry import Row
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError):
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+class Desk:
+    """Redis + database + the bench's own app (for committing items and reading results)."""
+
+    def __init__(self, tmp: Path, database_url: str) -> None:
+        from bench.servers import create_schema
+        from c2c_safety import create_app
+        from c2c_safety.config import Config
+        from c2c_safety.redis_conn import start_embedded
+
+        self.tmp = tmp
+        self.redis_url = start_embedded(tmp / "redis", own=False)
+        self.database_url = database_url
+        create_schema(database_url)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("C2C_")}
+        self.env.update({"C2C_ENV": "test", "C2C_INSTANCE_PATH": str(tmp / "instance"),
+                         "C2C_DATABASE_URL": database_url, "C2C_REDIS_URL": self.redis_url,
+                         "C2C_LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)})
+        for key in ("C2C_TORCH_THREADS",):  # keep the operator's thread setting for both sides
+            if key in os.environ:
+                self.env[key] = os.environ[key]
+        self.app = create_app(Config.from_env(self.env))
+        self.counter = 0
+
+    @property
+    def redis(self):  # type: ignore[no-untyped-def]
+        from c2c_safety.redis_conn import get_redis
+
+        return get_redis(self.app)
+
+    def commit_items(self, texts: list[str]) -> list[int]:
+        from c2c_safety.db import new_session
+        from models import ReviewItem
+
+        s = new_session(self.app)
+        try:
+            rows = []
+            for text in texts:
+                self.counter += 1
+                rows.append(ReviewItem(content_type="chat", platform_content_id=f"b-{self.counter}",
+                                       text=text, author_pseudonym=f"a-{self.counter % 97}",
+                                       author_age_band="13to15", author_role="student"))
+            s.add_all(rows)
+            s.commit()
+            return [r.id for r in rows]
+        finally:
+            s.close()
+
+    def enqueue(self, ids: list[int]) -> None:
+        from c2c_safety.queueing import enqueue
+
+        with self.app.app_context():
+            enqueue("workers.scoring.score_items", ids)
+
+    def scored_count(self, lo: int, hi: int) -> int:
+        from sqlalchemy import func, select
+
+        from c2c_safety.db import engine_for
+        from models import ReviewItem
+
+        with engine_for(self.app).connect() as conn:
+            return int(conn.execute(select(func.count()).where(
+                ReviewItem.id.between(lo, hi), ReviewItem.score_status == "scored")).scalar() or 0)
+
+    def worker(self, classifier: str, batch: int) -> subprocess.Popen[bytes]:
+        env = {**self.env, "C2C_CLASSIFIER": classifier, "C2C_SCORING_BATCH": str(batch)}
+        self.redis.delete("c2c:classifier:status")
+        with (self.tmp / "worker.log").open("ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait(lambda: (self.redis.get("c2c:classifier:status") or b"").startswith(b"ok"), 300,
+                  "worker preload", proc)
+        self.wait_idle(proc)
+        return proc
+
+    def wait_idle(self, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:
+        from rq import Queue, Worker
+
+        def idle() -> bool:
+            queues = sum(Queue(q, connection=self.redis).count for q in ("high", "default", "low"))
+            workers = Worker.all(connection=self.redis)
+            return queues == 0 and bool(workers) and all(w.get_state() == "idle" for w in workers)
+
+        self.wait(idle, timeout, "worker idle", proc)
+
+    def wait(self, check: object, timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited during {what}; see {self.tmp / 'worker.log'}")
+            if check():  # type: ignore[operator]
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"{what} not reached in {timeout:.0f}s; see {self.tmp / 'worker.log'}")
+
+    def stop(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            proc.terminate()  # warm shutdown
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def _texts(n: int) -> list[str]:
+    from bench.bench_classifier_raw import synthetic_texts
+
+    return synthetic_texts(n)
+
+
+def _throughput(desk: Desk, proc: subprocess.Popen[bytes], texts: list[str]) -> tuple[float, float]:
+    """(items/s until every score is stored, seconds until the queue is drained)."""
+    ids = desk.commit_items(texts)
+    started = time.monotonic()
+    for item_id in ids:  # one job per item, as ingest enqueues them
+        desk.enqueue([item_id])
+    desk.wait(lambda: desk.scored_count(ids[0], ids[-1]) == len(ids), 1800, "all scored", proc)
+    stored = time.monotonic() - started
+    desk.wait_idle(proc)
+    return len(ids) / stored, time.monotonic() - started
+
+
+def _latency(desk: Desk, proc: subprocess.Popen[bytes], rate: int, seconds: int,
+             texts: list[str]) -> list[float]:
+    from sqlalchemy import select
+
+    from c2c_safety.db import engine_for
+    from models import ItemScore
+
+    committed: dict[int, float] = {}
+    seen: dict[int, float] = {}
+    done = threading.Event()
+
+    def poll() -> None:
+        last = 0
+        engine = engine_for(desk.app)
+        while not done.is_set():
+            with engine.connect() as conn:
+                rows = conn.execute(select(ItemScore.id, ItemScore.subject_id)
+                                    .where(ItemScore.id > last).order_by(ItemScore.id)).all()
+            now = time.time()
+            for row_id, subject_id in rows:
+                seen.setdefault(subject_id, now)
+                last = row_id
+            time.sleep(0.02)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    total = rate * seconds
+    t0 = time.monotonic()
+    for i in range(total):
+        delay = t0 + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        [item_id] = desk.commit_items([texts[i % len(texts)]])
+        committed[item_id] = time.time()
+        desk.enqueue([item_id])
+    desk.wait(lambda: len(seen.keys() & committed.keys()) == total, 600, "latency items scored", proc)
+    done.set()
+    poller.join(timeout=5)
+    return sorted(seen[i] - committed[i] for i in committed)
+
+
+def _memory(desk: Desk, classifier: str, batch: int, n: int) -> dict[str, float]:
+    proc = desk.worker(classifier, batch)
+    samples: list[tuple[int, int, int]] = []  # (scored, parent rss kB, largest horse rss kB)
+    ids = desk.commit_items(_texts(n))
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            horses = [_rss_kb(c) for c in _children(proc.pid)]
+            samples.append((desk.scored_count(ids[0], ids[-1]), _rss_kb(proc.pid), max(horses, default=0)))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.monotonic()
+    for start in range(0, n, batch):  # chunked jobs, as the reconciler and rescore enqueue
+        desk.enqueue(ids[start:start + batch])
+    try:
+        desk.wait(lambda: desk.scored_count(ids[0], ids[-1]) == n, 3600, "memory items scored", proc)
+        elapsed = time.monotonic() - started
+        desk.wait_idle(proc)
+    finally:
+        done.set()
+        sampler.join(timeout=5)
+        desk.stop(proc)
+    early = [s for s in samples if 100 <= s[0] <= max(300, n // 20)]
+    late = [s for s in samples if s[0] >= n - max(200, n // 10)]
+    return {
+        "parent_100": early[0][1] / 1024 if early else 0.0,
+        "parent_end": samples[-1][1] / 1024,
+        "horse_100": max(s[2] for s in early) / 1024 if early else 0.0,
+        "horse_end": max(s[2] for s in late) / 1024 if late else 0.0,
+        "rate": n / elapsed,
+    }
+
+
+@contextlib.contextmanager
+def _workdir() -> Iterator[str]:
+    """A temp dir, or C2C_BENCH_WORKDIR (kept: worker.log has per-batch timings)."""
+    keep = os.environ.get("C2C_BENCH_WORKDIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="c2c-bench-pipeline-") as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def _database(tmp: Path) -> Iterator[str]:
+    base = os.environ.get("C2C_BENCH_PG_URL")
+    if not base:
+        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
+        return
+    from bench.servers import pg_database
+
+    with pg_database(base, "c2c_bench_pipeline") as url:
+        yield url
+
+
+def run() -> list[Row]:
+    from bench.bench_classifier_raw import raw_throughput
+    from c2c_safety.redis_conn import stop_embedded
+
+    n_items, batch = _env_int("C2C_BENCH_ITEMS", 400), _env_int("C2C_BENCH_BATCH", 32)
+    rate, seconds = _env_int("C2C_BENCH_RATE", 20), _env_int("C2C_BENCH_LATENCY_SECONDS", 20)
+    n_mem = _env_int("C2C_BENCH_MEM_ITEMS", 10_000)
+    mem_model = os.environ.get("C2C_BENCH_MEM_MODEL", "tiny")
+    sweep = [int(b) for b in (os.environ.get("C2C_BENCH_RAW_SWEEP") or "8,16,32,64").split(",") if b]
+    pipe_sweep = [int(b) for b in (os.environ.get("C2C_BENCH_PIPELINE_SWEEP") or str(batch)).split(",") if b]
+    texts = _texts(n_items)
+    load = os.getloadavg()[0]
+    rows: list[Row] = []
+    note_load = f"1-min load avg {load:.1f} on {os.cpu_count()} cores at start"
+
+    sweep_texts = texts[: _env_int("C2C_BENCH_SWEEP_TEXTS", 192)]
+    for b in sweep:
+        rows.append(Row("pipeline", f"raw score_batch, batch {b}", f"{raw_throughput(sweep_texts, b):.1f} items/s",
+                        note=f"{len(sweep_texts)} synthetic chat texts, default model, this process"))
+    with _workdir() as tmp_name, _database(Path(tmp_name)) as db_url:
+        tmp = Path(tmp_name)
+        desk = Desk(tmp, db_url)
+        try:
+            for b in pipe_sweep:
+                raw_before = raw_throughput(texts, b)
+                proc = desk.worker("default", b)
+                try:
+                    pipe, drained = _throughput(desk, proc, texts)
+                    raw_after = raw_throughput(texts, b)
+                    raw = (raw_before + raw_after) / 2
+                    ratio = pipe / raw
+                    rows.append(Row("pipeline", f"end-to-end throughput, batch {b}", f"{pipe:.1f} items/s",
+                                    note=f"{n_items} items, one job each; queue drained after {drained:.1f}s"))
+                    rows.append(Row("pipeline", f"raw throughput, batch {b}", f"{raw:.1f} items/s",
+                                    note=f"same texts; before {raw_before:.1f}, after {raw_after:.1f}"))
+                    rows.append(Row("pipeline", f"pipeline / raw, batch {b}", f"{ratio:.0%}", "≥ 70%",
+                                    ratio >= 0.70, note_load))
+                    if b == pipe_sweep[-1] and seconds > 0:
+                        lat = _latency(desk, proc, rate, seconds, texts)
+                        p50, p95 = statistics.median(lat), lat[int(0.95 * (len(lat) - 1))]
+                        rows.append(Row("pipeline", f"latency ingest→scored at {rate}/s, p50", f"{p50:.2f} s",
+                                        note=f"{len(lat)} items over {seconds}s, batch {b}"))
+                        rows.append(Row("pipeline", f"latency ingest→scored at {rate}/s, p95", f"{p95:.2f} s",
+                                        "< 2 s", p95 < 2.0, f"max {lat[-1]:.2f} s"))
+                finally:
+                    desk.stop(proc)
+            if n_mem > 0:
+                tiny = str(_tiny_checkpoint(tmp)) if mem_model == "tiny" else ""
+                mem = _memory(desk, f"hf:{tiny}" if tiny else "default", batch, n_mem)
+                what = "tiny HF model" if tiny else "default model"
+                for who in ("parent", "horse"):
+                    a, b_ = mem[f"{who}_100"], mem[f"{who}_end"]
+                    ok = b_ <= 1.10 * a if a else None
+                    rows.append(Row("pipeline", f"worker {who} RSS at 100 → {n_mem} items",
+                                    f"{a:.0f} → {b_:.0f} MB", "≤ +10%", ok,
+                                    f"{what}, {mem['rate']:.0f} items/s" if who == "parent" else
+                                    "largest work horse alive near item 100 / in the last 10%"))
+            loads = {k.decode(): int(v) for k, v in desk.redis.hgetall("c2c:classifier:loads").items()}
+            once = bool(loads) and all(v == 1 for v in loads.values())
+            rows.append(Row("pipeline", "model loads per worker process",
+                            ", ".join(str(v) for v in loads.values()), "1 each", once,
+                            f"{len(loads)} worker processes started; Redis c2c:classifier:loads"))
+        finally:
+            desk.app.extensions["c2c_engine"].dispose()
+            stop_embedded(tmp / "redis")
+    return rows
+
+
+def _tiny_checkpoint(tmp: Path) -> Path:
+    from tests.scoring_support import build_tiny
+
+    return build_tiny(tmp / "tiny")
+
+
+if __name__ == "__main__":
+    from bench.registry import render
+
+    print(render(run()))
