@@ -24,8 +24,8 @@ from schemathesis.checks import (
 
 from tests.intake_support import make_key
 
-# Per operation and mode: 2+ operations x 2 modes x 400 = 1,600+ generated requests (~1 min).
-EXAMPLES = 400
+# Per operation and mode: 2 fuzzable operations x 2 modes x 250 = ~1,000 requests (~2 min) generated requests (~1 min).
+EXAMPLES = 250
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 
@@ -64,6 +64,7 @@ def test_every_documented_operation_survives_fuzzing(app: Flask, redis_conn: Red
     for op in operations:
         _fuzz(op, mode, auth, counted, statuses)
 
+    print(f"fuzzed {mode}: {counted}")
     assert sum(counted.values()) >= len(operations) * 50, counted  # the fuzzer really ran
     assert 500 not in statuses
     if mode is GenerationMode.POSITIVE:

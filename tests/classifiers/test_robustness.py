@@ -39,7 +39,8 @@ def _valid(res_scores: dict[str, float]) -> bool:
 def test_garbage_never_raises(default_clf: Classifier) -> None:
     started = time.monotonic()
     results = default_clf.score_batch(GARBAGE)
-    assert time.monotonic() - started < 60
+    # Generous bound (shared CI boxes); an untruncated 1 MB text would take many minutes.
+    assert time.monotonic() - started < 180
     assert len(results) == len(GARBAGE)
     for text, res in zip(GARBAGE, results, strict=True):
         assert _valid(res.scores), repr(text[:40])
