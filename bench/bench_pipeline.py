@@ -84,7 +84,7 @@ class Desk:
         self.env.update({"C2C_ENV": "test", "C2C_INSTANCE_PATH": str(tmp / "instance"),
                          "C2C_DATABASE_URL": database_url, "C2C_REDIS_URL": self.redis_url,
                          "C2C_LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)})
-        for key in ("C2C_TORCH_THREADS",):  # keep the operator's thread setting for both sides
+        for key in ("C2C_TORCH_THREADS", "OMP_WAIT_POLICY"):  # same thread settings on both sides
             if key in os.environ:
                 self.env[key] = os.environ[key]
         self.app = create_app(Config.from_env(self.env))
@@ -294,6 +294,8 @@ def run() -> list[Row]:
     from bench.bench_classifier_raw import raw_throughput
     from c2c_safety.redis_conn import stop_embedded
 
+    # The worker sets this before torch loads (workers/__main__.py); raw must run the same way.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     n_items, batch = _env_int("C2C_BENCH_ITEMS", 400), _env_int("C2C_BENCH_BATCH", 32)
     rate, seconds = _env_int("C2C_BENCH_RATE", 20), _env_int("C2C_BENCH_LATENCY_SECONDS", 20)
     n_mem = _env_int("C2C_BENCH_MEM_ITEMS", 10_000)
@@ -303,7 +305,8 @@ def run() -> list[Row]:
     texts = _texts(n_items)
     load = os.getloadavg()[0]
     rows: list[Row] = []
-    note_load = f"1-min load avg {load:.1f} on {os.cpu_count()} cores at start"
+    note_load = (f"1-min load avg {load:.1f} on {os.cpu_count()} cores at start; "
+                 f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
 
     sweep_texts = texts[: _env_int("C2C_BENCH_SWEEP_TEXTS", 192)]
     for b in sweep:

@@ -164,3 +164,15 @@ def test_bad_appeals_get_clear_4xx(app, client, make_user):
     second = post(client, key, {"decision_id": did, "appellant": "author", "text": "again"})
     assert second.status_code == 409
     assert iid
+
+
+def test_an_appeal_without_an_outcome_shows_the_appeal_form_again(app, client, make_user):
+    iid, did, _ = decided_item(app, make_user)
+    assert post(client, api_key(app), {"decision_id": did, "appellant": "author",
+                                       "text": "Please look again."}).status_code == 201
+    b = app.test_client()
+    login(b, make_user("moderator"))
+    claim(b, iid)
+    resp = decide(b, iid, action="remove", duration="permanent")  # no appeal_outcome posted
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Appeal outcome" in html and "uphold or reverse" in html

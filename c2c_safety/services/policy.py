@@ -91,12 +91,14 @@ def seed_reasons(session: Session) -> int:
 
 
 def reasons(session: Session, *, active_only: bool = True) -> list[PolicyReason]:
-    if session.scalar(select(PolicyReason.id).limit(1)) is None:
-        seed_reasons(session)  # a fresh database still offers the list
     stmt = select(PolicyReason).order_by(PolicyReason.position, PolicyReason.label)
     if active_only:
         stmt = stmt.where(PolicyReason.active.is_(True))
-    return list(session.scalars(stmt))
+    rows = list(session.scalars(stmt))
+    if not rows and session.scalar(select(PolicyReason.id).limit(1)) is None:
+        seed_reasons(session)  # a fresh database still offers the list
+        rows = list(session.scalars(stmt))
+    return rows
 
 
 def reason_by_code(session: Session, code: str) -> PolicyReason | None:

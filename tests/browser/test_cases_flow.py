@@ -44,9 +44,19 @@ def test_handler_flow_and_reviewer_trail(app, db, live_server, page_nojs, browse
             assert action in table
         assert "Synthetic" not in table  # the trail holds no report text
         assert axe_check(rpage) == []
-        for path in ("/review/", "/review/reports", "/review/sample", "/cases/alerts"):
+        for path in ("/review/", "/review/reports", "/review/sample", "/review/decisions", "/review/audit",
+                     "/review/notes", "/cases/alerts", "/cases/"):
             rpage.goto(live_server + path)
             violations = axe_check(rpage)
             assert violations == [], f"{path}: {dump(violations)}"
     finally:
         context.close()
+
+
+def test_admin_retention_and_conflict_pages_pass_axe(live_server, page, axe_check, make_user):
+    admin = make_user("admin", totp=True)
+    browser_login(page, live_server, admin)
+    for path in ("/admin/retention/", "/cases/exclusions"):
+        page.goto(live_server + path)
+        violations = axe_check(page)
+        assert violations == [], f"{path}: {dump(violations)}"

@@ -115,14 +115,24 @@ def claim_next() -> Response:
     return redirect(url_for("queue.item", item_id=result.item_id, _anchor="decide"))
 
 
+def _form_for_errors(item_id: int, form: DecideForm) -> DecideForm:
+    """On the (rare) error path, show the appeal form if the item is under appeal."""
+    if isinstance(form, AppealDecideForm) or decisions.open_appeal(db.session(), item_id) is None:
+        return form
+    appeal_form = _decide_form(True, 0)
+    appeal_form.validate()
+    return appeal_form
+
+
 @bp.route("/<int:item_id>/decide", methods=["POST"])
 @roles_required("moderator")
 def decide(item_id: int) -> Response | tuple[str, int]:
     s = db.session()
-    appeal = decisions.open_appeal(s, item_id) is not None
+    # The appeal form is the one that carries an outcome; the service checks the real state.
+    appeal = "appeal_outcome" in request.form
     form = _decide_form(appeal, 0)
     if not form.validate_on_submit():
-        return _render_item(item_id, form, 400)
+        return _render_item(item_id, _form_for_errors(item_id, form), 400)
     req = decisions.DecisionRequest(
         item_id=item_id, version=int(form.version.data or 0), action=str(form.action.data or ""),
         reason_code=str(form.reason_code.data or ""), facts=str(form.facts.data or ""),
@@ -135,6 +145,7 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         return _render_item(item_id, None, 409, error=str(exc))
     except decisions.DecisionError as exc:
         s.rollback()
+        form = _form_for_errors(item_id, form)
         if exc.field and exc.field in form:
             form[exc.field].errors = [str(exc)]
             return _render_item(item_id, form, 400)

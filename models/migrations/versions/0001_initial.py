@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 20:35:56.043338
+Create Date: 2026-11-22 20:44:47.290757
 """
 
 from __future__ import annotations
