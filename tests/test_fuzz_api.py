@@ -31,6 +31,7 @@ from c2c_safety.db import new_session
 from models import Attachment, ItemScore, ReviewItem, Role
 from tests.case_support import make_case
 from tests.case_support import make_item as case_item
+from tests.conftest import csrf_token
 from tests.intake_support import flag_body, make_key, post_flag
 
 # Per operation and mode: 2 fuzzable operations x 2 modes x 250 = ~1,000 requests (~2 min) generated requests (~1 min).
@@ -180,3 +181,30 @@ def test_moderator_cannot_open_a_case_by_id(app: Flask, client: FlaskClient, db:
     signed_in("moderator")
     got = client.get(f"/cases/{cid}")
     assert got.status_code == 403 and "IDOR-SECRET" not in got.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_actions_by_id_refuse_other_roles_and_never_fail(app: Flask, client: FlaskClient, db: Session,
+                                                         signed_in: Any, role: str) -> None:
+    """Every staff POST that takes an id, with a valid CSRF token and an empty form: a role the
+    action does not admit gets 403; an admitted one gets a refusal or a form error, never a 500."""
+    make_case(app, db, with_attachment=True)
+    case_item(db, flagger="u-flagger-1")
+    signed_in(role)
+    token = csrf_token(client, "/account")
+    wrong: list[str] = []
+    checked: list[str] = []
+    for rule in app.url_map.iter_rules():
+        if "<int:" not in rule.rule or "POST" not in (rule.methods or ()):
+            continue
+        view = app.view_functions[rule.endpoint]
+        allowed = ACCESS.get(f"{view.__module__}.{view.__name__}")
+        if not allowed:
+            continue
+        path = re.sub(r"<[a-z_]+>", "csv", re.sub(r"<int:[a-z_]+>", "1", rule.rule))
+        got = client.post(path, data={"csrf_token": token}).status_code
+        checked.append(path)
+        if (role not in allowed and got != 403) or got >= 500:
+            wrong.append(f"POST {path} as {role}: {got}")
+    assert "/cases/1/message" in checked and "/queue/1/claim" in checked, checked
+    assert not wrong, "\n".join(wrong)

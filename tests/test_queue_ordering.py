@@ -134,7 +134,7 @@ def test_keyset_pages_cover_everything_once(app, client, signed_in, redis_conn):
             seen += [r.id for r in p.rows]
         assert sorted(seen) == sorted(made) and len(seen) == len(set(seen))
         assert [len(p.rows) for p in pages] == [3, 3, 1]
-        assert pages[0].count == 7 and not pages[0].count_capped
+        assert (pages[0].count.n, pages[0].count.kind) == (7, "exact")
         back = queue.page(s, queue.QueueFilters(), viewer, before=pages[1].prev_cursor, limit=3)
         assert [r.id for r in back.rows] == [r.id for r in pages[0].rows]
         capped = queue.count_waiting(s, queue.QueueFilters(), viewer, cap=5)
@@ -197,15 +197,43 @@ def test_lead_can_read_but_not_claim(app, client, signed_in):
     assert claim(client, iid).status_code == 403
 
 
-def test_waiting_count_is_shared_through_redis_for_a_short_time(app, redis_conn):
+def test_waiting_total_is_shared_and_refreshed_by_a_job(app, redis_conn, monkeypatch):
+    from rq import Queue
+
+    from c2c_safety.services import queue_count
+    from workers import context, queue_counts
+
     make_item(app, scores=LOW)
     with app.app_context():
         s = new_session(app)
         viewer = User(id=0)  # the shared count does not depend on the viewer
-        assert queue.cached_count(s, queue.QueueFilters(), viewer, redis_conn) == (1, False)
+        first = queue.waiting_count(s, queue.QueueFilters(), viewer, redis_conn)
+        assert (first.n, first.kind) == (1, "exact")  # small queue: counted, stored
         s.commit()  # SQLite: release the lock before another session writes
         make_item(app, scores=LOW)
-        assert queue.cached_count(s, queue.QueueFilters(), viewer, redis_conn) == (1, False)  # cached
-        assert queue.cached_count(s, queue.QueueFilters(), viewer, None) == (2, False)  # live
-        assert 0 < redis_conn.ttl("c2c:queue:count:") <= queue.COUNT_TTL
+        assert queue.waiting_count(s, queue.QueueFilters(), viewer, redis_conn).n == 1  # shared value
+        redis_conn.set(queue_count.KEY, '{"n": 1, "at": 0}')  # stale: a refresh is requested
+        assert queue.waiting_count(s, queue.QueueFilters(), viewer, redis_conn).n == 1
+        assert Queue("low", connection=redis_conn).job_ids  # the refresh job is queued
+        s.close()
+    monkeypatch.setattr(context, "_app", app)
+    assert queue_counts.refresh() == 2
+    with app.app_context():
+        s = new_session(app)
+        assert queue.waiting_count(s, queue.QueueFilters(), User(id=0), redis_conn).n == 2
+        filtered = queue.waiting_count(s, queue.QueueFilters(age_band="13to15"), User(id=0), redis_conn)
+        assert (filtered.n, filtered.kind) == (2, "exact")
+        s.close()
+
+
+def test_large_queues_show_an_estimate_until_the_job_has_counted(app, monkeypatch):
+    from c2c_safety.services import queue_count
+
+    for _ in range(3):
+        make_item(app, scores=LOW)
+    monkeypatch.setattr(queue_count, "COUNT_CAP", 2)
+    with app.app_context():
+        s = new_session(app)
+        got = queue.waiting_count(s, queue.QueueFilters(), User(id=0), None)
+        assert got.kind in ("at_least", "estimate") and got.n >= 2
         s.close()

@@ -1,10 +1,12 @@
 """Scoring jobs: `score_items([ids])` (enqueued by ingest) and `score_cases([ids])`
 (anonymous reports). Enqueued by dotted path; this module is only imported by workers.
 
-One job scores in batches: the first batch is its own ids plus other pending subjects up
-to the batch size; then it keeps claiming batches of whatever is pending until none is left
-or its time budget is spent. So a burst of per-item jobs costs one model call per batch,
-and the jobs that follow find their items done and finish in milliseconds.
+Batching: a job's first batch is its own ids plus other pending subjects up to the batch
+size (oldest first); it then keeps claiming batches while anything is pending, lingers
+`linger_ms` for new arrivals, and stops at its time budget (handing over to one follow-up
+job). After each batch it removes queued jobs whose ids it has just scored
+(workers/scoring_sweep.py); a leftover such job finishes in the worker parent without a
+fork (workers/__main__.py). So a burst of per-item jobs costs one model call per batch.
 
 Per batch: claim + read texts (short transaction, committed) → model (no transaction open,
 so SQLite's write lock is not held during inference) → store + triage (second short
@@ -21,16 +23,20 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from flask import Flask
+from redis import Redis
 from redis.exceptions import RedisError
 
 from c2c_safety.redis_conn import get_redis
 from c2c_safety.services import scoring
 from c2c_safety.services.scoring import Claim, ScoringSettings, StoreOutcome, error_text
-from classifiers import ScoreResult
+from classifiers import Classifier, ScoreResult
 from workers.context import get_app
 from workers.preload import ClassifierUnavailableError, enter_job, get_classifier, in_worker_parent
+from workers.scoring_sweep import sweep
 
 log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1  # while lingering: how often to look for new pending subjects
 
 
 class ScoringFailedError(RuntimeError):
@@ -62,10 +68,7 @@ def run(kind: str, own_ids: Sequence[int], settings: ScoringSettings | None = No
     app = get_app()
     totals: Counter[str] = Counter()
     with app.app_context():
-        try:
-            conn = get_redis(app)
-        except Exception:
-            conn = None
+        conn = _redis(app)
         try:
             classifier = get_classifier(app, conn)
         except ClassifierUnavailableError as exc:
@@ -73,45 +76,89 @@ def run(kind: str, own_ids: Sequence[int], settings: ScoringSettings | None = No
             # attempts of items whose own jobs are still to come.
             _fail_claim(app, kind, own_ids, str(exc), settings, totals)
             raise ScoringFailedError(f"classifier unavailable; {dict(totals)}") from None
-        enter_job()
-        # In the worker parent (DeskWorker's no-fork path for jobs whose ids another batch
-        # already took) only the job's own ids are looked at, once: draining belongs in a horse.
-        in_parent = in_worker_parent()
-        deadline = time.monotonic() + settings.job_budget_seconds
-        first = True
-        while True:
-            t_claim = time.perf_counter()
-            claim_, texts, errors = _claim(app, kind, own_ids if first else (), settings,
-                                           others=not in_parent)
-            first = False
-            if not claim_.ids:
-                break
-            t_model = time.perf_counter()
-            try:
-                ordered = [i for i in claim_.ids if i in texts]
-                results = classifier.score_batch([texts[i] for i in ordered]) if ordered else []
-                if len(results) != len(ordered):
-                    raise RuntimeError(f"classifier returned {len(results)} results for {len(ordered)}")
-            except Exception as exc:
-                log.error("scoring %s batch of %d failed: %s", kind, len(claim_.ids), error_text(exc))
-                _record(app, claim_, {}, dict.fromkeys(claim_.ids, error_text(exc)), settings, totals)
-                raise ScoringFailedError(f"model raised {type(exc).__name__}; {dict(totals)}") from None
-            t_store = time.perf_counter()
-            _record(app, claim_, dict(zip(ordered, results, strict=True)), errors, settings, totals)
-            # Counts and timings only (never text): where a batch's time goes.
-            log.info("%s batch of %d: claim %.0f ms, model %.0f ms, store %.0f ms", kind, len(claim_.ids),
-                     1000 * (t_model - t_claim), 1000 * (t_store - t_model),
-                     1000 * (time.perf_counter() - t_store))
-            if in_parent or len(claim_.ids) < settings.batch_size:
-                break  # drained
-            if time.monotonic() > deadline:
-                _hand_over(app, kind, settings)
-                break
-    log.info("scored %s: %s", kind, dict(totals))
+        if in_worker_parent():
+            # DeskWorker's no-fork path (its ids looked taken): only the job's own ids, once,
+            # and only if one really is still claimable; draining belongs in a horse.
+            if has_claimable(app, kind, own_ids, settings):
+                _batch(app, kind, own_ids, classifier, settings, totals, others=False)
+        else:
+            enter_job()
+            _drain(app, conn, kind, own_ids, classifier, settings, totals)
+    if totals:
+        log.info("scored %s: %s", kind, dict(totals))
     if totals["retry"]:
         # Some subjects were released for another attempt: let RQ's backoff bring them back.
         raise ScoringFailedError(f"{totals['retry']} {kind}(s) released for retry; {dict(totals)}")
     return dict(totals)
+
+
+def _drain(app: Flask, conn: Redis | None, kind: str, own_ids: Sequence[int], classifier: Classifier,
+           settings: ScoringSettings, totals: Counter[str]) -> None:
+    """Batches until nothing has been pending for `linger_ms` or the budget is spent.
+
+    Lingering keeps this horse (its torch threads started, its caches warm) while items
+    keep arriving, instead of paying a fork and a cold first batch per arrival.
+    """
+    from rq import get_current_job
+
+    from c2c_safety.services.scoring_jobs import JOB_FUNCS
+
+    current = get_current_job()
+    deadline = time.monotonic() + settings.job_budget_seconds
+    linger_until = time.monotonic()  # a job that finds nothing at all ends at once
+    done: set[int] = set()
+    own: Sequence[int] = own_ids
+    while True:
+        scored = _batch(app, kind, own, classifier, settings, totals)
+        own = ()
+        if scored:
+            done.update(scored)
+            swept = sweep(conn, JOB_FUNCS[kind], done, current.id if current else None) if conn else 0
+            if swept:
+                totals["jobs_superseded"] += swept
+            linger_until = time.monotonic() + settings.linger_ms / 1000
+        now = time.monotonic()
+        if now > deadline:
+            if scored:
+                _hand_over(app, kind)
+            return
+        if len(scored) >= settings.batch_size:
+            continue
+        if now >= linger_until:
+            return
+        time.sleep(POLL_SECONDS)  # let arrivals gather into the next batch
+
+
+def _batch(app: Flask, kind: str, own_ids: Sequence[int], classifier: Classifier,
+           settings: ScoringSettings, totals: Counter[str], others: bool = True) -> list[int]:
+    """Claim, score, store one batch; the claimed ids (empty: nothing to claim)."""
+    t_claim = time.perf_counter()
+    claim_, texts, errors = _claim(app, kind, own_ids, settings, others=others)
+    if not claim_.ids:
+        return []
+    t_model = time.perf_counter()
+    try:
+        ordered = [i for i in claim_.ids if i in texts]
+        results = classifier.score_batch([texts[i] for i in ordered]) if ordered else []
+        if len(results) != len(ordered):
+            raise RuntimeError(f"classifier returned {len(results)} results for {len(ordered)}")
+    except Exception as exc:
+        log.error("scoring %s batch of %d failed: %s", kind, len(claim_.ids), error_text(exc))
+        _record(app, claim_, {}, dict.fromkeys(claim_.ids, error_text(exc)), settings, totals)
+        raise ScoringFailedError(f"model raised {type(exc).__name__}; {dict(totals)}") from None
+    t_store = time.perf_counter()
+    _record(app, claim_, dict(zip(ordered, results, strict=True)), errors, settings, totals)
+    # Counts and timings only (never text): where a batch's time goes.
+    log.info("%s batch of %d: claim %.0f ms, model %.0f ms, store %.0f ms", kind, len(claim_.ids),
+             1000 * (t_model - t_claim), 1000 * (t_store - t_model), 1000 * (time.perf_counter() - t_store))
+    return claim_.ids
+
+
+def _redis(app: Flask) -> Redis | None:
+    try:
+        return get_redis(app)
+    except Exception:
+        return None
 
 
 def _claim(app: Flask, kind: str, own_ids: Sequence[int], settings: ScoringSettings,
@@ -173,7 +220,7 @@ def _count(out: StoreOutcome, totals: Counter[str]) -> None:
                    "lost_lease": len(out.lost)})
 
 
-def _hand_over(app: Flask, kind: str, settings: ScoringSettings) -> None:
+def _hand_over(app: Flask, kind: str) -> None:
     """Budget spent with work left: one follow-up job (deterministic id, so many jobs ending
     at once add one) rather than holding the worker and delaying other queues."""
     from c2c_safety.services.scoring_jobs import JOB_FUNCS, enqueue_unique

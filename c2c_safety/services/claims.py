@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -67,8 +67,6 @@ def claim(session: Session, item_id: int, user: User, now: datetime | None = Non
     """Claim (or renew) `item_id` for `user`. Raises ClaimError if someone else holds it."""
     _require_moderator(user)
     now = now or utcnow()
-    if excluded_decider(session, item_id) == user.id:
-        raise ClaimError("You made the decision under appeal, so another moderator must review it.")
     expires = now + LEASE
     result = session.execute(
         update(ReviewItem)
@@ -77,6 +75,9 @@ def claim(session: Session, item_id: int, user: User, now: datetime | None = Non
             ReviewItem.status.in_(WAITING),
             or_(ReviewItem.claimed_by_id.is_(None), ReviewItem.claimed_by_id == user.id,
                 ReviewItem.claim_expires_at.is_(None), ReviewItem.claim_expires_at < now),
+            # whoever made a decision now under appeal may not review it
+            ~exists().where(Appeal.item_id == item_id, Appeal.status == AppealStatus.OPEN,
+                            Appeal.original_decider_id == user.id),
         )
         .values(claimed_by_id=user.id, claim_expires_at=expires)
         .execution_options(synchronize_session=False)
@@ -87,6 +88,8 @@ def claim(session: Session, item_id: int, user: User, now: datetime | None = Non
             raise ClaimError("There is no such item.")
         if item.status not in WAITING:
             raise ClaimError("This item has already been decided.")
+        if excluded_decider(session, item_id) == user.id:
+            raise ClaimError("You made the decision under appeal, so another moderator must review it.")
         raise ClaimError("Another moderator is working on this item. Pick another one.")
     mine = open_claim_row(session, item_id, user)
     if mine is None:

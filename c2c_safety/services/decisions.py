@@ -158,7 +158,9 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     now = now or utcnow()
     # populate_existing: the claim may have moved since this session first loaded the item
     item = session.get(ReviewItem, req.item_id, populate_existing=True)
-    appeal = open_appeal(session, req.item_id) if item is not None else None
+    # Only an appealed item can have an open appeal: skip the look-up otherwise.
+    appeal = open_appeal(session, req.item_id) if item is not None and item.status == ItemStatus.APPEALED \
+        else None
     action, original = _check_request(session, user, req, item, appeal, now)
     assert item is not None
     reason = policy.reason_by_code(session, req.reason_code)

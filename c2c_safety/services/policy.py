@@ -102,6 +102,9 @@ def reasons(session: Session, *, active_only: bool = True) -> list[PolicyReason]
 
 
 def reason_by_code(session: Session, code: str) -> PolicyReason | None:
+    for obj in session.identity_map.values():  # the decide form has just loaded the list
+        if isinstance(obj, PolicyReason) and obj.code == code:
+            return obj
     row = session.scalars(select(PolicyReason).where(PolicyReason.code == code)).first()
     if row is None and session.scalar(select(PolicyReason.id).limit(1)) is None:
         seed_reasons(session)  # a fresh database: the default list applies

@@ -8,25 +8,20 @@ Rows are read as plain columns (no item text) to keep the list cheap.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from c2c_safety.services import priority
+from c2c_safety.services import priority, queue_count
 from classifiers import CATEGORIES
 from models import Flag, ItemStatus, ReviewItem, ScoreStatus, User, utcnow
 from models.review import Appeal, AppealStatus, Decision, ItemTriage
 
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
-EXACT_CAP = 100_000_000
-COUNT_TTL = 30  # seconds a shared waiting count may be old
 AGE_BANDS = ("under13", "13to15", "16plus", "adult")
 SOURCES = ("student", "teacher", "parent", "staff", "system")
 STATUSES = {"open": "New", "appealed": "Appealed", "unclaimed": "Not claimed", "mine": "Claimed by me"}
@@ -139,8 +134,7 @@ class QueuePage:
     rows: list[QueueRow]
     next_cursor: Cursor | None
     prev_cursor: Cursor | None
-    count: int
-    count_capped: bool
+    count: queue_count.WaitingCount | None
 
 
 def _conditions(f: QueueFilters, viewer: User, now: datetime) -> list[ColumnElement[bool]]:
@@ -172,35 +166,17 @@ def _conditions(f: QueueFilters, viewer: User, now: datetime) -> list[ColumnElem
 
 
 def count_waiting(session: Session, f: QueueFilters, viewer: User, now: datetime | None = None,
-                  cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """Exact up to `cap`, then "more than cap": bounded cost on any queue size."""
-    now = now or utcnow()
-    inner = select(ReviewItem.id).where(*_conditions(f, viewer, now)).limit(cap + 1).subquery()
-    n = session.scalar(select(func.count()).select_from(inner)) or 0
-    return min(n, cap), n > cap
+                  cap: int = queue_count.FILTERED_CAP) -> tuple[int, bool]:
+    """Matches for these filters, exact up to `cap` ("more than cap" beyond): bounded work."""
+    return queue_count.capped(session, list(_conditions(f, viewer, now or utcnow())), cap)
 
 
-def cached_count(session: Session, f: QueueFilters, viewer: User, cache: Redis | None,
-                 now: datetime | None = None) -> tuple[int, bool]:
-    """The waiting count for these filters, exact as of at most COUNT_TTL seconds ago.
-
-    Counting 600,000 waiting rows costs tens of milliseconds, so the result is shared through
-    Redis. Counts that depend on the viewer or on claims (mine / unclaimed) are not shared:
-    they are counted live, capped at COUNT_CAP. Without Redis every count is live and capped.
-    """
-    if cache is None or f.status in ("mine", "unclaimed"):
-        return count_waiting(session, f, viewer, now)
-    key = "c2c:queue:count:" + "&".join(f"{k}={v}" for k, v in sorted(f.active().items()))
-    try:
-        hit = cache.get(key)
-        if hit is not None:
-            return int(hit), False
-    except (RedisError, OSError, ValueError):
-        return count_waiting(session, f, viewer, now)
-    n, _ = count_waiting(session, f, viewer, now, cap=EXACT_CAP)
-    with contextlib.suppress(RedisError, OSError):
-        cache.set(key, n, ex=COUNT_TTL)
-    return n, False
+def waiting_count(session: Session, f: QueueFilters, viewer: User, cache: Redis | None,
+                  now: datetime | None = None) -> queue_count.WaitingCount:
+    if not f.active():
+        return queue_count.total(session, viewer, cache, now)
+    n, more = count_waiting(session, f, viewer, now)
+    return queue_count.WaitingCount(n, "at_least" if more else "exact")
 
 
 def page(session: Session, f: QueueFilters, viewer: User, *, after: Cursor | None = None,
@@ -230,8 +206,8 @@ def page(session: Session, f: QueueFilters, viewer: User, *, after: Cursor | Non
             next_c = Cursor(last.queue_rank, last.id)
         if (before is not None and more) or (before is None and after is not None):
             prev_c = Cursor(head.queue_rank, head.id)
-    count, capped = cached_count(session, f, viewer, cache, now) if with_count else (0, False)
-    return QueuePage(rows, next_c, prev_c, count, capped)
+    count = waiting_count(session, f, viewer, cache, now) if with_count else None
+    return QueuePage(rows, next_c, prev_c, count)
 
 
 def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list[QueueRow]:

@@ -51,7 +51,8 @@ class ScoringSettings:
     batch_size: int = 32  # subjects per model call and per claim
     lease_seconds: int = 300  # far above one batch; a lease only matters when a worker dies
     max_attempts: int = 3  # then `failed`, still in the human queue
-    job_budget_seconds: int = 20  # one job drains batches this long, then hands over
+    job_budget_seconds: int = 10  # one job drains batches this long, then hands over
+    linger_ms: int = 500  # a draining job waits this long for new arrivals before ending
     reconcile_after_seconds: int = 120  # pending and unleased this long → the reconciler re-enqueues
     reconcile_interval_seconds: int = 60
 
@@ -63,6 +64,7 @@ class ScoringSettings:
             lease_seconds=_env_int("C2C_SCORING_LEASE_SECONDS", d.lease_seconds),
             max_attempts=_env_int("C2C_SCORING_MAX_ATTEMPTS", d.max_attempts),
             job_budget_seconds=_env_int("C2C_SCORING_JOB_BUDGET_SECONDS", d.job_budget_seconds),
+            linger_ms=_env_int("C2C_SCORING_LINGER_MS", d.linger_ms),
             reconcile_after_seconds=_env_int("C2C_RECONCILE_AFTER_SECONDS", d.reconcile_after_seconds),
             reconcile_interval_seconds=_env_int("C2C_RECONCILE_INTERVAL_SECONDS",
                                                 d.reconcile_interval_seconds),

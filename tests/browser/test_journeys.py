@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from tests.browser.conftest import AXE, browser_login, dump
-from tests.review_support import decide, make_item
+from tests.review_support import claim, decide, make_item
 
 SCORES = {"harassment": 0.93, "hate": 0.05, "threat": 0.02, "sexual": 0.0, "grooming": 0.0,
           "self_harm": 0.0, "profanity": 0.1}
@@ -74,7 +74,6 @@ def test_reviewer_reads_the_transparency_report_and_verifies_the_trail(
         signed_in: Any) -> None:
     iid = make_item(app, scores=SCORES)
     signed_in("moderator")
-    from tests.review_support import claim
 
     assert claim(client, iid).status_code == 302
     assert decide(client, iid).status_code == 302
