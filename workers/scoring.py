@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from flask import Flask
 from redis import Redis
@@ -109,7 +109,7 @@ def _drain(app: Flask, conn: Redis | None, kind: str, own_ids: Sequence[int], cl
     done: set[int] = set()
     own: Sequence[int] = own_ids
     while True:
-        scored = _batch(app, kind, own, classifier, settings, totals)
+        scored = _batch(app, kind, own, classifier, settings, totals, exclude=done)
         own = ()
         if scored:
             done.update(scored)
@@ -130,10 +130,11 @@ def _drain(app: Flask, conn: Redis | None, kind: str, own_ids: Sequence[int], cl
 
 
 def _batch(app: Flask, kind: str, own_ids: Sequence[int], classifier: Classifier,
-           settings: ScoringSettings, totals: Counter[str], others: bool = True) -> list[int]:
+           settings: ScoringSettings, totals: Counter[str], others: bool = True,
+           exclude: Collection[int] = ()) -> list[int]:
     """Claim, score, store one batch; the claimed ids (empty: nothing to claim)."""
     t_claim = time.perf_counter()
-    claim_, texts, errors = _claim(app, kind, own_ids, settings, others=others)
+    claim_, texts, errors = _claim(app, kind, own_ids, settings, others=others, exclude=exclude)
     if not claim_.ids:
         return []
     t_model = time.perf_counter()
@@ -162,13 +163,13 @@ def _redis(app: Flask) -> Redis | None:
 
 
 def _claim(app: Flask, kind: str, own_ids: Sequence[int], settings: ScoringSettings,
-           others: bool = True) -> tuple[Claim, dict[int, str], dict[int, str]]:
+           others: bool = True, exclude: Collection[int] = ()) -> tuple[Claim, dict[int, str], dict[int, str]]:
     """Claim a batch and read its texts in one short transaction."""
     from c2c_safety.db import new_session
 
     s = new_session(app)
     try:
-        claim_ = scoring.claim(s, kind, own_ids, settings, others=others)
+        claim_ = scoring.claim(s, kind, own_ids, settings, others=others, exclude=exclude)
         texts, errors = scoring.load_texts(s, claim_)
         s.commit()
     finally:

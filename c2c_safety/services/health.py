@@ -44,9 +44,17 @@ def readiness(app: Flask) -> Readiness:
         status = conn_r.get(CLASSIFIER_STATUS_KEY)
         # The classifier runs in the workers; a broken model does not make the web unready
         # (flags still reach humans, unscored), but readyz says so.
-        report.checks["classifier"] = (
-            status.decode() if isinstance(status, bytes) else str(status or "no worker has reported")
-        )
+        text = status.decode() if isinstance(status, bytes) else str(status or "no worker has reported")
+        report.checks["classifier"] = _public_status(text)
     except (RedisError, OSError, EmbeddedRedisError):
         report.checks["redis"] = "unreachable"
     return report
+
+
+def _public_status(text: str) -> str:
+    """/readyz is unauthenticated: say that the classifier failed and with which error type,
+    but not the message (it can hold file paths)."""
+    if text.startswith("failed:"):
+        kind = text.removeprefix("failed:").strip().split(":", 1)[0].split()[0:1]
+        return "failed: " + (kind[0] if kind else "unknown error")
+    return text

@@ -18,7 +18,7 @@ around the model, the CLI calls it for `rescore`/`reconcile`. The rules:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,13 +111,15 @@ def _claimable(model: SubjectModel, now: datetime, max_attempts: int) -> ColumnE
 
 
 def claim(session: Session, kind: str, own_ids: Sequence[int], settings: ScoringSettings,
-          *, others: bool = True, now: datetime | None = None) -> Claim:
+          *, others: bool = True, exclude: Collection[int] = (), now: datetime | None = None) -> Claim:
     """Lease up to `batch_size` pending subjects: `own_ids` first, then the oldest others.
 
     Each UPDATE re-checks the claim condition, so on PostgreSQL a row another worker
     leased meanwhile is skipped (re-evaluated after its lock), and on SQLite the write
     lock (BEGIN IMMEDIATE) serialises claims. SKIP LOCKED keeps PG workers from queueing
-    behind each other's candidate rows. The caller commits.
+    behind each other's candidate rows. `exclude`: ids this job already tried (one it
+    released for a retry must wait for RQ's backoff, not be retried in the same loop).
+    The caller commits.
     """
     model = model_for(kind)
     now = now or utcnow()
@@ -126,7 +128,7 @@ def claim(session: Session, kind: str, own_ids: Sequence[int], settings: Scoring
     values = {"scoring_lease_until": lease, "score_attempts": model.score_attempts + 1}
     opts = {"synchronize_session": False}
     ids: list[int] = []
-    own = list(dict.fromkeys(int(i) for i in own_ids))[: settings.batch_size]
+    own = [i for i in dict.fromkeys(int(i) for i in own_ids) if i not in exclude][: settings.batch_size]
     if own:
         stmt = update(model).where(model.id.in_(own), cond).values(**values).returning(model.id)
         ids += session.execute(stmt, execution_options=opts).scalars().all()
@@ -136,6 +138,8 @@ def claim(session: Session, kind: str, own_ids: Sequence[int], settings: Scoring
         # the LIMITed pick for each row, and since claimed rows stop matching, every re-run
         # picks fresh ones (one job then claimed all 40 pending items in a test).
         pick = select(model.id).where(cond).order_by(model.id).limit(room)
+        if exclude:
+            pick = pick.where(model.id.not_in(list(exclude)))
         if session.get_bind().dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         picked = list(session.scalars(pick).all())
