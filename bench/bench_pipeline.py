@@ -20,11 +20,11 @@ Rows:
   runs it with the real model.
 - loads: the model loads per worker process, from the Redis counter the worker keeps.
 
-Environment: C2C_BENCH_ITEMS (400) C2C_BENCH_BATCH (32) C2C_BENCH_RAW_SWEEP ("8,16,32,64")
-C2C_BENCH_SWEEP_TEXTS (192) C2C_BENCH_PIPELINE_SWEEP ("" = only C2C_BENCH_BATCH)
-C2C_BENCH_RATE (20) C2C_BENCH_LATENCY_SECONDS (20) C2C_BENCH_MEM_ITEMS (10000)
+Environment: C2C_BENCH_ITEMS (400) C2C_BENCH_RAW_SWEEP ("16,32,64,128") C2C_BENCH_SWEEP_TEXTS
+(192) C2C_BENCH_PIPELINE_SWEEP ("32,64"; latency runs with the last) C2C_BENCH_BATCH (64, the
+memory run) C2C_BENCH_RATE (20) C2C_BENCH_LATENCY_SECONDS (20) C2C_BENCH_MEM_ITEMS (10000)
 C2C_BENCH_MEM_MODEL (tiny|default) C2C_BENCH_PG_URL (unset: SQLite) C2C_BENCH_WORKDIR
-(unset: a temp dir). 0 items/seconds skips the memory/latency rows.
+(unset: a temp dir). 0 skips a part (items: pipeline+latency, seconds, MEM_ITEMS, sweeps).
 """
 
 from __future__ import annotations
@@ -50,12 +50,9 @@ def _env_int(name: str, default: int) -> int:
 
 
 def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
+    with contextlib.suppress(OSError, StopIteration):
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
     return 0
 
 
@@ -84,11 +81,19 @@ class Desk:
         self.env.update({"C2C_ENV": "test", "C2C_INSTANCE_PATH": str(tmp / "instance"),
                          "C2C_DATABASE_URL": database_url, "C2C_REDIS_URL": self.redis_url,
                          "C2C_LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)})
-        for key in ("C2C_TORCH_THREADS", "OMP_WAIT_POLICY"):  # same thread settings on both sides
-            if key in os.environ:
-                self.env[key] = os.environ[key]
+        if "C2C_TORCH_THREADS" in os.environ:  # same thread settings on both sides
+            self.env["C2C_TORCH_THREADS"] = os.environ["C2C_TORCH_THREADS"]
         self.app = create_app(Config.from_env(self.env))
         self.counter = 0
+        # The bench's own polling reads through a plain engine: the app's SQLite engine
+        # opens every transaction with BEGIN IMMEDIATE (the write lock), and polling with
+        # it every few ms would slow the worker's writes and so the numbers measured.
+        from sqlalchemy import create_engine
+
+        from c2c_safety.db import make_engine
+
+        self.reader = (create_engine(database_url) if database_url.startswith("sqlite")
+                       else make_engine(database_url))
 
     @property
     def redis(self):  # type: ignore[no-untyped-def]
@@ -123,10 +128,9 @@ class Desk:
     def scored_count(self, lo: int, hi: int) -> int:
         from sqlalchemy import func, select
 
-        from c2c_safety.db import engine_for
         from models import ReviewItem
 
-        with engine_for(self.app).connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(select(func.count()).where(
                 ReviewItem.id.between(lo, hi), ReviewItem.score_status == "scored")).scalar() or 0)
 
@@ -193,7 +197,6 @@ def _latency(desk: Desk, proc: subprocess.Popen[bytes], rate: int, seconds: int,
              texts: list[str]) -> list[float]:
     from sqlalchemy import select
 
-    from c2c_safety.db import engine_for
     from models import ItemScore
 
     committed: dict[int, float] = {}
@@ -202,7 +205,7 @@ def _latency(desk: Desk, proc: subprocess.Popen[bytes], rate: int, seconds: int,
 
     def poll() -> None:
         last = 0
-        engine = engine_for(desk.app)
+        engine = desk.reader
         while not done.is_set():
             with engine.connect() as conn:
                 rows = conn.execute(select(ItemScore.id, ItemScore.subject_id)
@@ -290,73 +293,97 @@ def _database(tmp: Path) -> Iterator[str]:
         yield url
 
 
-def run() -> list[Row]:
+def _ints(name: str, default: str) -> list[int]:
+    return [int(b) for b in (os.environ.get(name) or default).split(",") if b.strip() and int(b) > 0]
+
+
+def _raw_rows(texts: list[str]) -> list[Row]:
     from bench.bench_classifier_raw import raw_throughput
+
+    sweep_texts = texts[: _env_int("C2C_BENCH_SWEEP_TEXTS", 192)]
+    return [Row("pipeline", f"raw score_batch, batch {b}", f"{raw_throughput(sweep_texts, b):.1f} items/s",
+                note=f"{len(sweep_texts)} synthetic chat texts, default model, this process")
+            for b in _ints("C2C_BENCH_RAW_SWEEP", "16,32,64,128")]
+
+
+def _pipeline_rows(desk: Desk, texts: list[str], note_load: str) -> list[Row]:
+    from bench.bench_classifier_raw import raw_throughput
+
+    rate, seconds = _env_int("C2C_BENCH_RATE", 20), _env_int("C2C_BENCH_LATENCY_SECONDS", 20)
+    sizes = _ints("C2C_BENCH_PIPELINE_SWEEP", "32,64")
+    rows: list[Row] = []
+    for b in sizes:
+        raw_before = raw_throughput(texts, b)
+        proc = desk.worker("default", b)
+        try:
+            pipe, drained = _throughput(desk, proc, texts)
+            raw_after = raw_throughput(texts, b)
+            raw = (raw_before + raw_after) / 2
+            rows += [
+                Row("pipeline", f"end-to-end throughput, batch {b}", f"{pipe:.1f} items/s",
+                    note=f"{len(texts)} items, one job each; queue drained after {drained:.1f}s"),
+                Row("pipeline", f"raw throughput, batch {b}", f"{raw:.1f} items/s",
+                    note=f"same texts; before {raw_before:.1f}, after {raw_after:.1f}"),
+                Row("pipeline", f"pipeline / raw, batch {b}", f"{pipe / raw:.0%}", "≥ 70%", pipe / raw >= 0.70,
+                    note_load),
+            ]
+            if b == sizes[-1] and seconds > 0:
+                lat = _latency(desk, proc, rate, seconds, texts)
+                p50, p95 = statistics.median(lat), lat[int(0.95 * (len(lat) - 1))]
+                rows += [
+                    Row("pipeline", f"latency ingest→scored at {rate}/s, p50", f"{p50:.2f} s",
+                        note=f"{len(lat)} items over {seconds}s, batch {b}"),
+                    Row("pipeline", f"latency ingest→scored at {rate}/s, p95", f"{p95:.2f} s", "< 2 s",
+                        p95 < 2.0, f"max {lat[-1]:.2f} s"),
+                ]
+        finally:
+            desk.stop(proc)
+    return rows
+
+
+def _memory_rows(desk: Desk, tmp: Path) -> list[Row]:
+    n_mem = _env_int("C2C_BENCH_MEM_ITEMS", 10_000)
+    if n_mem <= 0:
+        return []
+    tiny = os.environ.get("C2C_BENCH_MEM_MODEL", "tiny") == "tiny"
+    spec = f"hf:{_tiny_checkpoint(tmp)}" if tiny else "default"
+    mem = _memory(desk, spec, _env_int("C2C_BENCH_BATCH", 64), n_mem)
+    what = "tiny HF model" if tiny else "default model"
+    rows = []
+    for who in ("parent", "horse"):
+        a, b = mem[f"{who}_100"], mem[f"{who}_end"]
+        rows.append(Row("pipeline", f"worker {who} RSS at 100 → {n_mem} items", f"{a:.0f} → {b:.0f} MB",
+                        "≤ +10%", b <= 1.10 * a if a else None,
+                        f"{what}, {mem['rate']:.0f} items/s, chunked jobs" if who == "parent" else
+                        "largest work horse alive near item 100 / in the last 10%"))
+    return rows
+
+
+def run() -> list[Row]:
     from c2c_safety.redis_conn import stop_embedded
 
     # The worker sets this before torch loads (workers/__main__.py); raw must run the same way.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    n_items, batch = _env_int("C2C_BENCH_ITEMS", 400), _env_int("C2C_BENCH_BATCH", 32)
-    rate, seconds = _env_int("C2C_BENCH_RATE", 20), _env_int("C2C_BENCH_LATENCY_SECONDS", 20)
-    n_mem = _env_int("C2C_BENCH_MEM_ITEMS", 10_000)
-    mem_model = os.environ.get("C2C_BENCH_MEM_MODEL", "tiny")
-    sweep = [int(b) for b in (os.environ.get("C2C_BENCH_RAW_SWEEP") or "8,16,32,64").split(",") if b]
-    pipe_sweep = [int(b) for b in (os.environ.get("C2C_BENCH_PIPELINE_SWEEP") or str(batch)).split(",") if b]
-    texts = _texts(n_items)
-    load = os.getloadavg()[0]
-    rows: list[Row] = []
-    note_load = (f"1-min load avg {load:.1f} on {os.cpu_count()} cores at start; "
+    n_items = _env_int("C2C_BENCH_ITEMS", 400)
+    texts = _texts(max(n_items, 192))
+    note_load = (f"1-min load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at start; "
                  f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-
-    sweep_texts = texts[: _env_int("C2C_BENCH_SWEEP_TEXTS", 192)]
-    for b in sweep:
-        rows.append(Row("pipeline", f"raw score_batch, batch {b}", f"{raw_throughput(sweep_texts, b):.1f} items/s",
-                        note=f"{len(sweep_texts)} synthetic chat texts, default model, this process"))
+    rows = _raw_rows(texts)
     with _workdir() as tmp_name, _database(Path(tmp_name)) as db_url:
         tmp = Path(tmp_name)
         desk = Desk(tmp, db_url)
         try:
-            for b in pipe_sweep:
-                raw_before = raw_throughput(texts, b)
-                proc = desk.worker("default", b)
-                try:
-                    pipe, drained = _throughput(desk, proc, texts)
-                    raw_after = raw_throughput(texts, b)
-                    raw = (raw_before + raw_after) / 2
-                    ratio = pipe / raw
-                    rows.append(Row("pipeline", f"end-to-end throughput, batch {b}", f"{pipe:.1f} items/s",
-                                    note=f"{n_items} items, one job each; queue drained after {drained:.1f}s"))
-                    rows.append(Row("pipeline", f"raw throughput, batch {b}", f"{raw:.1f} items/s",
-                                    note=f"same texts; before {raw_before:.1f}, after {raw_after:.1f}"))
-                    rows.append(Row("pipeline", f"pipeline / raw, batch {b}", f"{ratio:.0%}", "≥ 70%",
-                                    ratio >= 0.70, note_load))
-                    if b == pipe_sweep[-1] and seconds > 0:
-                        lat = _latency(desk, proc, rate, seconds, texts)
-                        p50, p95 = statistics.median(lat), lat[int(0.95 * (len(lat) - 1))]
-                        rows.append(Row("pipeline", f"latency ingest→scored at {rate}/s, p50", f"{p50:.2f} s",
-                                        note=f"{len(lat)} items over {seconds}s, batch {b}"))
-                        rows.append(Row("pipeline", f"latency ingest→scored at {rate}/s, p95", f"{p95:.2f} s",
-                                        "< 2 s", p95 < 2.0, f"max {lat[-1]:.2f} s"))
-                finally:
-                    desk.stop(proc)
-            if n_mem > 0:
-                tiny = str(_tiny_checkpoint(tmp)) if mem_model == "tiny" else ""
-                mem = _memory(desk, f"hf:{tiny}" if tiny else "default", batch, n_mem)
-                what = "tiny HF model" if tiny else "default model"
-                for who in ("parent", "horse"):
-                    a, b_ = mem[f"{who}_100"], mem[f"{who}_end"]
-                    ok = b_ <= 1.10 * a if a else None
-                    rows.append(Row("pipeline", f"worker {who} RSS at 100 → {n_mem} items",
-                                    f"{a:.0f} → {b_:.0f} MB", "≤ +10%", ok,
-                                    f"{what}, {mem['rate']:.0f} items/s" if who == "parent" else
-                                    "largest work horse alive near item 100 / in the last 10%"))
+            if n_items > 0:
+                rows += _pipeline_rows(desk, texts[:n_items], note_load)
+            rows += _memory_rows(desk, tmp)
             loads = {k.decode(): int(v) for k, v in desk.redis.hgetall("c2c:classifier:loads").items()}
-            once = bool(loads) and all(v == 1 for v in loads.values())
             rows.append(Row("pipeline", "model loads per worker process",
-                            ", ".join(str(v) for v in loads.values()), "1 each", once,
+                            ", ".join(str(v) for v in loads.values()), "1 each",
+                            bool(loads) and all(v == 1 for v in loads.values()),
                             f"{len(loads)} worker processes started; Redis c2c:classifier:loads"))
         finally:
             desk.app.extensions["c2c_engine"].dispose()
+            desk.reader.dispose()
             stop_embedded(tmp / "redis")
     return rows
 
@@ -366,8 +393,3 @@ def _tiny_checkpoint(tmp: Path) -> Path:
 
     return build_tiny(tmp / "tiny")
 
-
-if __name__ == "__main__":
-    from bench.registry import render
-
-    print(render(run()))

@@ -1,12 +1,14 @@
 """The moderators' queue and a decision, measured through the real Flask views on PostgreSQL.
 
-    python -m bench.bench_queue [--small 10000] [--large 1000000] [--requests 300]
+    python -m bench queue        (or: python -m bench.bench_queue [--small N] [--large N])
 
 For each size, a database made by bench/gen_items.py (reused when present) is served by
 the real app (`create_app`, test client, a moderator signed in through the login form) with
-its own Redis. Timed: GET /queue for a mix of pages (first page 50 %, a deeper keyset page
-25 %, filtered pages 25 %), and a decision = POST claim + POST decide (audit row, statement,
-webhook row, job enqueued) on waiting items.
+its own Redis; requests alternate between the sizes so both see the same load on a shared
+machine. Timed: GET /queue for a mix of pages (first page 50 %, a deeper keyset page 25 %,
+filtered pages 25 %), and a decision = POST claim + POST decide (audit row, statement,
+webhook row, job enqueued) on waiting items, plus the same through the services without
+HTTP. The waiting total is stored first as the worker job would (see queue_count).
 
 Budgets: queue p95 < 150 ms at 1,000,000 items and ≤ 1.5 × its 10,000-item time;
 decision p95 < 50 ms.
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gen_items import ensure
+from bench.registry import Row
 
 QUEUE_BUDGET_MS = 150.0
 RATIO_BUDGET = 1.5
@@ -229,10 +232,15 @@ def _count_like_the_worker(app: Any) -> float:
     return took
 
 
-def run(small: int = 10_000, large: int = 1_000_000, requests: int = 300, decisions: int = 100) -> list[dict[str, Any]]:
-    """Rows for `make bench`: name, value, unit, budget, ok, note."""
+def run(small: int | None = None, large: int | None = None, requests: int | None = None,
+        decisions: int | None = None) -> list[Row]:
+    """Rows for `make bench` (sizes from C2C_BENCH_QUEUE_SMALL/LARGE/REQUESTS/DECISIONS)."""
     from bench.servers import RedisServer
 
+    small = small or int(os.environ.get("C2C_BENCH_QUEUE_SMALL", "10000"))
+    large = large or int(os.environ.get("C2C_BENCH_QUEUE_LARGE", "1000000"))
+    requests = requests or int(os.environ.get("C2C_BENCH_QUEUE_REQUESTS", "300"))
+    decisions = decisions or int(os.environ.get("C2C_BENCH_QUEUE_DECISIONS", "100"))
     made = [ensure(n) for n in (small, large)]
     with tempfile.TemporaryDirectory(prefix="c2c-bench-queue-") as tmp:
         servers = [RedisServer(Path(tmp) / f"redis-{n}").start() for n in (small, large)]
@@ -257,22 +265,21 @@ def run(small: int = 10_000, large: int = 1_000_000, requests: int = 300, decisi
     ratio = qb["all_p95"] / qa["all_p95"] if qa["all_p95"] else float("inf")
     gen = ", ".join(f"{n:,}: " + ("reused" if took is None else f"generated in {took:.0f} s")
                     for n, (_u, took) in zip((small, large), made, strict=True))
+    load = f"load average {_load():.1f} on {os.cpu_count()} CPUs (wall-clock timings)"
     return [
-        {"name": f"queue page p95, {small:,} items", "value": round(qa["all_p95"], 1), "unit": "ms",
-         "budget": QUEUE_BUDGET_MS, "ok": qa["all_p95"] < QUEUE_BUDGET_MS, "note": _detail(qa, counts[0])},
-        {"name": f"queue page p95, {large:,} items", "value": round(qb["all_p95"], 1), "unit": "ms",
-         "budget": QUEUE_BUDGET_MS, "ok": qb["all_p95"] < QUEUE_BUDGET_MS, "note": _detail(qb, counts[1])},
-        {"name": f"queue p95 ratio {large:,} / {small:,}", "value": round(ratio, 2), "unit": "x",
-         "budget": RATIO_BUDGET, "ok": ratio <= RATIO_BUDGET, "note": f"data: {gen}"},
-        {"name": f"decision p95 (claim+decide via HTTP), {large:,} items", "value": round(dec[1]["p95"], 1),
-         "unit": "ms", "budget": DECISION_BUDGET_MS, "ok": dec[1]["p95"] < DECISION_BUDGET_MS,
-         "note": (f"p50 {dec[1]['p50']:.1f} ms; the desk's own CPU p50 {dec[1]['cpu_p50']:.1f} / p95 "
-                  f"{dec[1]['cpu_p95']:.1f} ms; at {small:,} items p95 {dec[0]['p95']:.1f} ms")},
-        {"name": f"decision p95 (service: claim, decide, commit, enqueue), {large:,}", "unit": "ms",
-         "value": round(service["p95"], 1), "budget": DECISION_BUDGET_MS,
-         "ok": service["p95"] < DECISION_BUDGET_MS, "note": f"p50 {service['p50']:.1f} ms"},
-        {"name": "load average during the run", "value": round(_load(), 2), "unit": "",
-         "budget": "-", "ok": True, "note": f"{os.cpu_count()} CPUs shared; all timings are wall-clock"},
+        Row("queue", f"queue page p95, {small:,} items", f"{qa['all_p95']:.1f} ms",
+            f"< {QUEUE_BUDGET_MS:.0f} ms", qa["all_p95"] < QUEUE_BUDGET_MS, _detail(qa, counts[0])),
+        Row("queue", f"queue page p95, {large:,} items", f"{qb['all_p95']:.1f} ms",
+            f"< {QUEUE_BUDGET_MS:.0f} ms", qb["all_p95"] < QUEUE_BUDGET_MS, _detail(qb, counts[1])),
+        Row("queue", f"queue p95 ratio {large:,} / {small:,}", f"{ratio:.2f}x", f"<= {RATIO_BUDGET}x",
+            ratio <= RATIO_BUDGET, f"requests alternate between sizes; data {gen}; {load}"),
+        Row("queue", "decision p95 via HTTP (POST claim + POST decide)", f"{dec[1]['p95']:.1f} ms",
+            f"< {DECISION_BUDGET_MS:.0f} ms", dec[1]["p95"] < DECISION_BUDGET_MS,
+            f"{large:,} items; p50 {dec[1]['p50']:.1f} ms; the desk's own CPU p50 {dec[1]['cpu_p50']:.1f} / "
+            f"p95 {dec[1]['cpu_p95']:.1f} ms; at {small:,} items p95 {dec[0]['p95']:.1f} ms"),
+        Row("queue", "decision p95, service (claim, decide, audit, webhook row, commit, enqueue)",
+            f"{service['p95']:.1f} ms", f"< {DECISION_BUDGET_MS:.0f} ms", service["p95"] < DECISION_BUDGET_MS,
+            f"{large:,} items; p50 {service['p50']:.1f} ms; {load}"),
     ]
 
 
@@ -290,16 +297,15 @@ def _detail(q: dict[str, float], count_ms: float) -> str:
 
 
 def main() -> None:
+    from bench.registry import render
+
     parser = argparse.ArgumentParser(prog="python -m bench.bench_queue")
-    parser.add_argument("--small", type=int, default=10_000)
-    parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--decisions", type=int, default=100)
+    parser.add_argument("--small", type=int, default=None)
+    parser.add_argument("--large", type=int, default=None)
+    parser.add_argument("--requests", type=int, default=None)
+    parser.add_argument("--decisions", type=int, default=None)
     args = parser.parse_args()
-    for row in run(args.small, args.large, args.requests, args.decisions):
-        mark = "ok " if row["ok"] else "OVER"
-        print(f"{mark} {row['name']:<62} {row['value']:>8} {row['unit']:<3} (budget {row['budget']})\n"
-              f"       {row['note']}")
+    print(render(run(args.small, args.large, args.requests, args.decisions)))
 
 
 if __name__ == "__main__":

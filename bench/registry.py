@@ -29,6 +29,7 @@ BENCHES: dict[str, str] = {
     "pipeline": "bench.bench_pipeline",
     "ingest": "bench.bench_ingest",
     "retention": "bench.bench_retention",
+    "queue": "bench.bench_queue",
 }
 
 

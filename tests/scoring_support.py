@@ -19,7 +19,7 @@ from models import CaseFile, ItemScore, ReviewItem
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_LABELS = ["neutral", "toxic", "threat"]
-TINY_MAP = {"toxic": ["harassment"], "threat": ["threat"]}
+TINY_MAP: dict[str, object] = {"toxic": ["harassment"], "threat": ["threat"]}
 
 
 def build_tiny(directory: Path, labels: list[str] | None = None) -> Path:

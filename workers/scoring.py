@@ -108,25 +108,33 @@ def _drain(app: Flask, conn: Redis | None, kind: str, own_ids: Sequence[int], cl
     linger_until = time.monotonic()  # a job that finds nothing at all ends at once
     done: set[int] = set()
     own: Sequence[int] = own_ids
-    while True:
-        scored = _batch(app, kind, own, classifier, settings, totals, exclude=done)
-        own = ()
-        if scored:
-            done.update(scored)
-            swept = sweep(conn, JOB_FUNCS[kind], done, current.id if current else None) if conn else 0
+    try:
+        while True:
+            scored = _batch(app, kind, own, classifier, settings, totals, exclude=done)
+            own = ()
+            if scored:
+                done.update(scored)
+                linger_until = time.monotonic() + settings.linger_ms / 1000
+            now = time.monotonic()
+            if now > deadline:
+                if scored:
+                    _hand_over(app, kind)
+                return
+            if len(scored) >= settings.batch_size:
+                continue
+            if now >= linger_until:
+                return
+            time.sleep(POLL_SECONDS)  # let arrivals gather into the next batch
+    finally:
+        # Once, at the end: the worker cannot reach the queued jobs while this horse runs,
+        # so sweeping between batches would only delay the next batch.
+        if conn is not None and done:
+            t_sweep = time.perf_counter()
+            swept = sweep(conn, JOB_FUNCS[kind], done, current.id if current else None)
             if swept:
                 totals["jobs_superseded"] += swept
-            linger_until = time.monotonic() + settings.linger_ms / 1000
-        now = time.monotonic()
-        if now > deadline:
-            if scored:
-                _hand_over(app, kind)
-            return
-        if len(scored) >= settings.batch_size:
-            continue
-        if now >= linger_until:
-            return
-        time.sleep(POLL_SECONDS)  # let arrivals gather into the next batch
+                log.info("removed %d superseded %s job(s) in %.0f ms", swept, kind,
+                         1000 * (time.perf_counter() - t_sweep))
 
 
 def _batch(app: Flask, kind: str, own_ids: Sequence[int], classifier: Classifier,

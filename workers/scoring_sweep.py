@@ -25,7 +25,8 @@ from rq.job import Job
 log = logging.getLogger(__name__)
 
 SWEPT_QUEUES = ("default", "low")
-WINDOW = 200  # queue entries looked at per sweep: bounded work per batch
+WINDOW = 200  # queue entries fetched per round trip
+MAX_SCAN = 2000  # entries looked at per sweep at most: bounded work
 
 
 def _job_ids(job: Job) -> list[int] | None:
@@ -43,29 +44,42 @@ def sweep(conn: Redis, func_name: str, done: Collection[int], current_job_id: st
     try:
         for name in SWEPT_QUEUES:
             queue = Queue(name, connection=conn)
-            ids = queue.get_job_ids(0, WINDOW)
-            if not ids:
-                continue
-            stale: list[Job] = []
-            for job in Job.fetch_many(ids, connection=conn):
-                if job is None or job.id == current_job_id or job.func_name != func_name:
-                    continue
-                own = _job_ids(job)
-                if own and all(i in done for i in own):
-                    stale.append(job)
-            if not stale:
-                continue
-            with conn.pipeline(transaction=False) as pipe:
-                for job in stale:
-                    queue.remove(job.id, pipeline=pipe)
-                taken = pipe.execute()
-            gone = [job for job, n in zip(stale, taken, strict=True) if n]
-            if gone:
-                with conn.pipeline(transaction=False) as pipe:
-                    for job in gone:
-                        job.delete(pipeline=pipe, remove_from_queue=False)
-                    pipe.execute()
-            removed += len(gone)
+            offset = looked = 0
+            while looked < MAX_SCAN:
+                found, scanned = _sweep_window(conn, queue, func_name, done, current_job_id, offset)
+                removed += found
+                looked += scanned
+                offset += scanned - found  # removed entries no longer shift the next window
+                if scanned < WINDOW:
+                    break
     except RedisError as exc:  # an optimisation only: the jobs would finish on their own
         log.warning("sweep of superseded scoring jobs skipped: %s", type(exc).__name__)
     return removed
+
+
+def _sweep_window(conn: Redis, queue: Queue, func_name: str, done: Collection[int],
+                  current_job_id: str | None, offset: int) -> tuple[int, int]:
+    """(jobs removed, queue entries looked at) for one window of the queue."""
+    ids = queue.get_job_ids(offset, WINDOW)
+    if not ids:
+        return 0, 0
+    stale: list[Job] = []
+    for job in Job.fetch_many(ids, connection=conn):
+        if job is None or job.id == current_job_id or job.func_name != func_name:
+            continue
+        own = _job_ids(job)
+        if own and all(i in done for i in own):
+            stale.append(job)
+    if not stale:
+        return 0, len(ids)
+    with conn.pipeline(transaction=False) as pipe:
+        for job in stale:
+            queue.remove(job.id, pipeline=pipe)
+        taken = pipe.execute()
+    gone = [job for job, n in zip(stale, taken, strict=True) if n]
+    if gone:
+        with conn.pipeline(transaction=False) as pipe:
+            for job in gone:
+                job.delete(pipeline=pipe, remove_from_queue=False)
+            pipe.execute()
+    return len(gone), len(ids)

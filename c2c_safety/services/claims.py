@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -56,11 +56,23 @@ def open_claim_row(session: Session, item_id: int, user: User) -> ItemClaim | No
     ).first()
 
 
-def _close_stale_claims(session: Session, item_id: int, now: datetime) -> None:
+def _record_claim(session: Session, item_id: int, user: User, now: datetime) -> bool:
+    """Close other people's open claim rows and open mine unless I already have one.
+    Returns True when this is a new claim (two statements, no read)."""
     session.execute(
-        update(ItemClaim).where(ItemClaim.item_id == item_id, ItemClaim.ended_at.is_(None))
+        update(ItemClaim).where(ItemClaim.item_id == item_id, ItemClaim.ended_at.is_(None),
+                                ItemClaim.user_id != user.id)
         .values(ended_at=now, end_reason="expired").execution_options(synchronize_session=False)
     )
+    mine_open = exists().where(ItemClaim.item_id == item_id, ItemClaim.user_id == user.id,
+                               ItemClaim.ended_at.is_(None))
+    added = session.execute(
+        insert(ItemClaim).from_select(
+            ["item_id", "user_id", "claimed_at"],
+            select(literal(item_id), literal(user.id), literal(now, type_=ItemClaim.claimed_at.type))
+            .where(~mine_open))
+    )
+    return getattr(added, "rowcount", 0) == 1
 
 
 def claim(session: Session, item_id: int, user: User, now: datetime | None = None) -> ClaimResult:
@@ -91,15 +103,12 @@ def claim(session: Session, item_id: int, user: User, now: datetime | None = Non
         if excluded_decider(session, item_id) == user.id:
             raise ClaimError("You made the decision under appeal, so another moderator must review it.")
         raise ClaimError("Another moderator is working on this item. Pick another one.")
-    mine = open_claim_row(session, item_id, user)
-    if mine is None:
-        _close_stale_claims(session, item_id, now)
-        session.add(ItemClaim(item_id=item_id, user_id=user.id, claimed_at=now))
+    new = _record_claim(session, item_id, user, now)
+    if new:
         audit.record(session, "queue.item_claimed", actor=user, target_type="review_item",
                      target_id=item_id)
-    session.flush()
     _expire_item(session, item_id)
-    return ClaimResult(item_id, expires, renewed=mine is not None)
+    return ClaimResult(item_id, expires, renewed=not new)
 
 
 def _expire_item(session: Session, item_id: int) -> None:
@@ -127,6 +136,17 @@ def release(session: Session, item_id: int, user: User, now: datetime | None = N
     session.flush()
     _expire_item(session, item_id)
     return released
+
+
+def finish_claim(session: Session, item_id: int, user: User, reason: str, now: datetime) -> datetime | None:
+    """End my open claim row; returns when it began (for time-on-item), in one statement."""
+    started = session.scalars(
+        update(ItemClaim).where(ItemClaim.item_id == item_id, ItemClaim.user_id == user.id,
+                                ItemClaim.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason).returning(ItemClaim.claimed_at)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return min(started) if started else None
 
 
 def holds_live_claim(item: ReviewItem, user: User, now: datetime | None = None) -> bool:

@@ -184,11 +184,10 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
                         ("claimed_by_id", None), ("claim_expires_at", None)):
         set_committed_value(item, name, value)
 
-    score = triage.latest_score(session, item.id)
+    score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
     ai_band = (priority.band(item.top_category, item.top_score)
                if priority.is_scored(item) and item.top_category and item.top_score is not None else None)
-    claim_row = claims.open_claim_row(session, item.id, user)
-    started = claim_row.claimed_at if claim_row is not None else None
+    started = claims.finish_claim(session, item.id, user, "decided", now)
     kind = DecisionKind.INITIAL
     if appeal is not None:
         kind = DecisionKind.APPEAL_UPHELD if req.appeal_outcome == "uphold" else DecisionKind.APPEAL_REVERSED
@@ -205,8 +204,6 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
         f"{score.model_name} {score.model_version}" if score is not None else None), appeal=appeal)
     session.add(decision)
     session.flush()
-    if claim_row is not None:
-        claim_row.ended_at, claim_row.end_reason = now, "decided"
     statements.update_flagger_stats(session, item, action, original.action if original else None)
 
     result = DecisionResult(decision)

@@ -175,8 +175,10 @@ def waiting_count(session: Session, f: QueueFilters, viewer: User, cache: Redis 
                   now: datetime | None = None) -> queue_count.WaitingCount:
     if not f.active():
         return queue_count.total(session, viewer, cache, now)
-    n, more = count_waiting(session, f, viewer, now)
-    return queue_count.WaitingCount(n, "at_least" if more else "exact")
+    # Filtered counts are shared for a short while, except those that depend on the viewer.
+    shared = cache if f.status not in ("mine", "unclaimed") else None
+    key = "&".join(f"{k}={v}" for k, v in sorted(f.active().items()))
+    return queue_count.filtered(shared, key, lambda: count_waiting(session, f, viewer, now))
 
 
 def page(session: Session, f: QueueFilters, viewer: User, *, after: Cursor | None = None,

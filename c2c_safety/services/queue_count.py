@@ -1,6 +1,7 @@
 """How many items are waiting, cheaply, at any queue size.
 
-- Filtered views count matches up to FILTERED_CAP ("more than 500 match"): bounded work.
+- Filtered views count matches up to FILTERED_CAP ("more than 500 match"): bounded work,
+  shared through Redis for FILTERED_TTL seconds (except the viewer's own "mine"/"unclaimed").
 - The unfiltered total is an exact count shared through Redis. Counting 600,000 waiting
   rows takes a few hundred milliseconds, so no request ever does it: a worker job
   (`workers.queue_counts.refresh`) recounts when the shared value is older than
@@ -15,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,8 @@ KEY = "c2c:queue:waiting-total"
 LOCK = "c2c:queue:waiting-total:refreshing"
 REFRESH_AFTER = 30  # seconds; the stored value lives 10 minutes so a slow worker is no gap
 JOB = "workers.queue_counts.refresh"
+FILTERED_KEY = "c2c:queue:filtered:"
+FILTERED_TTL = 30
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,23 @@ def total(session: Session, viewer: User, cache: Redis | None, now: datetime | N
     if estimate is not None and estimate > n:
         return WaitingCount(estimate, "estimate")
     return WaitingCount(n, "at_least")
+
+
+def filtered(cache: Redis | None, key: str, count: Callable[[], tuple[int, bool]]) -> WaitingCount:
+    """A capped filtered count, shared through Redis for FILTERED_TTL seconds."""
+    full = FILTERED_KEY + key
+    if cache is not None:
+        with contextlib.suppress(RedisError, OSError, ValueError):
+            hit = cache.get(full)
+            if hit:
+                raw = hit.decode() if isinstance(hit, bytes) else str(hit)
+                stored_n, _, stored_more = raw.partition("|")
+                return WaitingCount(int(stored_n), "at_least" if stored_more == "1" else "exact")
+    n, more = count()
+    if cache is not None:
+        with contextlib.suppress(RedisError, OSError):
+            cache.set(full, f"{n}|{int(more)}", ex=FILTERED_TTL)
+    return WaitingCount(n, "at_least" if more else "exact")
 
 
 def _now() -> datetime:

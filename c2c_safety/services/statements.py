@@ -139,19 +139,19 @@ def update_flagger_stats(session: Session, item: ReviewItem, action: str,
         if d_upheld == 0:
             return
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    for name in names:
-        stmt = dialect_insert(FlaggerStats).values(
-            pseudonym=name, decided=d_decided, upheld=max(d_upheld, 0), updated_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[FlaggerStats.pseudonym],
-            set_={"decided": FlaggerStats.decided + d_decided,
-                  "upheld": FlaggerStats.upheld + d_upheld, "updated_at": now})
-        session.execute(stmt)
+    # One multi-row upsert: concurrent decisions sharing a flagger both count.
+    stmt = dialect_insert(FlaggerStats).values(
+        [{"pseudonym": name, "decided": d_decided, "upheld": max(d_upheld, 0), "updated_at": now}
+         for name in names])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[FlaggerStats.pseudonym],
+        set_={"decided": FlaggerStats.decided + d_decided, "upheld": FlaggerStats.upheld + d_upheld,
+              "updated_at": now})
+    session.execute(stmt)
 
 
 def kind_label(kind: str) -> str:
