@@ -98,6 +98,8 @@ def make_config(tmp_path: Path, database_url: str, redis_url: str, **overrides: 
 
 @pytest.fixture
 def app(tmp_path: Path, database_url: str, redis_url: str, schema_engine: Engine) -> Iterator[Flask]:
+    # Each test starts with an empty Redis too: throttles and replay guards live there.
+    Redis.from_url(redis_url).flushdb()
     application = create_app(make_config(tmp_path, database_url, redis_url))
     yield application
     application.extensions["c2c_engine"].dispose()

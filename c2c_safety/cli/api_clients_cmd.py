@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from c2c_safety.cli.transaction import cli_transaction
 from c2c_safety.db import new_session
 from c2c_safety.services import api_keys
 
@@ -17,15 +18,8 @@ group = AppGroup("api-clients", help="API clients of the token API (/api/v1).")
               help="Repeat for several scopes. Default: " + ", ".join(api_keys.DEFAULT_SCOPES))
 def create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a client and print its key. The key is shown only this once."""
-    s = new_session()
-    try:
+    with cli_transaction(api_keys.ApiKeyError) as s:
         made = api_keys.create_client(s, name, scopes or api_keys.DEFAULT_SCOPES)
-        s.commit()
-    except api_keys.ApiKeyError as exc:
-        s.rollback()
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        s.close()
     click.echo(f"created API client {made.client.name!r} with scopes {made.client.scopes}")
     click.echo("Key (shown only now; store it in the platform's secret store):")
     click.echo(made.key)
@@ -51,13 +45,6 @@ def list_() -> None:
 @click.argument("name")
 def revoke(name: str) -> None:
     """Revoke a client's key at once (its name stays taken, for the audit trail)."""
-    s = new_session()
-    try:
+    with cli_transaction(api_keys.ApiKeyError) as s:
         api_keys.revoke_client(s, name)
-        s.commit()
-    except api_keys.ApiKeyError as exc:
-        s.rollback()
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        s.close()
     click.echo(f"revoked {name!r}")

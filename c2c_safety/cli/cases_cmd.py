@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import AppGroup
 
+from c2c_safety.cli.transaction import cli_transaction
 from c2c_safety.db import new_session
 from c2c_safety.services import case_alerts, dsar, keys, retention
 
@@ -94,15 +95,8 @@ def keys_pending() -> None:
               help="Write the JSON here (default: standard output).")
 def dsar_export(subject_id: str, out: str | None) -> None:
     """Everything the desk holds about SUBJECT_ID, as JSON (GDPR Art. 15/20)."""
-    s = new_session()
-    try:
+    with cli_transaction(dsar.DsarError) as s:
         data = dsar.export(s, subject_id)
-        s.commit()
-    except dsar.DsarError as exc:
-        s.rollback()
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        s.close()
     text = json.dumps(data, indent=1, ensure_ascii=False)
     if out:
         with open(out, "w", encoding="utf-8") as fh:
@@ -119,15 +113,8 @@ def dsar_erase(subject_id: str, yes: bool) -> None:
     """Erase what the desk holds about SUBJECT_ID, except what retention or a hold keeps."""
     if not yes:
         click.confirm(f"Erase the data held about {subject_id!r}? This cannot be undone", abort=True)
-    s = new_session()
-    try:
+    with cli_transaction(dsar.DsarError) as s:
         report = dsar.erase(s, subject_id)
-        s.commit()
-    except dsar.DsarError as exc:
-        s.rollback()
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        s.close()
     click.echo("erased: " + ", ".join(f"{k}={v}" for k, v in report.erased.items()))
     for what, why in report.kept:
         click.echo(f"kept: {what}: {why}")

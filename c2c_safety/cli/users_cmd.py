@@ -5,7 +5,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from c2c_safety.db import new_session
+from c2c_safety.cli.transaction import cli_transaction
 from c2c_safety.services import accounts
 
 group = AppGroup("users", help="Staff accounts.")
@@ -23,14 +23,7 @@ def create(email: str, roles: tuple[str, ...], name: str, password_stdin: bool) 
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    s = new_session()
-    try:
+    with cli_transaction(accounts.AccountError) as s:
         user = accounts.create_user(s, email, password, list(roles), display_name=name,
                                     actor=None)
-        s.commit()
-    except accounts.AccountError as exc:
-        s.rollback()
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        s.close()
     click.echo(f"created {user.email} with roles {', '.join(sorted(roles))}")

@@ -44,8 +44,8 @@ def readiness(app: Flask) -> Readiness:
         status = conn_r.get(CLASSIFIER_STATUS_KEY)
         # The classifier runs in the workers; a broken model does not make the web unready
         # (flags still reach humans, unscored), but readyz says so.
-        text = status.decode() if isinstance(status, bytes) else str(status or "no worker has reported")
-        report.checks["classifier"] = _public_status(text)
+        line = status.decode() if isinstance(status, bytes) else str(status or "no worker has reported")
+        report.checks["classifier"] = _public_status(line)
     except (RedisError, OSError, EmbeddedRedisError):
         report.checks["redis"] = "unreachable"
     return report
