@@ -145,7 +145,8 @@ def _warm_app() -> None:
 
     from sqlalchemy.orm import configure_mappers
 
-    for name in ("workers.scoring", "c2c_safety.services.scoring_jobs", "c2c_safety.services.triage",
+    for name in ("workers.scoring", "workers.scoring_drain", "c2c_safety.services.scoring_jobs",
+                 "c2c_safety.services.triage",
                  "c2c_safety.services.safeguarding"):  # the last is imported lazily by triage
         with contextlib.suppress(ImportError):
             importlib.import_module(name)

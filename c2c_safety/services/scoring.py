@@ -285,6 +285,18 @@ def _fail_one(r: Subject, error: str, settings: ScoringSettings, out: StoreOutco
         out.retry.append(r.id)
 
 
+def release(session: Session, claim_: Claim) -> int:
+    """Hand a claim back untouched: lease cleared and the attempt given back (the batch was
+    not at fault, e.g. the write of another batch failed). Only rows still carrying our token."""
+    model = model_for(claim_.kind)
+    result = session.execute(
+        update(model).where(model.id.in_(claim_.ids), model.scoring_lease_until == claim_.lease,
+                            model.score_status == ScoreStatus.PENDING)
+        .values(scoring_lease_until=None, score_attempts=model.score_attempts - 1),
+        execution_options={"synchronize_session": False})
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def record_failure(session: Session, claim_: Claim, error: str,
                    settings: ScoringSettings) -> StoreOutcome:
     """The whole claim failed (model unavailable or raised): release or fail each subject."""

@@ -5,6 +5,8 @@ Writes PNGs to docs/screenshots/ and checks each file was written and is a real 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,10 @@ from models.review import SafeguardingReferral
 from tests.browser.conftest import browser_login
 from tests.review_support import make_item
 
-OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's pictures are refreshed only on request (C2C_UPDATE_SCREENSHOTS=1), so that a
+# test run never rewrites tracked files; otherwise the shots go to a temporary folder.
+DOCS_OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+OUT = DOCS_OUT if os.environ.get("C2C_UPDATE_SCREENSHOTS") else Path(tempfile.mkdtemp(prefix="c2c-shots-"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SCORES = {"harassment": 0.91, "hate": 0.04, "threat": 0.02, "sexual": 0.0, "grooming": 0.01,
           "self_harm": 0.0, "profanity": 0.12}
