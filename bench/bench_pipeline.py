@@ -2,15 +2,15 @@
 
     python -m bench pipeline        (or `make bench`; sizes from the environment below)
 
-A real Redis (embedded, in a temp dir), SQLite in the temp dir (or a fresh PostgreSQL
-database next to C2C_BENCH_PG_URL), and real `python -m workers` subprocesses.
+Real Redis (embedded), SQLite (or a fresh PostgreSQL db next to C2C_BENCH_PG_URL), and real
+`python -m workers` subprocesses.
 
 Rows:
 - raw: `score_batch` of the default encoder + heads on the same texts, per batch size
   (bench.bench_classifier_raw.raw_throughput), in this process, with the worker idle.
 - pipeline: N items committed, then one job per item enqueued exactly as ingest does, timed
   until every score row is stored (polled). Compared with raw at the same batch size,
-  measured just before AND just after (the machine is shared; the mean is the reference).
+  alternately, C2C_BENCH_REPEATS times (the machine is shared): medians compared.
 - latency: items committed + enqueued open-loop at a steady rate; latency = first time a
   poller (every 20 ms) sees the score row − the moment the item's commit returned.
 - memory: worker parent RSS and the largest work-horse RSS around item 100 and at the end
@@ -21,8 +21,8 @@ Rows:
 - loads: the model loads per worker process, from the Redis counter the worker keeps.
 
 Environment: C2C_BENCH_ITEMS (400) C2C_BENCH_RAW_SWEEP ("16,32,64,128") C2C_BENCH_SWEEP_TEXTS
-(192) C2C_BENCH_PIPELINE_SWEEP ("32,64"; latency runs with the last) C2C_BENCH_BATCH (64, the
-memory run) C2C_BENCH_RATE (20) C2C_BENCH_LATENCY_SECONDS (20) C2C_BENCH_MEM_ITEMS (10000)
+(192) C2C_BENCH_PIPELINE_SWEEP ("64,32"; latency runs with the last) C2C_BENCH_BATCH (32, the
+memory run) C2C_BENCH_REPEATS (3) C2C_BENCH_RATE (20) C2C_BENCH_LATENCY_SECONDS (20) C2C_BENCH_MEM_ITEMS (10000)
 C2C_BENCH_MEM_MODEL (tiny|default) C2C_BENCH_PG_URL (unset: SQLite) C2C_BENCH_WORKDIR
 (unset: a temp dir). 0 skips a part (items: pipeline+latency, seconds, MEM_ITEMS, sweeps).
 """
@@ -307,23 +307,28 @@ def _raw_rows(texts: list[str]) -> list[Row]:
 
 
 def _pipeline_rows(desk: Desk, texts: list[str], note_load: str) -> list[Row]:
+    """Per batch size: one worker; raw and pipeline measured alternately REPEATS times on
+    the same texts (the box is shared: single runs swung ±20 %); medians compared."""
     from bench.bench_classifier_raw import raw_throughput
 
     rate, seconds = _env_int("C2C_BENCH_RATE", 20), _env_int("C2C_BENCH_LATENCY_SECONDS", 20)
-    sizes = _ints("C2C_BENCH_PIPELINE_SWEEP", "32,64")
+    sizes, repeats = _ints("C2C_BENCH_PIPELINE_SWEEP", "64,32"), _env_int("C2C_BENCH_REPEATS", 3)
     rows: list[Row] = []
     for b in sizes:
-        raw_before = raw_throughput(texts, b)
         proc = desk.worker("default", b)
         try:
-            pipe, drained = _throughput(desk, proc, texts)
-            raw_after = raw_throughput(texts, b)
-            raw = (raw_before + raw_after) / 2
+            raws, pipes, drained = [raw_throughput(texts, b)], [], 0.0
+            for _ in range(repeats):
+                pipe, drained = _throughput(desk, proc, texts)
+                pipes.append(pipe)
+                raws.append(raw_throughput(texts, b))
+            pipe, raw = statistics.median(pipes), statistics.median(raws)
             rows += [
                 Row("pipeline", f"end-to-end throughput, batch {b}", f"{pipe:.1f} items/s",
-                    note=f"{len(texts)} items, one job each; queue drained after {drained:.1f}s"),
+                    note=f"median of {' '.join(f'{x:.0f}' for x in pipes)}; {len(texts)} items, one job "
+                         f"each; queue drained after {drained:.1f}s"),
                 Row("pipeline", f"raw throughput, batch {b}", f"{raw:.1f} items/s",
-                    note=f"same texts; before {raw_before:.1f}, after {raw_after:.1f}"),
+                    note=f"median of {' '.join(f'{x:.0f}' for x in raws)} (before, between and after)"),
                 Row("pipeline", f"pipeline / raw, batch {b}", f"{pipe / raw:.0%}", "≥ 70%", pipe / raw >= 0.70,
                     note_load),
             ]
@@ -347,7 +352,7 @@ def _memory_rows(desk: Desk, tmp: Path) -> list[Row]:
         return []
     tiny = os.environ.get("C2C_BENCH_MEM_MODEL", "tiny") == "tiny"
     spec = f"hf:{_tiny_checkpoint(tmp)}" if tiny else "default"
-    mem = _memory(desk, spec, _env_int("C2C_BENCH_BATCH", 64), n_mem)
+    mem = _memory(desk, spec, _env_int("C2C_BENCH_BATCH", 32), n_mem)
     what = "tiny HF model" if tiny else "default model"
     rows = []
     for who in ("parent", "horse"):

@@ -6,10 +6,11 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from c2c_safety.db import new_session
 from c2c_safety.services import claims
-from models import ReviewItem, User, utcnow
+from models import AuditEvent, ReviewItem, User, utcnow
 from models.review import ItemClaim
 from tests.conftest import login
 from tests.review_support import claim, get, make_item
@@ -92,6 +93,9 @@ def test_expired_lease_can_be_taken_and_renewal_extends(app, make_user):
         rows = s.query(ItemClaim).filter_by(item_id=iid).order_by(ItemClaim.id).all()
         assert [r.user_id for r in rows] == [first.id, second.id]
         assert rows[0].end_reason == "expired" and rows[1].ended_at is None
+        audited = s.scalars(select(AuditEvent.actor_id).where(AuditEvent.action == "queue.item_claimed")
+                            .order_by(AuditEvent.seq)).all()
+        assert audited == [first.id, second.id]  # new claims are audited, the renewal is not
         s.close()
 
 

@@ -61,6 +61,8 @@ def test_worker_preloads_once_scores_enqueued_items_and_reconciled_ones(
     log = (tmp_path / "worker.log").read_text()
     assert "nobody likes you" not in log  # never log content
     assert "workers.reconcile.tick" in log  # the worker scheduled its periodic reconciler
+    # The draining job removed the per-item jobs it had made pointless.
+    assert "superseded item job(s)" in log
 
 
 def _wait(check: object, timeout: float, what: str) -> None:

@@ -66,13 +66,15 @@ def _record_claim(session: Session, item_id: int, user: User, now: datetime) -> 
     )
     mine_open = exists().where(ItemClaim.item_id == item_id, ItemClaim.user_id == user.id,
                                ItemClaim.ended_at.is_(None))
-    added = session.execute(
+    # RETURNING, not rowcount: drivers report -1 for INSERT … SELECT.
+    added = session.connection().execute(
         insert(ItemClaim).from_select(
             ["item_id", "user_id", "claimed_at"],
             select(literal(item_id), literal(user.id), literal(now, type_=ItemClaim.claimed_at.type))
             .where(~mine_open))
-    )
-    return getattr(added, "rowcount", 0) == 1
+        .returning(ItemClaim.id)
+    ).first()
+    return added is not None
 
 
 def claim(session: Session, item_id: int, user: User, now: datetime | None = None) -> ClaimResult:

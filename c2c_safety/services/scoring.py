@@ -48,7 +48,7 @@ def _env_int(name: str, default: int) -> int:
 class ScoringSettings:
     """Tuning knobs (C2C_SCORING_*); defaults chosen by `python -m bench` (docs/scoring.md)."""
 
-    batch_size: int = 64  # subjects per model call and per claim (best in bench; docs/scoring.md)
+    batch_size: int = 32  # subjects per model call and per claim (best in bench; docs/scoring.md)
     lease_seconds: int = 300  # far above one batch; a lease only matters when a worker dies
     max_attempts: int = 3  # then `failed`, still in the human queue
     job_budget_seconds: int = 10  # one job drains batches this long, then hands over
