@@ -41,7 +41,7 @@ test-sqlite: install
 
 test-postgres: install
 	@if [ -z "$(PG_URL)" ]; then echo "PostgreSQL not reachable: set C2C_TEST_DATABASE_URL (CI starts the service)"; exit 1; fi
-	C2C_TEST_DATABASE_URL=$(PG_URL) C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser and not faults"
+	C2C_TEST_DATABASE_URL=$(PG_URL) C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser and not faults and not slow"
 
 # The fault suite alone (also part of test-sqlite): kills Redis, workers and a throwaway
 # PostgreSQL cluster of its own mid-load; its databases sit next to PG_URL's (SQLite without it).

@@ -61,6 +61,7 @@ def _fuzz(op: Any, mode: GenerationMode, auth: dict[str, str], counted: dict[str
     run()
 
 
+@pytest.mark.slow  # runs once, on SQLite; the PostgreSQL pass skips it to keep CI short
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 def test_every_documented_operation_survives_fuzzing(app: Flask, redis_conn: Redis,
                                                      mode: GenerationMode) -> None:
