@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.bench_classifier_raw import synthetic_texts
 from bench.registry import Row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,12 +176,6 @@ class Desk:
                 proc.wait(timeout=10)
 
 
-def _texts(n: int) -> list[str]:
-    from bench.bench_classifier_raw import synthetic_texts
-
-    return synthetic_texts(n)
-
-
 def _throughput(desk: Desk, proc: subprocess.Popen[bytes], texts: list[str]) -> tuple[float, float]:
     """(items/s until every score is stored, seconds until the queue is drained)."""
     ids = desk.commit_items(texts)
@@ -236,7 +231,7 @@ def _latency(desk: Desk, proc: subprocess.Popen[bytes], rate: int, seconds: int,
 def _memory(desk: Desk, classifier: str, batch: int, n: int) -> dict[str, float]:
     proc = desk.worker(classifier, batch)
     samples: list[tuple[int, int, int]] = []  # (scored, parent rss kB, largest horse rss kB)
-    ids = desk.commit_items(_texts(n))
+    ids = desk.commit_items(synthetic_texts(n))
     done = threading.Event()
 
     def sample() -> None:
@@ -370,7 +365,7 @@ def run() -> list[Row]:
     # The worker sets this before torch loads (workers/__main__.py); raw must run the same way.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     n_items = _env_int("C2C_BENCH_ITEMS", 400)
-    texts = _texts(max(n_items, 192))
+    texts = synthetic_texts(max(n_items, 192))
     note_load = (f"1-min load avg {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at start; "
                  f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     rows = _raw_rows(texts)

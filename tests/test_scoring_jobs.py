@@ -277,3 +277,18 @@ def test_no_item_scores_are_written_for_unclaimed_ids(sapp: Flask) -> None:
         assert s.scalars(select(ItemScore)).all() == []
     finally:
         s.close()
+
+
+def test_web_side_scoring_code_never_imports_torch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, app; from c2c_safety.cli import scoring_cmd; "
+            "from c2c_safety.services import scoring, scoring_jobs; "
+            "app.app.test_cli_runner().invoke(args=['reconcile', '--dry-run']); "
+            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'torch imported'")
+    env = {"C2C_ENV": "test", "C2C_INSTANCE_PATH": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "C2C_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "C2C_REDIS_URL": "redis://127.0.0.1:1/0"}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]

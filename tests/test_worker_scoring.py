@@ -106,6 +106,31 @@ def test_worker_killed_mid_batch_is_rescored_exactly_once(app: Flask, redis_conn
     assert len(score_rows(app)) == 6 and max_rows_per_subject_version(app) == 1
 
 
+def test_two_workers_never_score_the_same_item(app: Flask, redis_conn: Redis, tiny: Path, database_url: str,
+                                               redis_url: str, tmp_path: Path) -> None:
+    from rq import Worker
+
+    ids = make_items(app, 480)
+    env = worker_env(app, database_url, redis_url, f"hf:{tiny}", C2C_SCORING_BATCH="8",
+                     C2C_SCORING_LINGER_MS="1")
+    procs = [start_worker(env, log=tmp_path / f"w{n}.log") for n in range(2)]
+    try:
+        _wait(lambda: len(Worker.all(connection=redis_conn)) == 2, 120, "both workers listening")
+        with app.app_context():
+            for start in range(0, 480, 8):  # many jobs at once: both workers drain concurrently
+                enqueue("workers.scoring.score_items", ids[start:start + 8])
+        _wait(lambda: all(i.score_status == ScoreStatus.SCORED for i in items(app, ids).values()), 300,
+              "all items scored")
+    finally:
+        for p in procs:
+            kill_group(p)
+    got = items(app, ids)
+    assert all(i.score_attempts == 1 for i in got.values())  # nobody claimed an item twice
+    assert len(score_rows(app)) == 480 and max_rows_per_subject_version(app) == 1
+    both = [(tmp_path / f"w{n}.log").read_text().count("item batch of") for n in range(2)]
+    assert min(both) > 0, both  # both really competed for the same rows
+
+
 def test_missing_model_marks_items_failed_and_readyz_says_so(app: Flask, redis_conn: Redis,
                                                              database_url: str, redis_url: str,
                                                              tmp_path: Path) -> None:
