@@ -81,6 +81,7 @@ def _load(spec: str, conn: Redis | None, preloaded: bool) -> ClassifierState:
         if conn is not None:
             with contextlib.suppress(RedisError):
                 conn.hincrby(LOADS_KEY, f"{socket.gethostname()}:{state.pid}", 1)
+                conn.expire(LOADS_KEY, 7 * 24 * 3600)  # one field per worker process ever started
     else:
         log.error("classifier failed to load (%s): %s", spec, state.error)
     return state

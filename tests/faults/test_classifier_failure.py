@@ -84,5 +84,5 @@ def test_broken_model_still_reaches_people(make_desk: DeskFactory, say: Say, tin
         finally:
             s.close()
     app.extensions["c2c_engine"].dispose()
-    assert page.count == N_ITEMS
+    assert page.count.n == N_ITEMS
     assert {r.score_status for r in page.rows} == {ScoreStatus.FAILED}
