@@ -26,14 +26,14 @@ _engine: Engine | None = None
 def engine() -> Engine:
     global _engine
     if _engine is None:
-        from c2c_safety.db import make_engine  # the desk's own engine settings (pool, driver)
+        from c2c_safety.core.db import make_engine  # the desk's own engine settings (pool, driver)
 
         _engine = make_engine(os.environ["BENCH_BARE_DATABASE_URL"])
     return _engine
 
 
 def create_table(url: str) -> None:
-    from c2c_safety.db import make_engine
+    from c2c_safety.core.db import make_engine
 
     eng = make_engine(url)
     with eng.begin() as conn:

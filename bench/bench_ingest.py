@@ -33,9 +33,9 @@ GUNICORN_THREADS = 4
 def make_api_key(env: dict[str, str], name: str = "bench") -> str:
     """A real API client, made through the service the `api-clients create` command uses."""
     from c2c_safety import create_app
-    from c2c_safety.config import Config
-    from c2c_safety.db import new_session
-    from c2c_safety.services import api_keys
+    from c2c_safety.core.config import Config
+    from c2c_safety.core.db import new_session
+    from c2c_safety.intake import api_keys
 
     app = create_app(Config.from_env(env))
     with app.app_context():

@@ -44,7 +44,7 @@ def _p(values: list[float], q: float) -> float:
 
 def _app(url: str, instance: Path, redis_url: str) -> Any:
     from c2c_safety import create_app
-    from c2c_safety.config import Config
+    from c2c_safety.core.config import Config
 
     cfg = Config.from_env({"C2C_ENV": "test", "C2C_INSTANCE_PATH": str(instance), "C2C_DATABASE_URL": url,
                            "C2C_REDIS_URL": redis_url, "C2C_BCRYPT_ROUNDS": "4"})
@@ -53,8 +53,9 @@ def _app(url: str, instance: Path, redis_url: str) -> Any:
 
 
 def _moderator(app: Any, email: str) -> None:
-    from c2c_safety.db import new_session
-    from c2c_safety.services import accounts, policy
+    from c2c_safety.accounts import users as accounts
+    from c2c_safety.core.db import new_session
+    from c2c_safety.review import policy
 
     with app.app_context():
         s = new_session(app)
@@ -126,7 +127,7 @@ def queue_stats(d: Desk) -> dict[str, float]:
 def _waiting(app: Any, n: int) -> list[tuple[int, int]]:
     from sqlalchemy import select
 
-    from c2c_safety.db import new_session
+    from c2c_safety.core.db import new_session
     from models import ReviewItem
 
     with app.app_context():
@@ -169,8 +170,9 @@ def measure_decisions(desks: list[Desk], n: int) -> list[dict[str, float]]:
 
 def measure_decision_service(app: Any, n: int) -> dict[str, float]:
     """The same work without HTTP: claim, decide (audit, statement, webhook row), commit, enqueue."""
-    from c2c_safety.db import new_session
-    from c2c_safety.services import accounts, claims, decisions
+    from c2c_safety.accounts import users as accounts
+    from c2c_safety.core.db import new_session
+    from c2c_safety.review import claims, decisions
 
     rows = _waiting(app, n)
     wall: list[float] = []
@@ -198,7 +200,7 @@ def _reopen(app: Any, ids: list[int]) -> None:
     """Put the decided items back so a reused database measures the same thing next time."""
     from sqlalchemy import delete, select, update
 
-    from c2c_safety.db import new_session
+    from c2c_safety.core.db import new_session
     from models import ReviewItem
     from models.review import Decision, ItemClaim, StatementOfReasons, WebhookDelivery
 
@@ -218,9 +220,9 @@ def _reopen(app: Any, ids: list[int]) -> None:
 def _count_like_the_worker(app: Any) -> float:
     """What `workers.queue_counts.refresh` does in production (the page never counts 600,000
     rows itself); returns how long the exact count took."""
-    from c2c_safety.db import new_session
-    from c2c_safety.redis_conn import get_redis
-    from c2c_safety.services import queue_count
+    from c2c_safety.core.db import new_session
+    from c2c_safety.core.redis_conn import get_redis
+    from c2c_safety.review import queue_count
 
     with app.app_context():
         s = new_session(app)

@@ -55,7 +55,7 @@ def generate(url: str, n_cases: int, due_share: float, now: datetime, n_audit: i
     closed within the last four years or still open."""
     import psycopg
 
-    from c2c_safety.services.crypto import KeyRing
+    from c2c_safety.core.crypto import KeyRing
 
     ring = KeyRing.parse(DATA_KEY)
     body = _bytea(ring.seal(b"Synthetic bench report: nothing real in here, only the shape of one."))

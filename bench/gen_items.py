@@ -9,7 +9,7 @@ fingerprint of the schema; if both match, nothing is generated again.
 Shape: 62 % of items waiting (60 % open, 2 % appealed), the rest decided; 1-4 flags each;
 85 % scored (ItemScore rows with plausible category scores), 10 % pending, 5 % failed;
 author ages, languages (da, en, de, sv, ...) and chat kinds in classroom-like proportions.
-Priorities and queue ranks follow services/priority.py (without flagger reliability).
+Priorities and queue ranks follow review/priority.py (without flagger reliability).
 Secondary indexes are dropped during COPY and rebuilt afterwards, then ANALYZE.
 """
 
@@ -75,7 +75,7 @@ def _line(values: tuple[Any, ...]) -> str:
 
 def _item(i: int, rng: random.Random, now: datetime) -> tuple[tuple[Any, ...], list[tuple[Any, ...]],
                                                                 tuple[Any, ...] | None]:
-    from c2c_safety.services import priority
+    from c2c_safety.review import priority
     from classifiers import CATEGORIES
 
     age = rng.choice(AGES)

@@ -232,7 +232,7 @@ def create_schema(database_url: str) -> None:
     import pkgutil
 
     import models
-    from c2c_safety.db import make_engine
+    from c2c_safety.core.db import make_engine
 
     for mod in pkgutil.iter_modules(models.__path__):  # every model module, exported or not yet
         if mod.name != "migrations":

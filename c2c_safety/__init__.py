@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from c2c_safety.config import PROJECT_ROOT, Config
+from c2c_safety.core.config import PROJECT_ROOT, Config
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -26,21 +26,18 @@ def create_app(config: Config | None = None) -> Flask:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from c2c_safety import db, redis_conn, web
+    from c2c_safety.core import db, redis_conn, web
 
     db.init_app(app, cfg.database_url)
     redis_conn.init_app(app, cfg.redis_url)
     web.init_app(app)
 
-    from c2c_safety import templating
+    from c2c_safety.core import templating
 
     templating.init_app(app)
 
-    from c2c_safety.blueprints import register
+    from c2c_safety import features
 
-    register(app)
-
-    from c2c_safety import cli
-
-    cli.init_app(app)
+    features.register_blueprints(app)
+    features.register_commands(app)
     return app

@@ -31,7 +31,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(100))
-    # Sealed with the data key (services.crypto); None until the person enrols.
+    # Sealed with the data key (core.crypto); None until the person enrols.
     totp_secret: Mapped[bytes | None] = mapped_column(default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     active: Mapped[bool] = mapped_column(default=True)

@@ -91,7 +91,7 @@ class CaseFile(Base):
     legal_hold: Mapped[bool] = mapped_column(default=False)
     anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
     # When the retention clock last (re)started: set at closure, cleared on reopening, moved
-    # forward by the time a legal hold paused it (services.cases). None: the clock is stopped.
+    # forward by the time a legal hold paused it (cases.lifecycle). None: the clock is stopped.
     retention_clock_from: Mapped[datetime | None] = mapped_column(default=None)
     # The review item this case came from, for escalations from the moderators' queue.
     review_item_id: Mapped[int | None] = mapped_column(
@@ -156,7 +156,7 @@ class Attachment(Base):
     case: Mapped[CaseFile] = relationship(back_populates="attachments")
 
 
-# --- handling records (services.cases / services.case_access) ----------------------------
+# --- handling records (cases.lifecycle / cases.access) ----------------------------
 
 
 class ExclusionKind(enum.StrEnum):
@@ -167,7 +167,7 @@ class ExclusionKind(enum.StrEnum):
 class CaseExclusion(Base):
     """A staff account that must not find, open, count or be notified about a case.
 
-    Applies to every role, admin and independent reviewer included (services.case_access).
+    Applies to every role, admin and independent reviewer included (cases.access).
     """
 
     __tablename__ = "case_exclusions"

@@ -44,7 +44,7 @@ class ReviewItem(Base):
     __tablename__ = "review_items"
     __table_args__ = (
         UniqueConstraint("content_type", "platform_content_id"),
-        # The moderators' queue: waiting items by queue_rank (see services/priority.py), keyset
+        # The moderators' queue: waiting items by queue_rank (see review/priority.py), keyset
         # paginated on (queue_rank, id). Partial, so decided items cost the queue nothing.
         Index("ix_review_items_queue", "queue_rank", "id",
               postgresql_where=text("status IN ('open', 'appealed')"),

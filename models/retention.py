@@ -2,7 +2,7 @@
 
 Anonymised case files stay in `case_files` as statistical stubs: every personal field is
 emptied, `anonymised_at` is set, and category, dates and outcome remain for the reports
-(services.retention). Moderation items are stripped in place the same way and listed in
+(retention.sweep). Moderation items are stripped in place the same way and listed in
 `anonymised_records` so a sweep never does them twice.
 """
 

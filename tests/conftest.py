@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 import models
 from c2c_safety import create_app
-from c2c_safety.config import Config
-from c2c_safety.db import make_engine, new_session
-from c2c_safety.redis_conn import start_embedded, stop_embedded
-from c2c_safety.services import accounts
+from c2c_safety.accounts import users as accounts
+from c2c_safety.core.config import Config
+from c2c_safety.core.db import make_engine, new_session
+from c2c_safety.core.redis_conn import start_embedded, stop_embedded
 from models import User
 
 PASSWORD = "test-password-123"
@@ -141,7 +141,7 @@ def make_user(app: Flask) -> Callable[..., User]:
                 s, email or f"{'-'.join(roles) or 'staff'}{next(counter)}@test.c2c", PASSWORD,
                 list(roles))
             if totp:
-                from c2c_safety.services.crypto import keyring
+                from c2c_safety.core.crypto import keyring
 
                 user.totp_secret = keyring().seal(TOTP_SECRET.encode())
             s.commit()

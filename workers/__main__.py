@@ -21,9 +21,9 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.worker import WorkerStatus
 
-from c2c_safety.queueing import QUEUES
-from c2c_safety.redis_conn import get_redis
-from c2c_safety.services.scoring import ScoringSettings
+from c2c_safety.core.queueing import QUEUES
+from c2c_safety.core.redis_conn import get_redis
+from c2c_safety.scoring.pipeline import ScoringSettings
 from workers.context import get_app
 from workers.daily import ensure_daily
 from workers.preload import preload, publish_status, retry_failed_preload

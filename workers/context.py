@@ -23,7 +23,7 @@ def get_app() -> Flask:
 @contextmanager
 def job_session() -> Iterator[Session]:
     """An app context and a session for one job; rolled back on error, always closed."""
-    from c2c_safety.db import new_session
+    from c2c_safety.core.db import new_session
 
     app = get_app()
     with app.app_context():

@@ -17,8 +17,8 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy.orm import Session
 
+from c2c_safety.cases.daily import run_daily_in_session
 from workers.context import get_app, job_session
 
 log = logging.getLogger(__name__)
@@ -59,20 +59,11 @@ def ensure_daily(conn: Redis) -> None:
         log.warning("could not schedule the daily run: %s", type(exc).__name__)
 
 
-def run_daily_in_session(session: Session, now: datetime) -> dict[str, int]:
-    from c2c_safety.services import case_alerts, retention
-
-    alerts = case_alerts.generate(session, now)
-    session.commit()
-    result = retention.sweep(session, now)
-    return {"alerts": alerts, **result.counts}
-
-
 def run(now_iso: str | None = None) -> dict[str, int]:
     """The RQ job. Schedules tomorrow first, then works."""
     now = datetime.fromisoformat(now_iso) if now_iso else datetime.now(UTC)
     try:
-        from c2c_safety.redis_conn import get_redis
+        from c2c_safety.core.redis_conn import get_redis
 
         ensure_scheduled(get_redis(get_app()), now + timedelta(minutes=1))
     except Exception as exc:  # scheduling tomorrow must not stop today's work

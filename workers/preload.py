@@ -26,8 +26,8 @@ from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 
-from c2c_safety.services.health import CLASSIFIER_STATUS_KEY
-from c2c_safety.services.scoring import ScoringSettings, error_text
+from c2c_safety.health.readiness import CLASSIFIER_STATUS_KEY
+from c2c_safety.scoring.pipeline import ScoringSettings, error_text
 from classifiers import Classifier
 
 log = logging.getLogger(__name__)
@@ -146,9 +146,9 @@ def _warm_app() -> None:
 
     from sqlalchemy.orm import configure_mappers
 
-    for name in ("workers.scoring", "workers.scoring_drain", "c2c_safety.services.scoring_jobs",
-                 "c2c_safety.services.triage",
-                 "c2c_safety.services.safeguarding"):  # the last is imported lazily by triage
+    for name in ("workers.scoring", "workers.scoring_drain", "c2c_safety.scoring.jobs",
+                 "c2c_safety.review.triage",
+                 "c2c_safety.safeguarding.referrals"):  # the last is imported lazily by triage
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     configure_mappers()

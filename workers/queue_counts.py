@@ -1,12 +1,12 @@
-"""Recount the waiting queue and share the number through Redis (services.queue_count).
+"""Recount the waiting queue and share the number through Redis (review.queue_count).
 
 Idempotent and cheap to repeat; the web process asks for it at most every 30 seconds.
 """
 
 from __future__ import annotations
 
-from c2c_safety.redis_conn import get_redis
-from c2c_safety.services import queue_count
+from c2c_safety.core.redis_conn import get_redis
+from c2c_safety.review import queue_count
 from workers.context import get_app, job_session
 
 

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 
-from c2c_safety.services.scoring import ScoringSettings
+from c2c_safety.scoring.pipeline import ScoringSettings
 from workers.context import get_app, job_session
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ TICK_QUEUE = "high"  # cheap (a few queries); must not wait behind a scoring bac
 
 
 def tick() -> dict[str, object]:
-    from c2c_safety.services.scoring_jobs import reconcile
+    from c2c_safety.scoring.jobs import reconcile
 
     with job_session() as s:
         return reconcile(s, get_app(), ScoringSettings.from_env()).as_dict()

@@ -23,9 +23,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from flask import Flask
 from redis import Redis
 
-from c2c_safety.services.scoring import Claim, ScoringSettings, StoreOutcome
+from c2c_safety.scoring.pipeline import Claim, ScoringSettings, StoreOutcome
 from classifiers import Classifier, ScoreResult
-from workers import scoring as jobs
+from workers import scoring_steps as jobs
 from workers.scoring_sweep import sweep
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class Drain:
     def _sweep(self, current_job_id: str | None) -> None:
         """Once, at the end: the worker cannot reach the queued jobs while this horse runs,
         so sweeping between batches would only delay the next batch."""
-        from c2c_safety.services.scoring_jobs import JOB_FUNCS
+        from c2c_safety.scoring.jobs import JOB_FUNCS
 
         if self.conn is None or not self.done:
             return

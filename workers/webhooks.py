@@ -1,5 +1,5 @@
 """Webhook delivery jobs: sign and POST one delivery; retry with exponential backoff until
-the platform acknowledges (2xx). Every attempt is recorded (services.webhooks).
+the platform acknowledges (2xx). Every attempt is recorded (webhooks.deliveries).
 
 `deliver` takes only the delivery id, is idempotent (a delivered row is skipped, a lease
 stops two workers sending at once) and schedules its own retry. `reconcile` re-enqueues
@@ -16,8 +16,8 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from c2c_safety.queueing import queue
-from c2c_safety.services import webhooks
+from c2c_safety.core.queueing import queue
+from c2c_safety.webhooks import deliveries as webhooks
 from workers.context import get_app, job_session
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def ensure_scheduled(conn: Redis, now: datetime | None = None) -> str:
 
 def reconcile() -> int:
     """Enqueue every due pending delivery, then schedule the next run."""
-    from c2c_safety.redis_conn import get_redis
+    from c2c_safety.core.redis_conn import get_redis
 
     try:
         ensure_scheduled(get_redis(get_app()), datetime.now(UTC) + timedelta(seconds=1))

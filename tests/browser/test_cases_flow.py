@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from models import CaseStatus
 from tests.browser.conftest import browser_login, dump
-from tests.case_support import make_case
+from tests.support.cases import make_case
 
 
 def test_handler_flow_and_reviewer_trail(app, db, live_server, page_nojs, browser, axe_check, make_user):

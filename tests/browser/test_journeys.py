@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from tests.browser.conftest import AXE, browser_login, dump
-from tests.review_support import claim, decide, make_item
+from tests.support.review import claim, decide, make_item
 
 SCORES = {"harassment": 0.93, "hate": 0.05, "threat": 0.02, "sexual": 0.0, "grooming": 0.0,
           "self_harm": 0.0, "profanity": 0.1}

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.browser.conftest import dump
-from tests.test_attachments import jpeg_with_gps
+from tests.report.test_attachments import jpeg_with_gps
 
 
 @pytest.fixture(autouse=True)

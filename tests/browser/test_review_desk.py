@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from c2c_safety.db import new_session
+from c2c_safety.core.db import new_session
 from models.review import Decision, SafeguardingReferral
 from tests.browser.conftest import browser_login, dump
-from tests.review_support import make_item
+from tests.support.review import make_item
 
 SCORES = {"harassment": 0.93, "hate": 0.05, "threat": 0.02, "sexual": 0.0, "grooming": 0.0,
           "self_harm": 0.0, "profanity": 0.1}

@@ -14,11 +14,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from c2c_safety.db import new_session
+from c2c_safety.core.db import new_session
 from models import CaseFile
 from models.review import SafeguardingReferral
 from tests.browser.conftest import browser_login
-from tests.review_support import make_item
+from tests.support.review import make_item
 
 # The README's pictures are refreshed only on request (C2C_UPDATE_SCREENSHOTS=1), so that a
 # test run never rewrites tracked files; otherwise the shots go to a temporary folder.

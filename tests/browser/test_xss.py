@@ -16,12 +16,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from c2c_safety.db import new_session
+from c2c_safety.core.db import new_session
 from models import CaseFile
 from models.review import SafeguardingReferral
 from tests.browser.conftest import browser_login
-from tests.intake_support import flag_body, follow_up, make_key, post_flag, receipt_of, submit_report
-from tests.review_support import make_item
+from tests.support.intake import flag_body, follow_up, make_key, post_flag, receipt_of, submit_report
+from tests.support.review import make_item
 
 PAYLOADS = [
     "<script>alert(1)</script>",

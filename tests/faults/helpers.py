@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from bench.loadgen import Reply, burst, flag_poster
 from bench.servers import Gunicorn, RedisServer, run_cli, run_worker_burst, start_worker, stop_process
-from c2c_safety.db import make_engine
+from c2c_safety.core.db import make_engine
 from models import ItemScore, ReviewItem
 
 

@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from bench.loadgen import burst, flag_poster
 from c2c_safety import create_app
-from c2c_safety.config import Config
-from c2c_safety.db import new_session
-from c2c_safety.services import accounts, queue
+from c2c_safety.accounts import users as accounts
+from c2c_safety.core.config import Config
+from c2c_safety.core.db import new_session
+from c2c_safety.review import queue
 from models import ReviewItem, ScoreStatus
 from tests.faults.conftest import DeskFactory, Say
 from tests.faults.helpers import settle

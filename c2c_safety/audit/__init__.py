@@ -1,0 +1,1 @@
+"""The tamper-evident audit trail: recording entries and verifying the chain."""

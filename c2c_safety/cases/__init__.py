@@ -1,0 +1,1 @@
+"""Case files: whistleblowing and escalations, access and exclusions, deadlines, redaction."""

@@ -1,0 +1,46 @@
+"""A case file's attachments, sealed at rest (AES-GCM, core/crypto.py) and never served
+publicly: staff routes read them with `open_attachment`, check access and audit.
+
+What may be attached, and how it is cleaned first, is report/uploads.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from c2c_safety.core.crypto import open_bytes, open_text, seal_bytes, seal_text
+from models import Attachment, CaseFile
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    filename: str
+    media_type: str
+    data: bytes
+
+
+
+def store(session: Session, case: CaseFile, file: CleanFile, *, message_id: int | None = None,
+          from_reporter: bool = True) -> Attachment:
+    att = Attachment(
+        case_id=case.id, message_id=message_id, from_reporter=from_reporter,
+        media_type=file.media_type, size=len(file.data),
+        filename_sealed=seal_text(file.filename), data_sealed=seal_bytes(file.data),
+    )
+    session.add(att)
+    session.flush()
+    return att
+
+
+def open_attachment(session: Session, attachment_id: int) -> tuple[str, str, bytes]:
+    """(media_type, filename, bytes) of a stored attachment, for staff download routes.
+
+    The caller checks access and writes the audit row; serve with Content-Disposition:
+    attachment and X-Content-Type-Options: nosniff, never inline.
+    """
+    att = session.get(Attachment, attachment_id)
+    if att is None or att.data_sealed is None:
+        raise LookupError(f"no attachment {attachment_id}")
+    return att.media_type, open_text(att.filename_sealed) or "attachment", open_bytes(att.data_sealed)

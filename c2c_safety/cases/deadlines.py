@@ -1,0 +1,43 @@
+"""Whistleblower Directive (2019/1937) deadlines, Art. 9(1)(b) and (f).
+
+- acknowledge within 7 days of receipt;
+- give feedback within 3 months of the acknowledgment, or, if none was sent, of the end of
+  the 7-day window after receipt.
+
+"3 months" is calendar months: 30 November + 3 months is 28/29 February (the last day of
+the shorter month), never 2 March.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from c2c_safety.core.calendar import add_months
+
+ACK_DAYS = 7
+FEEDBACK_MONTHS = 3
+DUE_SOON = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    acknowledge_by: datetime
+    feedback_by: datetime
+
+
+def compute(received_at: datetime, acknowledged_at: datetime | None) -> Deadlines:
+    ack_by = received_at + timedelta(days=ACK_DAYS)
+    start = acknowledged_at if acknowledged_at is not None else ack_by
+    return Deadlines(acknowledge_by=ack_by, feedback_by=add_months(start, FEEDBACK_MONTHS))
+
+
+def state(due: datetime, done: datetime | None, now: datetime) -> str:
+    """'met', 'missed', 'overdue', 'due_soon' or 'open' for one deadline."""
+    if done is not None:
+        return "met" if done <= due else "missed"
+    if now > due:
+        return "overdue"
+    if due - now <= DUE_SOON:
+        return "due_soon"
+    return "open"

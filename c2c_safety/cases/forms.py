@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from c2c_safety.cases.lifecycle import OUTCOME_LABELS
+from c2c_safety.cases.redaction import REASONS, TARGETS
+
+TARGET_LABELS = {"body": "What happened", "occurred": "When and where", "involved": "Who was involved",
+                 "contact": "Contact details", "message": "A message (give its number)",
+                 "note": "An internal note (give its number)", "attachment": "An attachment (give its number)"}
+
+
+def choices(pairs: object) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects, not (value, label) tuples."""
+    return [SelectChoice(v, label) for v, label in pairs]  # type: ignore[attr-defined]
+
+
+class StepForm(FlaskForm):
+    """Acknowledge, start investigating, lift a hold: the button is the whole form."""
+
+
+class FeedbackForm(FlaskForm):
+    text = TextAreaField("Feedback to the reporter", validators=[Optional(), Length(max=20_000)])
+
+
+class CloseForm(FlaskForm):
+    outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOME_LABELS.items()]),
+                          validators=[DataRequired(message="Choose an outcome.")])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(min=10, max=2000)])
+
+
+class MessageForm(FlaskForm):
+    text = TextAreaField("Message to the reporter", validators=[DataRequired(), Length(max=20_000)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField("Internal note (the reporter never sees it)",
+                         validators=[DataRequired(), Length(max=20_000)])
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField("Assign to", coerce=int, validate_choice=True)
+
+
+class ExcludeForm(FlaskForm):
+    person = SelectField("Staff account to exclude", coerce=int, validate_choice=True)
+    reason = TextAreaField("Why (sealed; never shown to them)", validators=[DataRequired(), Length(min=5, max=2000)])
+
+
+class RecuseForm(FlaskForm):
+    reason = TextAreaField("Why you step back (sealed)", validators=[DataRequired(), Length(min=5, max=2000)])
+
+
+class RedactForm(FlaskForm):
+    target = SelectField("What to redact", choices=choices((t, TARGET_LABELS[t]) for t in TARGETS),
+                         validators=[DataRequired()])
+    target_id = IntegerField("Number of the message, note or attachment", validators=[Optional()])
+    span = StringField("Exact text to redact (leave empty to redact all of it)",
+                       validators=[Optional(), Length(max=2000)])
+    reason = SelectField("Reason", choices=choices(REASONS.items()), validators=[DataRequired()])
+
+
+class ExcludeByReferenceForm(FlaskForm):
+    reference = StringField("Case reference", validators=[DataRequired(), Length(max=20)])
+    email = StringField("E-mail of the staff account to exclude", validators=[DataRequired(), Length(max=254)])
+    reason = TextAreaField("Why (sealed; never shown to them)", validators=[DataRequired(), Length(min=5, max=2000)])

@@ -1,0 +1,332 @@
+"""Case handling: the life cycle, messages to the reporter, internal notes, assignment and
+legal holds. Redaction lives in services.redaction, visibility in cases.access.
+
+Every function checks that the actor may handle the case (defence in depth: the views
+check too), flushes, and leaves the commit to the caller so the change and its audit row
+commit together. Audit details never carry text: only ids, statuses and codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from c2c_safety.cases import access as case_access
+from c2c_safety.cases import deadlines
+from c2c_safety.core.crypto import open_text, seal_text
+from models import (
+    CaseFile,
+    CaseMessage,
+    CaseNote,
+    CaseOutcome,
+    CaseStatus,
+    CaseTransition,
+    LegalHold,
+    User,
+    utcnow,
+)
+
+MAX_TEXT = 20_000
+MIN_REASON = 10
+
+# The life cycle. A closed case can only go back to investigation, with a written reason.
+NEXT: dict[str, str] = {
+    CaseStatus.RECEIVED: CaseStatus.ACKNOWLEDGED,
+    CaseStatus.ACKNOWLEDGED: CaseStatus.INVESTIGATING,
+    CaseStatus.INVESTIGATING: CaseStatus.FEEDBACK_GIVEN,
+    CaseStatus.FEEDBACK_GIVEN: CaseStatus.CLOSED,
+}
+STATUS_LABELS: dict[str, str] = {
+    CaseStatus.RECEIVED: "Received",
+    CaseStatus.ACKNOWLEDGED: "Acknowledged",
+    CaseStatus.INVESTIGATING: "Under investigation",
+    CaseStatus.FEEDBACK_GIVEN: "Feedback given",
+    CaseStatus.CLOSED: "Closed",
+}
+OUTCOME_LABELS: dict[str, str] = {
+    CaseOutcome.SUBSTANTIATED: "Substantiated",
+    CaseOutcome.PARTLY_SUBSTANTIATED: "Partly substantiated",
+    CaseOutcome.NOT_SUBSTANTIATED: "Not substantiated",
+    CaseOutcome.WITHDRAWN: "Withdrawn by the reporter",
+    CaseOutcome.REFERRED: "Referred to an external authority",
+    CaseOutcome.NO_FURTHER_ACTION: "No further action",
+}
+
+
+class CaseError(ValueError):
+    """A case rule was broken; the message is safe to show."""
+
+
+class CaseForbiddenError(PermissionError):
+    """The actor may see the case but not change it (or may not see it at all)."""
+
+
+def _require_handler(session: Session, actor: User, case: CaseFile) -> None:
+    if not case_access.can_handle(session, actor, case):
+        raise CaseForbiddenError(case.id)
+
+
+def _clean(text: str | None, what: str, minimum: int = 1) -> str:
+    value = (text or "").strip()
+    if len(value) < minimum:
+        raise CaseError(f"Write {what}." if minimum <= 1 else
+                        f"Write {what} (at least {minimum} characters).")
+    if len(value) > MAX_TEXT:
+        raise CaseError(f"Keep {what} under {MAX_TEXT} characters.")
+    return value
+
+
+def has_reporter_channel(case: CaseFile) -> bool:
+    """Anonymous reports keep a receipt the reporter can return with; escalations do not."""
+    return case.receipt_lookup is not None
+
+
+# --- life cycle ------------------------------------------------------------------------
+
+def _transition(session: Session, case: CaseFile, actor: User, to: str, now: datetime, *,
+                outcome: str | None = None, reason: str | None = None) -> CaseTransition:
+    step = CaseTransition(case_id=case.id, from_status=case.status, to_status=to, outcome=outcome,
+                          reason_sealed=seal_text(reason), actor_id=actor.id, at=now)
+    session.add(step)
+    details: dict[str, object] = {"from": case.status, "to": to}
+    if outcome:
+        details["outcome"] = outcome
+    if reason:
+        details["reason_given"] = True  # the reason itself is sealed in case_transitions
+    case.status = to
+    session.flush()
+    audit.record(session, "case.transition", actor=actor, target_type="case", target_id=case.id,
+                 case_id=case.id, details=details, at=now)
+    return step
+
+
+def _expect(case: CaseFile, status: str) -> None:
+    if case.status != status:
+        raise CaseError(f"This case is {STATUS_LABELS.get(case.status, case.status).lower()}; "
+                        f"that step needs it to be {STATUS_LABELS[status].lower()}.")
+
+
+def acknowledge(session: Session, case: CaseFile, *, actor: User, now: datetime | None = None) -> None:
+    _require_handler(session, actor, case)
+    _expect(case, CaseStatus.RECEIVED)
+    now = now or utcnow()
+    case.acknowledged_at = now
+    _transition(session, case, actor, CaseStatus.ACKNOWLEDGED, now)
+
+
+def start_investigation(session: Session, case: CaseFile, *, actor: User,
+                        now: datetime | None = None) -> None:
+    _require_handler(session, actor, case)
+    _expect(case, CaseStatus.ACKNOWLEDGED)
+    _transition(session, case, actor, CaseStatus.INVESTIGATING, now or utcnow())
+
+
+def give_feedback(session: Session, case: CaseFile, *, actor: User, text: str | None,
+                  now: datetime | None = None) -> None:
+    """Record that feedback was given. For anonymous reports the feedback IS a message to
+    the reporter (Art. 9(1)(f)); escalations have no reporter to write to."""
+    _require_handler(session, actor, case)
+    _expect(case, CaseStatus.INVESTIGATING)
+    now = now or utcnow()
+    if has_reporter_channel(case):
+        send_message(session, case, actor=actor, text=_clean(text, "the feedback to the reporter"),
+                     now=now)
+    case.feedback_at = now
+    _transition(session, case, actor, CaseStatus.FEEDBACK_GIVEN, now)
+
+
+def close(session: Session, case: CaseFile, *, actor: User, outcome: str,
+          now: datetime | None = None) -> None:
+    """Close with an outcome; the closing handler is recorded as the approver. Starts the
+    retention clock."""
+    _require_handler(session, actor, case)
+    _expect(case, CaseStatus.FEEDBACK_GIVEN)
+    if outcome not in OUTCOME_LABELS:
+        raise CaseError("Choose an outcome.")
+    now = now or utcnow()
+    case.closed_at = now
+    case.outcome = outcome
+    case.closed_approved_by_id = actor.id
+    case.retention_clock_from = now
+    _transition(session, case, actor, CaseStatus.CLOSED, now, outcome=outcome)
+
+
+def reopen(session: Session, case: CaseFile, *, actor: User, reason: str,
+           now: datetime | None = None) -> None:
+    """Back to investigation with a written reason. Stops the retention clock; the next
+    closure starts it again from zero."""
+    _require_handler(session, actor, case)
+    _expect(case, CaseStatus.CLOSED)
+    reason = _clean(reason, "why the case is reopened", MIN_REASON)
+    now = now or utcnow()
+    case.closed_at = None
+    case.outcome = None
+    case.closed_approved_by_id = None
+    case.retention_clock_from = None
+    _transition(session, case, actor, CaseStatus.INVESTIGATING, now, reason=reason)
+
+
+# --- messages, notes, assignment ----------------------------------------------------------
+
+def send_message(session: Session, case: CaseFile, *, actor: User, text: str,
+                 now: datetime | None = None) -> CaseMessage:
+    """A message to the anonymous reporter, shown on their receipt page (sealed at rest)."""
+    _require_handler(session, actor, case)
+    if not has_reporter_channel(case):
+        raise CaseError("This case came from an escalation; there is no reporter to write to.")
+    msg = CaseMessage(case_id=case.id, from_reporter=False, author_id=actor.id,
+                      body_sealed=seal_text(_clean(text, "a message")), created_at=now or utcnow())
+    session.add(msg)
+    session.flush()
+    audit.record(session, "case.message_sent", actor=actor, target_type="case_message",
+                 target_id=msg.id, case_id=case.id, at=msg.created_at)
+    return msg
+
+
+def add_note(session: Session, case: CaseFile, *, actor: User, text: str,
+             now: datetime | None = None) -> CaseNote:
+    """An internal note. The reporter never sees notes."""
+    _require_handler(session, actor, case)
+    note = CaseNote(case_id=case.id, author_id=actor.id, body_sealed=seal_text(_clean(text, "a note")),
+                    created_at=now or utcnow())
+    session.add(note)
+    session.flush()
+    audit.record(session, "case.note_added", actor=actor, target_type="case_note", target_id=note.id,
+                 case_id=case.id, at=note.created_at)
+    return note
+
+
+def assign(session: Session, case: CaseFile, *, actor: User, assignee_id: int | None) -> None:
+    _require_handler(session, actor, case)
+    if assignee_id is None:
+        if case.assigned_to_id is None:
+            return
+        case.assigned_to_id = None
+    else:
+        allowed = {p.id for p in case_access.eligible_handlers(session, case)}
+        if assignee_id not in allowed:
+            raise CaseError("That person cannot be assigned this case (role, conflict or account).")
+        if case.assigned_to_id == assignee_id:
+            return
+        case.assigned_to_id = assignee_id
+    session.flush()
+    audit.record(session, "case.assigned", actor=actor, target_type="user",
+                 target_id=assignee_id or "", case_id=case.id,
+                 details={"assignee_id": assignee_id})
+
+
+# --- legal holds -------------------------------------------------------------------------
+
+def place_hold(session: Session, case: CaseFile, *, actor: User, reason: str,
+               now: datetime | None = None) -> LegalHold:
+    _require_handler(session, actor, case)
+    if case.legal_hold:
+        raise CaseError("This case is already under a legal hold.")
+    hold = LegalHold(case_id=case.id, reason_sealed=seal_text(_clean(reason, "the reason for the hold",
+                                                                       MIN_REASON)),
+                     placed_by_id=actor.id, placed_at=now or utcnow())
+    session.add(hold)
+    case.legal_hold = True
+    session.flush()
+    audit.record(session, "case.legal_hold_placed", actor=actor, target_type="legal_hold",
+                 target_id=hold.id, case_id=case.id, at=hold.placed_at)
+    return hold
+
+
+def lift_hold(session: Session, case: CaseFile, *, actor: User, now: datetime | None = None) -> None:
+    """Lift the hold. Time spent under hold does not count towards retention: the clock
+    start moves forward by the part of the hold that fell after it started."""
+    _require_handler(session, actor, case)
+    hold = open_hold(session, case)
+    if hold is None:
+        raise CaseError("This case is not under a legal hold.")
+    now = now or utcnow()
+    hold.lifted_at = now
+    hold.lifted_by_id = actor.id
+    case.legal_hold = False
+    if case.retention_clock_from is not None:
+        paused_from = max(hold.placed_at, case.retention_clock_from)
+        case.retention_clock_from += max(now - paused_from, timedelta(0))
+    session.flush()
+    audit.record(session, "case.legal_hold_lifted", actor=actor, target_type="legal_hold",
+                 target_id=hold.id, case_id=case.id, at=now)
+
+
+def open_hold(session: Session, case: CaseFile) -> LegalHold | None:
+    return session.scalars(select(LegalHold).where(LegalHold.case_id == case.id,
+                                                   LegalHold.lifted_at.is_(None))).first()
+
+
+# --- reading ----------------------------------------------------------------------------
+
+def record_view(session: Session, case: CaseFile, *, actor: User) -> None:
+    """Staff views of a case are audited (who opened what, when)."""
+    audit.record(session, "case.viewed", actor=actor, target_type="case", target_id=case.id,
+                 case_id=case.id)
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    acknowledge_by: datetime
+    feedback_by: datetime
+    ack_state: str
+    feedback_state: str
+    next_label: str  # "acknowledge" | "feedback" | ""
+    next_due: datetime | None
+    summary: str  # "3 days left", "2 days overdue", "met", ...
+    urgent: bool
+
+
+def _left(due: datetime, now: datetime) -> str:
+    delta = due - now
+    days = abs(delta).days
+    hours = abs(delta).seconds // 3600
+    amount = f"{days} day{'s' if days != 1 else ''}" if days else f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{amount} overdue" if delta.total_seconds() < 0 else f"{amount} left"
+
+
+def deadline_view(case: CaseFile, now: datetime | None = None) -> DeadlineView:
+    return deadline_view_of(case.status, case.received_at, case.acknowledged_at, case.feedback_at, now)
+
+
+def deadline_view_of(status: str, received_at: datetime, acknowledged_at: datetime | None,
+                     feedback_at: datetime | None, now: datetime | None = None) -> DeadlineView:
+    now = now or utcnow()
+    d = deadlines.compute(received_at, acknowledged_at)
+    ack = deadlines.state(d.acknowledge_by, acknowledged_at, now)
+    fb = deadlines.state(d.feedback_by, feedback_at, now)
+    if acknowledged_at is None:
+        label, due = "acknowledge", d.acknowledge_by
+    elif feedback_at is None and status != CaseStatus.CLOSED:
+        label, due = "feedback", d.feedback_by
+    else:
+        label, due = "", None
+    summary = _left(due, now) if due else ("all deadlines met" if "missed" not in (ack, fb)
+                                           else "a deadline was missed")
+    urgent = (ack if label == "acknowledge" else fb) in ("overdue", "due_soon") if label else False
+    return DeadlineView(d.acknowledge_by, d.feedback_by, ack, fb, label, due, summary, urgent)
+
+
+def message_texts(case: CaseFile) -> list[tuple[CaseMessage, str]]:
+    return [(m, open_text(m.body_sealed) or "") for m in case.messages]
+
+
+def notes(session: Session, case: CaseFile) -> list[tuple[CaseNote, str]]:
+    rows = session.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id))
+    return [(n, open_text(n.body_sealed) or "") for n in rows]
+
+
+def transitions(session: Session, case: CaseFile) -> list[CaseTransition]:
+    return list(session.scalars(select(CaseTransition).where(CaseTransition.case_id == case.id)
+                                .order_by(CaseTransition.at, CaseTransition.id)))
+
+
+def report_fields(case: CaseFile) -> dict[str, str]:
+    """The reporter's own words, opened for a handler's screen (never logged)."""
+    fields = {"What happened": case.body_sealed, "When and where": case.occurred_sealed,
+              "Who was involved": case.involved_sealed, "Contact details": case.contact_sealed}
+    return {label: open_text(blob) or "" for label, blob in fields.items() if blob is not None}

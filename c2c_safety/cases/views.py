@@ -1,0 +1,189 @@
+"""Case handling (`/cases`): the handlers' desk for whistleblowing reports and escalations.
+
+Case pages that read: the list, one case, attachments, alerts, and the exclusions page.
+Every lookup goes through services.case_access; a case someone may not see is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WResponse
+
+from c2c_safety.audit import log as audit
+from c2c_safety.cases import access as case_access
+from c2c_safety.cases import alerts as case_alerts
+from c2c_safety.cases import attachments
+from c2c_safety.cases import lifecycle as cases
+from c2c_safety.cases import queries as case_queries
+from c2c_safety.cases import redaction as case_redaction
+from c2c_safety.cases.access import CASE_ROLES, CaseNotFoundError
+from c2c_safety.cases.forms import (
+    AssignForm,
+    CloseForm,
+    ExcludeByReferenceForm,
+    ExcludeForm,
+    FeedbackForm,
+    MessageForm,
+    NoteForm,
+    ReasonForm,
+    RecuseForm,
+    RedactForm,
+    StepForm,
+    choices,
+)
+from c2c_safety.core import db
+from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.crypto import open_text
+from c2c_safety.core.templating import NAV, NavLink
+from models import Attachment, CaseCategory, CaseExclusion, CaseFile, CaseStatus, User
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+NAV.append(NavLink("cases.index", "Cases", frozenset(CASE_ROLES)))
+NAV.append(NavLink("cases.alerts", "Deadline alerts", frozenset(CASE_ROLES)))
+NAV.append(NavLink("cases.exclusions", "Case conflicts",
+                   frozenset({"admin", "safeguarding_lead", "case_handler", "ceo"})))
+
+EXCLUSION_ROLES = ("admin", "safeguarding_lead", "case_handler", "ceo")
+
+
+def visible_or_404(case_id: int) -> CaseFile:
+    try:
+        return case_access.get_visible(db.session(), staff(), case_id)
+    except CaseNotFoundError:
+        abort(404)
+
+
+@bp.route("/")
+@roles_required(*CASE_ROLES)
+def index() -> str:
+    s = db.session()
+    f = case_queries.ListFilter(
+        show=request.args.get("show", "open") if request.args.get("show") in ("open", "closed", "all") else "open",
+        status=request.args.get("status", "") if request.args.get("status") in set(CaseStatus) else "",
+        category=request.args.get("category", "") if request.args.get("category") in set(CaseCategory) else "",
+        deadline=request.args.get("deadline", "") if request.args.get("deadline") in ("overdue", "due_soon") else "",
+        q=request.args.get("q", "")[:200],
+    )
+    result = case_queries.listing(s, staff(), f)
+    case_queries.record_list_view(s, staff(), f)
+    s.commit()
+    return render_template("cases/index.html", listing=result, f=f, status_labels=cases.STATUS_LABELS,
+                           categories=list(CaseCategory))
+
+
+def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
+    s = db.session()
+    user = staff()
+    handler = case_access.can_handle(s, user, case)
+    assign = forms.get("assign_form") or AssignForm(assignee=case.assigned_to_id or 0)
+    assign.assignee.choices = choices([(0, "Nobody")] + [(p.id, p.display_name or p.email)
+                                                          for p in case_access.eligible_handlers(s, case)])
+    exclude = forms.get("exclude_form") or ExcludeForm()
+    excluded = case_access.excluded_user_ids(s, case.id)
+    exclude.person.choices = choices((p.id, f"{p.display_name} ({p.email})") for p in s.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.email)) if p.id not in excluded and p.id != user.id)
+    people = {u.id: u for u in s.scalars(select(User))}
+    exclusions = list(s.scalars(select(CaseExclusion).where(CaseExclusion.case_id == case.id)))
+    return {
+        "case": case, "handler": handler, "deadline": cases.deadline_view(case),
+        "fields": cases.report_fields(case) if case.anonymised_at is None else {},
+        "messages": cases.message_texts(case), "notes": cases.notes(s, case),
+        "attachments": [(a, open_text(a.filename_sealed) or "attachment") for a in case.attachments],
+        "transitions": cases.transitions(s, case), "redactions": case_redaction.redactions(s, case),
+        "hold": cases.open_hold(s, case), "people": people, "exclusions": exclusions,
+        "reporter_channel": cases.has_reporter_channel(case),
+        "status_labels": cases.STATUS_LABELS, "outcome_labels": cases.OUTCOME_LABELS,
+        "redaction_reasons": case_redaction.REASONS,
+        "review_notes": case_queries.reviewer_notes(s, case.id) if user.has_role("independent_reviewer") else [],
+        "step_form": StepForm(), "feedback_form": forms.get("feedback_form") or FeedbackForm(),
+        "close_form": forms.get("close_form") or CloseForm(),
+        "reopen_form": forms.get("reopen_form") or ReasonForm(prefix="reopen"),
+        "hold_form": forms.get("hold_form") or ReasonForm(prefix="hold"),
+        "message_form": forms.get("message_form") or MessageForm(prefix="msg"),
+        "note_form": forms.get("note_form") or NoteForm(prefix="note"),
+        "assign_form": assign, "exclude_form": exclude,
+        "recuse_form": forms.get("recuse_form") or RecuseForm(prefix="recuse"),
+        "redact_form": forms.get("redact_form") or RedactForm(prefix="redact"),
+    }
+
+
+@bp.route("/<int:case_id>")
+@roles_required(*CASE_ROLES)
+def detail(case_id: int) -> str:
+    case = visible_or_404(case_id)
+    ctx = detail_context(case)
+    cases.record_view(db.session(), case, actor=staff())
+    db.session().commit()
+    return render_template("cases/detail.html", **ctx)
+
+
+@bp.route("/<int:case_id>/attachments/<int:attachment_id>")
+@roles_required(*CASE_ROLES)
+def attachment(case_id: int, attachment_id: int) -> Response:
+    case = visible_or_404(case_id)
+    s = db.session()
+    att = s.get(Attachment, attachment_id)
+    if att is None or att.case_id != case.id:
+        abort(404)
+    try:
+        media_type, filename, data = attachments.open_attachment(s, att.id)
+    except LookupError:
+        abort(410, "This attachment was redacted.")
+    audit.record(s, "case.attachment_downloaded", actor=staff(), target_type="attachment", target_id=att.id,
+                 case_id=case.id)
+    s.commit()
+    safe = "".join(ch for ch in filename if ch.isalnum() or ch in "._- ")[:100].strip() or "attachment"
+    resp = Response(data, mimetype=media_type or "application/octet-stream")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
+@bp.route("/alerts")
+@roles_required(*CASE_ROLES)
+def alerts() -> str:
+    rows = case_alerts.for_user(db.session(), staff())
+    return render_template("cases/alerts.html", rows=rows, form=StepForm())
+
+
+@bp.route("/alerts/<int:alert_id>/read", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def alert_read(alert_id: int) -> WResponse:
+    if not StepForm().validate_on_submit():
+        abort(400)
+    if not case_alerts.mark_read(db.session(), staff(), alert_id):
+        abort(404)
+    db.session().commit()
+    return redirect(url_for("cases.alerts"))
+
+
+@bp.route("/exclusions", methods=["GET", "POST"])
+@roles_required(*EXCLUSION_ROLES)
+def exclusions() -> WResponse | str | tuple[str, int]:
+    """Mark a conflict of interest by case reference, without reading the case (admins)."""
+    s = db.session()
+    form = ExcludeByReferenceForm()
+    if form.validate_on_submit():
+        person = s.scalars(select(User).where(User.email == (form.email.data or "").strip().lower())).first()
+        try:
+            case = case_access.find_for_exclusion(s, staff(), form.reference.data or "")
+            if person is None:
+                raise case_access.ExclusionError("No staff account has that e-mail.")
+            case_access.exclude(s, case, person, actor=staff(), reason=form.reason.data or "")
+        except CaseNotFoundError:
+            s.rollback()
+            form.reference.errors = ["No case with that reference that you can administer."]
+        except case_access.ExclusionError as exc:
+            s.rollback()
+            form.email.errors = [str(exc)]
+        else:
+            s.commit()
+            flash("Exclusion recorded. That person can no longer find or open the case.", "success")
+            return redirect(url_for("cases.exclusions"))
+    rows = case_access.exclusions_made_by_or_visible(s, staff())
+    status = 400 if form.is_submitted() else 200
+    return render_template("cases/exclusions.html", form=form, rows=rows), status

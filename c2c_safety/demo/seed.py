@@ -1,0 +1,65 @@
+"""Demo accounts and data for `make demo`. Never runs outside C2C_ENV=demo/test.
+
+Each feature contributes a seeder (a function taking the session); SEEDERS runs them in
+order. Seeders must be idempotent: `make demo` runs them on every start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from c2c_safety.accounts import users as accounts
+from c2c_safety.demo import api as demo_api
+from c2c_safety.demo import cases as case_demo
+from c2c_safety.demo import reports as demo_reports
+from c2c_safety.demo import review as review_demo
+from models import Role
+
+DEMO_PASSWORD = "demo-password-123"
+# Fixed so a newcomer can add it to an authenticator app; demo only.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    roles: tuple[str, ...]
+    name: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("moderator@demo.c2c", (Role.MODERATOR,), "Mona Moderator"),
+    DemoAccount("moderator2@demo.c2c", (Role.MODERATOR,), "Mads Moderator"),
+    DemoAccount("lead@demo.c2c", (Role.SAFEGUARDING_LEAD,), "Sara Safeguarding"),
+    DemoAccount("handler@demo.c2c", (Role.CASE_HANDLER,), "Hans Handler"),
+    DemoAccount("ceo@demo.c2c", (Role.CEO,), "Cecilie CEO"),
+    DemoAccount("reviewer@demo.c2c", (Role.INDEPENDENT_REVIEWER,), "Ines Independent"),
+    DemoAccount("admin@demo.c2c", (Role.ADMIN,), "Adam Admin"),
+)
+
+
+def seed_staff(session: Session) -> None:
+    from c2c_safety.core.crypto import keyring
+
+    for acct in DEMO_ACCOUNTS:
+        if accounts.get_by_email(session, acct.email) is not None:
+            continue
+        user = accounts.create_user(session, acct.email, DEMO_PASSWORD, list(acct.roles),
+                                    display_name=acct.name)
+        if accounts.requires_totp(user):
+            user.totp_secret = keyring().seal(DEMO_TOTP_SECRET.encode())
+
+
+SEEDERS: list[Callable[[Session], None]] = [seed_staff]
+SEEDERS += [demo_api.seed_demo_client, demo_reports.seed_demo_reports]  # intake (#3)
+SEEDERS += [case_demo.seed_demo_cases]  # cases, retention, review (#6)
+SEEDERS += [review_demo.seed_review_desk]  # review desk (#5)
+
+
+def seed_all(session: Session) -> None:
+    for seeder in SEEDERS:
+        seeder(session)
+        session.commit()

@@ -1,0 +1,1 @@
+"""The platform's token API: flags, appeals, item status, API clients."""

@@ -1,0 +1,128 @@
+"""API clients of the token API (`/api/v1/...`): keys, scopes, revocation.
+
+A key looks like `c2c_1a2b3c4d_<43 url-safe characters>`: the first 12 characters are a
+public prefix kept in clear for lookup, the rest is 256 bits from `secrets`. Only the
+SHA-256 of the whole key is stored. A slow hash is not needed: the key is random and
+long, so there is nothing to guess that a fast hash would make easier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from models import ApiClient, utcnow
+
+KEY_START = "c2c_"
+PREFIX_LEN = 12  # "c2c_" + 8 hex characters
+MAX_KEY_LEN = 200
+
+# Every scope a route can ask for. Routes name one scope; a client holds several.
+SCOPES: dict[str, str] = {
+    "flags:write": "report flagged content (POST /api/v1/flags)",
+    "items:read": "read the review status of items this client flagged (GET /api/v1/items/<id>)",
+    "appeals:write": "forward a user's appeal against a decision (POST /api/v1/appeals)",
+}
+DEFAULT_SCOPES = ("flags:write", "items:read", "appeals:write")
+
+# Demo only (`flask demo seed`): a fixed, published key so the curl example works as printed.
+DEMO_KEY = "c2c_demo0000_DEMO-ONLY-key-never-valid-outside-C2C_ENV-demo"
+
+
+class ApiKeyError(ValueError):
+    """A rule about API clients was broken; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client: ApiClient
+    key: str  # shown once, never stored
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _new_key() -> str:
+    return f"{KEY_START}{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
+
+
+def _check_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ApiKeyError(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(SCOPES)}.")
+    if not scopes:
+        raise ApiKeyError("Give at least one scope.")
+    return sorted(set(scopes))
+
+
+def get_by_name(session: Session, name: str) -> ApiClient | None:
+    return session.scalars(select(ApiClient).where(ApiClient.name == name)).first()
+
+
+def create_client(
+    session: Session, name: str, scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES, *,
+    key: str | None = None,
+) -> NewClient:
+    """Register a client and return its key (the only time the key exists in clear).
+
+    `key` is for the demo seeder only; everyone else gets a fresh random key.
+    """
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise ApiKeyError("A client name is 1 to 80 characters.")
+    if get_by_name(session, name) is not None:
+        raise ApiKeyError(f"A client named {name!r} already exists (revoked ones keep their name).")
+    checked = _check_scopes(scopes)
+    key = key or _new_key()
+    client = ApiClient(name=name, key_prefix=key[:PREFIX_LEN], key_hash=hash_key(key),
+                       scopes=" ".join(checked))
+    session.add(client)
+    session.flush()
+    audit.record(session, "api_client.created", actor_label="cli", target_type="api_client",
+                 target_id=client.id, details={"name": name, "scopes": checked})
+    return NewClient(client, key)
+
+
+def revoke_client(session: Session, name: str) -> ApiClient:
+    client = get_by_name(session, name)
+    if client is None:
+        raise ApiKeyError(f"No client named {name!r}.")
+    if client.revoked_at is None:
+        client.revoked_at = utcnow()
+        audit.record(session, "api_client.revoked", actor_label="cli", target_type="api_client",
+                     target_id=client.id, details={"name": name})
+    return client
+
+
+def list_clients(session: Session) -> list[ApiClient]:
+    return list(session.scalars(select(ApiClient).order_by(ApiClient.name)))
+
+
+def authenticate(session: Session, key: str) -> ApiClient | None:
+    """The active client owning `key`, or None (unknown, malformed or revoked)."""
+    if not key.startswith(KEY_START) or len(key) > MAX_KEY_LEN or len(key) <= PREFIX_LEN:
+        return None
+    client = session.scalars(
+        select(ApiClient).where(ApiClient.key_prefix == key[:PREFIX_LEN])
+    ).first()
+    # Hash and compare even when the prefix is unknown, so timing says nothing about prefixes.
+    stored = client.key_hash if client is not None else "0" * 64
+    if not hmac.compare_digest(stored, hash_key(key)) or client is None:
+        return None
+    if client.revoked_at is not None:
+        return None
+    if key == DEMO_KEY and current_app.config["C2C"].env not in {"demo", "test"}:
+        return None  # the demo key is published; it must never open a real desk
+    return client
+
+
+def has_scope(client: ApiClient, scope: str) -> bool:
+    return scope in client.scopes.split()

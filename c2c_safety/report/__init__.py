@@ -1,0 +1,1 @@
+"""The anonymous reporting channel: the public form, receipts, follow-up, attachments."""

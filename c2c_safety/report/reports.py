@@ -1,0 +1,302 @@
+"""Anonymous reports: a case file per report, a receipt to come back with, follow-up.
+
+Receipt: 16 random digits in four groups (about 53 bits), shown once. Stored only as
+- `receipt_lookup`: HMAC-SHA256 of the digits under a key derived from the secret key,
+  truncated to 128 bits, so a follow-up finds its case with one indexed query; and
+- `receipt_hash`: scrypt (N=2^14, r=8, p=1) with a per-case salt, checked after the lookup.
+Someone holding a database copy without the secret key can neither find nor test receipts.
+
+Failed follow-ups are throttled globally (not per IP: the channel keeps no address), see
+`throttled` and docs/api.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from c2c_safety.cases import attachments, deadlines, routing
+from c2c_safety.cases.attachments import CleanFile
+from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
+from models import CaseCategory, CaseFile, CaseMessage, CaseSource, CaseStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+RECEIPT_DIGITS = 16
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+REF_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U
+MAX_BODY, MAX_WHEN, MAX_WHO, MAX_CONTACT = 20_000, 200, 2_000, 500
+CATEGORIES = tuple(c.value for c in CaseCategory)
+
+# Follow-up throttle defaults; app.config can override (tests shorten them).
+FAIL_LIMIT = 30
+FAIL_WINDOW_SECONDS = 600
+FAIL_DELAY_SECONDS = 1.0
+
+
+
+class ReportError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    category: str
+    what: str
+    when: str = ""
+    who: str = ""
+    contact: str = ""
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case: CaseFile
+    receipt: str  # in clear: show it once, never store or log it
+
+
+# -- receipts -------------------------------------------------------------------------------
+
+def new_receipt() -> str:
+    digits = "".join(secrets.choice("0123456789") for _ in range(RECEIPT_DIGITS))
+    return "-".join(digits[i : i + 4] for i in range(0, RECEIPT_DIGITS, 4))
+
+
+def normalise_receipt(raw: str) -> str | None:
+    """Digits only (spaces, dashes and the like dropped); None unless exactly 16 digits."""
+    digits = "".join(ch for ch in (raw or "")[:100] if ch in "0123456789")
+    return digits if len(digits) == RECEIPT_DIGITS else None
+
+
+def _lookup_key() -> bytes:
+    return hashlib.sha256(b"c2c-receipt-lookup\x00" + current_app.config["SECRET_KEY"].encode()).digest()
+
+
+def receipt_lookup(digits: str) -> str:
+    return hmac.new(_lookup_key(), digits.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _scrypt(digits: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(digits.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+
+
+def hash_receipt(digits: str) -> str:
+    salt = secrets.token_bytes(16)
+    b64 = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(_scrypt(digits, salt)).decode()}"
+
+
+def verify_receipt(digits: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt_b64, hash_b64 = stored.split("$")
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(hash_b64)
+        got = hashlib.scrypt(digits.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected))
+    except ValueError:
+        return False
+    return kind == "scrypt" and hmac.compare_digest(got, expected)
+
+
+def find_case(session: Session, raw_receipt: str) -> CaseFile | None:
+    """The case a receipt belongs to, or None. Costs one scrypt either way (no timing hint)."""
+    digits = normalise_receipt(raw_receipt)
+    case = None
+    if digits is not None:
+        case = session.scalars(
+            select(CaseFile).where(CaseFile.receipt_lookup == receipt_lookup(digits))
+        ).first()
+    if case is None or case.receipt_hash is None or digits is None:
+        _scrypt(digits or "0" * RECEIPT_DIGITS, b"c2c-dummy-salt!!")
+        return None
+    return case if verify_receipt(digits, case.receipt_hash) else None
+
+
+# -- submission -----------------------------------------------------------------------------
+
+def _new_reference(session: Session) -> str:
+    while True:
+        chars = "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+        ref = f"AR-{chars[:4]}-{chars[4:]}"
+        if session.scalar(select(CaseFile.id).where(CaseFile.reference == ref)) is None:
+            return ref
+
+
+def _fresh_receipt(session: Session) -> tuple[str, str]:
+    while True:
+        receipt = new_receipt()
+        tag = receipt_lookup(normalise_receipt(receipt) or "")
+        if session.scalar(select(CaseFile.id).where(CaseFile.receipt_lookup == tag)) is None:
+            return receipt, tag
+
+
+def _optional(text: str) -> bytes | None:
+    text = text.strip()
+    return seal_text(text) if text else None
+
+
+def submit_report(session: Session, data: ReportInput, files: list[CleanFile], *,
+                  receipt: str | None = None, now: datetime | None = None) -> Submitted:
+    """Create the case (acknowledged at once), store attachments, audit. The caller commits,
+    then enqueues `workers.scoring.score_cases`. `receipt` is for the demo seeder only."""
+    if data.category not in CATEGORIES:
+        raise ReportError("unknown category")
+    if not data.what.strip() or len(data.what) > MAX_BODY:
+        raise ReportError("what happened is required and at most 20,000 characters")
+    now = now or utcnow()
+    if receipt is None:
+        receipt, tag = _fresh_receipt(session)
+    else:
+        tag = receipt_lookup(normalise_receipt(receipt) or "")
+    digits = normalise_receipt(receipt) or ""
+    case = CaseFile(
+        reference=_new_reference(session), source=CaseSource.ANONYMOUS_REPORT, category=data.category,
+        routed_role=routing.route_case(data.category),
+        # The Directive's acknowledgment: the reporter sees it on the receipt page at once.
+        status=CaseStatus.ACKNOWLEDGED, received_at=now, acknowledged_at=now,
+        language=data.language[:8], body_sealed=seal_text(data.what.strip()),
+        occurred_sealed=_optional(data.when), involved_sealed=_optional(data.who),
+        contact_sealed=_optional(data.contact), receipt_lookup=tag, receipt_hash=hash_receipt(digits),
+        score_status="pending",
+    )
+    session.add(case)
+    session.flush()
+    for f in files:
+        attachments.store(session, case, f, from_reporter=True)
+    audit.record(session, "case.received", actor_label="anonymous reporter", target_type="case",
+                 target_id=case.id, case_id=case.id, details={"category": data.category})
+    log.info("anonymous report received as case %s (%s attachments)", case.id, len(files))
+    return Submitted(case, receipt)
+
+
+# -- follow-up ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MessageView:
+    from_reporter: bool
+    at: datetime
+    text: str
+    attachments: int
+
+
+@dataclass(frozen=True)
+class StatusView:
+    reference: str
+    status: str
+    received_at: datetime
+    acknowledged_at: datetime | None
+    acknowledge_by: datetime
+    feedback_by: datetime
+    feedback_at: datetime | None
+    closed: bool
+    messages: list[MessageView]
+
+
+def can_reply(case: CaseFile) -> bool:
+    return case.status != CaseStatus.CLOSED and case.anonymised_at is None
+
+
+def status_view(case: CaseFile) -> StatusView:
+    due = deadlines.compute(case.received_at, case.acknowledged_at)
+    per_message: dict[int, int] = {}
+    for att in case.attachments:
+        if att.message_id is not None:
+            per_message[att.message_id] = per_message.get(att.message_id, 0) + 1
+    messages = [
+        MessageView(m.from_reporter, m.created_at, open_text(m.body_sealed) or "", per_message.get(m.id, 0))
+        for m in case.messages
+    ]
+    return StatusView(
+        reference=case.reference, status=case.status, received_at=case.received_at,
+        acknowledged_at=case.acknowledged_at, acknowledge_by=due.acknowledge_by,
+        feedback_by=due.feedback_by, feedback_at=case.feedback_at, closed=not can_reply(case),
+        messages=messages,
+    )
+
+
+def add_reporter_message(session: Session, case: CaseFile, text: str, files: list[CleanFile]) -> CaseMessage:
+    if not can_reply(case):
+        raise ReportError("this case no longer takes messages")
+    text = text.strip()
+    if not text and not files:
+        raise ReportError("write a message or attach a file")
+    if len(text) > MAX_BODY:
+        raise ReportError("a message is at most 20,000 characters")
+    msg = CaseMessage(case_id=case.id, from_reporter=True, body_sealed=seal_text(text))
+    session.add(msg)
+    session.flush()
+    for f in files:
+        attachments.store(session, case, f, message_id=msg.id, from_reporter=True)
+    audit.record(session, "case.reporter_message", actor_label="anonymous reporter", target_type="case",
+                 target_id=case.id, case_id=case.id,
+                 details={"message_id": msg.id, "attachments": len(files)})
+    session.expire(case, ["messages", "attachments"])  # the status page shows the new message
+    return msg
+
+
+# -- throttle -------------------------------------------------------------------------------
+# One counter of failed receipts for the whole channel per fixed window. Past the limit every
+# follow-up waits for the next window, whoever asks: the channel keeps no address, so there
+# is no per-client key, and a per-receipt key would not slow someone trying many receipts.
+
+_local_lock = threading.Lock()
+_local_counts: dict[int, int] = {}
+
+
+def _settings() -> tuple[int, int, float]:
+    cfg = current_app.config
+    return (int(cfg.get("C2C_FOLLOWUP_FAIL_LIMIT", FAIL_LIMIT)),
+            int(cfg.get("C2C_FOLLOWUP_FAIL_WINDOW", FAIL_WINDOW_SECONDS)),
+            float(cfg.get("C2C_FOLLOWUP_FAIL_DELAY", FAIL_DELAY_SECONDS)))
+
+
+def _window(window: int) -> tuple[int, int]:
+    now = time.time()
+    index = int(now // window)
+    return index, int((index + 1) * window - now) + 1
+
+
+def throttled() -> int | None:
+    """Seconds until follow-ups are taken again, or None if they are taken now."""
+    limit, window, _ = _settings()
+    index, left = _window(window)
+    try:
+        raw = get_redis().get(f"c2c:followup:fail:{window}:{index}")
+        count = int(raw) if raw is not None else 0
+    except (RedisError, OSError, EmbeddedRedisError):
+        with _local_lock:
+            count = _local_counts.get(index, 0)
+    return left if count >= limit else None
+
+
+def record_failure() -> None:
+    """Count a wrong receipt, then hold the request a moment (slows any one client too)."""
+    limit, window, delay = _settings()
+    index, _ = _window(window)
+    key = f"c2c:followup:fail:{window}:{index}"
+    try:
+        pipe = get_redis().pipeline()
+        pipe.incr(key)
+        pipe.expire(key, window * 2)
+        count = int(pipe.execute()[0])
+    except (RedisError, OSError, EmbeddedRedisError):
+        with _local_lock:  # Redis down: a per-process counter is still global across clients
+            for old in [k for k in _local_counts if k < index]:
+                del _local_counts[old]
+            _local_counts[index] = count = _local_counts.get(index, 0) + 1
+    if count == limit:
+        log.warning("follow-up receipts locked for this window after %s failures", count)
+    if delay > 0:
+        time.sleep(delay)

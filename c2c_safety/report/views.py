@@ -1,0 +1,160 @@
+"""The anonymous reporting channel: `/report` and `/report/follow-up`.
+
+No account, no JavaScript, no cookie, no client address. These routes are exempt from
+flask-wtf's CSRF (which keeps its token in the session cookie) and carry a stateless signed
+token in a hidden field instead (see tokens.py).
+
+Anonymous report and follow-up pages. Thin: check the form, call one service, commit, render.
+
+Nothing here reads or logs the client address or user agent, touches the session, or sets
+a cookie. The language comes from `?lang=` (kept in every link and form action) or the
+browser's Accept-Language, never from a cookie. The receipt travels only in POST bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, session
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from c2c_safety.core import db, i18n
+from c2c_safety.core.queueing import enqueue
+from c2c_safety.core.web import csrf
+from c2c_safety.report import reports, tokens, uploads
+from c2c_safety.report.filters import user_text
+from c2c_safety.report.forms import ReplyForm, ReportForm, chosen_files, file_errors
+from models import CaseFile
+
+bp = Blueprint("report", __name__)
+csrf.exempt(bp)
+bp.add_app_template_filter(user_text, "user_text")  # app-wide: staff pages use it too
+
+MAX_REQUEST = uploads.MAX_FILES * uploads.MAX_FILE_BYTES + 1024 * 1024
+Page = tuple[str, int] | Response
+
+
+@bp.before_request
+def _limits() -> None:
+    # Room for five full-size files; each file is then checked on its own.
+    request.max_content_length = MAX_REQUEST
+
+
+@bp.after_request
+def _no_session(resp: Response) -> Response:
+    # Belt and braces: whatever touched the session, these pages never send a session cookie.
+    session.modified = False
+    return resp
+
+
+def _lang() -> str:
+    return i18n.pick(request.args.get("lang"), request.headers.get("Accept-Language"))
+
+
+def _render(template: str, lang: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
+    html = render_template(
+        template, lang=lang, page_lang=lang, tr=i18n.translator(lang), languages=i18n.available(),
+        fmt_date=lambda d: i18n.format_date(d, lang), categories=reports.CATEGORIES, **ctx)
+    return html, status
+
+
+def _notice(lang: str, title: str, message: str, status: int, **values: Any) -> tuple[str, int]:
+    return _render("report/notice.html", lang, status, title_key=title, message_key=message, values=values)
+
+
+def _cross_site() -> bool:
+    # Browsers say where a request comes from; a post from another site is not our form.
+    # (Origin is "null" on these pages because of Referrer-Policy: no-referrer.)
+    return request.headers.get("Sec-Fetch-Site") == "cross-site"
+
+
+def _clean_files() -> tuple[list[uploads.CleanFile], list[tuple[str, dict[str, object]]], bool]:
+    chosen = chosen_files(request.files)
+    good, refused = uploads.clean_uploads([(f.filename or "", f.stream) for f in chosen])
+    return good, file_errors(refused), bool(chosen)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
+    return _notice(_lang(), "page.too_large.title", "page.too_large", 413,
+                   mb=MAX_REQUEST // (1024 * 1024) - 1)
+
+
+@bp.get("/report")
+def form() -> tuple[str, int]:
+    return _render("report/form.html", _lang(), form=ReportForm(), token=tokens.issue("report"))
+
+
+@bp.post("/report")
+def submit() -> tuple[str, int]:
+    lang = _lang()
+    if _cross_site():
+        return _notice(lang, "page.cross_site.title", "page.cross_site", 403)
+    form = ReportForm.parse(request.form)
+    token = tokens.check(request.form.get("form_token", ""), "report")
+    if not token.ok:
+        return _render("report/form.html", lang, 400, form=form, token=tokens.issue("report"),
+                       notice="form.expired")
+    if tokens.already_used(token.nonce):
+        return _notice(lang, "receipt.title", "form.already_sent", 409)
+    files, form.files, chose_files = _clean_files()
+    if not form.valid:
+        return _render("report/form.html", lang, 400, form=form, token=tokens.issue("report"),
+                       reselect=chose_files)
+    submitted = reports.submit_report(db.session(), form.to_input(lang), files)
+    db.session().commit()
+    tokens.mark_used(token.nonce)
+    enqueue("workers.scoring.score_cases", [submitted.case.id])
+    return _render("report/receipt.html", lang, receipt=submitted.receipt,
+                   view=reports.status_view(submitted.case))
+
+
+@bp.get("/report/follow-up")
+def follow_up() -> tuple[str, int]:
+    return _render("report/follow_up.html", _lang(), token=tokens.issue("follow-up"))
+
+
+def _status(lang: str, case: CaseFile, receipt: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
+    return _render("report/status.html", lang, status, view=reports.status_view(case), receipt=receipt,
+                   can_reply=reports.can_reply(case), token=tokens.issue("follow-up"),
+                   reply=ctx.pop("reply", ReplyForm()), **ctx)
+
+
+@bp.post("/report/follow-up")
+def follow_up_post() -> Page:
+    lang = _lang()
+    if _cross_site():
+        return _notice(lang, "page.cross_site.title", "page.cross_site", 403)
+    token = tokens.check(request.form.get("form_token", ""), "follow-up")
+    if not token.ok:
+        return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"),
+                       notice="form.expired")
+    wait = reports.throttled()
+    if wait is not None:
+        html, status = _notice(lang, "page.throttled.title", "follow.throttled", 429,
+                               minutes=max(1, -(-wait // 60)))
+        return Response(html, status=status, headers={"Retry-After": str(wait)}, mimetype="text/html")
+    raw = request.form.get("receipt", "")
+    if reports.normalise_receipt(raw) is None:
+        return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"),
+                       error="err.receipt_format")
+    case = reports.find_case(db.session(), raw)
+    if case is None:
+        reports.record_failure()
+        return _render("report/follow_up.html", lang, 401, token=tokens.issue("follow-up"),
+                       error="err.receipt_wrong")
+    receipt = reports.normalise_receipt(raw) or ""
+    if request.form.get("action") != "reply":
+        return _status(lang, case, receipt)
+    if tokens.already_used(token.nonce):
+        return _status(lang, case, receipt, 409, notice="form.already_sent")
+    files, file_problems, chose_files = _clean_files()
+    reply = ReplyForm.parse(request.form, chose_files)
+    reply.files = file_problems
+    if not reply.valid or not reports.can_reply(case):
+        return _status(lang, case, receipt, 400, reply=reply, reselect=chose_files)
+    reports.add_reporter_message(db.session(), case, reply.message, files)
+    db.session().commit()
+    tokens.mark_used(token.nonce)
+    return _status(lang, case, receipt, sent=True)

@@ -1,0 +1,1 @@
+"""Data lifecycle: retention policies and sweep, anonymisation, data-subject requests, key rotation."""

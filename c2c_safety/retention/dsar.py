@@ -1,0 +1,218 @@
+"""Data-subject requests (GDPR Art. 15/20 access and portability, Art. 17 erasure) for a
+platform pseudonymous id.
+
+What the desk holds about a platform user: items they authored, flags they made, appeals
+they lodged, decisions on their items (with the statement of reasons), safeguarding
+referrals and chronology entries about them, and their flagger statistics. Case files are
+never searched: anonymous reporters are not identified by anything, and a case file is
+not indexed by the people it mentions.
+
+Erasure removes what no retention rule keeps and reports what was kept and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from c2c_safety.core.crypto import open_text
+from c2c_safety.retention import anonymise
+from c2c_safety.retention import sweep as retention
+from models import (
+    AnonymisedRecord,
+    CaseFile,
+    Flag,
+    ItemScore,
+    RetentionCategory,
+    ReviewItem,
+    utcnow,
+)
+from models.review import (
+    Appeal,
+    AppealStatus,
+    Decision,
+    FlaggerStats,
+    SafeguardingAction,
+    SafeguardingReferral,
+    StatementOfReasons,
+)
+
+
+class DsarError(ValueError):
+    """Safe to show."""
+
+
+def subject_ref(subject: str) -> str:
+    """What the audit log records instead of the pseudonym itself."""
+    return hashlib.sha256(subject.encode()).hexdigest()[:16]
+
+
+def _check_subject(session: Session, subject: str) -> str:
+    subject = subject.strip()
+    if not subject or len(subject) > 128:
+        raise DsarError("Give the platform's pseudonymous user id (1-128 characters).")
+    if session.scalar(select(CaseFile.id).where(CaseFile.reference == subject.upper())) is not None:
+        raise DsarError("That is a case reference. Anonymous reporters are not identifiable; "
+                        "case files are not subject to this request.")
+    return subject
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _item(i: ReviewItem) -> dict[str, Any]:
+    return {"id": i.id, "content_type": i.content_type, "platform_content_id": i.platform_content_id,
+            "text": i.text, "media_urls": i.media_urls, "age_band": i.author_age_band, "role": i.author_role,
+            "project_id": i.project_id, "posted_at": _iso(i.posted_at), "status": i.status,
+            "received_at": _iso(i.created_at), "decided_at": _iso(i.decided_at)}
+
+
+def _decision(d: Decision, s: StatementOfReasons | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": d.id, "item_id": d.item_id, "kind": d.kind, "action": d.action,
+                           "reason_code": d.reason_code, "decided_at": _iso(d.created_at)}
+    if s is not None:
+        out["statement_of_reasons"] = {
+            "restriction": s.restriction, "duration": s.duration, "facts": s.facts, "source": s.source,
+            "automated_detection": s.automated_detection, "automated_decision": s.automated_decision,
+            "policy": s.policy_code, "ground": s.policy_ground, "redress": s.redress}
+    return out
+
+
+def export(session: Session, subject: str) -> dict[str, Any]:
+    """Everything the desk holds about `subject`, as JSON-ready data. Audited (caller commits)."""
+    subject = _check_subject(session, subject)
+    items = list(session.scalars(select(ReviewItem).where(ReviewItem.author_pseudonym == subject)
+                                 .order_by(ReviewItem.id)))
+    item_ids = [i.id for i in items]
+    decisions = session.execute(select(Decision, StatementOfReasons)
+                                .outerjoin(StatementOfReasons, StatementOfReasons.decision_id == Decision.id)
+                                .where(Decision.item_id.in_(item_ids)).order_by(Decision.id)).all()
+    flags = session.scalars(select(Flag).where(Flag.flagger_pseudonym == subject).order_by(Flag.id))
+    appeals = session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == subject).order_by(Appeal.id))
+    referrals = session.scalars(select(SafeguardingReferral).where(
+        SafeguardingReferral.child_pseudonym == subject).order_by(SafeguardingReferral.id))
+    actions = session.scalars(select(SafeguardingAction).where(
+        SafeguardingAction.child_pseudonym == subject).order_by(SafeguardingAction.at))
+    stats = session.get(FlaggerStats, subject)
+    scores = session.scalars(select(ItemScore).where(ItemScore.subject_type == "item",
+                                                     ItemScore.subject_id.in_(item_ids)))
+    data: dict[str, Any] = {
+        "subject": subject,
+        "generated_at": utcnow().isoformat(),
+        "controller_note": "Class2Class safety desk. Case files (whistleblowing reports) are not "
+                           "searched: they are not linked to platform accounts.",
+        "items_authored": [_item(i) for i in items],
+        "decisions_on_your_items": [_decision(d, s) for d, s in decisions],
+        "ai_scores_of_your_items": [{"item_id": s.subject_id, "model": s.model_name,
+                                     "model_version": s.model_version, "scores": s.scores,
+                                     "at": _iso(s.created_at)} for s in scores],
+        "flags_made": [{"id": f.id, "item_id": f.item_id, "reason": f.reason_category, "comment": f.comment,
+                        "flagged_at": _iso(f.flagged_at)} for f in flags],
+        "appeals": [{"id": a.id, "decision_id": a.decision_id, "status": a.status,
+                     "text": open_text(a.text_sealed), "received_at": _iso(a.received_at),
+                     "decided_at": _iso(a.decided_at)} for a in appeals],
+        "safeguarding_referrals": [{"id": r.id, "item_id": r.item_id, "reasons": r.reasons, "status": r.status,
+                                    "opened_at": _iso(r.opened_at), "closed_at": _iso(r.closed_at),
+                                    "outcome": r.outcome} for r in referrals],
+        "safeguarding_chronology": [{"id": a.id, "kind": a.kind, "detail": open_text(a.detail_sealed),
+                                     "outcome": a.outcome, "at": _iso(a.at)} for a in actions],
+        "flagger_statistics": ({"decided": stats.decided, "upheld": stats.upheld} if stats else None),
+    }
+    audit.record(session, "dsar.exported", actor_label="cli", target_type="subject",
+                 details={"subject_ref": subject_ref(subject),
+                          "counts": {k: len(v) for k, v in data.items() if isinstance(v, list)}})
+    return data
+
+
+@dataclass
+class ErasureReport:
+    subject_ref: str
+    erased: dict[str, int] = field(default_factory=dict)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+
+
+CASE_LINKED = "linked to a case file, which follows case retention (and any legal hold)"
+
+
+def _case_linked(session: Session, item_id: int) -> bool:
+    return session.scalar(select(CaseFile.id).where(CaseFile.anonymised_at.is_(None), or_(
+        CaseFile.review_item_id == item_id,
+        CaseFile.id.in_(select(Decision.case_file_id).where(Decision.item_id == item_id))))) is not None
+
+
+def _item_kept_because(session: Session, item: ReviewItem, cutoff: datetime) -> str | None:
+    if item.status in ("open", "appealed"):
+        return "still under moderation (decided items follow the moderation retention policy)"
+    if session.scalar(select(Appeal.id).where(Appeal.item_id == item.id, Appeal.status == AppealStatus.OPEN)):
+        return "an appeal about it is open"
+    if _case_linked(session, item.id):
+        return CASE_LINKED
+    last = session.scalar(select(Decision.created_at).where(Decision.item_id == item.id)
+                          .order_by(Decision.created_at.desc()).limit(1))
+    if last is not None and last > cutoff:
+        return ("moderation record kept for the retention period after the decision "
+                "(statement of reasons, appeals, transparency reporting)")
+    return None
+
+
+def erase(session: Session, subject: str, *, now: datetime | None = None) -> ErasureReport:
+    """Erase what no retention policy or legal hold keeps. Audited (caller commits)."""
+    subject = _check_subject(session, subject)
+    now = now or utcnow()
+    policy = retention.ensure_policies(session)[RetentionCategory.MODERATION]
+    cutoff = retention.cutoff(policy, now)
+    report = ErasureReport(subject_ref(subject))
+    done = set(session.scalars(select(AnonymisedRecord.record_id).where(
+        AnonymisedRecord.record_type == "review_item")))
+    to_strip: list[int] = []
+    for item in session.scalars(select(ReviewItem).where(ReviewItem.author_pseudonym == subject)):
+        why = _item_kept_because(session, item, cutoff)
+        if why:
+            report.kept.append((f"item {item.id}", why))
+        elif item.id not in done:
+            to_strip.append(item.id)
+    details = {"policy": "dsar_erasure"}
+    report.erased["items_authored"] = anonymise.review_items(session, to_strip, now, policy=details)
+    flags = list(session.scalars(select(Flag).where(Flag.flagger_pseudonym == subject)))
+    # Who flagged is not needed to keep a decision's record, so flags lose the pseudonym
+    # unless a case file (with its own retention and holds) relies on them.
+    for f in flags:
+        if _case_linked(session, f.item_id):
+            report.kept.append((f"flag {f.id}", CASE_LINKED))
+            continue
+        f.flagger_pseudonym = f"erased-{f.id}"
+        f.comment = ""
+        f.text_snapshot = None
+    report.erased["flags_made"] = sum(1 for f in flags if f.flagger_pseudonym.startswith("erased-"))
+    appeals = list(session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == subject)))
+    for a in appeals:
+        if a.status == AppealStatus.OPEN:
+            report.kept.append((f"appeal {a.id}", "still open"))
+            continue
+        a.appellant_pseudonym = None
+        a.text_sealed = None
+    report.erased["appeals"] = sum(1 for a in appeals if a.appellant_pseudonym is None)
+    report.erased["flagger_statistics"] = int(getattr(session.execute(
+        delete(FlaggerStats).where(FlaggerStats.pseudonym == subject)), "rowcount", 0) or 0)
+    n_ref = len(list(session.scalars(select(SafeguardingReferral.id).where(
+        SafeguardingReferral.child_pseudonym == subject))))
+    n_act = len(list(session.scalars(select(SafeguardingAction.id).where(
+        SafeguardingAction.child_pseudonym == subject))))
+    if n_ref or n_act:
+        report.kept.append((f"{n_ref} safeguarding referral(s), {n_act} chronology entr(ies)",
+                            "child-protection record: kept under the safeguarding procedure "
+                            "(GDPR Art. 17(3)(b)); ask the safeguarding lead"))
+    session.execute(update(ItemScore).where(ItemScore.subject_type == "item",
+                                            ItemScore.subject_id.in_(to_strip)).values(reasons={}))
+    session.flush()
+    audit.record(session, "dsar.erased", actor_label="cli", target_type="subject",
+                 details={"subject_ref": report.subject_ref, "erased": report.erased,
+                          "kept": len(report.kept)})
+    return report

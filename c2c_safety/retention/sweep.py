@@ -1,0 +1,310 @@
+"""Retention: policies as data, the sweep that applies them, and audit-log pruning.
+
+Clocks: a case file's starts when it is closed (`retention_clock_from`), stops when it is
+reopened, restarts at the next closure, and is paused by a legal hold (cases.lifecycle).
+A moderation item's starts at its latest decision. The audit log rolls after 90 days, but
+an entry tied to a case follows that case: it stays until the case is anonymised.
+
+The sweep works in committed batches chosen by state (what is still due), so it is
+idempotent and resumable: kill it halfway and the next run finishes the rest. Every
+function takes `now` so tests and dry runs control the clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from c2c_safety.core.calendar import add_months
+from c2c_safety.retention import anonymise
+from models import (
+    AnonymisedRecord,
+    AuditAnchor,
+    AuditEvent,
+    CaseFile,
+    CaseStatus,
+    PeriodUnit,
+    RetentionCategory,
+    RetentionPolicy,
+    RetentionRun,
+    ReviewItem,
+    User,
+    utcnow,
+)
+from models.review import Appeal, AppealStatus, Decision
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    category: str
+    period: int
+    unit: str
+    floor: int
+    clock: str
+    action: str
+    basis: str
+
+
+# The platform's published retention schedule. `floor` is the minimum an admin can set.
+DEFAULTS: tuple[PolicySpec, ...] = (
+    PolicySpec(RetentionCategory.CASE_FILES, 60, PeriodUnit.MONTHS, 60, "from case closure",
+               "anonymise",
+               "Anonymous reports and investigation case files: at least 5 years from closure "
+               "(platform reports-handling procedure; Directive (EU) 2019/1937 Art. 18 record "
+               "keeping), then personal data is removed and a statistical stub kept. Legal floor: 5 years."),
+    PolicySpec(RetentionCategory.MODERATION, 24, PeriodUnit.MONTHS, 6, "from the latest decision",
+               "anonymise",
+               "Moderation items and decisions: 2 years after the decision (configurable), long "
+               "enough for appeals (DSA Art. 20: 6 months) and transparency reporting. Floor: 6 months."),
+    PolicySpec(RetentionCategory.AUDIT_LOG, 90, PeriodUnit.DAYS, 30, "rolling, from the entry",
+               "prune",
+               "Security and audit logs: 90 days rolling. Entries tied to a case follow the case "
+               "and are kept until it is anonymised. Floor: 30 days."),
+    PolicySpec(RetentionCategory.PARENTAL_CONSENT, 60, PeriodUnit.MONTHS, 60, "from consent withdrawal or account end",
+               "delete",
+               "Parental-consent records: 5 years. The desk holds none today (the platform keeps "
+               "them); the row documents the schedule. Floor: 5 years."),
+)
+SPECS = {p.category: p for p in DEFAULTS}
+
+
+class RetentionError(ValueError):
+    """Safe to show."""
+
+
+def ensure_policies(session: Session) -> dict[str, RetentionPolicy]:
+    """The policy rows, created from DEFAULTS where missing (idempotent)."""
+    rows = {p.category: p for p in session.scalars(select(RetentionPolicy))}
+    for spec in DEFAULTS:
+        if spec.category not in rows:
+            row = RetentionPolicy(category=spec.category, period=spec.period, unit=spec.unit,
+                                  floor=spec.floor, clock=spec.clock, action=spec.action, basis=spec.basis)
+            session.add(row)
+            rows[spec.category] = row
+    session.flush()
+    return rows
+
+
+def set_period(session: Session, category: str, period: int, *, actor: User) -> RetentionPolicy:
+    policy = ensure_policies(session).get(category)
+    if policy is None:
+        raise RetentionError("Unknown data category.")
+    floor = max(policy.floor, SPECS[category].floor)  # the code's floor wins over an edited row
+    if period < floor:
+        raise RetentionError(f"The legal minimum for this category is {floor} {policy.unit}.")
+    if period > 1200:
+        raise RetentionError("That period is implausibly long.")
+    old = policy.period
+    if old == period:
+        return policy
+    policy.period = period
+    policy.updated_at = utcnow()
+    policy.updated_by_id = actor.id
+    session.flush()
+    audit.record(session, "retention.policy_changed", actor=actor, target_type="retention_policy",
+                 target_id=policy.id, details={"category": category, "from": old, "to": period,
+                                               "unit": policy.unit})
+    return policy
+
+
+def cutoff(policy: RetentionPolicy, now: datetime) -> datetime:
+    """Records whose clock started at or before this instant are due. Calendar months are
+    subtracted from `now`, which at month ends can keep a record a day longer, never less."""
+    if policy.unit == PeriodUnit.MONTHS:
+        return add_months(now, -policy.period)
+    return now - timedelta(days=policy.period)
+
+
+def _policy_details(policy: RetentionPolicy) -> dict[str, Any]:
+    return {"policy": policy.category, "period": policy.period, "unit": policy.unit}
+
+
+# --- what is due ----------------------------------------------------------------------------
+
+def due_cases(policy: RetentionPolicy, now: datetime) -> Select[int]:
+    return (select(CaseFile.id)
+            .where(CaseFile.anonymised_at.is_(None), CaseFile.status == CaseStatus.CLOSED,
+                   CaseFile.retention_clock_from.is_not(None),
+                   CaseFile.retention_clock_from <= cutoff(policy, now),
+                   CaseFile.legal_hold.is_(False))
+            .order_by(CaseFile.retention_clock_from, CaseFile.id))
+
+
+def held_cases(policy: RetentionPolicy, now: datetime) -> Select[int]:
+    return (select(CaseFile.id)
+            .where(CaseFile.anonymised_at.is_(None), CaseFile.status == CaseStatus.CLOSED,
+                   CaseFile.retention_clock_from <= cutoff(policy, now), CaseFile.legal_hold.is_(True))
+            .order_by(CaseFile.id))
+
+
+def due_items(policy: RetentionPolicy, now: datetime) -> Select[int]:
+    last_decision = (select(func.max(Decision.created_at)).where(Decision.item_id == ReviewItem.id)
+                     .scalar_subquery())
+    live_case = exists().where(CaseFile.anonymised_at.is_(None), or_(
+        CaseFile.review_item_id == ReviewItem.id,
+        CaseFile.id.in_(select(Decision.case_file_id).where(Decision.item_id == ReviewItem.id))))
+    return (select(ReviewItem.id)
+            .where(ReviewItem.status.in_(("decided", "closed")), last_decision <= cutoff(policy, now),
+                   ~exists().where(AnonymisedRecord.record_type == "review_item",
+                                   AnonymisedRecord.record_id == ReviewItem.id),
+                   ~exists().where(Appeal.item_id == ReviewItem.id, Appeal.status == AppealStatus.OPEN),
+                   ~live_case)
+            .order_by(ReviewItem.id))
+
+
+def audit_prunable_through(session: Session, policy: RetentionPolicy, now: datetime) -> tuple[int, int]:
+    """(first, last) seq of the prunable prefix: entries older than the period and not tied
+    to a case that still exists un-anonymised. Stops at the first entry that must stay and
+    never includes the head of the chain. (0, 0) when there is nothing to prune."""
+    first = session.scalar(select(func.min(AuditEvent.seq)))
+    head = session.scalar(select(func.max(AuditEvent.seq)))
+    if first is None or head is None:
+        return 0, 0
+    blocker = session.scalar(
+        select(func.min(AuditEvent.seq)).select_from(AuditEvent)
+        .outerjoin(CaseFile, CaseFile.id == AuditEvent.case_id)
+        .where(or_(AuditEvent.at >= cutoff(policy, now),
+                   and_(CaseFile.id.is_not(None), CaseFile.anonymised_at.is_(None))))
+    )
+    last = min(head - 1, (blocker - 1) if blocker is not None else head)
+    return (first, last) if last >= first else (0, 0)
+
+
+# --- the dry run ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Planned:
+    category: str
+    record: str
+    action: str
+    why: str
+
+
+def plan(session: Session, now: datetime | None = None, *, limit: int = 10_000) -> list[Planned]:
+    """What a sweep at `now` would change, and why. Changes nothing."""
+    now = now or utcnow()
+    pols = ensure_policies(session)
+    out: list[Planned] = []
+    cp = pols[RetentionCategory.CASE_FILES]
+    stmt = due_cases(cp, now).add_columns(CaseFile.reference, CaseFile.retention_clock_from).limit(limit)
+    edge = f"{cutoff(cp, now):%Y-%m-%d}"
+    for _cid, ref, clock in session.execute(stmt):
+        out.append(Planned(cp.category, ref, "anonymise",
+                           f"closed {clock:%Y-%m-%d}; {cp.period} {cp.unit} elapsed (cut-off {edge})"))
+    for cid in session.scalars(held_cases(cp, now).limit(limit)):
+        ref = session.scalar(select(CaseFile.reference).where(CaseFile.id == cid))
+        out.append(Planned(cp.category, str(ref), "skip", "period elapsed but under legal hold"))
+    mp = pols[RetentionCategory.MODERATION]
+    for iid in session.scalars(due_items(mp, now).limit(limit)):
+        out.append(Planned(mp.category, f"item {iid}", "anonymise",
+                           f"latest decision before {cutoff(mp, now):%Y-%m-%d} ({mp.period} {mp.unit})"))
+    ap = pols[RetentionCategory.AUDIT_LOG]
+    first, last = audit_prunable_through(session, ap, now)
+    if last:
+        out.append(Planned(ap.category, f"entries {first}-{last}", "prune",
+                           f"older than {ap.period} days and not tied to a live case; an anchor keeps "
+                           "the chain verifiable"))
+    return out
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    run_id: int
+    counts: dict[str, int] = field(default_factory=dict)
+    finished: bool = False
+
+
+def _batches(session: Session, stmt: Select[int], batch_size: int, of: Any) -> Callable[[], list[int]]:
+    def take() -> list[int]:
+        q = stmt.limit(batch_size)
+        if session.get_bind().dialect.name == "postgresql":
+            # Two sweeps never take the same rows; a row a handler is editing waits for later.
+            q = q.with_for_update(skip_locked=True, of=of)
+        return list(session.scalars(q))
+    return take
+
+
+def sweep(session: Session, now: datetime | None = None, *, batch_size: int = 1000,
+          after_batch: Callable[[int], None] | None = None) -> SweepResult:
+    """Apply every policy. Commits after each batch (this is a job, not a request).
+
+    Two sweeps at once are safe: on PostgreSQL each batch takes its rows FOR UPDATE SKIP
+    LOCKED, every UPDATE re-checks the row is still due, and an audit prune that finds its
+    range already gone does nothing (SQLite serialises writers anyway)."""
+    return _sweep(session, now or utcnow(), batch_size, after_batch)
+
+
+def _sweep(session: Session, now: datetime, batch_size: int,
+           after_batch: Callable[[int], None] | None) -> SweepResult:
+    pols = ensure_policies(session)
+    # A run left "running" was killed; this one finishes its work.
+    session.execute(update(RetentionRun).where(RetentionRun.status == "running").values(status="interrupted"))
+    run = RetentionRun(clock=now, started_at=utcnow(), counts={})
+    session.add(run)
+    session.commit()
+    result = SweepResult(run.id, {"cases_anonymised": 0, "items_anonymised": 0, "audit_pruned": 0})
+
+    def done_batch(key: str, n: int) -> None:
+        result.counts[key] += n
+        run.batches += 1
+        run.counts = dict(result.counts)
+        session.commit()
+        if after_batch is not None:
+            after_batch(run.batches)
+
+    cp = pols[RetentionCategory.CASE_FILES]
+    take = _batches(session, due_cases(cp, now), batch_size, CaseFile)
+    while ids := take():
+        done_batch("cases_anonymised", anonymise.case_files(session, ids, now, policy=_policy_details(cp)))
+    mp = pols[RetentionCategory.MODERATION]
+    take = _batches(session, due_items(mp, now), batch_size, ReviewItem)
+    while ids := take():
+        done_batch("items_anonymised", anonymise.review_items(session, ids, now, policy=_policy_details(mp)))
+    # Audit pruning last: the anonymisations above free their cases' entries. The prefix is
+    # computed once; it can only grow while we work, never shrink.
+    first, last = audit_prunable_through(session, pols[RetentionCategory.AUDIT_LOG], now)
+    while last and first <= last:
+        through = min(last, first + batch_size * 10 - 1)
+        done_batch("audit_pruned", prune_audit_through(session, through))
+        first = through + 1
+    result.counts["held_skipped"] = session.scalar(
+        select(func.count()).select_from(held_cases(cp, now).subquery())) or 0
+    run.counts = dict(result.counts)
+    run.status = "finished"
+    run.finished_at = utcnow()
+    audit.record(session, "retention.sweep_finished", actor_label="system", target_type="retention_run",
+                 target_id=run.id, details=dict(result.counts))
+    session.commit()
+    result.finished = True
+    return result
+
+
+def prune_audit_through(session: Session, through: int) -> int:
+    """Delete the chain's entries up to `through` and leave an anchor (the last pruned hash),
+    so `audit verify` still proves that nothing after it was touched. The prune itself is
+    recorded in the chain. The caller commits (one transaction: all or nothing)."""
+    last_hash = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == through))
+    if last_hash is None:  # already pruned by an earlier, interrupted run
+        return 0
+    first = session.scalar(select(func.min(AuditEvent.seq)))
+    audit.record(session, "audit.pruned", actor_label="system", target_type="audit_log",
+                 details={"from_seq": first, "through_seq": through, "last_pruned_hash": last_hash})
+    n = session.execute(delete(AuditEvent).where(AuditEvent.seq <= through))
+    session.add(AuditAnchor(pruned_through_seq=through, last_pruned_hash=last_hash, at=utcnow()))
+    session.flush()
+    return int(getattr(n, "rowcount", 0) or 0)
+
+
+def last_runs(session: Session, limit: int = 10) -> list[RetentionRun]:
+    return list(session.scalars(select(RetentionRun).order_by(RetentionRun.id.desc()).limit(limit)))

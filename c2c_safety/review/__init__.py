@@ -1,0 +1,1 @@
+"""The moderators' desk: queue, claims, decisions, statements of reasons, appeals, policy."""

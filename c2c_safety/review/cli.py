@@ -1,0 +1,38 @@
+"""`flask review …`: the review desk's maintenance commands."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from c2c_safety.core.db import new_session
+from c2c_safety.review import policy
+from c2c_safety.webhooks import deliveries as webhooks
+
+group = AppGroup("review", help="Review desk: policy list and webhook deliveries.")
+COMMANDS = (group,)
+
+
+@group.command("seed-policy")
+def seed_policy() -> None:
+    """Add any missing reason of the default policy list (idempotent)."""
+    s = new_session()
+    try:
+        added = policy.seed_reasons(s)
+        s.commit()
+    finally:
+        s.close()
+    click.echo(f"{added} reason(s) added")
+
+
+@group.command("reconcile-webhooks")
+def reconcile_webhooks() -> None:
+    """Enqueue every due webhook delivery (also runs every 5 minutes on a worker)."""
+    s = new_session()
+    try:
+        ids = webhooks.due_deliveries(s)
+        s.commit()
+    finally:
+        s.close()
+    queued = sum(1 for i in ids if webhooks.enqueue(i) is not None)
+    click.echo(f"{len(ids)} due, {queued} queued")

@@ -1,0 +1,246 @@
+"""Human decisions on review items, with a DSA Art. 17 statement of reasons.
+
+Only a signed-in moderator holding a live claim can decide: `decide` takes the `User` and
+checks role, claim and the item version the moderator saw, and the final UPDATE re-checks
+all three atomically. There is no API, CLI or job path to this module.
+
+One transaction holds the decision, its statement, the audit row, flagger statistics,
+side effects of escalations and the webhook delivery row; the caller commits and then
+enqueues the delivery job (`DecisionResult.delivery_ids`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from c2c_safety.audit import log as audit
+from c2c_safety.cases.routing import route_case
+from c2c_safety.core.crypto import seal_text
+from c2c_safety.review import claims, priority, statements, triage
+from c2c_safety.review.requests import DecisionRequest as DecisionRequest
+from c2c_safety.webhooks import deliveries as webhook_service
+from models import (
+    CaseCategory,
+    CaseFile,
+    CaseSource,
+    ItemStatus,
+    ReviewItem,
+    Role,
+    User,
+    utcnow,
+)
+from models.review import (
+    ESCALATIONS,
+    Appeal,
+    AppealStatus,
+    Decision,
+    DecisionAction,
+    DecisionKind,
+)
+
+MIN_FACTS = 20
+MAX_FACTS = 5000
+
+ACTION_LABELS: dict[str, str] = {
+    DecisionAction.NO_VIOLATION: "No violation",
+    DecisionAction.REMOVE: "Remove the content",
+    DecisionAction.RESTRICT: "Restrict: hide pending further review",
+    DecisionAction.WARN: "Warn the author",
+    DecisionAction.REQUEST_SUSPENSION: "Request suspension of the author",
+    DecisionAction.ESCALATE_SAFEGUARDING: "Escalate to the safeguarding lead",
+    DecisionAction.ESCALATE_CASE: "Escalate to a case handler",
+}
+APPEAL_OUTCOMES = {"uphold": "Uphold the original decision", "reverse": "Reverse it"}
+# Reversals replace the original with a content action; escalation is not an appeal outcome.
+APPEAL_ACTIONS = tuple(a for a in ACTION_LABELS if a not in ESCALATIONS)
+
+
+class DecisionError(Exception):
+    """A decision was refused; the message is safe to show. `field` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StaleDecisionError(DecisionError):
+    """The item changed after the moderator opened it (version mismatch)."""
+
+
+class NoClaimError(DecisionError):
+    """The moderator does not hold a live claim on the item."""
+
+
+@dataclass
+class DecisionResult:
+    decision: Decision
+    delivery_ids: list[int] = field(default_factory=list)
+    case_file_id: int | None = None
+
+
+def open_appeal(session: Session, item_id: int) -> Appeal | None:
+    from sqlalchemy import select
+
+    return session.scalars(
+        select(Appeal).where(Appeal.item_id == item_id, Appeal.status == AppealStatus.OPEN)
+        .order_by(Appeal.id).limit(1)
+    ).first()
+
+
+def _ai_agreed(ai_band: str | None, action: str) -> bool | None:
+    if ai_band == "high":
+        return action != DecisionAction.NO_VIOLATION
+    if ai_band == "low":
+        return action == DecisionAction.NO_VIOLATION
+    return None  # medium or unscored: the AI took no clear position
+
+
+def _check_request(session: Session, user: User, req: DecisionRequest, item: ReviewItem | None,
+                   appeal: Appeal | None, now: datetime) -> tuple[str, Decision | None]:
+    """Validate everything but the atomic update; return (action, decision under appeal)."""
+    if not user.has_role(Role.MODERATOR):
+        raise DecisionError("Only moderators can decide.")
+    if item is None:
+        raise DecisionError("There is no such item.")
+    if item.status not in claims.WAITING:
+        raise StaleDecisionError("This item has already been decided. Nothing was saved.")
+    if not claims.holds_live_claim(item, user, now):
+        raise NoClaimError("You do not hold this item (your claim expired or another moderator "
+                           "took it). Claim it again before deciding. Nothing was saved.")
+    if item.version != req.version:
+        raise StaleDecisionError("This item changed while you were looking at it (a new flag or "
+                                 "new scores). Review it again; nothing was saved.")
+    action, original = req.action, None
+    if appeal is not None:
+        if appeal.original_decider_id == user.id:
+            raise DecisionError("You made the decision under appeal; another moderator must review it.")
+        original = session.get(Decision, appeal.decision_id)
+        assert original is not None
+        if req.appeal_outcome not in APPEAL_OUTCOMES:
+            raise DecisionError("Choose whether to uphold or reverse the decision.", "appeal_outcome")
+        if req.appeal_outcome == "uphold":
+            action = original.action
+        elif action not in APPEAL_ACTIONS or action == original.action:
+            raise DecisionError("Choose the action that replaces the original decision.", "action")
+    elif action not in ACTION_LABELS:
+        raise DecisionError("Choose a decision.", "action")
+    facts = req.facts.strip()
+    if len(facts) < MIN_FACTS:
+        raise DecisionError(f"Describe the facts and circumstances (at least {MIN_FACTS} characters).",
+                            "facts")
+    if len(facts) > MAX_FACTS:
+        raise DecisionError(f"Keep the facts under {MAX_FACTS} characters.", "facts")
+    if action in statements.DURATION_ACTIONS and req.duration not in statements.DURATIONS:
+        raise DecisionError("Say for how long the restriction applies.", "duration")
+    return action, original
+
+
+def decide(session: Session, user: User, req: DecisionRequest, now: datetime | None = None) -> DecisionResult:
+    """Record a person's decision (caller commits, then enqueues `delivery_ids`)."""
+    from c2c_safety.review import policy
+    from c2c_safety.review import referrals as safeguarding
+
+    now = now or utcnow()
+    # populate_existing: the claim may have moved since this session first loaded the item
+    item = session.get(ReviewItem, req.item_id, populate_existing=True)
+    # Only an appealed item can have an open appeal: skip the look-up otherwise.
+    appeal = open_appeal(session, req.item_id) if item is not None and item.status == ItemStatus.APPEALED \
+        else None
+    action, original = _check_request(session, user, req, item, appeal, now)
+    assert item is not None
+    reason = policy.reason_by_code(session, req.reason_code)
+    if reason is None or not reason.active:
+        raise DecisionError("Choose a reason from the policy list.", "reason_code")
+
+    done = session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item.id, ReviewItem.version == req.version,
+               ReviewItem.claimed_by_id == user.id, ReviewItem.claim_expires_at > now,
+               ReviewItem.status.in_(claims.WAITING))
+        .values(status=ItemStatus.DECIDED, decided_at=now, version=ReviewItem.version + 1,
+                claimed_by_id=None, claim_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(done, "rowcount", 0) != 1:
+        raise StaleDecisionError("This item changed or your claim ended just now. Nothing was saved; "
+                                 "open it again.")
+    # Mirror what the UPDATE wrote instead of reloading the row.
+    for name, value in (("status", ItemStatus.DECIDED), ("decided_at", now), ("version", req.version + 1),
+                        ("claimed_by_id", None), ("claim_expires_at", None)):
+        set_committed_value(item, name, value)
+
+    score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
+    ai_band = (priority.band(item.top_category, item.top_score)
+               if priority.is_scored(item) and item.top_category and item.top_score is not None else None)
+    started = claims.finish_claim(session, item.id, user, "decided", now)
+    kind = DecisionKind.INITIAL
+    if appeal is not None:
+        kind = DecisionKind.APPEAL_UPHELD if req.appeal_outcome == "uphold" else DecisionKind.APPEAL_REVERSED
+    decision = Decision(
+        item_id=item.id, decided_by_id=user.id, kind=kind, action=action, reason_code=reason.code,
+        policy_reason_id=reason.id, reviews_decision_id=original.id if original else None,
+        created_at=now, item_version=req.version,
+        time_on_item_seconds=(now - started).total_seconds() if started else None,
+        ai_category=item.top_category if ai_band else None, ai_band=ai_band,
+        ai_model_version=score.model_version if score is not None and ai_band else None,
+        ai_agreed=_ai_agreed(ai_band, action),
+    )
+    decision.statement = statements.build(item, action, reason, req, score_version=(
+        f"{score.model_name} {score.model_version}" if score is not None else None), appeal=appeal)
+    session.add(decision)
+    session.flush()
+    statements.update_flagger_stats(session, item, action, original.action if original else None)
+
+    result = DecisionResult(decision)
+    if action == DecisionAction.ESCALATE_SAFEGUARDING:
+        safeguarding.escalate(session, item, actor=user, decision=decision)
+    elif action == DecisionAction.ESCALATE_CASE:
+        result.case_file_id = _escalate_to_case(session, item, user, decision, req.facts.strip())
+        decision.case_file_id = result.case_file_id
+    if appeal is not None:
+        appeal.status = AppealStatus.UPHELD if kind == DecisionKind.APPEAL_UPHELD else AppealStatus.REVERSED
+        appeal.decided_at, appeal.outcome_decision_id = now, decision.id
+    audit.record(session, "decision.made", actor=user, target_type="review_item", target_id=item.id,
+                 case_id=result.case_file_id,
+                 details={"decision_id": decision.id, "kind": kind, "action": action,
+                          "reason_code": reason.code, "item_version": req.version,
+                          "ai_band": ai_band, "ai_agreed": decision.ai_agreed,
+                          "appeal_id": appeal.id if appeal else None})
+    if action not in ESCALATIONS:
+        # Escalations change nothing on the platform; they stay internal to the desk.
+        event = {DecisionKind.INITIAL: "decision.made", DecisionKind.APPEAL_UPHELD: "appeal.upheld",
+                 DecisionKind.APPEAL_REVERSED: "appeal.reversed"}[kind]
+        delivery = webhook_service.create_delivery(
+            session, event, statements.payload(item, decision, original, appeal), decision_id=decision.id)
+        result.delivery_ids.append(delivery.id)
+    session.flush()
+    return result
+
+
+def _escalate_to_case(session: Session, item: ReviewItem, user: User, decision: Decision,
+                      facts: str) -> int:
+    category = CaseCategory.ETHICAL
+    case = CaseFile(
+        reference=f"ESC-{secrets.token_hex(4).upper()}", source=CaseSource.ESCALATION,
+        category=category, routed_role=route_case(category), review_item_id=item.id,
+        body_sealed=seal_text(facts),
+    )
+    session.add(case)
+    session.flush()
+    audit.record(session, "case.escalated_from_queue", actor=user, target_type="case_file",
+                 target_id=case.id, case_id=case.id,
+                 details={"review_item_id": item.id, "decision_id": decision.id,
+                          "routed_role": case.routed_role})
+    return case.id
+
+
+def enqueue_deliveries(result: DecisionResult) -> None:
+    """After commit: hand the delivery rows to the worker (Redis down: reconciler later)."""
+    for delivery_id in result.delivery_ids:
+        webhook_service.enqueue(delivery_id)

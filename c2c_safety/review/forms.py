@@ -1,0 +1,66 @@
+"""Queue forms. Decision radios have NO default: nothing is pre-selected for the moderator."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+from c2c_safety.review import queue
+from c2c_safety.review.decisions import ACTION_LABELS, APPEAL_ACTIONS, APPEAL_OUTCOMES, MIN_FACTS
+from c2c_safety.review.statements import DURATIONS
+from classifiers import CATEGORIES
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(v, label) for v, label in pairs]
+
+
+def _opts(values: tuple[str, ...] | list[str], any_label: str) -> list[SelectChoice]:
+    return choices([("", any_label), *[(v, v.replace("_", " ")) for v in values]])
+
+
+class FilterForm(FlaskForm):
+    """GET filters: no state change, so no CSRF token in the URL."""
+
+    class Meta:
+        csrf = False
+
+    category = SelectField("Category", choices=_opts([*CATEGORIES, "unscored"], "Any category"),
+                           validators=[Optional()])
+    age_band = SelectField("Author's age band", choices=_opts(queue.AGE_BANDS, "Any age"),
+                           validators=[Optional()])
+    language = SelectField("Language", choices=_opts(queue.LANGUAGES, "Any language"),
+                           validators=[Optional()])
+    source = SelectField("Flagged by", choices=_opts(queue.SOURCES, "Anyone"), validators=[Optional()])
+    status = SelectField("Status", choices=choices([("", "All waiting"), *queue.STATUSES.items()]),
+                         validators=[Optional()])
+    waiting = SelectField("Waiting", choices=choices([("", "Any time"), ("1h", "over 1 hour"),
+                                                      ("24h", "over 24 hours"), ("72h", "over 3 days")]),
+                          validators=[Optional()])
+
+
+class DecideForm(FlaskForm):
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    action = RadioField("Decision", choices=choices(list(ACTION_LABELS.items())), default=None,
+                        validators=[InputRequired(message="Choose a decision.")])
+    reason_code = SelectField("Policy ground (reason)", choices=[], validate_choice=False,
+                              validators=[InputRequired(message="Choose a reason from the policy list.")])
+    duration = SelectField("For how long (for removal, restriction or suspension)",
+                           choices=choices([("", "Choose a duration"), *DURATIONS.items()]),
+                           validators=[Optional()])
+    restriction = TextAreaField("Anything to add about what is restricted (optional)",
+                                validators=[Optional(), Length(max=500)])
+    facts = TextAreaField("Facts and circumstances relied on",
+                          validators=[InputRequired(message="Describe the facts and circumstances."),
+                                      Length(min=MIN_FACTS, max=5000)])
+
+
+class AppealDecideForm(DecideForm):
+    appeal_outcome = RadioField("Appeal outcome", choices=choices(list(APPEAL_OUTCOMES.items())), default=None,
+                                validators=[InputRequired(message="Choose uphold or reverse.")])
+    action = RadioField("If you reverse it: the decision that replaces it",
+                        choices=choices([(a, ACTION_LABELS[a]) for a in APPEAL_ACTIONS]), default=None,
+                        validators=[Optional()])

@@ -1,0 +1,186 @@
+"""The policy list (reason codes for decisions) and the desk's admin-editable settings.
+
+Reasons are data, seeded from the platform's ethical guidelines and coexistence policy and
+editable by admins. A decision snapshots the ground's text into its statement of reasons,
+so editing the list later never rewrites what a user was told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from models import User, utcnow
+from models.review import DeskSetting, PolicyReason
+
+
+class PolicyError(ValueError):
+    """A rule about the policy list or settings was broken; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class SeedReason:
+    code: str
+    label: str
+    ground: str
+    category: str | None
+    safeguarding: bool = False
+
+
+GUIDELINES = "Class2Class ethical guidelines"
+COEXISTENCE = "Class2Class coexistence policy"
+
+SEED_REASONS: tuple[SeedReason, ...] = (
+    SeedReason("bullying_harassment", "Bullying or harassment",
+               f"{COEXISTENCE}, 'Respect for everyone': no insulting, mocking, excluding or "
+               "repeatedly targeting another participant.", "harassment"),
+    SeedReason("hate", "Hate or discrimination",
+               f"{GUIDELINES}, 'Equal dignity': no content attacking people for who they are "
+               "(origin, religion, disability, gender, sexual orientation or similar).", "hate"),
+    SeedReason("violence_threats", "Violence or threats",
+               f"{COEXISTENCE}, 'Safety': no threats of violence or encouragement of harm to "
+               "others.", "threat"),
+    SeedReason("sexual_content", "Sexual content",
+               f"{GUIDELINES}, 'Age-appropriate platform': no sexual content or sexualised "
+               "comments.", "sexual", safeguarding=True),
+    SeedReason("grooming_child_safety", "Grooming or child safety",
+               f"{GUIDELINES}, 'Child safety first': no attempts to build inappropriate trust "
+               "with a child, move them to private channels, or ask for images or secrets.",
+               "grooming", safeguarding=True),
+    SeedReason("self_harm", "Self-harm or suicide",
+               f"{GUIDELINES}, 'Care for each other': content promoting or describing self-harm "
+               "is restricted and the person is offered help.", "self_harm", safeguarding=True),
+    SeedReason("privacy", "Privacy or personal data",
+               f"{COEXISTENCE}, 'Privacy': no sharing of someone's address, phone number, "
+               "photos or other personal data without consent.", None),
+    SeedReason("spam_scam", "Spam or scams",
+               f"{COEXISTENCE}, 'Meaningful collaboration': no advertising, chain messages, "
+               "scams or links to unsafe sites.", None),
+    SeedReason("impersonation", "Impersonation",
+               f"{COEXISTENCE}, 'Honesty': no pretending to be another student, teacher or "
+               "school.", None),
+    SeedReason("inappropriate_for_age", "Inappropriate for age",
+               f"{GUIDELINES}, 'Age-appropriate platform': no swearing, crude or shocking "
+               "content unsuitable for the participants' ages.", "profanity"),
+    SeedReason("other", "Other breach of the guidelines",
+               f"{GUIDELINES} and {COEXISTENCE}: another breach, described in the facts.", None),
+)
+
+# Settings kept as data. Values are strings; each getter parses and bounds its own.
+SAFEGUARDING_TARGET_HOURS = "safeguarding_target_hours"
+DEFAULT_SAFEGUARDING_TARGET_HOURS = 24
+MAX_TARGET_HOURS = 24 * 14
+
+
+def seed_reasons(session: Session) -> int:
+    """Insert any seed reason not present yet (idempotent); return how many were added."""
+    have = set(session.scalars(select(PolicyReason.code)))
+    added = 0
+    for pos, r in enumerate(SEED_REASONS):
+        if r.code in have:
+            continue
+        session.add(PolicyReason(code=r.code, label=r.label, ground=r.ground, category=r.category,
+                                 safeguarding=r.safeguarding, position=(pos + 1) * 10))
+        added += 1
+    session.flush()
+    return added
+
+
+def reasons(session: Session, *, active_only: bool = True) -> list[PolicyReason]:
+    stmt = select(PolicyReason).order_by(PolicyReason.position, PolicyReason.label)
+    if active_only:
+        stmt = stmt.where(PolicyReason.active.is_(True))
+    rows = list(session.scalars(stmt))
+    if not rows and session.scalar(select(PolicyReason.id).limit(1)) is None:
+        seed_reasons(session)  # a fresh database still offers the list
+        rows = list(session.scalars(stmt))
+    return rows
+
+
+def reason_by_code(session: Session, code: str) -> PolicyReason | None:
+    for obj in session.identity_map.values():  # the decide form has just loaded the list
+        if isinstance(obj, PolicyReason) and obj.code == code:
+            return obj
+    row = session.scalars(select(PolicyReason).where(PolicyReason.code == code)).first()
+    if row is None and session.scalar(select(PolicyReason.id).limit(1)) is None:
+        seed_reasons(session)  # a fresh database: the default list applies
+        row = session.scalars(select(PolicyReason).where(PolicyReason.code == code)).first()
+    return row
+
+
+def save_reason(
+    session: Session,
+    *,
+    actor: User,
+    code: str,
+    label: str,
+    ground: str,
+    category: str | None,
+    safeguarding: bool,
+    active: bool,
+    position: int,
+    reason_id: int | None = None,
+) -> PolicyReason:
+    """Create (reason_id None) or update a reason; the code of an existing reason is fixed."""
+    code = code.strip().lower()
+    if not code.replace("_", "").isalnum():
+        raise PolicyError("Use lower-case letters, digits and underscores for the code.")
+    if reason_id is None:
+        if reason_by_code(session, code) is not None:
+            raise PolicyError("A reason with that code already exists.")
+        row = PolicyReason(code=code)
+        session.add(row)
+        action = "policy.reason_created"
+    else:
+        found = session.get(PolicyReason, reason_id)
+        if found is None:
+            raise PolicyError("No such reason.")
+        row = found
+        action = "policy.reason_updated"
+    row.label, row.ground, row.category = label.strip(), ground.strip(), category or None
+    row.safeguarding, row.active, row.position = safeguarding, active, position
+    row.updated_at = utcnow()
+    session.flush()
+    audit.record(session, action, actor=actor, target_type="policy_reason", target_id=row.id,
+                 details={"code": row.code, "active": row.active, "safeguarding": row.safeguarding})
+    return row
+
+
+def get_setting(session: Session, key: str) -> str | None:
+    row = session.get(DeskSetting, key)
+    return row.value if row is not None else None
+
+
+def set_setting(session: Session, key: str, value: str, *, actor: User) -> None:
+    row = session.get(DeskSetting, key)
+    old = row.value if row is not None else None
+    if row is None:
+        row = DeskSetting(key=key, value=value)
+        session.add(row)
+    row.value, row.updated_at, row.updated_by_id = value, utcnow(), actor.id
+    session.flush()
+    audit.record(session, "settings.changed", actor=actor, target_type="setting", target_id=key,
+                 details={"from": old, "to": value})
+
+
+def safeguarding_target_hours(session: Session) -> int:
+    raw = get_setting(session, SAFEGUARDING_TARGET_HOURS)
+    try:
+        hours = int(raw) if raw is not None else DEFAULT_SAFEGUARDING_TARGET_HOURS
+    except ValueError:
+        hours = DEFAULT_SAFEGUARDING_TARGET_HOURS
+    return hours if 1 <= hours <= MAX_TARGET_HOURS else DEFAULT_SAFEGUARDING_TARGET_HOURS
+
+
+def safeguarding_target(session: Session) -> timedelta:
+    return timedelta(hours=safeguarding_target_hours(session))
+
+
+def set_safeguarding_target_hours(session: Session, hours: int, *, actor: User) -> None:
+    if not 1 <= hours <= MAX_TARGET_HOURS:
+        raise PolicyError(f"Give a target between 1 and {MAX_TARGET_HOURS} hours.")
+    set_setting(session, SAFEGUARDING_TARGET_HOURS, str(hours), actor=actor)

@@ -1,0 +1,94 @@
+"""What the moderators' queue can be filtered by, and the SQL conditions for a filter.
+
+Shared by the queue's page reads (queue.py) and its counts (queue_count.py), so that
+neither has to import the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_
+
+from c2c_safety.review import priority
+from classifiers import CATEGORIES
+from models import Flag, ItemStatus, ReviewItem, ScoreStatus, User
+
+AGE_BANDS = ("under13", "13to15", "16plus", "adult")
+SOURCES = ("student", "teacher", "parent", "staff", "system")
+STATUSES = {"open": "New", "appealed": "Appealed", "unclaimed": "Not claimed", "mine": "Claimed by me"}
+WAITING = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "72h": timedelta(hours=72)}
+LANGUAGES = ("da", "en", "de", "sv", "no", "es", "fr", "uk", "und")
+WAITING_STATES = (ItemStatus.OPEN, ItemStatus.APPEALED)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    category: str = ""  # a classifier category, or "unscored"
+    age_band: str = ""
+    language: str = ""
+    source: str = ""  # who flagged it: a flagger role
+    status: str = ""
+    waiting: str = ""
+
+    def cleaned(self) -> QueueFilters:
+        """Unknown values are dropped (the filter form only offers known ones)."""
+        return QueueFilters(
+            category=self.category if self.category in (*CATEGORIES, "unscored") else "",
+            age_band=self.age_band if self.age_band in AGE_BANDS else "",
+            language=self.language if self.language in LANGUAGES else "",
+            source=self.source if self.source in SOURCES else "",
+            status=self.status if self.status in STATUSES else "",
+            waiting=self.waiting if self.waiting in WAITING else "",
+        )
+
+    def active(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    rank: int
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.rank}_{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor | None:
+        if not raw:
+            return None
+        rank, sep, ident = raw.partition("_")
+        try:
+            return cls(int(rank), int(ident)) if sep else None
+        except ValueError:
+            return None
+
+
+def conditions(f: QueueFilters, viewer: User, now: datetime) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [ReviewItem.status.in_(WAITING_STATES)]
+    if f.category == "unscored":
+        conds.append(ReviewItem.score_status != ScoreStatus.SCORED)
+    elif f.category:
+        aliases = [r for r, c in priority.REASON_CATEGORY.items() if c == f.category]
+        by_flag = exists().where(Flag.item_id == ReviewItem.id, Flag.reason_category.in_(aliases))
+        conds.append(or_(and_(ReviewItem.top_category == f.category,
+                              ReviewItem.score_status == ScoreStatus.SCORED), by_flag))
+    if f.age_band:
+        conds.append(ReviewItem.author_age_band == f.age_band)
+    if f.language:
+        conds.append(func.coalesce(ReviewItem.language, ReviewItem.language_hint) == f.language)
+    if f.source:
+        conds.append(exists().where(Flag.item_id == ReviewItem.id, Flag.flagger_role == f.source))
+    if f.status in ("open", "appealed"):
+        conds.append(ReviewItem.status == f.status)
+    elif f.status == "unclaimed":
+        conds.append(or_(ReviewItem.claimed_by_id.is_(None), ReviewItem.claim_expires_at < now))
+    elif f.status == "mine":
+        conds.append(and_(ReviewItem.claimed_by_id == viewer.id, ReviewItem.claim_expires_at >= now))
+    if f.waiting:
+        cutoff = int((now - WAITING[f.waiting]).timestamp())
+        # waiting-since is encoded in queue_rank (priority.rank_waiting_since)
+        conds.append(ReviewItem.priority * priority.AGING_SECONDS_PER_POINT - ReviewItem.queue_rank <= cutoff)
+    return conds

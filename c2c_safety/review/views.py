@@ -1,0 +1,163 @@
+"""The moderators' queue: triage list, item review, claims and human decisions.
+
+Queue views. Moderators claim and decide; the safeguarding lead may read the queue (to
+see items that concern children) but not claim or decide. Admins do not see content.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from redis import Redis
+from redis.exceptions import RedisError
+from werkzeug.wrappers import Response
+
+from c2c_safety.core import db
+from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
+from c2c_safety.core.templating import NAV, NavLink
+from c2c_safety.review import claims, decisions, policy, queue, wellbeing
+from c2c_safety.review.forms import AppealDecideForm, DecideForm, FilterForm, choices
+from c2c_safety.review.statements import DURATION_ACTIONS, kind_label
+
+bp = Blueprint("queue", __name__, url_prefix="/queue")
+NAV.append(NavLink("queue.index", "Moderation queue", frozenset({"moderator", "safeguarding_lead"})))
+
+READERS = ("moderator", "safeguarding_lead")
+
+
+def _redis() -> Redis | None:
+    try:
+        return get_redis(current_app)
+    except (RedisError, OSError, EmbeddedRedisError):
+        return None
+
+
+def _filters(form: FilterForm) -> queue.QueueFilters:
+    return queue.QueueFilters(**{name: str(form[name].data or "") for name in (
+        "category", "age_band", "language", "source", "status", "waiting")}).cleaned()
+
+
+@bp.route("")
+@roles_required(*READERS)
+def index() -> str:
+    form = FilterForm(request.args)
+    filters = _filters(form)
+    s = db.session()
+    pg = queue.page(s, filters, staff(), after=queue.Cursor.decode(request.args.get("after")),
+                    before=queue.Cursor.decode(request.args.get("before")), cache=_redis())
+    return render_template("review/index.html", form=form, page=pg, filters=filters.active(),
+                           exposure=wellbeing.exposure_today(s, staff()))
+
+
+def _decide_form(appeal: bool, version: int) -> DecideForm:
+    form: DecideForm = AppealDecideForm() if appeal else DecideForm()
+    form.reason_code.choices = choices([("", "Choose a reason")] + [
+        (r.code, r.label) for r in policy.reasons(db.session())])
+    if not form.is_submitted():
+        form.version.data = version
+    return form
+
+
+def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200,
+                 error: str | None = None) -> tuple[str, int]:
+    s = db.session()
+    view = queue.item_view(s, item_id, staff()) or abort(404)
+    queue.record_view(s, view.item, actor=staff())
+    if view.sensitive:
+        wellbeing.record_exposure(s, staff(), item_id)
+    s.commit()
+    mine = claims.holds_live_claim(view.item, staff())
+    if form is None and mine:
+        form = _decide_form(view.appeal is not None and view.appeal.status == "open", view.item.version)
+    return render_template("review/item.html", view=view, form=form, mine=mine, error=error,
+                           can_decide=staff().has_role("moderator"),
+                           excluded=view.excluded_decider_id == staff().id,
+                           exposure=wellbeing.exposure_today(s, staff()), kind_label=kind_label,
+                           action_labels=decisions.ACTION_LABELS,
+                           duration_actions=sorted(DURATION_ACTIONS)), status
+
+
+@bp.route("/<int:item_id>")
+@roles_required(*READERS)
+def item(item_id: int) -> tuple[str, int]:
+    return _render_item(item_id)
+
+
+@bp.route("/<int:item_id>/claim", methods=["POST"])
+@roles_required("moderator")
+def claim(item_id: int) -> Response:
+    s = db.session()
+    try:
+        result = claims.claim(s, item_id, staff())
+    except claims.ClaimError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("queue.item", item_id=item_id))
+    s.commit()
+    flash(("Claim renewed" if result.renewed else "You hold this item") +
+          f" until {result.expires_at:%H:%M} UTC.", "success")
+    return redirect(url_for("queue.item", item_id=item_id, _anchor="decide"))
+
+
+@bp.route("/<int:item_id>/release", methods=["POST"])
+@roles_required("moderator")
+def release(item_id: int) -> Response:
+    s = db.session()
+    claims.release(s, item_id, staff())
+    s.commit()
+    flash("Item released back to the queue.", "info")
+    return redirect(url_for("queue.index"))
+
+
+@bp.route("/next", methods=["POST"])
+@roles_required("moderator")
+def claim_next() -> Response:
+    s = db.session()
+    result = claims.next_claimable(s, staff())
+    s.commit()
+    if result is None:
+        flash("Nothing is waiting that you can claim.", "info")
+        return redirect(url_for("queue.index"))
+    return redirect(url_for("queue.item", item_id=result.item_id, _anchor="decide"))
+
+
+def _form_for_errors(item_id: int, form: DecideForm) -> DecideForm:
+    """On the (rare) error path, show the appeal form if the item is under appeal."""
+    if isinstance(form, AppealDecideForm) or decisions.open_appeal(db.session(), item_id) is None:
+        return form
+    appeal_form = _decide_form(True, 0)
+    appeal_form.validate()
+    return appeal_form
+
+
+@bp.route("/<int:item_id>/decide", methods=["POST"])
+@roles_required("moderator")
+def decide(item_id: int) -> Response | tuple[str, int]:
+    s = db.session()
+    # The appeal form is the one that carries an outcome; the service checks the real state.
+    appeal = "appeal_outcome" in request.form
+    form = _decide_form(appeal, 0)
+    if not form.validate_on_submit():
+        return _render_item(item_id, _form_for_errors(item_id, form), 400)
+    req = decisions.DecisionRequest(
+        item_id=item_id, version=int(form.version.data or 0), action=str(form.action.data or ""),
+        reason_code=str(form.reason_code.data or ""), facts=str(form.facts.data or ""),
+        duration=str(form.duration.data or ""), restriction=str(form.restriction.data or ""),
+        appeal_outcome=str(form["appeal_outcome"].data or "") if appeal else None)
+    try:
+        result = decisions.decide(s, staff(), req)
+    except (decisions.StaleDecisionError, decisions.NoClaimError) as exc:
+        s.rollback()
+        return _render_item(item_id, None, 409, error=str(exc))
+    except decisions.DecisionError as exc:
+        s.rollback()
+        form = _form_for_errors(item_id, form)
+        if exc.field and exc.field in form:
+            form[exc.field].errors = [str(exc)]
+            return _render_item(item_id, form, 400)
+        return _render_item(item_id, form, 400, error=str(exc))
+    s.commit()
+    decisions.enqueue_deliveries(result)
+    flash(f"Decision recorded for item {item_id}: {decisions.ACTION_LABELS[result.decision.action]}.",
+          "success")
+    return redirect(url_for("queue.index"))

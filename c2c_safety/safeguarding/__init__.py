@@ -1,0 +1,1 @@
+"""The safeguarding lead's desk: referrals, actions, chronology per child."""

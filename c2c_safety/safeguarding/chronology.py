@@ -1,0 +1,80 @@
+"""A chronology per child (by platform pseudonym) for the safeguarding lead.
+
+Everything the desk holds about the child as author or flagger, in time order: items,
+flags, decisions, appeals, referrals and the lead's notes and actions. Viewing it is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from c2c_safety.core.crypto import open_text
+from c2c_safety.safeguarding.referrals import ACTION_KINDS, OUTCOMES
+from models import Flag, ReviewItem, User
+from models.review import Appeal, Decision, SafeguardingAction, SafeguardingReferral
+
+MAX_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    kind: str  # item | flag | decision | appeal | referral | action
+    summary: str
+    item_id: int | None = None
+    referral_id: int | None = None
+    detail: str = ""  # sealed note text, opened for the lead only
+
+
+def chronology(session: Session, pseudonym: str, *, actor: User) -> list[Entry]:
+    authored = list(session.scalars(
+        select(ReviewItem).where(ReviewItem.author_pseudonym == pseudonym).limit(MAX_ROWS)))
+    flagged_by = list(session.scalars(
+        select(Flag).where(Flag.flagger_pseudonym == pseudonym).limit(MAX_ROWS)))
+    item_ids = {i.id for i in authored} | {f.item_id for f in flagged_by}
+    out: list[Entry] = []
+    for item in authored:
+        out.append(Entry(item.first_flagged_at, "item",
+                         f"Their {item.content_type.replace('_', ' ')} was flagged "
+                         f"({item.flag_count} flag{'s' if item.flag_count != 1 else ''}, status {item.status})",
+                         item_id=item.id))
+        for f in item.flags:
+            out.append(Entry(f.flagged_at, "flag",
+                             f"Flag on their content by a {f.flagger_role} for {f.reason_category}",
+                             item_id=item.id))
+    for f in flagged_by:
+        out.append(Entry(f.flagged_at, "flag", f"They flagged content for {f.reason_category}",
+                         item_id=f.item_id))
+    if item_ids:
+        for d in session.scalars(select(Decision).where(Decision.item_id.in_(item_ids))):
+            who = "their content" if any(i.id == d.item_id for i in authored) else "content they flagged"
+            out.append(Entry(d.created_at, "decision",
+                             f"Decision on {who}: {d.action.replace('_', ' ')} ({d.reason_code}, {d.kind})",
+                             item_id=d.item_id))
+    for a in session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == pseudonym)):
+        out.append(Entry(a.received_at, "appeal", f"They appealed a decision as {a.appellant} ({a.status})",
+                         item_id=a.item_id))
+    refs = session.scalars(select(SafeguardingReferral).where(or_(
+        SafeguardingReferral.child_pseudonym == pseudonym,
+        SafeguardingReferral.item_id.in_(item_ids) if item_ids else SafeguardingReferral.id < 0)))
+    for r in refs:
+        out.append(Entry(r.opened_at, "referral", "Referred to safeguarding: " + "; ".join(r.reasons),
+                         item_id=r.item_id, referral_id=r.id))
+        if r.closed_at is not None:
+            out.append(Entry(r.closed_at, "referral",
+                             f"Referral closed: {OUTCOMES.get(r.outcome or '', r.outcome or '')}",
+                             item_id=r.item_id, referral_id=r.id))
+    for act in session.scalars(select(SafeguardingAction).where(
+            SafeguardingAction.child_pseudonym == pseudonym)):
+        out.append(Entry(act.at, "action", ACTION_KINDS.get(act.kind, act.kind),
+                         referral_id=act.referral_id, detail=open_text(act.detail_sealed) or ""))
+    order = {k: i for i, k in enumerate(("item", "flag", "decision", "appeal", "referral", "action"))}
+    out.sort(key=lambda e: (e.at, order.get(e.kind, 9)))
+    audit.record(session, "view.child_chronology", actor=actor, target_type="child",
+                 target_id=pseudonym[:64], details={"entries": len(out)})
+    return out

@@ -1,1 +1,0 @@
-"""Business rules, one module per concern. Views and jobs call these; they hold no HTTP."""

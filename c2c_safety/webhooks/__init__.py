@@ -1,0 +1,1 @@
+"""Signed webhooks to the platform: deliveries, retries, the admin's delivery log."""

@@ -1,0 +1,258 @@
+"""The anonymous report form end to end: submit, receipt, follow-up, reply, attachments."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from rq import Queue
+from sqlalchemy import select
+
+from c2c_safety.cases.deadlines import add_months
+from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.report import reports
+from c2c_safety.report.views import tokens
+from models import Attachment, AuditEvent, CaseFile, CaseMessage, CaseStatus
+from tests.report.test_attachments import PDF, jpeg_with_gps
+from tests.support.intake import follow_up, form_token, receipt_of, submit_report
+
+
+@pytest.fixture(autouse=True)
+def _fast(app, redis_conn):
+    app.config["C2C_FOLLOWUP_FAIL_DELAY"] = 0
+
+
+def _case(db) -> CaseFile:
+    db.expire_all()
+    case = db.scalars(select(CaseFile)).one()
+    db.commit()  # end the read: SQLite's BEGIN IMMEDIATE would otherwise block the app's requests
+    return case
+
+
+def test_report_with_attachments_end_to_end(app, client, db, redis_conn):
+    resp = submit_report(client, {
+        "category": "safeguarding_minor",
+        "what": "An adult keeps messaging a 12-year-old privately.\r\nSecond line.",
+        "when": "Last Tuesday", "who": "user 'coolteacher' in project Ocean", "contact": "",
+        "attachments": [(io.BytesIO(jpeg_with_gps()), "chat.jpg"), (io.BytesIO(PDF), "log.pdf"),
+                        (io.BytesIO(b"hej\n"), "notes.txt")],
+    })
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:1000]
+    receipt = receipt_of(resp)
+    assert re.fullmatch(r"\d{4}-\d{4}-\d{4}-\d{4}", receipt)
+    html = resp.get_data(as_text=True)
+    assert "Write this code down" in html and "screenshot" in html
+
+    case = _case(db)
+    assert case.category == "safeguarding_minor" and case.routed_role == "safeguarding_lead"
+    assert case.source == "anonymous_report" and case.language == "en"
+    assert case.status == CaseStatus.ACKNOWLEDGED and case.acknowledged_at == case.received_at
+    with app.app_context():
+        assert open_text(case.body_sealed) == "An adult keeps messaging a 12-year-old privately.\nSecond line."
+        assert open_text(case.occurred_sealed) == "Last Tuesday"
+        assert open_text(case.involved_sealed) == "user 'coolteacher' in project Ocean"
+    assert case.contact_sealed is None  # left empty: nothing stored
+    digits = receipt.replace("-", "")
+    assert case.receipt_hash.startswith("scrypt$") and digits not in case.receipt_hash
+    assert case.receipt_lookup == reports_lookup(app, digits) and digits not in case.receipt_lookup
+    atts = db.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
+    assert [a.media_type for a in atts] == ["image/jpeg", "application/pdf", "text/plain"]
+
+    ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.received")).one()
+    assert ev.case_id == case.id and ev.details == {"category": "safeguarding_minor"}
+    jobs = Queue("default", connection=redis_conn).jobs
+    assert [(j.func_name, j.args) for j in jobs] == [("workers.scoring.score_cases", ([case.id],))]
+
+
+def reports_lookup(app, digits):
+    with app.app_context():
+        return reports.receipt_lookup(digits)
+
+
+@pytest.mark.parametrize(("category", "role"), [
+    ("safeguarding_minor", "safeguarding_lead"), ("ethical", "case_handler"), ("team_member", "ceo"),
+    ("ceo", "independent_reviewer"), ("other", "case_handler"),
+])
+def test_categories_follow_the_contact_table(client, db, category, role):
+    assert submit_report(client, {"category": category}).status_code == 200
+    assert _case(db).routed_role == role
+
+
+def test_follow_up_shows_status_deadlines_and_handler_messages(client, db, app):
+    receipt = receipt_of(submit_report(client))
+    case = _case(db)
+    with app.app_context():
+        db.add(CaseMessage(case_id=case.id, from_reporter=False,
+                           body_sealed=seal_text("Thank you. Can you tell us which project?")))
+        db.commit()
+    resp = follow_up(client, receipt)
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert case.reference in html and "Received and acknowledged" in html
+    feedback_by = add_months(case.received_at, 3)
+    assert f"{feedback_by.day} " in html and str(feedback_by.year) in html
+    assert "Feedback due by" in html and "Thank you. Can you tell us which project?" in html
+    assert "From the safety team" in html
+    # The receipt is carried for the reply form in a POST field, never in a URL.
+    assert f'name="receipt" value="{receipt.replace("-", "")}"' in html
+    for url in re.findall(r'(?:action|href)="([^"]*)"', html):
+        assert receipt.replace("-", "") not in url.replace("-", "")
+
+
+def test_reporter_replies_with_an_attachment(app, client, db):
+    receipt = receipt_of(submit_report(client))
+    resp = follow_up(client, receipt, action="reply", message="It was in the 'Ocean' project.",
+                     attachments=[(io.BytesIO(jpeg_with_gps()), "more.jpg")])
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:1000]
+    assert "Your message has been sent." in resp.get_data(as_text=True)
+    assert "It was in the &#39;Ocean&#39; project." in resp.get_data(as_text=True)
+    msg = db.scalars(select(CaseMessage)).one()
+    with app.app_context():
+        assert msg.from_reporter and open_text(msg.body_sealed) == "It was in the 'Ocean' project."
+    att = db.scalars(select(Attachment)).one()
+    assert att.message_id == msg.id and att.media_type == "image/jpeg"
+    ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.reporter_message")).one()
+    assert ev.details == {"message_id": msg.id, "attachments": 1}
+
+
+def test_reply_needs_text_or_a_file_and_a_bad_file_is_explained(client, db):
+    receipt = receipt_of(submit_report(client))
+    resp = follow_up(client, receipt, action="reply", message="  ")
+    assert resp.status_code == 400 and "Write a message or attach a file." in resp.get_data(as_text=True)
+    resp = follow_up(client, receipt, action="reply", message="see file",
+                     attachments=[(io.BytesIO(b"MZ\x90\x00" * 50), "photo.jpg")])
+    assert resp.status_code == 400
+    assert "photo.jpg: we cannot take this kind of file" in resp.get_data(as_text=True)
+    assert db.scalars(select(CaseMessage)).first() is None
+
+
+def test_closed_case_takes_no_replies(client, db):
+    receipt = receipt_of(submit_report(client))
+    case = _case(db)
+    case.status = CaseStatus.CLOSED
+    db.commit()
+    html = follow_up(client, receipt).get_data(as_text=True)
+    assert "This case is closed" in html and 'value="reply"' not in html
+    assert follow_up(client, receipt, action="reply", message="hello?").status_code == 400
+    assert db.scalars(select(CaseMessage)).first() is None
+
+
+def test_missing_fields_keep_what_was_written(client, db):
+    resp = submit_report(client, {"category": "", "what": "", "who": "<b>Someone</b>"})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "Choose what your concern is about." in html and "Tell us what happened." in html
+    assert "&lt;b&gt;Someone&lt;/b&gt;" in html and "<b>Someone</b>" not in html
+    assert db.scalars(select(CaseFile)).first() is None
+
+
+def test_too_long_text_is_refused_but_kept_in_the_form(client, db):
+    resp = submit_report(client, {"what": "x" * 20_001})
+    assert resp.status_code == 400 and "under 20000 characters" in resp.get_data(as_text=True)
+    assert db.scalars(select(CaseFile)).first() is None
+
+
+def test_bad_attachment_refuses_the_report_and_asks_to_choose_again(client, db):
+    resp = submit_report(client, {"attachments": [(io.BytesIO(b"x" * (5 * 1024 * 1024 + 1)), "video.txt")]})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "video.txt: the file is larger than 5 MB." in html and "choose them again" in html
+    assert "Something happened in project X." in html
+    assert db.scalars(select(CaseFile)).first() is None
+
+
+def test_request_over_the_total_limit_gets_a_friendly_413(client, db):
+    token = form_token(client, "/report?lang=da")
+    # A browser announces the size first: six 5 MB files are refused before anything is read.
+    resp = client.post("/report?lang=da", data={"form_token": token, "category": "other", "what": "x"},
+                       content_type="multipart/form-data",
+                       environ_overrides={"CONTENT_LENGTH": str(31 * 1024 * 1024)})
+    assert resp.status_code == 413
+    assert "Det var for stort" in resp.get_data(as_text=True)
+    assert db.scalars(select(CaseFile)).first() is None
+
+
+def test_expired_form_keeps_the_text(client, db, monkeypatch):
+    token = form_token(client, "/report")
+    monkeypatch.setattr(tokens, "TOKEN_MAX_AGE", -1)
+    resp = client.post("/report", data={"form_token": token, "category": "ethical", "what": "my long story"})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "open for a long time" in html and "my long story" in html
+    assert db.scalars(select(CaseFile)).first() is None
+
+
+@pytest.mark.parametrize("token", ["", "forged", None])
+def test_missing_or_forged_token_is_refused(client, db, token):
+    data = {"category": "ethical", "what": "spam spam"}
+    if token is not None:
+        data["form_token"] = token
+    assert client.post("/report", data=data).status_code == 400
+    assert db.scalars(select(CaseFile)).first() is None
+
+
+def test_follow_up_token_does_not_work_on_the_report_form(client, db):
+    token = form_token(client, "/report/follow-up")
+    assert client.post("/report", data={"form_token": token, "category": "ethical", "what": "x"}).status_code == 400
+
+
+def test_sending_the_same_form_twice_makes_one_case(client, db):
+    token = form_token(client, "/report")
+    data = {"form_token": token, "category": "ethical", "what": "only once please"}
+    assert client.post("/report", data=data).status_code == 200
+    again = client.post("/report", data=data)
+    assert again.status_code == 409 and "already sent" in again.get_data(as_text=True)
+    assert len(db.scalars(select(CaseFile)).all()) == 1
+
+
+def test_cross_site_post_is_refused(client, db):
+    token = form_token(client, "/report")
+    resp = client.post("/report", data={"form_token": token, "category": "ethical", "what": "x"},
+                       headers={"Sec-Fetch-Site": "cross-site"})
+    assert resp.status_code == 403 and db.scalars(select(CaseFile)).first() is None
+
+
+def test_danish_by_query_string_and_by_browser(client, db):
+    html = client.get("/report?lang=da").get_data(as_text=True)
+    assert '<html lang="da">' in html and "Fortæl os om en bekymring" in html
+    assert 'action="/report?lang=da"' in html and 'href="/report?lang=en"' in html
+    by_browser = client.get("/report", headers={"Accept-Language": "da-DK,da;q=0.9,en;q=0.5"})
+    assert "Fortæl os om en bekymring" in by_browser.get_data(as_text=True)
+    english = client.get("/report", headers={"Accept-Language": "fr, en;q=0.1"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Tell us about a concern" in english
+    assert "Tell us about a concern" in client.get("/report?lang=xx").get_data(as_text=True)
+
+    resp = submit_report(client, {"what": "Noget skete"}, lang="da")
+    assert "Tak. Vi har modtaget din indberetning." in resp.get_data(as_text=True)
+    assert _case(db).language == "da"
+    status = follow_up(client, receipt_of(resp), lang="da").get_data(as_text=True)
+    assert "Modtaget og bekræftet" in status and "Besked senest" in status
+
+
+def test_catalogs_have_the_same_keys_and_placeholders(app):
+    from c2c_safety.core import i18n
+
+    cats = i18n.catalogs()
+    assert set(cats) >= {"en", "da"}
+    for code, cat in cats.items():
+        assert set(cat) == set(cats["en"]), code
+        for key, text in cat.items():
+            assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", cats["en"][key])), (code, key)
+
+
+def test_pages_work_without_javascript_and_have_labels(client):
+    for url in ("/report", "/report/follow-up", "/report?lang=da"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script" not in html and " style=" not in html
+        for control in re.findall(r'<(?:input|textarea)[^>]*id="([^"]+)"', html):
+            assert f'for="{control}"' in html, (url, control)
+
+
+def test_deadline_dates_on_the_receipt(client, db):
+    resp = submit_report(client)
+    case = _case(db)
+    html = resp.get_data(as_text=True)
+    local = (case.received_at + timedelta(hours=2)).strftime("%B")  # month name in words
+    assert local in html or case.received_at.strftime("%B") in html
