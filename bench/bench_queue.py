@@ -52,6 +52,9 @@ def _app(url: str, instance: Path, redis_url: str) -> Any:
     return create_app(cfg)
 
 
+BENCH_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the published test key (C2C_ENV=test only)
+
+
 def _moderator(app: Any, email: str) -> None:
     from c2c_safety.accounts import users as accounts
     from c2c_safety.core.db import new_session
@@ -59,8 +62,12 @@ def _moderator(app: Any, email: str) -> None:
 
     with app.app_context():
         s = new_session(app)
-        if accounts.get_by_email(s, email) is None:
-            accounts.create_user(s, email, "bench-password-123", ["moderator"])
+        user = accounts.get_by_email(s, email) or accounts.create_user(s, email, "bench-password-123", ["moderator"])
+        # Every staff account signs in with a second factor. Sealed afresh on every run: the
+        # database is reused, the data key lives in this run's temporary instance folder.
+        from c2c_safety.accounts import totp
+
+        user.totp_secret = totp.seal(BENCH_TOTP_SECRET)
         policy.seed_reasons(s)
         s.commit()
         s.close()
@@ -72,6 +79,14 @@ def _login(client: Any, email: str) -> str:
     resp = client.post("/login", data={"email": email, "password": "bench-password-123",
                                        "csrf_token": token.group(1)})
     assert resp.status_code == 302, resp.status_code
+    if resp.headers["Location"].endswith("/login/totp"):
+        import pyotp
+
+        token = CSRF_RE.search(client.get("/login/totp").get_data(as_text=True))
+        assert token
+        resp = client.post("/login/totp", data={"code": pyotp.TOTP(BENCH_TOTP_SECRET).now(),
+                                                "csrf_token": token.group(1)})
+        assert resp.status_code == 302 and not resp.headers["Location"].endswith("/login"), resp.status_code
     page = client.get("/queue").get_data(as_text=True)
     token = CSRF_RE.search(page)
     assert token
@@ -154,7 +169,9 @@ def measure_decisions(desks: list[Desk], n: int) -> list[dict[str, float]]:
             r2 = d.client.post(f"/queue/{item_id}/decide", data={
                 "csrf_token": d.token, "version": str(version), "action": "remove",
                 "reason_code": "bullying_harassment", "duration": "permanent",
-                "facts": "Bench: the message insults a classmate by name."})
+                "facts": "Bench: the message insults a classmate by name.",
+                # Sensitive items need a look or this confirmation (review/decisions.py).
+                "confirm_unrevealed": "y"})
             wall[k].append((time.perf_counter() - t0) * 1000)
             cpu[k].append((time.process_time() - c0) * 1000)
             assert r1.status_code == 302 and r2.status_code == 302, (r1.status_code, r2.status_code)
@@ -187,7 +204,8 @@ def measure_decision_service(app: Any, n: int) -> dict[str, float]:
             s.commit()
             result = decisions.decide(s, user, decisions.DecisionRequest(
                 item_id=item_id, version=version, action="remove", reason_code="bullying_harassment",
-                facts="Bench: the message insults a classmate by name.", duration="permanent"))
+                facts="Bench: the message insults a classmate by name.", duration="permanent",
+                confirm_unrevealed=True))
             s.commit()
             decisions.enqueue_deliveries(result)
             wall.append((time.perf_counter() - t0) * 1000)

@@ -9,7 +9,8 @@ fingerprint of the schema; if both match, nothing is generated again.
 Shape: 62 % of items waiting (60 % open, 2 % appealed), the rest decided; 1-4 flags each;
 85 % scored (ItemScore rows with plausible category scores), 10 % pending, 5 % failed;
 author ages, languages (da, en, de, sv, ...) and chat kinds in classroom-like proportions.
-Priorities and queue ranks follow review/priority.py (without flagger reliability).
+Priorities, severity levels and queue ranks follow review/priority.py (without flagger
+reliability); spam-wave keys follow review/text_keys.py.
 Secondary indexes are dropped during COPY and rebuilt afterwards, then ANALYZE.
 """
 
@@ -32,7 +33,8 @@ ITEM_COLS = ("id", "content_type", "platform_content_id", "text", "media_urls", 
              "school_country", "language_hint", "posted_at", "status", "decided_at", "flag_count",
              "first_flagged_at", "last_flagged_at", "created_at", "score_status", "score_attempts",
              "top_category", "top_score", "language", "language_reliable", "priority", "queue_rank",
-             "minor_involved", "safeguarding", "version")
+             "minor_involved", "safeguarding", "version", "queue_level", "waiting_since", "promote_at",
+             "text_key")
 FLAG_COLS = ("item_id", "flagger_pseudonym", "flagger_role", "reason_category", "comment", "flagged_at",
              "received_at")
 SCORE_COLS = ("subject_type", "subject_id", "model_name", "model_version", "scores", "reasons", "language",
@@ -75,7 +77,7 @@ def _line(values: tuple[Any, ...]) -> str:
 
 def _item(i: int, rng: random.Random, now: datetime) -> tuple[tuple[Any, ...], list[tuple[Any, ...]],
                                                                 tuple[Any, ...] | None]:
-    from c2c_safety.review import priority
+    from c2c_safety.review import priority, text_keys
     from classifiers import CATEGORIES
 
     age = rng.choice(AGES)
@@ -108,16 +110,20 @@ def _item(i: int, rng: random.Random, now: datetime) -> tuple[tuple[Any, ...], l
         else priority.UNSCORED_BAND_POINTS
     pts += priority.MINOR_POINTS if minor else 0
     pts += min(100, round(25 * __import__("math").log2(1 + n_flags)))
+    level = 2 * max(priority.SEVERITY_CLASS.get(c, 0) for c in cats) + (1 if minor else 0)
+    placed = priority.place(pts, level, first, now)
+    text = rng.choice(TEXTS)
     safeguarding = (chat_kind == "one_to_one" and minor) or any(
         x in priority.SAFEGUARDING_REASONS for x in reasons)
     decided_at = first + timedelta(hours=rng.randint(1, 48)) if status == "decided" else None
     item = (i, "chat_message" if chat else rng.choice(("post", "comment", "project")), f"bench-{i}",
-            rng.choice(TEXTS), "[]", f"u-{rng.randint(1, 200_000)}", age, "student" if age != "adult" else "teacher",
+            text, "[]", f"u-{rng.randint(1, 200_000)}", age, "student" if age != "adult" else "teacher",
             f"p-{rng.randint(1, 5000)}", chat_kind, audience, rng.choice(("DK", "DK", "DE", "SE", "NO")), lang,
             first - timedelta(minutes=5), status, decided_at, n_flags, first, first, first, score_status,
             1 if score_status != "pending" else 0, top_cat, top, lang if scores else None,
-            (lang in ("da", "en", "de")) if scores else None, pts, priority.rank(pts, first), minor,
-            safeguarding, 1)
+            (lang in ("da", "en", "de")) if scores else None, pts, placed.rank, minor,
+            safeguarding, 1, level, first, placed.promote_at if status != "decided" else None,
+            text_keys.text_key(text))
     flaggers = rng.sample(range(1, 200_000), n_flags)  # independent flaggers: one flag each
     flags = [(i, f"u-{flaggers[k]}", rng.choice(("student", "student", "teacher", "parent")),
               reason, "", first + timedelta(seconds=k), first + timedelta(seconds=k))

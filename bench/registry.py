@@ -26,9 +26,11 @@ class Row:
 
 # name -> module exposing run() -> list[Row]
 BENCHES: dict[str, str] = {
+    "classifier": "bench.bench_classifier",
     "pipeline": "bench.bench_pipeline",
     "ingest": "bench.bench_ingest",
     "retention": "bench.bench_retention",
+    "audit": "bench.bench_audit",
     "queue": "bench.bench_queue",
 }
 

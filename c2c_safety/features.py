@@ -15,20 +15,26 @@ from flask import Blueprint, Flask
 # Order matters only for the navigation (features append to templating.NAV on import).
 VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.accounts.views_auth",
+    "c2c_safety.accounts.views_account",
     "c2c_safety.home.views",
     "c2c_safety.accounts.views_admin",
     "c2c_safety.health.views",
+    "c2c_safety.health.views_jobs",
     "c2c_safety.intake.views",
     "c2c_safety.intake.views_appeals",
+    "c2c_safety.intake.views_clients",
     "c2c_safety.report.views",
     "c2c_safety.review.views",
     "c2c_safety.safeguarding.views",
+    "c2c_safety.safeguarding.views_actions",
     "c2c_safety.review.views_policy",
     "c2c_safety.cases.views",
     "c2c_safety.cases.views_actions",
     "c2c_safety.oversight.views",
     "c2c_safety.oversight.views_reports",
+    "c2c_safety.oversight.views_roles",
     "c2c_safety.retention.views",
+    "c2c_safety.notifications.views",
 )
 
 CLI_MODULES: tuple[str, ...] = (
@@ -41,6 +47,8 @@ CLI_MODULES: tuple[str, ...] = (
     "c2c_safety.retention.cli",
     "c2c_safety.review.cli",
     "c2c_safety.scoring.cli",
+    "c2c_safety.health.cli",
+    "c2c_safety.notifications.cli",
 )
 
 

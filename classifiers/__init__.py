@@ -9,15 +9,18 @@ from the rest of the project.
 from __future__ import annotations
 
 from .loader import check_model_files, load_classifier
-from .thresholds import REVIEW_THRESHOLDS
-from .types import CATEGORIES, Classifier, ClassifierLoadError, ScoreResult
+from .thresholds import REVIEW_THRESHOLDS, reliable_languages
+from .types import CATEGORIES, Classifier, ClassifierLoadError, Contexts, Evidence, ScoreResult
 
 __all__ = [
     "CATEGORIES",
     "REVIEW_THRESHOLDS",
     "Classifier",
     "ClassifierLoadError",
+    "Contexts",
+    "Evidence",
     "ScoreResult",
     "check_model_files",
     "load_classifier",
+    "reliable_languages",
 ]

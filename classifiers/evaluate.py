@@ -1,6 +1,6 @@
-"""Held-out evaluation of the default model (heads + rules, as shipped).
+"""Held-out evaluation of the MiniLM backend (heads + rules, as shipped).
 
-    python -m classifiers evaluate [--data DIR] [--report docs/classifier-evaluation.md]
+    python -m classifiers evaluate --model minilm [--report docs/classifier-evaluation-minilm.md]
 
 Only ``test`` rows are scored (official OLID/GermEval test sets, hash-split
 test rows elsewhere, MLMA French which is never trained on, and the team
@@ -12,44 +12,19 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from .datasets import SOURCES, Example, load_examples
+from .evalcore import Evaluation, Row
 from .metrics import at_threshold, average_precision, roc_auc
+from .report import print_summary, write_report
 from .textprep import prepare
 from .types import CATEGORIES
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Row:
-    category: str
-    source: str          # dataset key or "ALL" (pooled)
-    n_pos: int
-    n_neg: int
-    roc_auc: float
-    ap: float
-    precision: float
-    recall: float
-    head_roc_auc: float  # heads alone, without rules
-
-
-@dataclass
-class Evaluation:
-    rows: list[Row]
-    thresholds: dict[str, float]
-    sizes: dict[str, int]
-    languages: dict[str, Counter[str]]
-    benign_flag_rate: dict[str, float]
-    false_positive_rates: dict[str, dict[str, float]]
-    model_version: str
-    seconds: float
-    examples: int
 
 
 def _row(category: str, source: str, y: npt.NDArray[np.float64], s: npt.NDArray[np.float64],
@@ -104,7 +79,6 @@ def _false_positive_rates(examples: list[Example], final: npt.NDArray[np.float64
 
 def evaluate(data_dir: Path, report: Path | None, batch_size: int = 32) -> Evaluation:
     from .minilm import MiniLMClassifier
-    from .report import print_summary, write_report
 
     started = time.monotonic()
     examples = load_examples(data_dir, splits=("test",))

@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .context import clean_context
 from .labelmap import LabelMap, load_label_map, parse_spec, resolve_map_path
 from .rules import RULES_VERSION
-from .scoring import finalize
-from .textprep import PreparedText, prepare
+from .scoring import finalize, rule_hits
+from .textmap import MappedText, prepare_mapped
+from .textprep import PreparedText
 from .thresholds import REVIEW_THRESHOLDS
-from .types import CATEGORIES, ClassifierLoadError, ScoreResult
+from .types import CATEGORIES, ClassifierLoadError, Contexts, ScoreResult
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +159,7 @@ class HFClassifier:
         return stacked, windows.capped
 
     def _finalize(self, prepared: PreparedText, rows: npt.NDArray[np.float32] | None,
-                  capped: bool) -> ScoreResult:
+                  capped: bool, mapped: MappedText, context: list[str]) -> ScoreResult:
         return finalize(
             prepared, rows,
             thresholds=self.thresholds,
@@ -166,24 +168,32 @@ class HFClassifier:
             model_version=self.version,
             covered=self.covered,
             capped_windows=self.max_chunks if capped else None,
+            hits=rule_hits(prepared.text, context),
+            mapped=mapped,
+            context_used=bool(context),
         )
 
-    def score_batch(self, texts: Sequence[str]) -> list[ScoreResult]:
-        prepared = [prepare(t) for t in texts]
-        if not prepared:
+    def score_batch(self, texts: Sequence[str], contexts: Contexts = None) -> list[ScoreResult]:
+        """Context only feeds the grooming rules for HF checkpoints."""
+        items = [prepare_mapped(t) for t in texts]
+        ctx = [clean_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
+        if len(ctx) != len(items):
+            raise ValueError("contexts must have one entry (or None) per text")
+        if not items:
             return []
         try:
-            rows, capped = self._window_scores([p.text for p in prepared])
-            return [self._finalize(p, r, c) for p, r, c in zip(prepared, rows, capped, strict=True)]
+            rows, capped = self._window_scores([p.text for p, _ in items])
+            return [self._finalize(p, r, c, m, x)
+                    for (p, m), r, c, x in zip(items, rows, capped, ctx, strict=True)]
         except Exception as exc:
             # Exception type only: never log message text (project rule).
             log.warning("HF batch failed (%s); retrying one by one", type(exc).__name__)
         results: list[ScoreResult] = []
-        for p in prepared:
+        for (p, m), x in zip(items, ctx, strict=True):
             try:
                 rows, capped = self._window_scores([p.text])
-                results.append(self._finalize(p, rows[0], capped[0]))
+                results.append(self._finalize(p, rows[0], capped[0], m, x))
             except Exception as exc:
                 log.warning("HF model failed on one text (%s); rules only", type(exc).__name__)
-                results.append(self._finalize(p, None, False))
+                results.append(self._finalize(p, None, False, m, x))
         return results

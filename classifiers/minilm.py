@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .context import clean_context
 from .heads import WEIGHTS_DIR, Heads, load_heads
 from .rules import RULES_VERSION
-from .scoring import finalize
-from .textprep import PreparedText, prepare
+from .scoring import finalize, rule_hits
+from .textmap import MappedText, prepare_mapped
+from .textprep import PreparedText
 from .thresholds import load_review_thresholds
-from .types import CATEGORIES, ClassifierLoadError, ScoreResult
+from .types import CATEGORIES, ClassifierLoadError, Contexts, ScoreResult
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ class MiniLMClassifier:
         self.version = f"minilm-l6-v2+heads-{self.heads.sha256[:10]}+rules-{RULES_VERSION}"
 
     def _finalize(self, prepared: PreparedText, rows: npt.NDArray[np.float32] | None,
-                  capped: bool) -> ScoreResult:
+                  capped: bool, mapped: MappedText | None = None, context: list[str] | None = None) -> ScoreResult:
         return finalize(
             prepared,
             rows,
@@ -126,6 +128,9 @@ class MiniLMClassifier:
             model_version=self.version,
             capped_windows=self.max_chunks if capped else None,
             head_as_signal=TEAM_ONLY_CATEGORIES,
+            hits=rule_hits(prepared.text, context) if mapped is not None else None,
+            mapped=mapped,
+            context_used=bool(context),
         )
 
     def window_probabilities(
@@ -154,21 +159,27 @@ class MiniLMClassifier:
         ]) if rows else np.zeros((0, len(CATEGORIES)), np.float32)
         return results, head
 
-    def score_batch(self, texts: Sequence[str]) -> list[ScoreResult]:
-        prepared = [prepare(t) for t in texts]
-        if not prepared:
+    def score_batch(self, texts: Sequence[str], contexts: Contexts = None) -> list[ScoreResult]:
+        """Context only feeds the grooming rules here (the e5 model also reads it)."""
+        items = [prepare_mapped(t) for t in texts]
+        ctx = [clean_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
+        if len(ctx) != len(items):
+            raise ValueError("contexts must have one entry (or None) per text")
+        if not items:
             return []
         try:
-            return self.score_prepared(prepared)[0]
+            rows, capped = self.window_probabilities([p.text for p, _ in items])
+            return [self._finalize(p, r, c, m, x)
+                    for (p, m), r, c, x in zip(items, rows, capped, ctx, strict=True)]
         except Exception as exc:  # isolate the text that breaks the model
             # Exception type only: never log message text (project rule).
             log.warning("batch scoring failed (%s); retrying one by one", type(exc).__name__)
         results: list[ScoreResult] = []
-        for p in prepared:
+        for (p, m), x in zip(items, ctx, strict=True):
             try:
                 rows, capped = self.window_probabilities([p.text])
-                results.append(self._finalize(p, rows[0], capped[0]))
+                results.append(self._finalize(p, rows[0], capped[0], m, x))
             except Exception as exc:
                 log.warning("model failed on one text (%s); rules only", type(exc).__name__)
-                results.append(self._finalize(p, None, False))
+                results.append(self._finalize(p, None, False, m, x))
         return results

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .rule_patterns import RULES
@@ -63,28 +63,66 @@ def _rules_version() -> str:
 RULES_VERSION = _rules_version()
 
 
+# Matches reported per rule as evidence (offsets, never text).
+MAX_SPANS_PER_RULE = 5
+
+
 @dataclass(frozen=True)
 class RuleHits:
     scores: dict[str, float]          # rule scale, only categories that fired
     reasons: dict[str, str]
+    # category -> [(start, end, "rule:<family>")] in the analysed text's indices
+    spans: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    families: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
 
 
-def _views(text: str) -> list[str]:
+def _lower_with_index(text: str) -> tuple[str, list[int]]:
+    """Lower-cased text plus, per character, its index in ``text`` (lower()
+    can lengthen a few characters, e.g. "İ")."""
     lowered = text.translate(_APOSTROPHES).lower()
+    if len(lowered) == len(text):
+        return lowered, list(range(len(text)))
+    parts: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text.translate(_APOSTROPHES)):
+        low = ch.lower()
+        parts.append(low)
+        index.extend([i] * len(low))
+    return "".join(parts), index
+
+
+def _views(text: str) -> tuple[list[str], list[int]]:
+    # Leet folding maps one character to one, so both views share one index.
+    lowered, index = _lower_with_index(text)
     folded = _LEET.sub(lambda m: "".join(_LEET_MAP.get(c, c) for c in m.group(0)), lowered)
-    return [lowered] if folded == lowered else [lowered, folded]
+    return ([lowered] if folded == lowered else [lowered, folded]), index
 
 
-def apply_rules(text: str) -> RuleHits:
-    """Evaluate every rule on ``text`` (already normalised)."""
-    views = _views(text)
+def apply_rules(text: str, *, spans: bool = False) -> RuleHits:
+    """Evaluate every rule on ``text`` (already normalised); with ``spans``,
+    also where each fired rule matched (indices into ``text``)."""
+    views, index = _views(text)
     families: dict[str, dict[str, tuple[float, str]]] = {}
+    found: dict[str, list[tuple[int, int, str]]] = {}
     for rule in _RULES:
         if any(rule.regex.search(view) for view in views):
             fams = families.setdefault(rule.category, {})
             prev = fams.get(rule.family)
             if prev is None or prev[0] < rule.weight:
                 fams[rule.family] = (rule.weight, rule.reason)
+            if spans:
+                seen = found.setdefault(rule.category, [])
+                for view in views:
+                    for m in list(rule.regex.finditer(view))[:MAX_SPANS_PER_RULE]:
+                        if m.end() > m.start():
+                            item = (index[m.start()], index[m.end() - 1] + 1, f"rule:{rule.family}")
+                            if item not in seen:
+                                seen.append(item)
+    scores, reasons = _summarise(families)
+    return RuleHits(scores=scores, reasons=reasons, spans=found, families=families)
+
+
+def _summarise(families: dict[str, dict[str, tuple[float, str]]]) -> tuple[dict[str, float], dict[str, str]]:
     if "grooming" in families and "sexual" in families:
         families["grooming"].setdefault(
             "sexual_talk", (SEXUAL_IN_GROOMING_WEIGHT, "sexual talk alongside contact attempts")
@@ -99,7 +137,29 @@ def apply_rules(text: str) -> RuleHits:
         ordered = sorted(fams.values(), key=lambda item: -item[0])
         label = category.replace("_", "-")
         reasons[category] = f"{label} signal: " + "; ".join(r for _, r in ordered)
-    return RuleHits(scores=scores, reasons=reasons)
+    return scores, reasons
+
+
+# Grooming builds over a conversation: a signal in an earlier message counts,
+# at this fraction of its weight (the flagged message's own signals count in
+# full), so secrecy three messages ago + a photo request now crosses "high",
+# while one ordinary pen-pal question in the context does not.
+CONTEXT_WEIGHT = 0.6
+CONTEXT_NOTE = " (earlier in the conversation)"
+
+
+def with_context(message: RuleHits, context: RuleHits, categories: tuple[str, ...] = ("grooming",)) -> RuleHits:
+    """The message's hits plus context-only families of ``categories``."""
+    families = {c: dict(f) for c, f in message.families.items()}
+    for category in categories:
+        for family, (weight, reason) in context.families.get(category, {}).items():
+            if family == "sexual_talk":
+                continue
+            mine = families.setdefault(category, {})
+            if family not in mine:
+                mine[family] = (weight * CONTEXT_WEIGHT, reason + CONTEXT_NOTE)
+    scores, reasons = _summarise(families)
+    return RuleHits(scores=scores, reasons=reasons, spans=message.spans, families=families)
 
 
 def rule_to_score(rule_score: float, threshold: float) -> float:

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from .rules import RULE_HIGH, apply_rules, rule_to_score
+from .rules import RULE_HIGH, RuleHits, apply_rules, rule_to_score, with_context
+from .textmap import MappedText
 from .textprep import MAX_CHARS, PreparedText
-from .types import CATEGORIES, ScoreResult
+from .types import CATEGORIES, Evidence, ScoreResult
 
 NOT_COVERED = "not covered by this model (score is not a safety judgement)"
 TRUNCATED_NOTE = f"text cut to the first {MAX_CHARS} characters; the rest was not scored"
@@ -43,6 +44,10 @@ def finalize(
     covered: frozenset[str] = frozenset(CATEGORIES),
     capped_windows: int | None = None,
     head_as_signal: frozenset[str] = frozenset(),
+    hits: RuleHits | None = None,
+    mapped: MappedText | None = None,
+    attributions: Mapping[str, list[Evidence]] | None = None,
+    context_used: bool = False,
 ) -> ScoreResult:
     """Combine model and rules for one text.
 
@@ -57,7 +62,8 @@ def finalize(
         model = np.clip(clean.max(axis=0), 0.0, 1.0)
     else:
         model = np.zeros(len(CATEGORIES), dtype=np.float64)
-    hits = apply_rules(prepared.text)
+    if hits is None:
+        hits = apply_rules(prepared.text, spans=mapped is not None)
     scores: dict[str, float] = {}
     reasons: dict[str, str] = {}
     for i, category in enumerate(CATEGORIES):
@@ -96,4 +102,35 @@ def finalize(
         language_reliable=prepared.language in reliable_languages,
         model_name=model_name,
         model_version=model_version,
+        evidence=_evidence(scores, thresholds, hits, mapped, attributions),
+        context_used=context_used,
     )
+
+
+def rule_hits(text: str, context: list[str] | None = None) -> RuleHits:
+    """Rules on the message (with match offsets), plus grooming signals from
+    the conversation before it at reduced weight (rules.with_context)."""
+    hits = apply_rules(text, spans=True)
+    return with_context(hits, apply_rules("\n".join(context))) if context else hits
+
+
+def _evidence(scores: Mapping[str, float], thresholds: Mapping[str, float], hits: RuleHits,
+              mapped: MappedText | None, attributions: Mapping[str, list[Evidence]] | None
+              ) -> dict[str, tuple[Evidence, ...]]:
+    """Rule matches + attributions for categories at/above their threshold,
+    as offsets into the original text (``mapped`` knows where each
+    normalised character came from)."""
+    out: dict[str, tuple[Evidence, ...]] = {}
+    for category in CATEGORIES:
+        if scores[category] < thresholds[category]:
+            continue
+        items: list[Evidence] = []
+        if mapped is not None:
+            for start, end, label in hits.spans.get(category, []):
+                span = mapped.span(start, end)
+                if span is not None:
+                    items.append(Evidence(span[0], span[1], label))
+        items.extend((attributions or {}).get(category, []))
+        if items:
+            out[category] = tuple(sorted(set(items), key=lambda e: (e.start, e.end, e.label)))
+    return out

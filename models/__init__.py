@@ -1,12 +1,25 @@
 """SQLAlchemy models of c2c-safety. Importing this package registers every table."""
 
 from models import review as review  # registers the review desk's tables (decisions, appeals…)
-from models.accounts import ROLES_REQUIRING_TOTP, LoginFailure, Role, User, UserRole
-from models.audit import AuditAnchor, AuditEvent
+from models.accounts import (
+    PRIVILEGED_ROLES,
+    ROLES_REQUIRING_TOTP,
+    GrantStatus,
+    LoginThrottle,
+    RecoveryCode,
+    Role,
+    RoleGrant,
+    SessionStage,
+    StaffSession,
+    User,
+    UserRole,
+)
+from models.audit import AuditCheckpoint, AuditEvent, AuditLogState
 from models.base import Base, UTCDateTime, utcnow
 from models.cases import (
     SUBSTANTIATED_OUTCOMES,
     AlertKind,
+    AssignmentCursor,
     Attachment,
     CaseAlert,
     CaseCategory,
@@ -22,7 +35,17 @@ from models.cases import (
     ExclusionKind,
     LegalHold,
 )
-from models.intake import ApiClient, Flag, ItemStatus, ReviewItem, ScoreStatus
+from models.intake import (
+    ApiClient,
+    ConversationMessage,
+    Flag,
+    ItemConversation,
+    ItemStatus,
+    ReviewItem,
+    ScoreStatus,
+)
+from models.jobs import PeriodicRun
+from models.notifications import Notice, NoticeEmail, NoticePreference
 from models.retention import (
     AnonymisedRecord,
     PeriodUnit,
@@ -36,6 +59,7 @@ from models.review import (
     DeskSetting,
     PolicyReason,
     SafeguardingAction,
+    SafeguardingPerson,
     SafeguardingReferral,
     StatementOfReasons,
     WebhookDelivery,
@@ -44,15 +68,18 @@ from models.reviewer import QualitySample, ReviewNote, Verdict
 from models.scoring import ItemScore
 
 __all__ = [
+    "PRIVILEGED_ROLES",
     "ROLES_REQUIRING_TOTP",
     "SUBSTANTIATED_OUTCOMES",
     "AlertKind",
     "AnonymisedRecord",
     "ApiClient",
     "Appeal",
+    "AssignmentCursor",
     "Attachment",
-    "AuditAnchor",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditLogState",
     "Base",
     "CaseAlert",
     "CaseCategory",
@@ -65,26 +92,38 @@ __all__ = [
     "CaseSource",
     "CaseStatus",
     "CaseTransition",
+    "ConversationMessage",
     "Decision",
     "DeskSetting",
     "ExclusionKind",
     "Flag",
+    "GrantStatus",
+    "ItemConversation",
     "ItemScore",
     "ItemStatus",
     "LegalHold",
-    "LoginFailure",
+    "LoginThrottle",
+    "Notice",
+    "NoticeEmail",
+    "NoticePreference",
     "PeriodUnit",
+    "PeriodicRun",
     "PolicyReason",
     "QualitySample",
+    "RecoveryCode",
     "RetentionCategory",
     "RetentionPolicy",
     "RetentionRun",
     "ReviewItem",
     "ReviewNote",
     "Role",
+    "RoleGrant",
     "SafeguardingAction",
+    "SafeguardingPerson",
     "SafeguardingReferral",
     "ScoreStatus",
+    "SessionStage",
+    "StaffSession",
     "StatementOfReasons",
     "UTCDateTime",
     "User",

@@ -59,6 +59,10 @@ class CaseFile(Base):
         # its own rows. Partial: anonymised stubs cost it nothing.
         Index("ix_case_files_retention", "retention_clock_from", "id",
               postgresql_where=text("anonymised_at IS NULL"), sqlite_where=text("anonymised_at IS NULL")),
+        # Retention asks, per moderation item, whether a live case still needs it
+        # (retention.sweep.due_items): an index lookup, not a scan of every case file.
+        Index("ix_case_files_review_item", "review_item_id",
+              postgresql_where=text("review_item_id IS NOT NULL"), sqlite_where=text("review_item_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +97,11 @@ class CaseFile(Base):
     # When the retention clock last (re)started: set at closure, cleared on reopening, moved
     # forward by the time a legal hold paused it (cases.lifecycle). None: the clock is stopped.
     retention_clock_from: Mapped[datetime | None] = mapped_column(default=None)
+    # A reopening starts a fresh deadline cycle (cases.deadlines): the reopening is its
+    # acknowledgment, and feedback is due three months later. The first cycle's dates
+    # (acknowledged_at, feedback_at) stay as they were, for the compliance figures.
+    reopened_at: Mapped[datetime | None] = mapped_column(default=None)
+    reopen_feedback_at: Mapped[datetime | None] = mapped_column(default=None)
     # The review item this case came from, for escalations from the moderators' queue.
     review_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("review_items.id"), default=None
@@ -269,3 +278,14 @@ class CaseAlert(Base):
     due_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AssignmentCursor(Base):
+    """Round-robin position of one assignment pool (a routed role's cases, the safeguarding
+    referrals): the last person given work, so the next goes to whoever comes after them."""
+
+    __tablename__ = "assignment_cursors"
+
+    pool: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_user_id: Mapped[int | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

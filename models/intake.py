@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -51,6 +61,11 @@ class ReviewItem(Base):
               sqlite_where=text("status IN ('open', 'appealed')")),
         Index("ix_review_items_score_status", "score_status"),
         Index("ix_review_items_author", "author_pseudonym"),
+        # The aging job's look-up: waiting items due to be lifted one severity level.
+        Index("ix_review_items_promote", "promote_at",
+              postgresql_where=text("promote_at IS NOT NULL"), sqlite_where=text("promote_at IS NOT NULL")),
+        # Spam waves: waiting items with the same normalised text (review/bulk.py).
+        Index("ix_review_items_text_key", "text_key", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,9 +104,16 @@ class ReviewItem(Base):
 
     # Queue state (review desk). `priority` is recomputed on every change; higher first.
     priority: Mapped[int] = mapped_column(default=0)
-    # priority with waiting time folded in, so the order ages without periodic rewrites:
-    # priority * AGING_SECONDS_PER_POINT - epoch(first_flagged_at); higher first.
+    # The queue's sort key (review/priority.py): severity level first (lifted at most one
+    # level by waiting), then priority with waiting time folded in; higher first.
     queue_rank: Mapped[int] = mapped_column(BigInteger, default=0)
+    queue_level: Mapped[int] = mapped_column(default=0)  # severity level before any lift, 0..5
+    waiting_since: Mapped[datetime | None] = mapped_column(default=None)
+    # When waiting lifts the item one level (None: lifted already, or not waiting).
+    promote_at: Mapped[datetime | None] = mapped_column(default=None)
+    # SHA-256 of the normalised text (review/bulk.py), so one text flagged many times (a spam
+    # wave) can be found and decided together. None for texts too short to group.
+    text_key: Mapped[str | None] = mapped_column(String(64), default=None)
     minor_involved: Mapped[bool] = mapped_column(default=False)
     safeguarding: Mapped[bool] = mapped_column(default=False)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
@@ -130,3 +152,39 @@ class Flag(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     item: Mapped[ReviewItem] = relationship(back_populates="flags")
+
+
+class ItemConversation(Base):
+    """The conversation around a flagged message, when the platform sends it (optional):
+    what kind of conversation it is and the age bands of everyone in it. Its messages are
+    ConversationMessage rows; the flagged message itself is the item's text."""
+
+    __tablename__ = "item_conversations"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # one_to_one | group | comment_thread
+    participant_age_bands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    participant_count: Mapped[int | None] = mapped_column(default=None)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationMessage(Base):
+    """One message before (position < 0, -1 just before) or after (position > 0) the flagged
+    message. The text is sealed like every other personal text (core.crypto)."""
+
+    __tablename__ = "conversation_messages"
+    __table_args__ = (
+        UniqueConstraint("item_id", "position"),
+        Index("ix_conversation_messages_author", "author_pseudonym"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    platform_message_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    author_pseudonym: Mapped[str] = mapped_column(String(128))
+    author_role: Mapped[str] = mapped_column(String(16))
+    author_age_band: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime] = mapped_column()
+    text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)

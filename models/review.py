@@ -58,6 +58,12 @@ class PolicyReason(Base):
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=100)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Decision presets (review/presets.py): statement texts written for a child, editable at
+    # /policy. None: never set (the seed text applies); "": the admin switched the preset off.
+    template_action: Mapped[str | None] = mapped_column(Text, default=None)
+    template_no_violation: Mapped[str | None] = mapped_column(Text, default=None)
+    preset_action: Mapped[str] = mapped_column(String(24), default="remove")
+    preset_duration: Mapped[str] = mapped_column(String(16), default="permanent")
 
 
 class DeskSetting(Base):
@@ -135,6 +141,11 @@ class Decision(Base):
     ai_band: Mapped[str | None] = mapped_column(String(8), default=None)
     ai_model_version: Mapped[str | None] = mapped_column(String(64), default=None)
     ai_agreed: Mapped[bool | None] = mapped_column(default=None)
+    # Wellbeing collapse: had this moderator revealed the sensitive content before deciding?
+    # None when the content was not sensitive (shown openly).
+    content_revealed: Mapped[bool | None] = mapped_column(default=None)
+    # A spam-wave decision: the decision taken on the item the moderator had open.
+    bulk_of_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), default=None)
 
     statement: Mapped[StatementOfReasons] = relationship(
         back_populates="decision", uselist=False, cascade="all, delete-orphan"
@@ -253,8 +264,38 @@ class SafeguardingReferral(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The named lead who owns the referral and the deputy who covers for them (both hold the
+    # safeguarding_lead role); set round robin when the referral opens, reassignable.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     item: Mapped[ReviewItem] = relationship()
+
+
+class SafeguardingPerson(Base):
+    """Someone in a referral, with the part they play in it: a child at risk, the person of
+    concern, or someone else involved (e.g. an adult who flagged it).
+
+    Derived from the item, its flags and its conversation (`source="derived"`, refreshed
+    while nobody corrected it); once the lead corrects a row it is `source="corrected"` and
+    never overwritten by derivation again."""
+
+    __tablename__ = "safeguarding_people"
+    __table_args__ = (
+        UniqueConstraint("referral_id", "pseudonym"),
+        Index("ix_safeguarding_people_pseudonym", "pseudonym"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("safeguarding_referrals.id", ondelete="CASCADE"))
+    pseudonym: Mapped[str] = mapped_column(String(128))
+    part: Mapped[str] = mapped_column(String(20))  # child_at_risk | person_of_concern | involved
+    platform_role: Mapped[str] = mapped_column(String(16), default="unknown")  # student, teacher, ...
+    age_band: Mapped[str] = mapped_column(String(16), default="unknown")  # under13 … adult, unknown
+    how_involved: Mapped[str] = mapped_column(String(16), default="author")  # author | flagger | conversation | added
+    source: Mapped[str] = mapped_column(String(10), default="derived")  # derived | corrected
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
 class SafeguardingAction(Base):
@@ -277,6 +318,22 @@ class SafeguardingAction(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_deliveries.id"), default=None)
+    # Whom the action was about (None on rows made before people were recorded, and for
+    # actions on the whole referral such as closing it).
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("safeguarding_people.id", ondelete="SET NULL"), default=None
+    )
+    # External referrals: the authority (a public body's name, not personal data) and its
+    # reference number for the matter (sealed: it points at a child's file there).
+    authority: Mapped[str | None] = mapped_column(String(200), default=None)
+    authority_ref_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Requests that change something on the platform can be withdrawn until this moment.
+    withdrawable_until: Mapped[datetime | None] = mapped_column(default=None)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    withdrawal_delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_deliveries.id"), default=None
+    )
 
 
 class SafeguardingAlert(Base):
@@ -291,6 +348,19 @@ class SafeguardingAlert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime | None] = mapped_column(default=None)
     seen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class ContentReveal(Base):
+    """A moderator chose to see an item's sensitive content (one action, a POST, so it works
+    without JavaScript and is recorded). Decisions note whether it happened before them."""
+
+    __tablename__ = "content_reveals"
+    __table_args__ = (Index("ix_content_reveals_item_user", "item_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ReviewerExposure(Base):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import models
 from c2c_safety import create_app
 from c2c_safety.accounts import users as accounts
 from c2c_safety.core.config import Config
+from c2c_safety.core.crypto import keyring
 from c2c_safety.core.db import make_engine, new_session
 from c2c_safety.core.redis_conn import start_embedded, stop_embedded
 from models import User
@@ -101,7 +103,9 @@ def app(tmp_path: Path, database_url: str, redis_url: str, schema_engine: Engine
     # Each test starts with an empty Redis too: throttles and replay guards live there.
     Redis.from_url(redis_url).flushdb()
     application = create_app(make_config(tmp_path, database_url, redis_url))
+    _APPS.append(application)
     yield application
+    _APPS.remove(application)
     application.extensions["c2c_engine"].dispose()
     _wipe(schema_engine)
 
@@ -134,15 +138,15 @@ def client(app: Flask) -> FlaskClient:
 def make_user(app: Flask) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
-    def _make(*roles: str, totp: bool = False, email: str | None = None) -> User:
+    def _make(*roles: str, totp: bool = True, email: str | None = None) -> User:
+        """A new account with these roles; with `totp=False` it has no second factor yet
+        (it must enrol at its first sign-in)."""
         with app.app_context():
             s = new_session(app)
             user = accounts.create_user(
                 s, email or f"{'-'.join(roles) or 'staff'}{next(counter)}@test.c2c", PASSWORD,
                 list(roles))
             if totp:
-                from c2c_safety.core.crypto import keyring
-
                 user.totp_secret = keyring().seal(TOTP_SECRET.encode())
             s.commit()
             s.expunge(user)
@@ -166,15 +170,57 @@ def post_form(client: FlaskClient, url: str, data: dict[str, object] | None = No
     return client.post(url, data=payload, **kwargs)  # type: ignore[arg-type]
 
 
+# Apps made by the `app` fixture, so helpers without one (browser_login) can read the database.
+_APPS: list[Flask] = []
+SECRET_RE = re.compile(r'<p class="secret">.*?<code>([A-Z2-7]+)</code>', re.S)
+
+
+def totp_code(user: User | str, app: Flask | None = None) -> str:
+    """A code of the account's own key that the desk has not seen yet.
+
+    Each 30-second step works once per account, and the desk accepts the steps either side of
+    the current one: take the earliest unused of those three, or wait for the next step."""
+    app = app or _APPS[-1]
+    email = user if isinstance(user, str) else user.email
+    with app.app_context():
+        s = new_session(app)
+        try:
+            stored = accounts.get_by_email(s, email)
+            assert stored is not None and stored.totp_secret is not None, f"{email} has no key"
+            secret = keyring().open(stored.totp_secret).decode()
+            last = stored.totp_last_step
+        finally:
+            s.close()
+    while True:
+        now = time.time()
+        if now % 30 > 28:  # too close to the next step: the desk might see another one
+            time.sleep(30 - now % 30 + 0.05)
+            continue
+        current = int(now // 30)
+        for step in (current - 1, current, current + 1):
+            if last is None or step > last:
+                return pyotp.TOTP(secret).at(step * 30)
+        time.sleep(30 - now % 30 + 0.05)
+
+
 def login(client: FlaskClient, user: User, password: str = PASSWORD) -> None:
-    """Sign in through the real forms, second factor included."""
+    """Sign in through the real forms, second factor included (setting it up if the account
+    has none yet)."""
     resp = post_form(client, "/login", {"email": user.email, "password": password})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    app = client.application
     if resp.headers["Location"].endswith("/login/totp"):
-        # Each test user is new, so the current code is never a replay of an earlier one.
-        code = pyotp.TOTP(TOTP_SECRET).now()
-        resp = post_form(client, "/login/totp", {"code": code}, token_from="/login/totp")
+        resp = post_form(client, "/login/totp", {"code": totp_code(user, app)}, token_from="/login/totp")
         assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    elif resp.headers["Location"].endswith("/login/totp/enrol"):
+        page = client.get("/login/totp/enrol").get_data(as_text=True)
+        match = SECRET_RE.search(page)
+        assert match, page[:500]
+        resp = post_form(client, "/login/totp/enrol", {"code": pyotp.TOTP(match.group(1)).now()},
+                         token_from="/login/totp/enrol")
+        assert resp.status_code == 200 and "recovery codes" in resp.get_data(as_text=True), \
+            resp.get_data(as_text=True)[:500]
+        return
     assert not resp.headers["Location"].endswith("/login")
 
 
@@ -183,10 +229,7 @@ def signed_in(client: FlaskClient, make_user: Callable[..., User]) -> Callable[.
     """signed_in("moderator") -> a new user with that role, signed in on `client`."""
 
     def _sign_in(*roles: str) -> User:
-        from models import ROLES_REQUIRING_TOTP
-
-        needs = bool(set(roles) & {r.value for r in ROLES_REQUIRING_TOTP})
-        user = make_user(*roles, totp=needs)
+        user = make_user(*roles)  # every staff account has a second factor
         login(client, user)
         return user
 

@@ -5,17 +5,28 @@ forked work horse that shares those pages copy-on-write, so the model is loaded 
 once per worker process, never per job.
 
 The parent's RQ maintenance step (start-up, then every C2C_RECONCILE_INTERVAL_SECONDS)
-also refreshes the classifier status for /readyz (retrying a failed load) and enqueues the
-reconcile tick (workers/reconcile.py). `with_scheduler` stays on: RQ's retry backoff
-(`Retry(interval=...)`) needs the scheduler to move retried jobs back onto their queue.
+also refreshes the classifier status for /readyz (retrying a failed load) and enqueues this
+slot's run of every periodic job (c2c_safety/core/periodic.py, workers/periodic.py).
+`with_scheduler` stays on: RQ's retry backoff (`Retry(interval=...)`) needs the scheduler
+to move retried jobs back onto their queue.
+
+Unless `--no-audit`, it also starts a companion process, `python -m workers --audit`: a
+small RQ worker (no model) that serves only the `audit` queue, where the audit sequencer
+runs back to back (workers/audit.py), so sequencing never waits behind scoring. The
+companion dies with its parent (PR_SET_PDEATHSIG) and checks the periodic jobs every 5 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
+import subprocess
+import sys
 
+from flask import Flask
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
@@ -25,9 +36,8 @@ from c2c_safety.core.queueing import QUEUES
 from c2c_safety.core.redis_conn import get_redis
 from c2c_safety.scoring.pipeline import ScoringSettings
 from workers.context import get_app
-from workers.daily import ensure_daily
+from workers.periodic import ensure_all
 from workers.preload import preload, publish_status, retry_failed_preload
-from workers.reconcile import ensure_tick
 
 log = logging.getLogger("workers")
 
@@ -61,8 +71,40 @@ class DeskWorker(Worker):
             retry_failed_preload(get_app(), conn)
         else:
             publish_status(conn)
-        ensure_tick(conn)
-        ensure_daily(conn)  # deadline warnings + retention sweep at 02:30 UTC (workers/daily.py)
+        ensure_all(conn)  # every periodic job's run for this slot (c2c_safety/core/periodic.py)
+
+
+AUDIT_QUEUE = "audit"
+AUDIT_MAINTENANCE_SECONDS = 5
+
+
+class AuditWorker(Worker):
+    """The companion: serves the `audit` queue only and keeps the periodic jobs enqueued."""
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        ensure_all(self.connection)
+
+
+def _die_with_parent() -> None:
+    """In the companion, before exec: get SIGTERM when the parent dies, even by SIGKILL."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_companion() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "workers", "--audit"],
+                            preexec_fn=_die_with_parent)
+
+
+def _run_audit_worker(conn: Redis, burst: bool) -> int:
+    worker = AuditWorker([Queue(AUDIT_QUEUE, connection=conn)], connection=conn,
+                         worker_ttl=AUDIT_MAINTENANCE_SECONDS + 15,
+                         maintenance_interval=AUDIT_MAINTENANCE_SECONDS)
+    worker.work(burst=burst, with_scheduler=False, logging_level=os.environ.get("C2C_LOG_LEVEL", "INFO"))
+    return 0
 
 
 def _redundant(kind: str, job: Job) -> bool:
@@ -86,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--no-preload", action="store_true", help="skip loading the classifier")
     parser.add_argument("--with-scheduler", action="store_true", default=True)
+    parser.add_argument("--audit", action="store_true",
+                        help="be the audit-queue companion only (the sequencer; no model)")
+    parser.add_argument("--no-audit", action="store_true",
+                        help="do not start the audit companion (another worker runs one)")
     args = parser.parse_args(argv)
     # Before torch loads: OpenMP threads that spin while waiting for work made MiniLM ~5x
     # slower on this shared 2-core box (measured 6/s spinning vs 28-41/s passive).
@@ -94,6 +140,22 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = get_app()
     conn = get_redis(app)
+    if args.audit:
+        return _run_audit_worker(conn, args.burst)
+    # Before the model loads: the companion is a fresh interpreter, not a copy of this one.
+    companion = None if args.burst or args.no_audit else start_companion()
+    try:
+        return _run_desk_worker(app, conn, args)
+    finally:
+        if companion is not None:
+            companion.terminate()
+            try:
+                companion.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                companion.kill()
+
+
+def _run_desk_worker(app: Flask, conn: Redis, args: argparse.Namespace) -> int:
     if not args.no_preload:
         preload(app, conn)
     interval = ScoringSettings.from_env().reconcile_interval_seconds

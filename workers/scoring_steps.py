@@ -10,6 +10,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 from flask import Flask
 from redis import Redis
@@ -17,6 +18,7 @@ from redis.exceptions import RedisError
 
 from c2c_safety.core.redis_conn import get_redis
 from c2c_safety.scoring import pipeline as scoring
+from c2c_safety.scoring.context import load_contexts
 from c2c_safety.scoring.pipeline import Claim, ScoringSettings, StoreOutcome, error_text
 from classifiers import Classifier, ScoreResult
 
@@ -40,6 +42,9 @@ def claim(app: Flask, kind: str, own_ids: Sequence[int], settings: ScoringSettin
     try:
         claim_ = scoring.claim(s, kind, own_ids, settings, others=others, exclude=exclude)
         texts, errors = scoring.load_texts(s, claim_)
+        contexts = load_contexts(s, claim_.kind, claim_.ids)
+        if contexts:
+            claim_ = replace(claim_, contexts=contexts)
         s.commit()
     finally:
         s.close()
@@ -52,7 +57,13 @@ def score(app: Flask, claim_: Claim, texts: Mapping[int, str], classifier: Class
     """Run the model on a claimed batch; on failure record it for the batch and raise."""
     ordered = [i for i in claim_.ids if i in texts]
     try:
-        results = classifier.score_batch([texts[i] for i in ordered]) if ordered else []
+        batch = [texts[i] for i in ordered]
+        if not ordered:
+            results: list[ScoreResult] = []
+        elif claim_.contexts:   # the flagged message is scored in its conversation (grooming)
+            results = classifier.score_batch(batch, [claim_.contexts.get(i) for i in ordered])
+        else:
+            results = classifier.score_batch(batch)
         if len(results) != len(ordered):
             raise RuntimeError(f"classifier returned {len(results)} results for {len(ordered)}")
     except Exception as exc:

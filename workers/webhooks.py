@@ -2,23 +2,21 @@
 the platform acknowledges (2xx). Every attempt is recorded (webhooks.deliveries).
 
 `deliver` takes only the delivery id, is idempotent (a delivered row is skipped, a lease
-stops two workers sending at once) and schedules its own retry. `reconcile` re-enqueues
-anything due that never reached Redis or whose job died.
+stops two workers sending at once) and schedules its own retry. `reconcile` is the periodic
+job "webhooks-reconcile" (c2c_safety/core/periodic.py, every 5 minutes): it re-enqueues
+anything due that never reached Redis, whose job died, or that was recorded while no
+webhook was configured, so nobody has to press a button.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-
-from redis import Redis
-from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from datetime import timedelta
 
 from c2c_safety.core.queueing import queue
 from c2c_safety.webhooks import deliveries as webhooks
 from workers.context import get_app, job_session
+from workers.periodic import tracked
 
 log = logging.getLogger(__name__)
 
@@ -38,34 +36,9 @@ def deliver(delivery_id: int) -> str:
     return outcome.status
 
 
-RECONCILE_EVERY = timedelta(minutes=5)
-
-
-def ensure_scheduled(conn: Redis, now: datetime | None = None) -> str:
-    """Schedule the next reconcile run unless it already is (idempotent: the job id is the
-    5-minute slot, so any number of workers schedule it once). Returns the job id."""
-    now = now or datetime.now(UTC)
-    step = int(RECONCILE_EVERY.total_seconds())
-    when = datetime.fromtimestamp((int(now.timestamp()) // step + 1) * step, tz=UTC)
-    job_id = f"c2c-webhooks-reconcile-{when:%Y%m%d%H%M}"
-    try:
-        Job.fetch(job_id, connection=conn)
-        return job_id
-    except NoSuchJobError:
-        pass
-    Queue("low", connection=conn).enqueue_at(when, "workers.webhooks.reconcile", job_id=job_id,
-                                             result_ttl=3600, failure_ttl=24 * 3600)
-    return job_id
-
-
+@tracked("webhooks-reconcile")
 def reconcile() -> int:
-    """Enqueue every due pending delivery, then schedule the next run."""
-    from c2c_safety.core.redis_conn import get_redis
-
-    try:
-        ensure_scheduled(get_redis(get_app()), datetime.now(UTC) + timedelta(seconds=1))
-    except Exception as exc:  # the next worker start schedules it again
-        log.warning("could not schedule the next reconcile: %s", type(exc).__name__)
+    """Enqueue every due pending delivery."""
     with job_session() as s:
         ids = webhooks.due_deliveries(s)
         s.commit()

@@ -6,9 +6,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from c2c_safety.core.templating import role_label
 from models import Role
 
-ROLE_CHOICES = [SelectChoice(r.value, r.value.replace("_", " ").capitalize()) for r in Role]
+ROLE_CHOICES = [SelectChoice(r.value, role_label(r.value)) for r in Role]  # "CEO", not "Ceo"
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -25,6 +26,11 @@ class CreateUserForm(FlaskForm):
     roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
 
 
+class DecideForm(FlaskForm):
+    """Confirm, reject or reset buttons: only the CSRF token."""
+
+
 class EditUserForm(FlaskForm):
-    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
+    # May be empty: removing every role leaves an account that can only sign in.
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES)
     active = BooleanField("Account is active")

@@ -18,6 +18,24 @@ class TotpForm(FlaskForm):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
+class RecoveryCodeForm(FlaskForm):
+    code = StringField("Recovery code", validators=[DataRequired(), Length(max=40)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class ReplaceTotpForm(FlaskForm):
+    proof = StringField("A code from your current authenticator, or an unused recovery code",
+                        validators=[DataRequired(), Length(max=40)],
+                        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none"})
+    new_code = StringField("Six-digit code from the new authenticator",
+                           validators=[DataRequired(), Length(min=6, max=8)],
+                           render_kw={"autocomplete": "off", "inputmode": "numeric"})
+
+
 class PasswordChangeForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired()],
                             render_kw={"autocomplete": "current-password"})

@@ -1,28 +1,26 @@
-"""Staff accounts: passwords (bcrypt), roles, two-factor (TOTP) and the sign-in throttle."""
+"""Staff accounts: creation, e-mail, passwords (bcrypt).
+
+Sign-in lives in signin.py, second factors in totp.py and recovery.py, sessions in
+sessions.py, roles and disabling in grants.py.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass
-from datetime import timedelta
-from enum import StrEnum
 
 import bcrypt
-import pyotp
 from flask import current_app
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
 
 from c2c_safety.audit import log as audit
-from c2c_safety.core.crypto import keyring
-from models import ROLES_REQUIRING_TOTP, LoginFailure, Role, User, UserRole, utcnow
+from models import ROLES_REQUIRING_TOTP, Role, User, UserRole
 
 BCRYPT_ROUNDS = 12
 MIN_PASSWORD = 12
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything past 72 bytes; refuse rather than truncate
 ALL_ROLES = tuple(r.value for r in Role)
-# Checked against on unknown e-mails so that timing does not reveal which accounts exist.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(4))
 
 
 class AccountError(ValueError):
@@ -41,37 +39,74 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def bcrypt_cost() -> int:
+    """The cost every password hash is made (and every sign-in is checked) with."""
+    return max(4, int(current_app.config["C2C"].bcrypt_rounds))
+
+
 def hash_password(password: str) -> str:
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
-    rounds = max(4, current_app.config["C2C"].bcrypt_rounds)
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode()
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(bcrypt_cost())).decode()
+
+
+@functools.cache
+def _dummy_hash(rounds: int) -> bytes:
+    return bcrypt.hashpw(b"no account has this password", bcrypt.gensalt(rounds))
+
+
+def hash_cost(password_hash: str) -> int | None:
+    """The cost field of a bcrypt hash ("$2b$12$..." -> 12)."""
+    parts = password_hash.split("$")
+    return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
 
 
 def check_password(user: User | None, password: str) -> bool:
+    """bcrypt-check a password. Unknown e-mails are checked against a dummy hash of the same
+    cost as real ones (real hashes are brought to that cost at sign-in, see needs_rehash), so
+    both answers take the same time and do not tell who has an account."""
     candidate = password.encode("utf-8")[:MAX_PASSWORD_BYTES]
+    dummy = _dummy_hash(bcrypt_cost())  # made on the first check, known e-mail or not
     if user is None:
-        bcrypt.checkpw(candidate, _DUMMY_HASH)
+        bcrypt.checkpw(candidate, dummy)
         return False
     return bcrypt.checkpw(candidate, user.password_hash.encode())
 
 
+def needs_rehash(user: User) -> bool:
+    return hash_cost(user.password_hash) != bcrypt_cost()
+
+
 def requires_totp(user: User) -> bool:
-    return bool(user.role_names & {r.value for r in ROLES_REQUIRING_TOTP})
+    """Every staff role needs a second factor (models.ROLES_REQUIRING_TOTP holds all roles);
+    an account whose roles are all still pending grants is staff too."""
+    return not user.roles or bool(user.role_names & {r.value for r in ROLES_REQUIRING_TOTP})
 
 
-def _validate_roles(roles: list[str]) -> list[str]:
+def account_key(email: str) -> str:
+    """A hash naming an e-mail in throttles and audit rows without the address itself."""
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def validate_roles(roles: list[str], *, allow_empty: bool = False) -> list[str]:
     unknown = sorted(set(roles) - set(ALL_ROLES))
     if unknown:
         raise AccountError(f"Unknown role(s): {', '.join(unknown)}. Known: {', '.join(ALL_ROLES)}.")
-    if not roles:
+    if not roles and not allow_empty:
         raise AccountError("Give at least one role.")
     return sorted(set(roles))
 
 
 def get_by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == normalise_email(email))).first()
+
+
+def get_for_sign_in(session: Session, email: str) -> User | None:
+    """The account for a password step: one query, roles not loaded (not needed to check a
+    password; the same work whether or not the account exists)."""
+    return session.scalars(select(User).where(User.email == normalise_email(email)[:254])
+                           .options(lazyload(User.roles))).first()
 
 
 def create_user(
@@ -82,7 +117,12 @@ def create_user(
     *,
     display_name: str = "",
     actor: User | None = None,
+    actor_label: str | None = None,
+    allow_no_roles: bool = False,
 ) -> User:
+    """Create an account with these roles, applied at once. Only the server's CLI (the trust
+    root), the demo and tests call this directly; the admin pages go through
+    grants.create_account, which turns privileged roles into pending grants."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError("Give a valid e-mail address.")
@@ -90,153 +130,17 @@ def create_user(
         raise AccountError("An account with that e-mail already exists.")
     user = User(email=email, display_name=display_name or email.split("@")[0],
                 password_hash=hash_password(password))
-    user.roles = [UserRole(role=r) for r in _validate_roles(roles)]
+    user.roles = [UserRole(role=r) for r in validate_roles(roles, allow_empty=allow_no_roles)]
     session.add(user)
     session.flush()
-    audit.record(session, "account.created", actor=actor, target_type="user", target_id=user.id,
-                 details={"roles": sorted(user.role_names)})
+    audit.record(session, "account.created", actor=actor, actor_label=actor_label,
+                 target_type="user", target_id=user.id, details={"roles": sorted(user.role_names)})
     return user
 
 
-def set_roles(session: Session, user: User, roles: list[str], *, actor: User) -> None:
-    new = _validate_roles(roles)
-    old = sorted(user.role_names)
-    if new == old:
-        return
-    # Change only what differs: replacing the list would insert before the orphans are
-    # deleted and trip the (user, role) unique constraint.
-    for row in [r for r in user.roles if r.role not in new]:
-        user.roles.remove(row)
-    session.flush()
-    user.roles.extend(UserRole(role=r) for r in new if r not in old)
-    user.session_version += 1  # a changed role takes effect at once
-    audit.record(session, "account.roles_changed", actor=actor, target_type="user",
-                 target_id=user.id, details={"from": old, "to": new})
-
-
-def set_active(session: Session, user: User, active: bool, *, actor: User) -> None:
-    if user.id == actor.id and not active:
-        raise AccountError("You cannot disable your own account.")
-    if user.active == active:
-        return
-    user.active = active
-    user.session_version += 1
-    audit.record(session, "account.enabled" if active else "account.disabled", actor=actor,
-                 target_type="user", target_id=user.id)
-
-
-def change_password(session: Session, user: User, current: str, new: str) -> None:
-    if not check_password(user, current):
-        raise AccountError("Your current password is not right.")
+def set_password(session: Session, user: User, new: str) -> None:
+    """Store a new password. The caller has checked the current one and ends the account's
+    other sessions (own_account.change_password)."""
     user.password_hash = hash_password(new)
-    user.session_version += 1
     audit.record(session, "account.password_changed", actor=user, target_type="user",
                  target_id=user.id)
-
-
-# --- sign-in throttle -------------------------------------------------------------------
-
-def _account_key(email: str) -> str:
-    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
-
-
-def recent_failures(session: Session, email: str) -> int:
-    cfg = current_app.config["C2C"]
-    since = utcnow() - timedelta(minutes=cfg.login_window_minutes)
-    return session.scalar(
-        select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.account_key == _account_key(email), LoginFailure.at >= since
-        )
-    ) or 0
-
-
-class SignIn(StrEnum):
-    OK = "ok"
-    NEEDS_TOTP = "needs_totp"
-    NEEDS_TOTP_ENROLMENT = "needs_totp_enrolment"
-    BAD = "bad"
-    THROTTLED = "throttled"
-
-
-@dataclass(frozen=True)
-class SignInResult:
-    outcome: SignIn
-    user: User | None = None
-
-
-def authenticate(session: Session, email: str, password: str) -> SignInResult:
-    """Check a password. Every attempt is audited; the caller commits."""
-    cfg = current_app.config["C2C"]
-    if recent_failures(session, email) >= cfg.login_max_failures:
-        audit.record(session, "auth.login_throttled", actor_label="anonymous",
-                     details={"account": _account_key(email)[:16]})
-        return SignInResult(SignIn.THROTTLED)
-    user = get_by_email(session, email)
-    if not check_password(user, password) or user is None or not user.active:
-        session.add(LoginFailure(account_key=_account_key(email)))
-        audit.record(session, "auth.login_failed", actor_label="anonymous",
-                     target_type="user", target_id=user.id if user else "",
-                     details={"account": _account_key(email)[:16]})
-        return SignInResult(SignIn.BAD)
-    if user.totp_secret is not None:
-        return SignInResult(SignIn.NEEDS_TOTP, user)
-    if requires_totp(user):
-        return SignInResult(SignIn.NEEDS_TOTP_ENROLMENT, user)
-    complete_sign_in(session, user, second_factor=False)
-    return SignInResult(SignIn.OK, user)
-
-
-def complete_sign_in(session: Session, user: User, *, second_factor: bool) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.account_key == _account_key(user.email)))
-    audit.record(session, "auth.login", actor=user, target_type="user", target_id=user.id,
-                 details={"second_factor": second_factor})
-
-
-# --- two-factor -------------------------------------------------------------------------
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
-def totp_uri(user: User, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="c2c-safety")
-
-
-def _check_code(user: User, secret: str, code: str) -> int | None:
-    """The time step the code belongs to, or None. Each step is usable once (no replay)."""
-    code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
-        return None
-    totp = pyotp.TOTP(secret)
-    now = int(utcnow().timestamp())
-    for offset in (-1, 0, 1):  # allow one step of clock drift either way
-        step = now // 30 + offset
-        if totp.at(step * 30) == code and (user.totp_last_step is None or step > user.totp_last_step):
-            return step
-    return None
-
-
-def enrol_totp(session: Session, user: User, secret: str, code: str) -> bool:
-    step = _check_code(user, secret, code)
-    if step is None:
-        return False
-    user.totp_secret = keyring().seal(secret.encode())
-    user.totp_last_step = step
-    audit.record(session, "auth.totp_enrolled", actor=user, target_type="user", target_id=user.id)
-    return True
-
-
-def verify_totp(session: Session, user: User, code: str) -> bool:
-    cfg = current_app.config["C2C"]
-    if recent_failures(session, user.email) >= cfg.login_max_failures:
-        return False
-    if user.totp_secret is None:
-        return False
-    secret = keyring().open(user.totp_secret).decode()
-    step = _check_code(user, secret, code)
-    if step is None:
-        session.add(LoginFailure(account_key=_account_key(user.email)))
-        audit.record(session, "auth.totp_failed", actor=user, target_type="user", target_id=user.id)
-        return False
-    user.totp_last_step = step
-    return True

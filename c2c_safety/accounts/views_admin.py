@@ -1,13 +1,18 @@
-"""Admin: staff accounts."""
+"""Admin: staff accounts, role requests, two-factor resets.
+
+Role requests are decided here by admins, and by the independent reviewer for the
+independent reviewer role (their list is on /review/roles)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from c2c_safety.accounts import users as accounts
-from c2c_safety.accounts.forms_admin import CreateUserForm, EditUserForm
+from c2c_safety.accounts import grants, totp
+from c2c_safety.accounts.forms_admin import CreateUserForm, DecideForm, EditUserForm
+from c2c_safety.accounts.grants import RoleChange
+from c2c_safety.accounts.users import AccountError
 from c2c_safety.audit import log as audit
 from c2c_safety.core import db
 from c2c_safety.core.access import roles_required, staff
@@ -16,14 +21,31 @@ from models import User
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+def _say(user: User, change: RoleChange) -> None:
+    parts = []
+    if change.granted:
+        parts.append("given " + ", ".join(change.granted))
+    if change.revoked:
+        parts.append("removed " + ", ".join(change.revoked))
+    if change.requested:
+        parts.append("requested " + ", ".join(change.requested)
+                     + " (takes effect when a second person confirms)")
+    if change.already_pending:
+        parts.append("already waiting for confirmation: " + ", ".join(change.already_pending))
+    flash(f"Account {user.email} updated" + (": " + "; ".join(parts) if parts else "") + ".", "success")
+
+
 @bp.route("/users")
 @roles_required("admin")
 def users() -> str:
     s = db.session()
     people = list(s.scalars(select(User).order_by(User.email)))
+    pending = grants.pending_grants(s)
     audit.record(s, "view.staff_list", actor=staff(), target_type="user")
     s.commit()
-    return render_template("accounts/admin_users.html", people=people)
+    return render_template("accounts/admin_users.html", people=people, pending=pending,
+                           options=grants.options_for(s, pending, staff()),
+                           has_reviewer=grants.has_active_reviewer(s), form=DecideForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -31,16 +53,17 @@ def users() -> str:
 def user_new() -> Response | str | tuple[str, int]:
     form = CreateUserForm()
     if form.validate_on_submit():
+        s = db.session()
         try:
-            user = accounts.create_user(db.session(), form.email.data or "", form.password.data or "",
-                                        list(form.roles.data or []),
-                                        display_name=form.display_name.data or "", actor=staff())
-        except accounts.AccountError as exc:
-            db.session().rollback()
+            user, change = grants.create_account(s, form.email.data or "", form.password.data or "",
+                                                 list(form.roles.data or []),
+                                                 display_name=form.display_name.data or "", actor=staff())
+        except AccountError as exc:
+            s.rollback()
             form.email.errors = [str(exc)]
             return render_template("accounts/admin_user_new.html", form=form), 400
-        db.session().commit()
-        flash(f"Account {user.email} created.", "success")
+        s.commit()
+        _say(user, change)
         return redirect(url_for("admin.users"))
     return render_template("accounts/admin_user_new.html", form=form)
 
@@ -53,13 +76,72 @@ def user_edit(user_id: int) -> Response | str | tuple[str, int]:
     form = EditUserForm(data={"roles": sorted(user.role_names), "active": user.active})
     if form.validate_on_submit():
         try:
-            accounts.set_roles(s, user, list(form.roles.data or []), actor=staff())
-            accounts.set_active(s, user, bool(form.active.data), actor=staff())
-        except accounts.AccountError as exc:
+            change = grants.change_roles(s, user, list(form.roles.data or []), actor=staff())
+            grants.set_active(s, user, bool(form.active.data), actor=staff())
+        except AccountError as exc:
             s.rollback()
             form.roles.errors = [str(exc)]
-            return render_template("accounts/admin_user_edit.html", form=form, person=user), 400
+            return render_template("accounts/admin_user_edit.html", form=form, person=user,
+                                   reset_form=DecideForm()), 400
         s.commit()
-        flash(f"Account {user.email} updated.", "success")
+        _say(user, change)
         return redirect(url_for("admin.users"))
-    return render_template("accounts/admin_user_edit.html", form=form, person=user)
+    return render_template("accounts/admin_user_edit.html", form=form, person=user,
+                           reset_form=DecideForm())
+
+
+@bp.route("/users/<int:user_id>/reset-two-factor", methods=["POST"])
+@roles_required("admin")
+def reset_two_factor(user_id: int) -> Response | tuple[str, int]:
+    s = db.session()
+    user = s.get(User, user_id) or abort(404)
+    try:
+        totp.reset_by_admin(s, user, actor=staff())
+    except AccountError as exc:
+        return _refused(exc)
+    s.commit()
+    flash(f"Two-factor sign-in of {user.email} is reset and their sessions ended; they set it "
+          "up again at their next sign-in.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+def _refused(exc: AccountError) -> tuple[str, int]:
+    """A rule said no: 403 with the rule's own words."""
+    db.session().rollback()
+    return render_template("errors/error.html", status=403, title="Not allowed", message=str(exc)), 403
+
+
+def _back() -> str:
+    # Back to the list the button was on; only our own two pages, never a given URL.
+    return url_for("reviewer.roles") if request.form.get("back") == "review" else url_for("admin.users")
+
+
+@bp.route("/grants/<int:grant_id>/confirm", methods=["POST"])
+@roles_required("admin", "independent_reviewer")
+def confirm_grant(grant_id: int) -> Response | tuple[str, int]:
+    s = db.session()
+    try:
+        grant = grants.confirm(s, grant_id, actor=staff())
+    except LookupError:
+        abort(404)
+    except AccountError as exc:
+        return _refused(exc)
+    s.commit()
+    flash(f"Confirmed: {grant.user.email} is now {grant.role.replace('_', ' ')}.", "success")
+    return redirect(_back())
+
+
+@bp.route("/grants/<int:grant_id>/reject", methods=["POST"])
+@roles_required("admin", "independent_reviewer")
+def reject_grant(grant_id: int) -> Response | tuple[str, int]:
+    s = db.session()
+    try:
+        grant = grants.reject(s, grant_id, actor=staff())
+    except LookupError:
+        abort(404)
+    except AccountError as exc:
+        return _refused(exc)
+    s.commit()
+    flash(f"The request for {grant.user.email} to become {grant.role.replace('_', ' ')} is "
+          f"{grant.status}.", "success")
+    return redirect(_back())

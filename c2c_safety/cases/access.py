@@ -11,7 +11,12 @@ Rules (docs/cases.md explains why):
   routed to them, so those they also handle.
 - A case about the CEO is never visible to anyone holding the CEO role.
 - Admins administer accounts and policies; they do not read cases unless they also hold a
-  handling role (least privilege). They can still mark an exclusion by case reference.
+  handling role (least privilege), and so cannot mark exclusions on them either.
+
+Exclusions (docs/cases.md): only someone who can open a case marks one on it; the
+independent reviewer is never excluded from a case about the CEO and is the only one who
+lifts an exclusion; and after every exclusion, recusal, role change or disabling, every open
+case still has someone who may handle it (`assert_no_orphans`).
 
 `visibility_clause(user)` is the rule as a SQL condition; every list, count and lookup
 builds on it, and `can_view` asks the database the same question for one case, so the
@@ -19,6 +24,8 @@ rule exists exactly once.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
@@ -31,6 +38,7 @@ from models import (
     CaseCategory,
     CaseExclusion,
     CaseFile,
+    CaseStatus,
     ExclusionKind,
     Role,
     User,
@@ -113,22 +121,15 @@ def audit_rows_clause(user: User) -> ColumnElement[bool]:
     return or_(AuditEvent.case_id.is_(None), AuditEvent.case_id.in_(visible_case_ids(user)))
 
 
-# --- administering exclusions without reading the case --------------------------------
-
-def can_administer_exclusions(user: User) -> bool:
-    return user.has_role(Role.ADMIN, Role.SAFEGUARDING_LEAD, Role.CASE_HANDLER, Role.CEO)
-
+# --- finding a case to mark an exclusion on ----------------------------------------------
 
 def find_for_exclusion(session: Session, user: User, reference: str) -> CaseFile:
-    """A case by reference for marking an exclusion. Admins get the reference only, never the
-    contents; someone excluded from the case (or the CEO for a CEO case) gets CaseNotFoundError,
-    exactly as for a reference that does not exist."""
-    if not can_administer_exclusions(user):
-        raise CaseNotFoundError(reference)
-    stmt = select(CaseFile).where(CaseFile.reference == reference.strip().upper(),
-                                  ~_excluded(user.id), CaseFile.anonymised_at.is_(None))
-    if user.has_role(Role.CEO):
-        stmt = stmt.where(CaseFile.category != CaseCategory.CEO)
+    """A case by reference, for someone who may mark an exclusion on it: only a person who can
+    already open the case (the independent reviewer opens every case they are not excluded
+    from). Anyone else gets CaseNotFoundError, exactly as for a reference that does not exist:
+    the exclusions page never tells whether a case exists."""
+    stmt = select(CaseFile).where(CaseFile.reference == reference.strip().upper()[:20],
+                                  CaseFile.anonymised_at.is_(None), visibility_clause(user))
     case = session.scalars(stmt).first()
     if case is None:
         raise CaseNotFoundError(reference)
@@ -159,10 +160,21 @@ def eligible_handlers(session: Session, case: CaseFile) -> list[User]:
     return [p for p in people if may_receive(p, case, excluded)]
 
 
-# --- marking exclusions and recusals ---------------------------------------------------
+# --- marking and lifting exclusions and recusals ----------------------------------------
 
 class ExclusionError(ValueError):
     """Safe to show."""
+
+
+class OrphanedCaseError(ExclusionError):
+    """The change would leave an open case that nobody may handle. The message gives a count,
+    never a reference: the person changing accounts may not know which cases exist."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"Refused: this would leave {count} open case{'s' if count != 1 else ''} with nobody who may "
+            "handle it, not even the independent reviewer. Ask the independent reviewer to look first.")
+        self.count = count
 
 
 def _apply_exclusion(session: Session, case: CaseFile, person: User, *, actor: User, kind: str,
@@ -184,30 +196,22 @@ def _apply_exclusion(session: Session, case: CaseFile, person: User, *, actor: U
     audit.record(session, "case.recused" if kind == ExclusionKind.RECUSED else "case.exclusion_added",
                  actor=actor, target_type="user", target_id=person.id, case_id=case.id,
                  details={"kind": kind})
-    _reroute_if_nobody_left(session, case, actor)
+    assert_no_orphans(session, actor=actor)
     return row
 
 
-def _reroute_if_nobody_left(session: Session, case: CaseFile, actor: User) -> None:
-    """If the conflict leaves nobody in the routed role to handle the case, it goes to the
-    independent reviewer, as a case about the CEO does (the contact table's last resort)."""
-    if case.routed_role == Role.INDEPENDENT_REVIEWER or eligible_handlers(session, case):
-        return
-    old = case.routed_role
-    case.routed_role = Role.INDEPENDENT_REVIEWER
-    session.flush()
-    audit.record(session, "case.rerouted", actor=actor, target_type="case", target_id=case.id,
-                 case_id=case.id, details={"from": old, "to": case.routed_role,
-                                           "why": "no_unconflicted_handler"})
-
-
 def exclude(session: Session, case: CaseFile, person: User, *, actor: User, reason: str) -> CaseExclusion:
-    """Mark `person` as excluded (the person the case concerns). Handlers of the case do it
-    from the case page; admins and handlers by reference (find_for_exclusion)."""
-    if not (can_handle(session, actor, case) or can_administer_exclusions(actor)):
+    """Mark `person` as excluded (the person the case concerns). Only someone who can already
+    open the case may do it (so an exclusion can never hide a case its author could not
+    see); the independent reviewer can never be excluded from a case about the CEO; and the
+    case must keep someone who may handle it (assert_no_orphans)."""
+    if case.anonymised_at is not None or not can_view(session, actor, case):
         raise PermissionError(case.id)
     if person.id == actor.id:
         raise ExclusionError("To step back from a case yourself, use 'Recuse myself'.")
+    if case.category == CaseCategory.CEO and person.has_role(Role.INDEPENDENT_REVIEWER):
+        raise ExclusionError("The independent reviewer cannot be excluded from a case about the CEO: "
+                             "they are the only person such a case goes to.")
     return _apply_exclusion(session, case, person, actor=actor, kind=ExclusionKind.EXCLUDED, reason=reason)
 
 
@@ -218,14 +222,94 @@ def recuse(session: Session, case: CaseFile, *, actor: User, reason: str) -> Cas
     return _apply_exclusion(session, case, actor, actor=actor, kind=ExclusionKind.RECUSED, reason=reason)
 
 
-def exclusions_made_by_or_visible(session: Session, user: User) -> list[tuple[CaseExclusion, str, str]]:
-    """Exclusions to list on the exclusions page: (row, case reference, person's e-mail),
-    only for cases the viewer is not excluded from themselves."""
+def can_lift(session: Session, user: User, row: CaseExclusion) -> bool:
+    """Only the independent reviewer lifts an exclusion or recusal, and only on a case they
+    can open themselves (so an excluded reviewer can never lift their own)."""
+    return (user.active and user.has_role(Role.INDEPENDENT_REVIEWER)
+            and can_view(session, user, row.case_id)
+            and session.scalar(select(CaseFile.anonymised_at).where(CaseFile.id == row.case_id)) is None)
+
+
+def lift_exclusion(session: Session, exclusion_id: int, *, actor: User) -> CaseExclusion:
+    """Undo an exclusion or recusal (LookupError when the viewer may not, as for none)."""
+    row = session.get(CaseExclusion, exclusion_id)
+    if row is None or not can_lift(session, actor, row):
+        raise LookupError(exclusion_id)
+    session.delete(row)
+    session.flush()
+    audit.record(session, "case.exclusion_lifted", actor=actor, target_type="user", target_id=row.user_id,
+                 case_id=row.case_id, details={"kind": row.kind, "created_by": row.created_by_id})
+    return row
+
+
+@dataclass(frozen=True)
+class ExclusionRow:
+    exclusion: CaseExclusion
+    reference: str
+    email: str
+    liftable: bool
+
+
+def exclusions_visible_to(session: Session, user: User, limit: int = 200) -> list[ExclusionRow]:
+    """Exclusions on the cases the viewer can open (none on a case they cannot: the page must
+    not show that a case exists), newest first, with whether they may lift each."""
     stmt = (select(CaseExclusion, CaseFile.reference, User.email)
             .join(CaseFile, CaseFile.id == CaseExclusion.case_id)
             .join(User, User.id == CaseExclusion.user_id)
-            .where(~_excluded(user.id), CaseFile.anonymised_at.is_(None))
-            .order_by(CaseExclusion.created_at.desc()).limit(200))
-    if user.has_role(Role.CEO):
-        stmt = stmt.where(CaseFile.category != CaseCategory.CEO)
-    return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
+            .where(CaseFile.anonymised_at.is_(None), visibility_clause(user))
+            .order_by(CaseExclusion.created_at.desc(), CaseExclusion.id.desc()).limit(limit))
+    lifts = user.active and user.has_role(Role.INDEPENDENT_REVIEWER)
+    return [ExclusionRow(row, ref, email, lifts) for row, ref, email in session.execute(stmt)]
+
+
+# --- the invariant: every open case has someone who may handle it --------------------------
+
+def _may_handle_exists() -> ColumnElement[bool]:
+    """SQL, correlated to CaseFile: some active person not excluded from the case may handle
+    it (can_handle's rule: the assignee or a holder of the routed role, never someone holding
+    the CEO role on a case about the CEO)."""
+    held, ceo, ex = aliased(UserRole), aliased(UserRole), aliased(CaseExclusion)
+    # Correlated by hand: SQLAlchemy correlates a subquery only to the statement directly
+    # around it, and these sit two levels below the case row.
+    return exists().where(
+        User.active.is_(True),
+        or_(User.id == CaseFile.assigned_to_id,
+            exists().where(held.user_id == User.id, held.role == CaseFile.routed_role).correlate(CaseFile, User)),
+        ~exists().where(ex.case_id == CaseFile.id, ex.user_id == User.id).correlate(CaseFile, User),
+        or_(CaseFile.category != CaseCategory.CEO,
+            ~exists().where(ceo.user_id == User.id, ceo.role == Role.CEO).correlate(User)),
+    ).correlate(CaseFile)
+
+
+def _open_cases() -> ColumnElement[bool]:
+    return and_(CaseFile.status != CaseStatus.CLOSED, CaseFile.anonymised_at.is_(None))
+
+
+def unhandled_case_ids(session: Session) -> list[int]:
+    """Open cases that nobody may handle right now (should always be empty)."""
+    return list(session.scalars(select(CaseFile.id).where(_open_cases(), ~_may_handle_exists())
+                                .order_by(CaseFile.id)))
+
+
+def assert_no_orphans(session: Session, *, actor: User | None) -> None:
+    """Keep "every open case is visible to at least one active person who may handle it".
+
+    Call it after any change to who may handle cases (an exclusion, a recusal, a role
+    granted or removed, an account disabled), flushed, before the commit. A case the change
+    left without a handler is re-routed to the independent reviewer, the contact table's
+    last resort (audited `case.rerouted`); if even that leaves a case with nobody (no active,
+    unexcluded reviewer), OrphanedCaseError is raised and the caller rolls back."""
+    session.flush()
+    stranded = session.scalars(select(CaseFile).where(_open_cases(), ~_may_handle_exists())
+                               .order_by(CaseFile.id)).all()
+    for case in stranded:
+        if case.routed_role == Role.INDEPENDENT_REVIEWER:
+            continue
+        old, case.routed_role = case.routed_role, Role.INDEPENDENT_REVIEWER
+        session.flush()
+        audit.record(session, "case.rerouted", actor=actor, actor_label=None if actor else "system",
+                     target_type="case", target_id=case.id, case_id=case.id,
+                     details={"from": old, "to": case.routed_role, "why": "no_unconflicted_handler"})
+    left = len(unhandled_case_ids(session)) if stranded else 0
+    if left:
+        raise OrphanedCaseError(left)

@@ -6,6 +6,10 @@
 
 "3 months" is calendar months: 30 November + 3 months is 28/29 February (the last day of
 the shorter month), never 2 March.
+
+A reopened case starts a fresh cycle at the reopening (`current_cycle`): the handler who
+reopens it has taken it up again, which is its acknowledgment, and feedback is due three
+months later. The first cycle's dates are kept for the compliance figures.
 """
 
 from __future__ import annotations
@@ -41,3 +45,23 @@ def state(due: datetime, done: datetime | None, now: datetime) -> str:
     if due - now <= DUE_SOON:
         return "due_soon"
     return "open"
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """The deadlines that apply now, and when each was met (None: not yet)."""
+
+    deadlines: Deadlines
+    acknowledged_at: datetime | None
+    feedback_at: datetime | None
+    reopened_at: datetime | None
+
+
+def current_cycle(received_at: datetime, acknowledged_at: datetime | None, feedback_at: datetime | None,
+                  reopened_at: datetime | None = None,
+                  reopen_feedback_at: datetime | None = None) -> Cycle:
+    if reopened_at is None:
+        return Cycle(compute(received_at, acknowledged_at), acknowledged_at, feedback_at, None)
+    fresh = Deadlines(acknowledge_by=reopened_at + timedelta(days=ACK_DAYS),
+                      feedback_by=add_months(reopened_at, FEEDBACK_MONTHS))
+    return Cycle(fresh, reopened_at, reopen_feedback_at, reopened_at)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from c2c_safety.cases.lifecycle import OUTCOME_LABELS
 from c2c_safety.cases.redaction import REASONS, TARGETS
+from c2c_safety.core.params import BoundedIntegerField
 
 TARGET_LABELS = {"body": "What happened", "occurred": "When and where", "involved": "Who was involved",
                  "contact": "Contact details", "message": "A message (give its number)",
@@ -29,6 +30,10 @@ class FeedbackForm(FlaskForm):
 class CloseForm(FlaskForm):
     outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOME_LABELS.items()]),
                           validators=[DataRequired(message="Choose an outcome.")])
+    # Required (by cases.lifecycle.close) when the outcome is a referral to an authority.
+    authority = StringField("Authority referred to (when referred externally)",
+                            validators=[Optional(), Length(max=200)])
+    authority_ref = StringField("Its reference number for the matter", validators=[Optional(), Length(max=100)])
 
 
 class ReasonForm(FlaskForm):
@@ -60,7 +65,8 @@ class RecuseForm(FlaskForm):
 class RedactForm(FlaskForm):
     target = SelectField("What to redact", choices=choices((t, TARGET_LABELS[t]) for t in TARGETS),
                          validators=[DataRequired()])
-    target_id = IntegerField("Number of the message, note or attachment", validators=[Optional()])
+    # Bounded: a number past the id column's range would reach the database (issue 10: a 500).
+    target_id = BoundedIntegerField("Number of the message, note or attachment", lo=1, validators=[Optional()])
     span = StringField("Exact text to redact (leave empty to redact all of it)",
                        validators=[Optional(), Length(max=2000)])
     reason = SelectField("Reason", choices=choices(REASONS.items()), validators=[DataRequired()])

@@ -135,24 +135,37 @@ def give_feedback(session: Session, case: CaseFile, *, actor: User, text: str | 
     if has_reporter_channel(case):
         send_message(session, case, actor=actor, text=_clean(text, "the feedback to the reporter"),
                      now=now)
-    case.feedback_at = now
+    if case.reopened_at is not None:
+        case.reopen_feedback_at = now  # the reopened cycle's; the first cycle's date stays
+    else:
+        case.feedback_at = now
     _transition(session, case, actor, CaseStatus.FEEDBACK_GIVEN, now)
 
 
-def close(session: Session, case: CaseFile, *, actor: User, outcome: str,
-          now: datetime | None = None) -> None:
+def close(session: Session, case: CaseFile, *, actor: User, outcome: str, authority: str = "",
+          authority_ref: str = "", now: datetime | None = None) -> None:
     """Close with an outcome; the closing handler is recorded as the approver. Starts the
-    retention clock."""
+    retention clock. "Referred to an external authority" needs the referral's record: the
+    authority and its reference number (sealed on the closing step)."""
     _require_handler(session, actor, case)
     _expect(case, CaseStatus.FEEDBACK_GIVEN)
     if outcome not in OUTCOME_LABELS:
         raise CaseError("Choose an outcome.")
+    record: str | None = None
+    if outcome == CaseOutcome.REFERRED:
+        authority, authority_ref = authority.strip(), authority_ref.strip()
+        if not authority or not authority_ref:
+            raise CaseError("To close as referred, record the referral: the authority and its "
+                            "reference number.")
+        if len(authority) > 200 or len(authority_ref) > 100:
+            raise CaseError("Keep the authority under 200 and the reference under 100 characters.")
+        record = f"Referred to {authority}, reference {authority_ref}"
     now = now or utcnow()
     case.closed_at = now
     case.outcome = outcome
     case.closed_approved_by_id = actor.id
     case.retention_clock_from = now
-    _transition(session, case, actor, CaseStatus.CLOSED, now, outcome=outcome)
+    _transition(session, case, actor, CaseStatus.CLOSED, now, outcome=outcome, reason=record)
 
 
 def reopen(session: Session, case: CaseFile, *, actor: User, reason: str,
@@ -167,6 +180,8 @@ def reopen(session: Session, case: CaseFile, *, actor: User, reason: str,
     case.outcome = None
     case.closed_approved_by_id = None
     case.retention_clock_from = None
+    # A fresh deadline cycle from the reopening (cases.deadlines.current_cycle).
+    case.reopened_at, case.reopen_feedback_at = now, None
     _transition(session, case, actor, CaseStatus.INVESTIGATING, now, reason=reason)
 
 
@@ -279,36 +294,57 @@ class DeadlineView:
     next_due: datetime | None
     summary: str  # "3 days left", "2 days overdue", "met", ...
     urgent: bool
+    reopened_at: datetime | None = None  # set: these are the reopened cycle's deadlines
+
+    @property
+    def next_state(self) -> str:
+        """The state of the deadline that is next due ('' when none is pending)."""
+        if self.next_label == "acknowledge":
+            return self.ack_state
+        if self.next_label == "feedback":
+            return self.feedback_state
+        return ""
 
 
 def _left(due: datetime, now: datetime) -> str:
     delta = due - now
     days = abs(delta).days
     hours = abs(delta).seconds // 3600
-    amount = f"{days} day{'s' if days != 1 else ''}" if days else f"{hours} hour{'s' if hours != 1 else ''}"
+    if days:
+        amount = f"{days} day{'s' if days != 1 else ''}"
+    elif hours:
+        amount = f"{hours} hour{'s' if hours != 1 else ''}"
+    else:
+        amount = "less than an hour"
     return f"{amount} overdue" if delta.total_seconds() < 0 else f"{amount} left"
 
 
 def deadline_view(case: CaseFile, now: datetime | None = None) -> DeadlineView:
-    return deadline_view_of(case.status, case.received_at, case.acknowledged_at, case.feedback_at, now)
+    """Computed from the case's dates and the clock at the moment of asking, so a page shows
+    a deadline as overdue the minute it passes, whether or not the daily job has run."""
+    return deadline_view_of(case.status, case.received_at, case.acknowledged_at, case.feedback_at, now,
+                            reopened_at=case.reopened_at, reopen_feedback_at=case.reopen_feedback_at)
 
 
 def deadline_view_of(status: str, received_at: datetime, acknowledged_at: datetime | None,
-                     feedback_at: datetime | None, now: datetime | None = None) -> DeadlineView:
+                     feedback_at: datetime | None, now: datetime | None = None, *,
+                     reopened_at: datetime | None = None,
+                     reopen_feedback_at: datetime | None = None) -> DeadlineView:
     now = now or utcnow()
-    d = deadlines.compute(received_at, acknowledged_at)
-    ack = deadlines.state(d.acknowledge_by, acknowledged_at, now)
-    fb = deadlines.state(d.feedback_by, feedback_at, now)
-    if acknowledged_at is None:
+    cycle = deadlines.current_cycle(received_at, acknowledged_at, feedback_at, reopened_at, reopen_feedback_at)
+    d = cycle.deadlines
+    ack = deadlines.state(d.acknowledge_by, cycle.acknowledged_at, now)
+    fb = deadlines.state(d.feedback_by, cycle.feedback_at, now)
+    if cycle.acknowledged_at is None:
         label, due = "acknowledge", d.acknowledge_by
-    elif feedback_at is None and status != CaseStatus.CLOSED:
+    elif cycle.feedback_at is None and status != CaseStatus.CLOSED:
         label, due = "feedback", d.feedback_by
     else:
         label, due = "", None
     summary = _left(due, now) if due else ("all deadlines met" if "missed" not in (ack, fb)
                                            else "a deadline was missed")
     urgent = (ack if label == "acknowledge" else fb) in ("overdue", "due_soon") if label else False
-    return DeadlineView(d.acknowledge_by, d.feedback_by, ack, fb, label, due, summary, urgent)
+    return DeadlineView(d.acknowledge_by, d.feedback_by, ack, fb, label, due, summary, urgent, cycle.reopened_at)
 
 
 def message_texts(case: CaseFile) -> list[tuple[CaseMessage, str]]:

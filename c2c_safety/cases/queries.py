@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
-from c2c_safety.cases.lifecycle import DeadlineView, deadline_view, deadline_view_of
+from c2c_safety.cases.lifecycle import DeadlineView, deadline_view_of
 from c2c_safety.core.crypto import open_text
 from models import CaseFile, CaseStatus, ReviewNote, User, utcnow
 
@@ -50,8 +50,23 @@ def _matches(case: CaseFile, q: str) -> bool:
                for blob in (case.body_sealed, case.occurred_sealed, case.involved_sealed))
 
 
+def _urgency(status: str, next_due: datetime | None, received_at: datetime,
+             closed_at: datetime | None) -> tuple[int, float]:
+    """Sort key, most urgent first: open cases by the deadline that is next due (so the most
+    overdue come first, then those due soonest); then open cases waiting for no deadline,
+    newest first; closed cases last, most recently closed first."""
+    if status == CaseStatus.CLOSED:
+        return (2, -(closed_at or received_at).timestamp())
+    if next_due is not None:
+        return (0, next_due.timestamp())
+    return (1, -received_at.timestamp())
+
+
 def listing(session: Session, viewer: User, f: ListFilter, *, now: datetime | None = None,
             limit: int = 500) -> Listing:
+    """The viewer's cases, filtered and sorted by urgency. Deadlines are worked out from the
+    dates and `now` (not from the daily alerts), over every matching visible case before the
+    limit is applied, so the most overdue case is never cut off the first page."""
     now = now or utcnow()
     stmt = case_access.visible_cases_query(viewer)
     if f.show == "open":
@@ -62,42 +77,45 @@ def listing(session: Session, viewer: User, f: ListFilter, *, now: datetime | No
         stmt = stmt.where(CaseFile.status == f.status)
     if f.category:
         stmt = stmt.where(CaseFile.category == f.category)
-    cases = list(session.scalars(stmt.order_by(CaseFile.received_at.desc(), CaseFile.id.desc())
-                                 .limit(SEARCH_LIMIT if f.q else limit)))
+    light = session.execute(stmt.with_only_columns(
+        CaseFile.id, CaseFile.status, CaseFile.received_at, CaseFile.acknowledged_at, CaseFile.feedback_at,
+        CaseFile.reopened_at, CaseFile.reopen_feedback_at, CaseFile.closed_at)).all()
+    keyed: list[tuple[tuple[int, float], int, DeadlineView]] = []
+    for cid, status, received, acked, fed, reopened, refed, closed in light:
+        d = deadline_view_of(status, received, acked, fed, now, reopened_at=reopened, reopen_feedback_at=refed)
+        if f.deadline and d.next_state != f.deadline:
+            continue
+        keyed.append((_urgency(status, d.next_due, received, closed), cid, d))
+    keyed.sort(key=lambda k: (k[0], k[1]))
     if f.q:
-        cases = [c for c in cases if _matches(c, f.q.strip())][:limit]
+        keyed = keyed[:SEARCH_LIMIT]
+    by_id = {c.id: c for c in session.scalars(select(CaseFile).where(
+        CaseFile.id.in_([cid for _, cid, _ in keyed[:SEARCH_LIMIT if f.q else limit]])))}
+    ordered = [(by_id[cid], d) for _, cid, d in keyed if cid in by_id]
+    if f.q:
+        ordered = [(c, d) for c, d in ordered if _matches(c, f.q.strip())]
+    ordered = ordered[:limit]
     names = dict(session.execute(select(User.id, User.display_name).where(
-        User.id.in_({c.assigned_to_id for c in cases if c.assigned_to_id}))).all())
-    rows = [CaseRow(c, deadline_view(c, now), names.get(c.assigned_to_id or 0, "")) for c in cases]
-    if f.deadline == "overdue":
-        rows = [r for r in rows if _next_state(r.deadline) == "overdue"]
-    elif f.deadline == "due_soon":
-        rows = [r for r in rows if _next_state(r.deadline) == "due_soon"]
+        User.id.in_({c.assigned_to_id for c, _ in ordered if c.assigned_to_id}))).all())
+    rows = [CaseRow(c, d, names.get(c.assigned_to_id or 0, "")) for c, d in ordered]
     return Listing(rows, counts(session, viewer, now=now))
 
 
-def _next_state(d: DeadlineView) -> str:
-    if d.next_label == "acknowledge":
-        return d.ack_state
-    if d.next_label == "feedback":
-        return d.feedback_state
-    return ""
-
-
 def counts(session: Session, viewer: User, *, now: datetime | None = None) -> dict[str, int]:
-    """Open / overdue / due soon / closed, over the viewer's visible cases."""
+    """Open / overdue / due soon / closed, over the viewer's visible cases, as of `now`."""
     now = now or utcnow()
     out = {"open": 0, "overdue": 0, "due_soon": 0, "closed": 0, "on_hold": 0}
     rows = session.execute(case_access.visible_cases_query(viewer).with_only_columns(
         CaseFile.status, CaseFile.received_at, CaseFile.acknowledged_at, CaseFile.feedback_at,
-        CaseFile.legal_hold)).all()
-    for status, received, acked, fed, held in rows:
+        CaseFile.legal_hold, CaseFile.reopened_at, CaseFile.reopen_feedback_at)).all()
+    for status, received, acked, fed, held, reopened, refed in rows:
         out["on_hold"] += bool(held)
         if status == CaseStatus.CLOSED:
             out["closed"] += 1
             continue
         out["open"] += 1
-        state = _next_state(deadline_view_of(status, received, acked, fed, now))
+        state = deadline_view_of(status, received, acked, fed, now, reopened_at=reopened,
+                                 reopen_feedback_at=refed).next_state
         if state == "overdue":
             out["overdue"] += 1
         elif state == "due_soon":

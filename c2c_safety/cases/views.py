@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WResponse
 
@@ -34,7 +34,7 @@ from c2c_safety.cases.forms import (
     StepForm,
     choices,
 )
-from c2c_safety.core import db
+from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.crypto import open_text
 from c2c_safety.core.templating import NAV, NavLink
@@ -43,10 +43,10 @@ from models import Attachment, CaseCategory, CaseExclusion, CaseFile, CaseStatus
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 NAV.append(NavLink("cases.index", "Cases", frozenset(CASE_ROLES)))
 NAV.append(NavLink("cases.alerts", "Deadline alerts", frozenset(CASE_ROLES)))
-NAV.append(NavLink("cases.exclusions", "Case conflicts",
-                   frozenset({"admin", "safeguarding_lead", "case_handler", "ceo"})))
+NAV.append(NavLink("cases.exclusions", "Case conflicts", frozenset(CASE_ROLES)))
 
-EXCLUSION_ROLES = ("admin", "safeguarding_lead", "case_handler", "ceo")
+# One wording for "no such case" and "a case you may not open" (issue 10: no existence oracle).
+NO_SUCH_CASE = "No case with that reference that you can open."
 
 
 def visible_or_404(case_id: int) -> CaseFile:
@@ -61,11 +61,11 @@ def visible_or_404(case_id: int) -> CaseFile:
 def index() -> str:
     s = db.session()
     f = case_queries.ListFilter(
-        show=request.args.get("show", "open") if request.args.get("show") in ("open", "closed", "all") else "open",
-        status=request.args.get("status", "") if request.args.get("status") in set(CaseStatus) else "",
-        category=request.args.get("category", "") if request.args.get("category") in set(CaseCategory) else "",
-        deadline=request.args.get("deadline", "") if request.args.get("deadline") in ("overdue", "due_soon") else "",
-        q=request.args.get("q", "")[:200],
+        show=params.arg_choice("show", ("open", "closed", "all"), "open"),
+        status=params.arg_choice("status", [str(s) for s in CaseStatus], ""),
+        category=params.arg_choice("category", [str(c) for c in CaseCategory], ""),
+        deadline=params.arg_choice("deadline", ("overdue", "due_soon"), ""),
+        q=params.arg_text("q", 200),
     )
     result = case_queries.listing(s, staff(), f)
     case_queries.record_list_view(s, staff(), f)
@@ -146,8 +146,10 @@ def attachment(case_id: int, attachment_id: int) -> Response:
 @bp.route("/alerts")
 @roles_required(*CASE_ROLES)
 def alerts() -> str:
-    rows = case_alerts.for_user(db.session(), staff())
-    return render_template("cases/alerts.html", rows=rows, form=StepForm())
+    s = db.session()
+    live = case_alerts.live_for_user(s, staff())
+    rows = case_alerts.for_user(s, staff())
+    return render_template("cases/alerts.html", live=live, rows=rows, form=StepForm())
 
 
 @bp.route("/alerts/<int:alert_id>/read", methods=["POST"])
@@ -162,21 +164,25 @@ def alert_read(alert_id: int) -> WResponse:
 
 
 @bp.route("/exclusions", methods=["GET", "POST"])
-@roles_required(*EXCLUSION_ROLES)
+@roles_required(*CASE_ROLES)
 def exclusions() -> WResponse | str | tuple[str, int]:
-    """Mark a conflict of interest by case reference, without reading the case (admins)."""
+    """Mark a conflict of interest by case reference; the independent reviewer lifts them here.
+
+    A reference the viewer cannot open gets exactly the answer of one that does not exist."""
     s = db.session()
     form = ExcludeByReferenceForm()
     if form.validate_on_submit():
-        person = s.scalars(select(User).where(User.email == (form.email.data or "").strip().lower())).first()
         try:
             case = case_access.find_for_exclusion(s, staff(), form.reference.data or "")
+            # Looked up only once the case is known to be the viewer's to see: no other answer
+            # may come before "no such case".
+            person = s.scalars(select(User).where(User.email == (form.email.data or "").strip().lower())).first()
             if person is None:
                 raise case_access.ExclusionError("No staff account has that e-mail.")
             case_access.exclude(s, case, person, actor=staff(), reason=form.reason.data or "")
-        except CaseNotFoundError:
+        except (CaseNotFoundError, PermissionError):
             s.rollback()
-            form.reference.errors = ["No case with that reference that you can administer."]
+            form.reference.errors = [NO_SUCH_CASE]
         except case_access.ExclusionError as exc:
             s.rollback()
             form.email.errors = [str(exc)]
@@ -184,6 +190,22 @@ def exclusions() -> WResponse | str | tuple[str, int]:
             s.commit()
             flash("Exclusion recorded. That person can no longer find or open the case.", "success")
             return redirect(url_for("cases.exclusions"))
-    rows = case_access.exclusions_made_by_or_visible(s, staff())
+    rows = case_access.exclusions_visible_to(s, staff())
     status = 400 if form.is_submitted() else 200
-    return render_template("cases/exclusions.html", form=form, rows=rows), status
+    return render_template("cases/exclusions.html", form=form, rows=rows, lift_form=StepForm()), status
+
+
+@bp.route("/exclusions/<int:exclusion_id>/lift", methods=["POST"])
+@roles_required("independent_reviewer")
+def lift_exclusion(exclusion_id: int) -> WResponse:
+    """The independent reviewer undoes an exclusion or recusal (audited)."""
+    if not StepForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    try:
+        case_access.lift_exclusion(s, exclusion_id, actor=staff())
+    except LookupError:
+        abort(404)
+    s.commit()
+    flash("Exclusion lifted. That person can find and open the case again.", "success")
+    return redirect(url_for("cases.exclusions"))

@@ -94,7 +94,9 @@ def feedback(case_id: int) -> Response | tuple[str, int]:
 @roles_required(*CASE_ROLES)
 def close(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, CloseForm(), "close_form",
-                lambda c, f: cases.close(db.session(), c, actor=staff(), outcome=f.outcome.data or ""),
+                lambda c, f: cases.close(db.session(), c, actor=staff(), outcome=f.outcome.data or "",
+                                         authority=f.authority.data or "",
+                                         authority_ref=f.authority_ref.data or ""),
                 "Case closed. The retention clock has started.")
 
 

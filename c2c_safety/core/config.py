@@ -46,9 +46,21 @@ class Config:
     webhook_url: str = ""
     webhook_secret: str = ""
     audit_key: str = ""
+    smtp_url: str = ""  # smtp://host:port, smtps://… or smtp+starttls://…; empty: e-mails wait, kept
+    smtp_from: str = "c2c-safety@localhost"
+    public_url: str = "http://127.0.0.1:5000"  # the desk's address, for links in e-mails
+    audit_signing_key: str = ""  # base64 Ed25519 private key (32 bytes) that signs checkpoints
+    audit_witness: Path | None = None  # append-only file the checkpoints are also written to
     bcrypt_rounds: int = 12
-    login_max_failures: int = 5
-    login_window_minutes: int = 15
+    # Sign-in throttle (c2c_safety.accounts.throttle): free failures per bucket, then delays
+    # doubling from 1 s up to this cap; and failed sign-in steps per client address per window.
+    login_free_failures: int = 5
+    login_max_delay_seconds: int = 900
+    client_max_failures: int = 20
+    client_window_seconds: int = 600
+    # Header the trusted proxy sets to the client address on /login only (docs/deploy.md);
+    # empty: the socket's peer address.
+    client_address_header: str = ""
     max_json_bytes: int = 1_000_000
     max_upload_bytes: int = 10 * 1024 * 1024
     testing: bool = False
@@ -69,6 +81,9 @@ class Config:
                 raise ConfigError("C2C_SECRET_KEY is not set; the desk will not start without it")
             if not cfg.data_keys:
                 raise ConfigError("C2C_DATA_KEY is not set; the desk will not start without it")
+            if not env.get("C2C_AUDIT_SIGNING_KEY"):
+                raise ConfigError("C2C_AUDIT_SIGNING_KEY is not set; the desk will not start without it "
+                                  "(`flask --app app audit keygen` makes one)")
         else:
             cfg.secret_key = cfg.secret_key or _instance_secret(
                 instance, "secret_key", lambda: secrets.token_urlsafe(48)
@@ -83,6 +98,14 @@ class Config:
         cfg.webhook_url = env.get("C2C_WEBHOOK_URL", "")
         cfg.webhook_secret = env.get("C2C_WEBHOOK_SECRET", "")
         cfg.audit_key = env.get("C2C_AUDIT_KEY", "")
+        cfg.smtp_url = env.get("C2C_SMTP_URL", "")
+        cfg.smtp_from = env.get("C2C_SMTP_FROM", "") or cfg.smtp_from
+        cfg.public_url = (env.get("C2C_PUBLIC_URL", "") or cfg.public_url).rstrip("/")
+        cfg.client_address_header = env.get("C2C_CLIENT_ADDRESS_HEADER", "").strip()
+        cfg.audit_signing_key = env.get("C2C_AUDIT_SIGNING_KEY", "") or (
+            "" if mode == "production" else _instance_secret(instance, "audit_signing_key", _new_signing_key))
+        witness = env.get("C2C_AUDIT_WITNESS", "")
+        cfg.audit_witness = Path(witness).resolve() if witness else instance / "audit-witness.jsonl"
         cfg.testing = mode == "test"
         # Tests hash hundreds of passwords; production and demo keep the cost of 12.
         cfg.bcrypt_rounds = int(env.get("C2C_BCRYPT_ROUNDS", "12"))
@@ -110,6 +133,13 @@ class Config:
             "PREFERRED_URL_SCHEME": "https" if self.https else "http",
             "C2C": self,
         }
+
+
+def _new_signing_key() -> str:
+    import base64
+
+    # An Ed25519 private key is 32 random bytes (RFC 8032), so no library is needed here.
+    return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _new_data_key() -> str:

@@ -7,10 +7,12 @@ commands and RQ jobs.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -37,7 +39,42 @@ def make_engine(url: str) -> Engine:
 
         return engine
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping: it cost a round trip on every checkout (every request). A connection is
+    # pinged only when it sat idle in the pool long enough for the server to have gone away
+    # meanwhile; one that dies under load fails its statement, which invalidates the pool
+    # (callers that can, like ingest, run the transaction again on a fresh connection).
+    engine = create_engine(url, pool_pre_ping=False, pool_size=5, max_overflow=10)
+
+    @event.listens_for(engine, "checkin")
+    def _mark_idle(_dbapi_conn: Any, record: Any) -> None:
+        record.info["c2c_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("c2c_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            alive = False
+            cause: BaseException | None = exc
+        else:
+            cause = None
+        if not alive:
+            # The pool discards this connection and checks out another (SQLAlchemy's
+            # documented pessimistic-disconnect hook).
+            raise DisconnectionError("idle connection is gone") from cause
+
+    return engine
+
+
+IDLE_PING_SECONDS = 10.0
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """The database connection was lost mid-transaction: safe to run it again on a new one."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def init_app(app: Flask, url: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
 
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 
@@ -31,9 +32,12 @@ def enqueue(
     job_id: str | None = None,
     retry: Retry | None = None,
     app: Flask | None = None,
+    unique: bool = False,
     **kwargs: Any,
 ) -> str | None:
-    """Enqueue `func_path` by its dotted name; return the job id, or None if Redis is down."""
+    """Enqueue `func_path` by its dotted name; return the job id, or None if Redis is down.
+    `unique` (with a `job_id`): if a job with that id exists already, enqueue nothing and
+    return the id (one atomic round trip either way)."""
     try:
         job = queue(queue_name, app).enqueue_call(
             func_path,
@@ -43,7 +47,10 @@ def enqueue(
             retry=retry or Retry(max=3, interval=[5, 30, 120]),
             result_ttl=600,
             failure_ttl=7 * 24 * 3600,
+            unique=unique,
         )
+    except DuplicateJobError:
+        return job_id
     except (RedisError, OSError, EmbeddedRedisError) as exc:
         log.warning("enqueue of %s failed, left for the reconciler: %s", func_path, type(exc).__name__)
         return None

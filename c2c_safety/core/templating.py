@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Flask, url_for
 from flask_login import current_user
+
+from models import Role
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,29 @@ NAV: list[NavLink] = [
 ]
 
 
+# How each role is written for people (not "Ceo" or "independent_reviewer").
+ROLE_LABELS: dict[str, str] = {
+    Role.MODERATOR: "Moderator",
+    Role.SAFEGUARDING_LEAD: "Safeguarding lead",
+    Role.CASE_HANDLER: "Case handler",
+    Role.CEO: "CEO",
+    Role.INDEPENDENT_REVIEWER: "Independent reviewer",
+    Role.ADMIN: "Admin",
+}
+
+
+def role_label(role: object) -> str:
+    name = str(role)
+    return ROLE_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def role_list(roles: Iterable[object]) -> str:
+    """"CEO, Independent reviewer" — in the order of ROLE_LABELS, unknown roles last."""
+    order = list(ROLE_LABELS)
+    names = sorted({str(r) for r in roles}, key=lambda r: (order.index(r) if r in order else len(order), r))
+    return ", ".join(role_label(r) for r in names)
+
+
 def nav_links() -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
@@ -34,4 +60,6 @@ def nav_links() -> list[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.filters["role_list"] = role_list
     app.jinja_env.autoescape = True

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from c2c_safety.core import db
-from models import User
+from c2c_safety.core.access import load_staff
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +29,11 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 
 
-@login_manager.user_loader
-def _load_user(token: str) -> User | None:
-    uid, _, version = token.partition(":")
-    if not uid.isdigit() or not version.isdigit():
-        return None
-    user = db.session().get(User, int(uid))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
+# Sessions are checked against the database on every request (core.access.load_staff).
+login_manager.user_loader(load_staff)
 
 
 def _security_headers(resp: Response) -> Response:
@@ -53,6 +46,11 @@ def _security_headers(resp: Response) -> Response:
     if request.endpoint != "static":
         # Pages may show personal data: never keep them in shared or browser caches.
         resp.headers["Cache-Control"] = "no-store"
+    if current_app.config["C2C"].https:
+        # Behind TLS, browsers must never again try plain HTTP for this host or names under
+        # it, for a year (the platform's sibling hosts are not affected). No preload: that
+        # is the domain owner's decision.
+        resp.headers["Strict-Transport-Security"] = HSTS
     return resp
 
 

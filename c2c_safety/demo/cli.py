@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from c2c_safety.core import migrations
+from c2c_safety.core.config import PROJECT_ROOT
 from c2c_safety.core.db import engine_for, new_session
 from c2c_safety.core.redis_conn import start_embedded, stop_embedded
 from c2c_safety.demo import api as demo_api
@@ -34,6 +35,7 @@ def seed() -> None:
     """Create demo staff for every role and demo data (idempotent)."""
     _require_demo()
     migrations.upgrade(engine_for(current_app))
+    _retire_stale_witness()
     s = new_session()
     try:
         demo_data.seed_all(s)
@@ -42,9 +44,34 @@ def seed() -> None:
     click.echo(f"\nDemo accounts (password for all: {demo_data.DEMO_PASSWORD}):")
     for acct in demo_data.DEMO_ACCOUNTS:
         click.echo(f"  {acct.email:<24} {', '.join(acct.roles)}")
-    click.echo(f"\nadmin@ and reviewer@ need two-factor. TOTP secret: {demo_data.DEMO_TOTP_SECRET}")
-    click.echo("  current code: flask --app app demo totp")
+    click.echo(f"\nEvery account signs in with two-factor. Demo TOTP key: {demo_data.DEMO_TOTP_SECRET}")
+    click.echo("  add it to an authenticator app, or print the current code: flask --app app demo totp")
+    click.echo("  (each code works once per account; the key is refused outside C2C_ENV=demo)")
     click.echo("\n" + demo_api.demo_curl_example() + "\n\n" + demo_reports.demo_note())
+
+
+def _retire_stale_witness() -> None:
+    """Demo only: a database made afresh (instance/c2c.sqlite3 deleted) starts a new audit
+    log, which the old log's witness file would report as truncated for ever (and the
+    sequencer would refuse to sign it). Move the old witness aside; production never does
+    this (docs/audit-log.md)."""
+    from sqlalchemy import select
+
+    from c2c_safety.audit import checkpoints
+    from models import AuditEvent, AuditLogState
+
+    path = checkpoints.witness_path()
+    if path is None or not path.exists():
+        return
+    s = new_session()
+    try:
+        fresh = s.get(AuditLogState, 1) is None and s.scalar(select(AuditEvent.id).limit(1)) is None
+    finally:
+        s.close()
+    if fresh:
+        aside = path.with_name(f"{path.name}.retired-{int(time.time())}")
+        path.rename(aside)
+        click.echo(f"new demo database: the previous audit log's witness moved to {aside.name}")
 
 
 @group.command("totp")
@@ -52,6 +79,8 @@ def totp() -> None:
     """Print the current code for the demo TOTP secret (demo only)."""
     _require_demo()
     click.echo(pyotp.TOTP(demo_data.DEMO_TOTP_SECRET).now())
+    click.echo(f"(valid for {30 - int(time.time()) % 30} more seconds; a code works once per account)",
+               err=True)
 
 
 @group.command("run")
@@ -65,14 +94,27 @@ def run(port: int, n_workers: int) -> None:
     owns_redis = not cfg.redis_url
     if owns_redis:
         env["C2C_REDIS_URL"] = start_embedded(cfg.instance_path, own=False)
+    # A real local SMTP server (aiosmtpd) for the staff notices, unless C2C_SMTP_URL points
+    # elsewhere: every mail it receives is a file under instance/mail/new/ (Maildir).
+    mail_dir = cfg.instance_path / "mail"
+    smtp_port = port + 1025
+    own_smtp = not cfg.smtp_url
+    if own_smtp:
+        env["C2C_SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}"
+        env.setdefault("C2C_PUBLIC_URL", f"http://127.0.0.1:{port}")
     procs = [
         subprocess.Popen([sys.executable, "-m", "workers"], env=env)
         for _ in range(n_workers)
     ]
     procs.append(subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--access-logfile", "-", "--access-logformat", '%(m)s %(U)s %(s)s %(M)sms',
-         "app:app"], env=env))
+        # The shipped config: its logs never hold a client address (core/serving.py).
+        [sys.executable, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:app"], env=env))
+    if own_smtp:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{smtp_port}",
+             "-c", "aiosmtpd.handlers.Mailbox", str(mail_dir)], env=env))
+        click.echo(f"Staff notice e-mails: SMTP on 127.0.0.1:{smtp_port}, each mail a file in {mail_dir}/new/")
     click.echo(f"\nc2c-safety demo on http://127.0.0.1:{port}  (Ctrl-C stops web, worker and Redis)")
     stopping = False
 

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.accounts import users as accounts
-from c2c_safety.review import claims, decisions, policy, triage
+from c2c_safety.review import claims, decisions, policy, reveals, triage
 from classifiers import CATEGORIES
 from models import ApiClient, Flag, ItemScore, ReviewItem, ScoreStatus, User, utcnow
 
 PREFIX = "demo-"
 N_ITEMS = 300
+LIVE_LANGUAGES = ("da", "en", "de", "es")
 
 # (category, flag reason) -> texts by language. Synthetic; no real user content.
 TEXTS: dict[str, dict[str, list[str]]] = {
@@ -30,41 +31,49 @@ TEXTS: dict[str, dict[str, list[str]]] = {
                "Your presentation was the worst, everyone laughed at you."],
         "da": ["Du er så dum, ingen gider arbejde sammen med dig.", "Alle griner af din video, ha ha."],
         "de": ["Du bist so peinlich, keiner will mit dir in der Gruppe sein."],
+        "es": ["Eres tan tonto, nadie quiere trabajar contigo en el grupo."],
     },
     "hate": {
         "en": ["People like you do not belong in our class."],
         "da": ["Folk som dig hører ikke til her."],
         "de": ["Leute wie du gehören nicht in unsere Klasse."],
+        "es": ["La gente como tú no pertenece a nuestra clase."],
     },
     "threat": {
         "en": ["If you tell the teacher I will get you after school."],
         "da": ["Hvis du siger det til læreren, får du bank efter skole."],
         "de": ["Wenn du es dem Lehrer sagst, kriegst du nach der Schule Ärger."],
+        "es": ["Si se lo dices al profe, te voy a pegar después del colegio."],
     },
     "sexual": {
         "en": ["Send me a photo of you in your swimsuit."],
         "da": ["Send et billede af dig i badetøj."],
         "de": ["Schick mir ein Foto von dir im Badeanzug."],
+        "es": ["Mándame una foto tuya en bañador."],
     },
     "grooming": {
         "en": ["You are so mature for your age. Let's talk on another app, don't tell your parents."],
         "da": ["Du er så moden af din alder. Lad os skrive på en anden app, sig det ikke til nogen."],
         "de": ["Du bist so reif für dein Alter. Lass uns woanders schreiben, sag es niemandem."],
+        "es": ["Eres muy madura para tu edad. Hablemos en otra app, no se lo digas a nadie."],
     },
     "self_harm": {
         "en": ["I don't want to be here anymore, I keep thinking about hurting myself."],
         "da": ["Jeg har ikke lyst til at være her mere, jeg tænker på at gøre mig selv fortræd."],
         "de": ["Ich will nicht mehr, ich denke daran, mir wehzutun."],
+        "es": ["Ya no quiero estar aquí, sigo pensando en hacerme daño."],
     },
     "profanity": {
         "en": ["This project is so damn boring, what the hell."],
         "da": ["Det her projekt er pisse kedeligt."],
         "de": ["Dieses Projekt ist verdammt langweilig."],
+        "es": ["Este proyecto es una mierda de aburrido."],
     },
     "none": {
         "en": ["Our class planted trees today for the climate project!", "Can someone share the poster template?"],
         "da": ["Vi har plantet træer i dag til klimaprojektet!", "Hvem vil lave plakaten med mig?"],
         "de": ["Wir haben heute Bäume für das Klimaprojekt gepflanzt!"],
+        "es": ["¡Hoy hemos plantado árboles para el proyecto del clima!", "Hola, ¿qué tal?"],
     },
 }
 REASON_FOR = {"harassment": "bullying", "hate": "hate", "threat": "threat", "sexual": "sexual",
@@ -82,7 +91,12 @@ def _scores(rng: random.Random, category: str) -> dict[str, float]:
 
 def _make_item(session: Session, rng: random.Random, n: int) -> tuple[ReviewItem, str]:
     category = rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
-    lang = rng.choice(("da", "da", "en", "de"))
+    lang = rng.choice(("da", "da", "en", "de", "es"))
+    # The first items of each seed are left for the real worker: `make demo` shows the
+    # multilingual model scoring Danish, English, German and Spanish text (no fake scores).
+    real = n <= len(LIVE_LANGUAGES) * 2
+    if real:
+        lang = LIVE_LANGUAGES[n % len(LIVE_LANGUAGES)]
     text = rng.choice(TEXTS[category].get(lang) or TEXTS[category]["en"])
     age = rng.choice(("under13", "13to15", "13to15", "16plus", "adult"))
     chat = rng.random() < 0.35
@@ -94,7 +108,7 @@ def _make_item(session: Session, rng: random.Random, n: int) -> tuple[ReviewItem
         author_age_band=age, author_role="teacher" if age == "adult" else "student",
         project_id=f"demo-p-{rng.randint(1, 30)}", chat_kind=chat_kind,
         audience_min_age_band=rng.choice(("under13", "13to15", "adult")) if chat_kind else None,
-        school_country={"da": "DK", "de": "DE", "en": rng.choice(("DK", "SE", "NO"))}[lang],
+        school_country={"da": "DK", "de": "DE", "es": "ES", "en": rng.choice(("DK", "SE", "NO"))}[lang],
         language_hint=lang, first_flagged_at=first, last_flagged_at=first, created_at=first,
     )
     session.add(item)
@@ -107,8 +121,12 @@ def _make_item(session: Session, rng: random.Random, n: int) -> tuple[ReviewItem
                          reason_category=REASON_FOR[category], flagged_at=first + timedelta(minutes=k),
                          received_at=first + timedelta(minutes=k)))
     item.flag_count = n_flags
+    if chat_kind is not None:
+        _conversation(session, rng, item, category)
     state = rng.random()
-    if state < 0.8:
+    if real:
+        item.score_status = ScoreStatus.PENDING
+    elif state < 0.8:
         scores = _scores(rng, category)
         top = max(scores, key=lambda c: scores[c])
         reliable = lang in ("da", "en") or rng.random() < 0.5
@@ -126,6 +144,32 @@ def _make_item(session: Session, rng: random.Random, n: int) -> tuple[ReviewItem
     session.expire(item, ["flags"])
     triage.refresh(session, item)
     return item, category
+
+
+# What came before a flagged chat message (synthetic): the moderator sees it as a thread.
+LEAD_IN: dict[str, list[str]] = {
+    "grooming": ["Hi! How was school today?", "ok i guess. boring", "You seem really mature for your age."],
+    "sexual": ["what are you doing", "homework", "I can help you with it if you want"],
+    "harassment": ["Who wants to present first?", "Not with that one in the group lol", "stop it"],
+}
+
+
+def _conversation(session: Session, rng: random.Random, item: ReviewItem, category: str) -> None:
+    """A few messages before the flagged one, between the author and one other person (a
+    one-to-one chat) or two (a group)."""
+    from c2c_safety.review import conversations
+
+    others = [f"demo-u-{rng.randint(121, 400)}" for _ in range(1 if item.chat_kind == "one_to_one" else 2)]
+    band = "13to15" if item.author_age_band == "adult" else "adult" if category == "grooming" else "13to15"
+    lines = LEAD_IN.get(category, ["Did everyone upload their part?", "almost done", "ok"])
+    before = tuple(
+        conversations.MessageIn(others[i % len(others)] if i % 2 == 0 else item.author_pseudonym,
+                                "teacher" if band == "adult" and i % 2 == 0 else "student",
+                                band if i % 2 == 0 else item.author_age_band,
+                                item.first_flagged_at - timedelta(minutes=10 - i), line)
+        for i, line in enumerate(lines))
+    conversations.store(session, item, conversations.ConversationIn(
+        kind=item.chat_kind or "group", participant_age_bands=(band, item.author_age_band), before=before))
 
 
 # (category of the item, action, reason, duration, facts)
@@ -175,6 +219,7 @@ def _decide(session: Session, moderator: User, item: ReviewItem, action: str, re
     claims.claim(session, item.id, moderator, now=utcnow() - timedelta(minutes=3))
     session.flush()
     session.refresh(item)
+    reveals.reveal(session, moderator, item.id)  # the demo moderator looks before deciding
     decisions.decide(session, moderator, decisions.DecisionRequest(
         item_id=item.id, version=item.version, action=action, reason_code=reason, facts=facts,
         duration=duration))

@@ -11,16 +11,19 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from c2c_safety.accounts import totp
 from c2c_safety.accounts import users as accounts
 from c2c_safety.demo import api as demo_api
 from c2c_safety.demo import cases as case_demo
 from c2c_safety.demo import reports as demo_reports
 from c2c_safety.demo import review as review_demo
+from c2c_safety.demo import safeguarding as safeguarding_demo
 from models import Role
 
 DEMO_PASSWORD = "demo-password-123"
-# Fixed so a newcomer can add it to an authenticator app; demo only.
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+# Fixed so a newcomer can add it to an authenticator app. accounts.totp refuses it as a factor
+# unless C2C_ENV is demo or test, so a demo database put into production cannot be signed into.
+DEMO_TOTP_SECRET = totp.DEMO_TOTP_SECRET
 
 
 @dataclass(frozen=True)
@@ -42,21 +45,21 @@ DEMO_ACCOUNTS = (
 
 
 def seed_staff(session: Session) -> None:
-    from c2c_safety.core.crypto import keyring
-
+    # Every role signs in with two-factor; the demo accounts share the published key.
     for acct in DEMO_ACCOUNTS:
-        if accounts.get_by_email(session, acct.email) is not None:
-            continue
-        user = accounts.create_user(session, acct.email, DEMO_PASSWORD, list(acct.roles),
-                                    display_name=acct.name)
-        if accounts.requires_totp(user):
-            user.totp_secret = keyring().seal(DEMO_TOTP_SECRET.encode())
+        user = accounts.get_by_email(session, acct.email)
+        if user is None:
+            user = accounts.create_user(session, acct.email, DEMO_PASSWORD, list(acct.roles),
+                                        display_name=acct.name)
+        if user.totp_secret is None:  # also demo databases seeded before everyone needed it
+            user.totp_secret = totp.seal(DEMO_TOTP_SECRET)
 
 
 SEEDERS: list[Callable[[Session], None]] = [seed_staff]
 SEEDERS += [demo_api.seed_demo_client, demo_reports.seed_demo_reports]  # intake (#3)
 SEEDERS += [case_demo.seed_demo_cases]  # cases, retention, review (#6)
 SEEDERS += [review_demo.seed_review_desk]  # review desk (#5)
+SEEDERS += [safeguarding_demo.seed_safeguarding_demo]  # referrals with people, a sample week (#13)
 
 
 def seed_all(session: Session) -> None:

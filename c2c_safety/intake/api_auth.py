@@ -17,7 +17,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from c2c_safety.core import db
 from c2c_safety.intake import api_keys
@@ -38,6 +39,26 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "/api/v1") -> B
 
 def json_error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify(error=error, message=message, **extra), status
+
+
+def read_json_body() -> bytes | tuple[Response, int]:
+    """The request body, at most the configured JSON limit, or the JSON error to return.
+
+    Bounds a body sent without Content-Length (chunked) too: Werkzeug stops such a stream
+    silently at max_content_length, so read one byte more than allowed to tell "exactly
+    full" from "too large". Every JSON route reads its body through this."""
+    limit = current_app.config["C2C"].max_json_bytes
+    too_large = json_error(413, "payload_too_large", f"The body is over the limit of {limit} bytes.")
+    if request.mimetype != "application/json":
+        return json_error(415, "unsupported_media_type", "Send the body as Content-Type: application/json.")
+    if request.content_length is not None and request.content_length > limit:
+        return too_large
+    request.max_content_length = limit + 1
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return too_large
+    return too_large if len(raw) > limit else raw
 
 
 def _unauthorized(message: str) -> tuple[Response, int]:

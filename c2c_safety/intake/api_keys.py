@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
-from models import ApiClient, utcnow
+from models import ApiClient, User, utcnow
 
 KEY_START = "c2c_"
 PREFIX_LEN = 12  # "c2c_" + 8 hex characters
@@ -69,11 +70,12 @@ def get_by_name(session: Session, name: str) -> ApiClient | None:
 
 def create_client(
     session: Session, name: str, scopes: list[str] | tuple[str, ...] = DEFAULT_SCOPES, *,
-    key: str | None = None,
+    key: str | None = None, actor: User | None = None,
 ) -> NewClient:
     """Register a client and return its key (the only time the key exists in clear).
 
-    `key` is for the demo seeder only; everyone else gets a fresh random key.
+    `key` is for the demo seeder only; everyone else gets a fresh random key. `actor`: the
+    admin who did it from the admin pages (None: the command line).
     """
     name = name.strip()
     if not name or len(name) > 80:
@@ -86,19 +88,20 @@ def create_client(
                        scopes=" ".join(checked))
     session.add(client)
     session.flush()
-    audit.record(session, "api_client.created", actor_label="cli", target_type="api_client",
-                 target_id=client.id, details={"name": name, "scopes": checked})
+    audit.record(session, "api_client.created", actor=actor, actor_label=None if actor else "cli",
+                 target_type="api_client", target_id=client.id, details={"name": name, "scopes": checked})
     return NewClient(client, key)
 
 
-def revoke_client(session: Session, name: str) -> ApiClient:
+def revoke_client(session: Session, name: str, *, actor: User | None = None) -> ApiClient:
     client = get_by_name(session, name)
     if client is None:
         raise ApiKeyError(f"No client named {name!r}.")
     if client.revoked_at is None:
         client.revoked_at = utcnow()
-        audit.record(session, "api_client.revoked", actor_label="cli", target_type="api_client",
-                     target_id=client.id, details={"name": name})
+        forget_cached_clients()
+        audit.record(session, "api_client.revoked", actor=actor, actor_label=None if actor else "cli",
+                     target_type="api_client", target_id=client.id, details={"name": client.name})
     return client
 
 
@@ -106,21 +109,49 @@ def list_clients(session: Session) -> list[ApiClient]:
     return list(session.scalars(select(ApiClient).order_by(ApiClient.name)))
 
 
+# Each web process keeps a client it authenticated for this long, so a busy platform costs
+# one look-up per process every few seconds instead of one per request. A revocation made
+# in this process applies at once (the cache is cleared); made elsewhere (the CLI, another
+# web process), within CACHE_SECONDS.
+CACHE_SECONDS = 10.0
+CACHE_MAX = 1000
+_CACHE = "c2c_api_client_cache"
+
+
+def _cache() -> dict[str, tuple[ApiClient, float]]:
+    found: dict[str, tuple[ApiClient, float]] = current_app.extensions.setdefault(_CACHE, {})
+    return found
+
+
+def forget_cached_clients() -> None:
+    current_app.extensions.pop(_CACHE, None)
+
+
 def authenticate(session: Session, key: str) -> ApiClient | None:
-    """The active client owning `key`, or None (unknown, malformed or revoked)."""
+    """The active client owning `key`, or None (unknown, malformed or revoked). The client
+    comes back detached from the session (it may be the cached copy)."""
     if not key.startswith(KEY_START) or len(key) > MAX_KEY_LEN or len(key) <= PREFIX_LEN:
         return None
+    if key == DEMO_KEY and current_app.config["C2C"].env not in {"demo", "test"}:
+        return None  # the demo key is published; it must never open a real desk
+    digest = hash_key(key)
+    cache = _cache()
+    hit = cache.get(digest)
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]
     client = session.scalars(
         select(ApiClient).where(ApiClient.key_prefix == key[:PREFIX_LEN])
     ).first()
     # Hash and compare even when the prefix is unknown, so timing says nothing about prefixes.
     stored = client.key_hash if client is not None else "0" * 64
-    if not hmac.compare_digest(stored, hash_key(key)) or client is None:
+    if not hmac.compare_digest(stored, digest) or client is None:
         return None
     if client.revoked_at is not None:
         return None
-    if key == DEMO_KEY and current_app.config["C2C"].env not in {"demo", "test"}:
-        return None  # the demo key is published; it must never open a real desk
+    session.expunge(client)  # read-only from here on, the same whether cached or not
+    if len(cache) >= CACHE_MAX:
+        cache.clear()
+    cache[digest] = (client, time.monotonic() + CACHE_SECONDS)
     return client
 
 

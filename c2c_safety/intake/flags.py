@@ -4,10 +4,15 @@ Rules (see docs/api.md):
 - Idempotent: a delivery with an Idempotency-Key the client already used, or a second flag
   by the same flagger on the same content, creates nothing and reports the existing item.
 - Aggregated: all flags on (content_type, platform_content_id) join ONE ReviewItem.
-- Races: two deliveries at once are settled by the unique constraints. The losing insert
-  fails inside a SAVEPOINT, which is rolled back, and the row the winner made is used. The
-  item row is then locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
-  writers already) so concurrent flags count up correctly.
+- Races: two deliveries at once are settled by the unique constraints, with
+  INSERT … ON CONFLICT DO NOTHING RETURNING (no savepoints): the losing insert returns no
+  row and the row the winner made is used. An existing item is locked (FOR UPDATE on
+  PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers already) so concurrent flags
+  count up correctly.
+- Cost: a new flag on new content is a fixed, short sequence (docs/audit-log.md, "Speed"):
+  the flaggers' history (one read), INSERT item, INSERT flag, INSERT triage note, INSERT
+  audit entry. Triage is computed in Python before the item is inserted, so nothing is
+  read that cannot exist yet and nothing is updated after it was inserted.
 - Reopen: a new flag on a decided or closed item reopens it (status back to `open`) when the
   flag is news to the decision: raised after the decision, or carrying a reason the item
   had not had. A flag raised before the decision with a known reason only joins the item.
@@ -18,14 +23,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
 
 from c2c_safety.audit import log as audit
-from c2c_safety.review import triage
-from models import ApiClient, Flag, ItemStatus, ReviewItem, ScoreStatus
+from c2c_safety.review import conversations, triage
+from models import ApiClient, Flag, ItemStatus, ReviewItem, ScoreStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +65,7 @@ class FlagDelivery:
     language_hint: str | None = None
     comment: str = ""
     idempotency_key: str | None = None
+    conversation: conversations.ConversationIn | None = None  # chat messages and comments only
 
 
 @dataclass(frozen=True)
@@ -119,22 +129,80 @@ def _new_item(d: FlagDelivery) -> ReviewItem:
     )
 
 
-def _get_or_create_item(session: Session, d: FlagDelivery) -> tuple[ReviewItem, bool]:
-    item = find_item(session, d.content_type, d.platform_content_id)
-    if item is not None:
-        return item, False
-    item = _new_item(d)
-    try:
-        with session.begin_nested():
-            session.add(item)
-            session.flush()
-    except IntegrityError:
-        # Another delivery created the item between our look-up and our insert; use theirs.
-        found = find_item(session, d.content_type, d.platform_content_id)
-        if found is None:
-            raise
-        return found, False
-    return item, True
+_INSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _insert_stmt(session: Session, table: Any, **conflict: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id for `table`, built once per dialect (both
+    PostgreSQL and SQLite have it) and executed with a parameter dict, so each call costs a
+    cached statement and its parameters, not a new statement object."""
+    dialect = session.get_bind().dialect.name
+    key = (dialect, table.name)
+    stmt = _INSERTS.get(key)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(table).on_conflict_do_nothing(**conflict).returning(table.c.id)
+        _INSERTS[key] = stmt
+    return stmt
+
+
+def _complete(obj: ReviewItem | Flag) -> dict[str, Any]:
+    """Every column value of a transient object, its Python-side defaults filled in (and set
+    on it), so that the object can become persistent after a Core INSERT with nothing left
+    to load."""
+    out: dict[str, Any] = {}
+    mapper: Mapper[Any] = sa_inspect(type(obj))
+    for prop in mapper.column_attrs:
+        col = prop.columns[0]
+        if prop.key == "id":
+            continue
+        if prop.key not in obj.__dict__:
+            if col.server_default is not None:
+                continue  # the database fills it; loaded on first access
+            default = col.default
+            value = None if default is None else (default.arg(None) if default.is_callable else default.arg)  # type: ignore[attr-defined]
+            setattr(obj, prop.key, value)
+        out[col.key] = obj.__dict__[prop.key]
+    return out
+
+
+def _persist(session: Session, item: ReviewItem, flag: Flag) -> bool:
+    """INSERT the new item and its first flag (Core statements, no ORM flush) and attach both
+    to the session as if loaded. False when the content is known already (nothing written)."""
+    item_id = session.execute(_insert_stmt(session, ReviewItem.__table__,
+                                           index_elements=["content_type", "platform_content_id"]),
+                              _complete(item)).scalar()
+    if item_id is None:
+        return False
+    item.id = item_id
+    flag.item_id = item_id
+    flag_id = session.execute(_insert_stmt(session, Flag.__table__), _complete(flag)).scalar()
+    if flag_id is None:
+        # New content, yet the flag collides: its Idempotency-Key was used for other content.
+        raise IdempotencyConflictError("this Idempotency-Key was already used for a different flag")
+    flag.id = flag_id
+    make_transient_to_detached(item)
+    make_transient_to_detached(flag)
+    session.add(item)  # the flag comes along (cascade); no SQL: both are as stored
+    return True
+
+
+def _insert_flag(session: Session, flag: Flag) -> Flag | None:
+    """INSERT a flag on an existing item unless it is a repeat (same key, or same flagger)."""
+    flag_id = session.execute(_insert_stmt(session, Flag.__table__), _complete(flag)).scalar()
+    if flag_id is None:
+        return None
+    flag.id = flag_id
+    make_transient_to_detached(flag)
+    session.add(flag)
+    return flag
+
+
+def _new_flag(client: ApiClient, d: FlagDelivery, item_id: int | None, snapshot: str | None) -> Flag:
+    return Flag(item_id=item_id, api_client_id=client.id, idempotency_key=d.idempotency_key,
+                flagger_pseudonym=d.flagger_pseudonym, flagger_role=d.flagger_role,
+                reason_category=d.reason_category, comment=d.comment, flagged_at=d.flagged_at,
+                text_snapshot=snapshot, received_at=utcnow())
 
 
 def _fill_missing_context(item: ReviewItem, d: FlagDelivery) -> None:
@@ -159,45 +227,63 @@ def _should_reopen(item: ReviewItem, d: FlagDelivery, known_reasons: set[str]) -
 
 def ingest_flag(session: Session, client: ApiClient, d: FlagDelivery) -> IngestResult:
     """Record one delivered flag (the caller commits, then enqueues scoring if needed)."""
+    item = _new_item(d)
+    item.flag_count = 1
+    if d.conversation is not None and item.audience_min_age_band is None and d.conversation.participant_age_bands:
+        # What conversations.store would fill in: triage must see it before the insert.
+        item.audience_min_age_band = min(d.conversation.participant_age_bands,
+                                         key=conversations.AGE_ORDER.index)
+    flag = _new_flag(client, d, None, None)
+    item.flags = [flag]  # transient: triage reads the flags
+    found = triage.assess(session, item)
+    if not _persist(session, item, flag):
+        return _join(session, client, d)
+    if d.conversation is not None:  # sealed
+        conversations.store(session, item, d.conversation)
+    triage.store(session, item, found, new=True)
+    _record(session, client, d, item, flag, created=True, reopened=False)
+    return IngestResult(item, duplicate=False, created=True)
+
+
+def _join(session: Session, client: ApiClient, d: FlagDelivery) -> IngestResult:
+    """The content is known already: the flag joins its item (or is a repeat)."""
     if d.idempotency_key:
         prior = _flag_by_key(session, client.id, d.idempotency_key)
         if prior is not None:
             return _replay(prior, d)
-    item, created = _get_or_create_item(session, d)
-    if not created:
-        prior = _flag_by_flagger(session, item.id, d.flagger_pseudonym)
-        if prior is not None:
-            return IngestResult(item, duplicate=True)
+    item = find_item(session, d.content_type, d.platform_content_id)
+    if item is None:  # gone between our insert and this read: let the caller start again
+        raise StaleDataError("the item of this content disappeared; retry")
+    prior = _flag_by_flagger(session, item.id, d.flagger_pseudonym)
+    if prior is not None:
+        return IngestResult(item, duplicate=True)
     known_reasons = {f.reason_category for f in item.flags}
-    flag = Flag(
-        item_id=item.id, api_client_id=client.id, idempotency_key=d.idempotency_key,
-        flagger_pseudonym=d.flagger_pseudonym, flagger_role=d.flagger_role,
-        reason_category=d.reason_category, comment=d.comment, flagged_at=d.flagged_at,
-        text_snapshot=None if created or d.text == item.text else d.text,
-    )
-    try:
-        with session.begin_nested():
-            session.add(flag)
-            session.flush()
-    except IntegrityError:
+    flag = _insert_flag(session, _new_flag(client, d, item.id, None if d.text == item.text else d.text))
+    if flag is None:
         # A concurrent delivery of this very flag (same key or same flagger) got in first.
         prior = (_flag_by_key(session, client.id, d.idempotency_key) if d.idempotency_key else None) \
             or _flag_by_flagger(session, item.id, d.flagger_pseudonym)
         if prior is None:
-            raise
+            raise StaleDataError("the flag collided with one that is not visible yet; retry")
         return _replay(prior, d)
-
     reopened = _should_reopen(item, d, known_reasons)
     if reopened:
         item.status = ItemStatus.OPEN
     item.flag_count += 1
     item.first_flagged_at = min(item.first_flagged_at, d.flagged_at)
     item.last_flagged_at = max(item.last_flagged_at, d.flagged_at)
-    if not created:
-        _fill_missing_context(item, d)
+    _fill_missing_context(item, d)
+    if d.conversation is not None:  # sealed; may fill the youngest audience band triage reads
+        conversations.store(session, item, d.conversation)
     session.expire(item, ["flags"])  # triage reads the flags, the new one included
     triage.refresh(session, item)
     session.flush()
+    _record(session, client, d, item, flag, created=False, reopened=reopened)
+    return IngestResult(item, duplicate=False, created=False, reopened=reopened)
+
+
+def _record(session: Session, client: ApiClient, d: FlagDelivery, item: ReviewItem, flag: Flag, *,
+            created: bool, reopened: bool) -> None:
     audit.record(
         session, "intake.flag_received", actor_label=f"api:{client.name}", target_type="review_item",
         target_id=item.id,
@@ -205,7 +291,6 @@ def ingest_flag(session: Session, client: ApiClient, d: FlagDelivery) -> IngestR
                  "flagger_role": d.flagger_role, "new_item": created, "reopened": reopened},
     )
     log.info("flag %s joined item %s (new=%s reopened=%s)", flag.id, item.id, created, reopened)
-    return IngestResult(item, duplicate=False, created=created, reopened=reopened)
 
 
 def item_for_client(session: Session, client: ApiClient, item_id: int) -> ReviewItem | None:

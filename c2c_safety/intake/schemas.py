@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from c2c_safety.intake.flags import FlagDelivery
+from c2c_safety.review import conversations as conv
 
 MAX_TEXT = 20_000
 MAX_COMMENT = 2_000
@@ -122,6 +123,58 @@ class FlagDetailsIn(_Strict):
     flagged_at: Timestamp
 
 
+MessageText = Annotated[str, AfterValidator(_no_nul),
+                        Field(max_length=conv.MAX_MESSAGE_TEXT, json_schema_extra=NO_NUL)]
+
+
+def _distinct(bands: list[str]) -> list[str]:
+    if len(set(bands)) != len(bands):
+        raise ValueError("must not name an age band twice")
+    return bands
+
+
+class ConversationAuthorIn(_Strict):
+    id: PlatformId = Field(description="The message author's pseudonymous platform id")
+    role: AuthorRole
+    age_band: AgeBand
+
+
+class ConversationMessageIn(_Strict):
+    id: PlatformId | None = Field(default=None, description="The platform's id of this message, if any")
+    author: ConversationAuthorIn
+    sent_at: Timestamp
+    text: MessageText = Field(default="", description=f"At most {conv.MAX_MESSAGE_TEXT} characters")
+
+
+class ConversationIn(_Strict):
+    """The conversation around the flagged message (chat messages and comments only)."""
+
+    kind: Literal["one_to_one", "group", "comment_thread"] = Field(
+        description="one_to_one or group (as context.chat_kind) for a chat message; comment_thread for a comment")
+    participant_age_bands: Annotated[list[AgeBand], AfterValidator(_distinct)] = Field(
+        min_length=1, max_length=4, json_schema_extra={"uniqueItems": True},
+        description="Every age band present in the conversation, the flagged message's author included")
+    participant_count: Annotated[int, Field(ge=2, le=100_000)] | None = Field(
+        default=None, description="How many people are in it, if known (2 for one_to_one)")
+    before: list[ConversationMessageIn] = Field(
+        default_factory=list, max_length=conv.MAX_BEFORE,
+        description=f"Up to {conv.MAX_BEFORE} messages before the flagged one, oldest first")
+    after: list[ConversationMessageIn] = Field(
+        default_factory=list, max_length=conv.MAX_AFTER,
+        description=f"Late flags: up to {conv.MAX_AFTER} messages after the flagged one and before "
+                    "the flag was raised, oldest first")
+
+
+CONVERSATION_TYPES = ("chat_message", "comment")
+
+_CONVERSATION_RULE: dict[str, Any] = {
+    "if": {"required": ["content"],
+           "properties": {"content": {"required": ["type"],
+                                      "properties": {"type": {"enum": list(CONVERSATION_TYPES)}}}}},
+    "then": {},
+    "else": {"properties": {"conversation": {"type": "null"}}},
+}
+
 _CHAT_RULE: dict[str, Any] = {
     "if": {"required": ["content"],
            "properties": {"content": {"required": ["type"], "properties": {"type": {"const": "chat_message"}}}}},
@@ -135,20 +188,23 @@ _CHAT_RULE: dict[str, Any] = {
 class FlagIn(_Strict):
     """A flag raised on the platform about one piece of content."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"allOf": [_CHAT_RULE]})
+    model_config = ConfigDict(strict=True, extra="forbid",
+                              json_schema_extra={"allOf": [_CHAT_RULE, _CONVERSATION_RULE]})
 
     content: ContentIn
     author: AuthorIn
     context: ContextIn = Field(default_factory=ContextIn)
     flag: FlagDetailsIn
+    conversation: ConversationIn | None = Field(
+        default=None, description="Optional: the conversation around a flagged chat message or comment")
 
     def cross_field_errors(self) -> list[dict[str, str]]:
-        """Rules between fields (also stated in the schema's allOf)."""
+        """Rules between fields (also stated in the schema's allOf and in docs/api.md)."""
         if self.content.type == "chat_message" and self.context.chat_kind is None:
             return [{"field": "context.chat_kind", "message": "Field required when content.type is chat_message"}]
         if self.content.type != "chat_message" and self.context.chat_kind is not None:
             return [{"field": "context.chat_kind", "message": "Only allowed when content.type is chat_message"}]
-        return []
+        return conversation_errors(self)
 
     def to_delivery(self, idempotency_key: str | None) -> FlagDelivery:
         c, a, x, f = self.content, self.author, self.context, self.flag
@@ -159,8 +215,78 @@ class FlagIn(_Strict):
             audience_min_age_band=x.audience_min_age_band, school_country=x.school_country,
             language_hint=x.language, flagger_pseudonym=f.flagger.id, flagger_role=f.flagger.role,
             reason_category=f.reason, comment=f.comment, flagged_at=f.flagged_at,
-            idempotency_key=idempotency_key,
+            idempotency_key=idempotency_key, conversation=_conversation(self.conversation),
         )
+
+
+def _message(m: ConversationMessageIn) -> conv.MessageIn:
+    return conv.MessageIn(author_pseudonym=m.author.id, author_role=m.author.role,
+                          author_age_band=m.author.age_band, sent_at=m.sent_at, text=m.text,
+                          platform_message_id=m.id)
+
+
+def _conversation(c: ConversationIn | None) -> conv.ConversationIn | None:
+    if c is None:
+        return None
+    return conv.ConversationIn(kind=c.kind, participant_age_bands=tuple(c.participant_age_bands),
+                               participant_count=c.participant_count,
+                               before=tuple(_message(m) for m in c.before),
+                               after=tuple(_message(m) for m in c.after))
+
+
+def _order_errors(side: str, messages: list[ConversationMessageIn], flag: FlagIn) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    posted, flagged = flag.content.posted_at, flag.flag.flagged_at
+    for i, m in enumerate(messages):
+        where = f"conversation.{side}[{i}]"
+        if i and m.sent_at < messages[i - 1].sent_at:
+            out.append({"field": f"{where}.sent_at", "message": "messages must be in time order, oldest first"})
+        if posted is not None and side == "before" and m.sent_at > posted:
+            out.append({"field": f"{where}.sent_at", "message": "is later than content.posted_at; "
+                        "a message sent after the flagged one belongs in conversation.after"})
+        if posted is not None and side == "after" and m.sent_at < posted:
+            out.append({"field": f"{where}.sent_at", "message": "is earlier than content.posted_at; "
+                        "a message sent before the flagged one belongs in conversation.before"})
+        if m.sent_at > flagged:
+            out.append({"field": f"{where}.sent_at", "message": "is later than flag.flagged_at: send the "
+                        "conversation as the flagger saw it"})
+        if m.id is not None and m.id == flag.content.id:
+            out.append({"field": f"{where}.id", "message": "is the flagged message itself (content.id)"})
+    return out
+
+
+def conversation_errors(flag: FlagIn) -> list[dict[str, str]]:
+    """The conversation's rules between fields; one error per problem, with its field path."""
+    c = flag.conversation
+    if c is None:
+        return []
+    if flag.content.type not in CONVERSATION_TYPES:
+        return [{"field": "conversation", "message": "Only allowed when content.type is chat_message or comment"}]
+    out: list[dict[str, str]] = []
+    expected = flag.context.chat_kind if flag.content.type == "chat_message" else "comment_thread"
+    if c.kind != expected:
+        out.append({"field": "conversation.kind", "message": f"must be {expected} for this content "
+                    "(context.chat_kind for a chat message, comment_thread for a comment)"})
+    out += _order_errors("before", c.before, flag) + _order_errors("after", c.after, flag)
+    if c.before and c.after and c.after[0].sent_at < c.before[-1].sent_at:
+        out.append({"field": "conversation.after[0].sent_at", "message": "is earlier than the last message "
+                    "in conversation.before"})
+    messages = [*c.before, *c.after]
+    ids = [m.id for m in messages if m.id is not None]
+    if len(ids) != len(set(ids)):
+        out.append({"field": "conversation", "message": "a message id appears twice"})
+    bands = {flag.author.age_band, *(m.author.age_band for m in messages)}
+    missing = sorted(bands - set(c.participant_age_bands), key=conv.AGE_ORDER.index)
+    if missing:
+        out.append({"field": "conversation.participant_age_bands", "message": "must include the age band "
+                    f"of every author, the flagged message's too (missing: {', '.join(missing)})"})
+    people = {flag.author.id, *(m.author.id for m in messages)}
+    if c.kind == "one_to_one" and (len(people) > 2 or (c.participant_count or 2) != 2):
+        out.append({"field": "conversation", "message": "a one-to-one conversation has exactly two people"})
+    elif c.participant_count is not None and c.participant_count < len(people):
+        out.append({"field": "conversation.participant_count", "message": f"is lower than the {len(people)} "
+                    "different authors in the conversation"})
+    return out
 
 
 class FlagAccepted(_Strict):

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
 from c2c_safety.review import wellbeing
-from models import SUBSTANTIATED_OUTCOMES, CaseFile, ReviewItem, User, utcnow
-from models.review import Appeal, AppealStatus, Decision, DecisionKind, StatementOfReasons
+from models import SUBSTANTIATED_OUTCOMES, CaseFile, Flag, ReviewItem, User, utcnow
+from models.review import Appeal, AppealStatus, Decision, DecisionKind
 
 
 @dataclass
@@ -105,8 +105,12 @@ def transparency_figures(session: Session, since: datetime,
     waits = [created - flagged for created, flagged in session.execute(
         select(Decision.created_at, ReviewItem.first_flagged_at).join(ReviewItem, ReviewItem.id == Decision.item_id)
         .where(*in_period, Decision.kind == DecisionKind.INITIAL))]
-    automated = count(select(StatementOfReasons.id).join(Decision, Decision.id == StatementOfReasons.decision_id)
-                      .where(*in_period, StatementOfReasons.automated_detection.is_(True)))
+    # Detected by automated means = the platform's automated systems flagged it (a flag from
+    # the "system" flagger). Human flags are not automated detection, whatever the AI
+    # pre-scores said: those only assisted the person who decided (counted separately).
+    system_flagged = select(Flag.item_id).where(Flag.flagger_role == "system")
+    automated = count(select(Decision.id).where(*in_period, Decision.item_id.in_(system_flagged)))
+    ai_assisted = count(select(Decision.id).where(*in_period, Decision.ai_band.is_not(None)))
     appeals = count(select(Appeal.id).where(Appeal.received_at >= since, Appeal.received_at < until))
     reversed_ = count(select(Appeal.id).where(Appeal.received_at >= since, Appeal.received_at < until,
                                               Appeal.status == AppealStatus.REVERSED))
@@ -114,7 +118,10 @@ def transparency_figures(session: Session, since: datetime,
         Metric("Items received", items),
         Metric("Decisions", decisions),
         Metric("Median time to decision", _median_days(waits), "days", len(waits)),
-        Metric("Detected by automated means", _share(automated, decisions), "%", decisions),
+        Metric("Detected by automated means (flagged by the platform's systems)", _share(automated, decisions),
+               "%", decisions),
+        Metric("Decided with an AI pre-score shown (assistive only)", _share(ai_assisted, decisions), "%",
+               decisions),
         Metric("Appeals", appeals),
         Metric("Appeals that reversed the decision", _share(reversed_, appeals), "%", appeals),
     ]
@@ -157,4 +164,6 @@ def rows(rep: Report) -> list[dict[str, Any]]:
             b.with_ai_position)
         add("automation_bias", f"moderator {b.moderator_id} fast agreement", b.fast_agreement_rate, "share",
             b.with_ai_position)
+        add("automation_bias", f"moderator {b.moderator_id} decided sensitive content unseen", b.unrevealed,
+            "decisions", b.decisions)
     return out

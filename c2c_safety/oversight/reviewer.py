@@ -8,6 +8,7 @@ writes only their own notes and sample verdicts.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,7 +16,9 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
+from c2c_safety.audit import sequencer as audit_sequencer
 from c2c_safety.cases import access as case_access
+from c2c_safety.core import params
 from c2c_safety.core.crypto import open_text, seal_text
 from models import AuditEvent, CaseFile, QualitySample, ReviewItem, ReviewNote, User, Verdict, utcnow
 from models.review import Decision
@@ -91,16 +94,37 @@ def last_complete_week(now: datetime | None = None) -> tuple[int, int]:
     return y, w
 
 
+class WeekError(ValueError):
+    """A week the sample page cannot show; the message is safe to show."""
+
+
+WEEK_RE = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+
+
 def parse_week(value: str | None, now: datetime | None = None) -> tuple[int, int]:
-    """'2026-W07' → (2026, 7); anything else (or a week not yet over) → the last full week."""
-    latest = last_complete_week(now)
+    """'2026-W07' (or '2026W07', '2026-w7') → (2026, 7), exactly the week asked for; no
+    value → the last complete week. A malformed value, a week that does not exist (W53 of a
+    52-week year) or one that has not started yet raises WeekError with what to write."""
+    if not value or not value.strip():
+        return last_complete_week(now)
+    m = WEEK_RE.match(value[:20])
+    if m is None:
+        raise WeekError("Write the week as year-W-number, for example 2026-W07.")
+    year, week = int(m.group(1)), int(m.group(2))
+    if not params.MIN_DATE.year <= year <= params.MAX_DATE.year:  # the calendar's ends overflow (year 0)
+        raise WeekError(f"Choose a year from {params.MIN_DATE.year} to {params.MAX_DATE.year}.")
     try:
-        y_s, w_s = (value or "").upper().split("-W")
-        week = (int(y_s), int(w_s))
-        date.fromisocalendar(week[0], week[1], 1)
+        start = date.fromisocalendar(year, week, 1)
     except ValueError:
-        return latest
-    return week if week <= latest else latest
+        raise WeekError(f"{year} has no week {week}: ISO weeks run from 1 to "
+                        f"{date(year, 12, 28).isocalendar()[1]}.") from None
+    if start > (now or utcnow()).date():
+        raise WeekError(f"Week {year}-W{week:02d} has not started yet.")
+    return year, week
+
+
+def week_is_over(iso_year: int, iso_week: int, now: datetime | None = None) -> bool:
+    return week_bounds(iso_year, iso_week)[1] <= (now or utcnow())
 
 
 def draw_sample(session: Session, iso_year: int, iso_week: int, size: int = SAMPLE_SIZE) -> list[QualitySample]:
@@ -221,23 +245,38 @@ def audit_query(session: Session, viewer: User, f: AuditFilter) -> Select[AuditE
         if case_id is None:
             return None
         stmt = stmt.where(AuditEvent.case_id == case_id)
-    if f.before_seq:
-        stmt = stmt.where(AuditEvent.seq < f.before_seq)
-    return stmt.order_by(AuditEvent.seq.desc())
+    return stmt
 
 
-def browse(session: Session, viewer: User, f: AuditFilter, page_size: int = 100) -> list[AuditEvent]:
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEvent]  # sequenced, newest first (keyset pages on seq)
+    pending: list[AuditEvent]  # written but not yet sequenced (first page only), newest first
+    pending_total: int  # every entry waiting for the sequencer, whatever the filter
+
+
+def browse(session: Session, viewer: User, f: AuditFilter, page_size: int = 100) -> AuditPage:
+    total = audit_sequencer.pending_count(session)
     stmt = audit_query(session, viewer, f)
     if stmt is None:
-        return []
-    return list(session.scalars(stmt.limit(page_size)))
+        return AuditPage([], [], total)
+    seqd = stmt.where(AuditEvent.seq.is_not(None))
+    if f.before_seq:
+        seqd = seqd.where(AuditEvent.seq < f.before_seq)
+    entries = list(session.scalars(seqd.order_by(AuditEvent.seq.desc()).limit(page_size)))
+    pending: list[AuditEvent] = []
+    if not f.before_seq and total:
+        pending = list(session.scalars(stmt.where(AuditEvent.seq.is_(None))
+                                       .order_by(AuditEvent.id.desc()).limit(page_size)))
+    return AuditPage(entries, pending, total)
 
 
 def case_trail(session: Session, viewer: User, case_id: int) -> list[AuditEvent]:
-    """A case's full audit trail, oldest first (raises CaseNotFoundError when not visible)."""
+    """A case's full audit trail in log order, entries not yet sequenced last (raises
+    CaseNotFoundError when not visible)."""
     case_access.get_visible(session, viewer, case_id)
     return list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
-                                .order_by(AuditEvent.seq)))
+                                .order_by(AuditEvent.seq.is_(None), AuditEvent.seq, AuditEvent.id)))
 
 
 TRAIL_FIELDS = ("seq", "at", "actor_label", "action", "target_type", "target_id", "case_id", "details",

@@ -8,23 +8,24 @@ they look at goes through cases.access like anyone else's.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WResponse
 
+from c2c_safety.audit import checkpoints
 from c2c_safety.audit import log as audit
+from c2c_safety.audit import sequencer as audit_sequencer
+from c2c_safety.audit.verify import VerifyResult, describe
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases.access import CaseNotFoundError
-from c2c_safety.core import db
+from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.csv_export import to_csv
 from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.oversight import reviewer as service
 from c2c_safety.oversight.forms import ReviewNoteForm, VerdictForm
-from models import CaseFile
+from models import CaseFile, QualitySample
 
 bp = Blueprint("reviewer", __name__, url_prefix="/review")
 NAV.append(NavLink("reviewer.index", "Independent review", frozenset({"independent_reviewer"})))
@@ -38,38 +39,69 @@ def index() -> str:
     return render_template("oversight/index.html")
 
 
-def _date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 @bp.route("/audit")
 @roles_required(REVIEWER)
 def audit_log() -> str:
     s = db.session()
-    before = request.args.get("before", "")
-    f = service.AuditFilter(action=request.args.get("action", "")[:64], actor=request.args.get("actor", "")[:120],
-                            since=_date("since"), until=_date("until"),
-                            case_reference=request.args.get("case", "")[:20],
-                            before_seq=int(before) if before.isdigit() else None)
-    rows = service.browse(s, staff(), f)
+    f = service.AuditFilter(action=params.arg_text("action", 64), actor=params.arg_text("actor", 120),
+                            since=params.arg_date("since"), until=params.arg_date("until"),
+                            case_reference=params.arg_text("case", 20),
+                            before_seq=params.arg_int("before", hi=params.INT64_MAX))
+    page = service.browse(s, staff(), f)
     audit.record(s, "view.audit_log", actor=staff(), target_type="audit_log",
                  details={"filtered": any([f.action, f.actor, f.since, f.until, f.case_reference])})
     s.commit()
-    return render_template("oversight/audit.html", rows=rows, f=f, page_size=100)
+    return render_template("oversight/audit.html", rows=page.entries, pending=page.pending,
+                           pending_total=page.pending_total, f=f, page_size=100)
+
+
+def _render_verify(result: VerifyResult, kept_text: str, status: int = 200,
+                   error: str | None = None) -> tuple[str, int]:
+    return render_template("oversight/verify.html", result=result, lines=describe(result), kept_text=kept_text,
+                           public_key=checkpoints.public_key_b64(), error=error), status
 
 
 @bp.route("/audit/verify")
 @roles_required(REVIEWER)
-def verify() -> str:
+def verify() -> tuple[str, int]:
+    """The log against its witness and stored checkpoints, and against a checkpoint the
+    reviewer kept if one is given (`?checkpoint=<the line>`; a GET: nothing changes)."""
     s = db.session()
-    result = audit.verify(s)
+    kept_text = request.args.get("checkpoint", "").strip()
+    kept = None
+    if kept_text:
+        try:
+            if len(kept_text) > checkpoints.MAX_LINE:
+                raise checkpoints.CheckpointError("it is far longer than a checkpoint line")
+            kept = checkpoints.parse(kept_text, checkpoints.public_key())
+        except checkpoints.CheckpointError as exc:
+            return _render_verify(audit.verify(s), kept_text[: checkpoints.MAX_LINE], 400,
+                                  f"That is not a checkpoint this desk signed: {exc}.")
+    result = audit.verify(s, kept=kept)
     audit.record(s, "audit.verified", actor=staff(), target_type="audit_log",
-                 details={"ok": result.ok, "checked": result.checked})
+                 details={"ok": result.ok, "checked": result.checked, "size": result.size,
+                          "kept_checkpoint": kept.size if kept else None})
     s.commit()
-    return render_template("oversight/verify.html", result=result)
+    return _render_verify(result, kept_text)
+
+
+@bp.route("/audit/checkpoint.json")
+@roles_required(REVIEWER)
+def checkpoint() -> Response | WResponse:
+    """The latest signed checkpoint, as a file to keep and verify the log against later."""
+    s = db.session()
+    cp = audit_sequencer.latest_signed(s)
+    if cp is None:
+        # A fresh desk whose worker has not signed anything yet: say so where the link was.
+        flash("No checkpoint has been signed yet. The worker signs one within seconds of the "
+              "first audit entry; try again shortly.", "info")
+        return redirect(url_for("reviewer.verify"))
+    audit.record(s, "audit.checkpoint_downloaded", actor=staff(), target_type="audit_log",
+                 details={"size": cp.size})
+    s.commit()
+    resp = Response(cp.line + "\n", mimetype="application/json")
+    resp.headers["Content-Disposition"] = f'attachment; filename="audit-checkpoint-{cp.size}.json"'
+    return resp
 
 
 @bp.route("/cases/<int:case_id>/trail.<fmt>")
@@ -92,12 +124,9 @@ def case_trail(case_id: int, fmt: str) -> Response:
         body = json.dumps({"case": ref, "events": rows}, indent=1)
         resp = Response(body, mimetype="application/json")
     else:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(service.TRAIL_FIELDS))
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({**r, "details": json.dumps(r["details"], sort_keys=True)})
-        resp = Response(buf.getvalue(), mimetype="text/csv")
+        body = to_csv(({**r, "details": json.dumps(r["details"], sort_keys=True)} for r in rows),
+                      service.TRAIL_FIELDS)
+        resp = Response(body, mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="audit-{ref}.{fmt}"'
     return resp
 
@@ -106,11 +135,11 @@ def case_trail(case_id: int, fmt: str) -> Response:
 @roles_required(REVIEWER)
 def notes() -> WResponse | str | tuple[str, int]:
     s = db.session()
-    case_arg = request.values.get("case_id", "")
+    case_id = params.value_int("case_id")
     case = None
-    if case_arg.isdigit():
+    if case_id is not None:
         try:
-            case = case_access.get_visible(s, staff(), int(case_arg))
+            case = case_access.get_visible(s, staff(), case_id)
         except CaseNotFoundError:
             abort(404)
     form = ReviewNoteForm(case_id=str(case.id) if case else "")
@@ -152,17 +181,33 @@ def note_edit(note_id: int) -> WResponse:
 
 @bp.route("/sample")
 @roles_required(REVIEWER)
-def sample() -> str:
+def sample() -> tuple[str, int]:
     s = db.session()
-    year, week = service.parse_week(request.args.get("week"))
-    samples = service.draw_sample(s, year, week)
+    asked = request.args.get("week", "")[:40]
+    try:
+        year, week = service.parse_week(asked)
+    except service.WeekError as exc:
+        year, week = service.last_complete_week()
+        return _render_sample(year, week, [], in_progress=False, error=str(exc), asked=asked), 400
+    # A week still under way is shown as such: drawing now would freeze a sample that
+    # misses the rest of the week's decisions, so it is drawn once the week is over.
+    in_progress = not service.week_is_over(year, week)
+    samples = [] if in_progress else service.draw_sample(s, year, week)
     audit.record(s, "view.quality_sample", actor=staff(), target_type="quality_sample",
                  details={"week": f"{year}-W{week:02d}", "size": len(samples)})
     s.commit()
+    return _render_sample(year, week, samples, in_progress=in_progress), 200
+
+
+def _render_sample(year: int, week: int, samples: list[QualitySample], *, in_progress: bool,
+                   error: str | None = None, asked: str = "") -> str:
+    s = db.session()
     by_mod = service.disagreement_rates(s, "moderator")
     by_cat = service.disagreement_rates(s, "category")
     return render_template("oversight/sample.html", year=year, week=week, rows=service.sample_rows(s, samples),
-                           form=VerdictForm(), by_moderator=by_mod, by_category=by_cat,
+                           form=VerdictForm(), by_moderator=by_mod, by_category=by_cat, error=error,
+                           asked=asked, in_progress=in_progress,
+                           ends=service.week_bounds(year, week)[1],
                            mod_chart=[(f"{r.key} {r.week}", round(r.rate * 100)) for r in by_mod][-20:],
                            cat_chart=[(f"{r.key} {r.week}", round(r.rate * 100)) for r in by_cat][-20:])
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, render_template
 
 from c2c_safety.audit import log as audit
-from c2c_safety.core import db
+from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.csv_export import to_csv
 from c2c_safety.oversight import reports as reviewer_reports
 from c2c_safety.oversight.views import bp
 
@@ -19,15 +18,10 @@ REVIEWER = "independent_reviewer"
 
 
 def _period() -> tuple[datetime, datetime]:
-    def parse(name: str) -> date | None:
-        try:
-            return date.fromisoformat(request.args.get(name, ""))
-        except ValueError:
-            return None
-
+    # Dates within core.params' range, so a year either side stays inside the calendar.
     today = datetime.now(UTC).date()
-    until_d = parse("until") or today
-    since_d = parse("since") or until_d - timedelta(days=365)
+    until_d = params.arg_date("until") or today
+    since_d = params.arg_date("since") or until_d - timedelta(days=365)
     if since_d > until_d:
         since_d, until_d = until_d, since_d
     start = datetime.combine(since_d, datetime.min.time(), UTC)
@@ -63,11 +57,7 @@ def reports_export(fmt: str) -> Response:
         resp = Response(json.dumps({"since": rep.since.isoformat(), "until": rep.until.isoformat(),
                                     "rows": rows}, indent=1), mimetype="application/json")
     else:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["section", "metric", "value", "unit", "of"])
-        writer.writeheader()
-        writer.writerows(rows)
-        resp = Response(buf.getvalue(), mimetype="text/csv")
+        resp = Response(to_csv(rows, ["section", "metric", "value", "unit", "of"]), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="c2c-report-{rep.since.date()}.{fmt}"'
     return resp
 
@@ -79,11 +69,9 @@ def decisions() -> str:
     from c2c_safety.oversight import reviewer as service
 
     s = db.session()
-    before = request.args.get("before", "")
-    moderator = request.args.get("moderator", "")[:120]
-    ground = request.args.get("ground", "")[:40]
-    rows = service.decisions_page(s, before_id=int(before) if before.isdigit() else None,
-                                  moderator=moderator, ground=ground)
+    moderator = params.arg_text("moderator", 120)
+    ground = params.arg_text("ground", 40)
+    rows = service.decisions_page(s, before_id=params.arg_int("before"), moderator=moderator, ground=ground)
     audit.record(s, "view.decisions", actor=staff(), target_type="decision",
                  details={"count": len(rows), "filtered": bool(moderator or ground)})
     s.commit()

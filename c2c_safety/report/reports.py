@@ -6,8 +6,9 @@ Receipt: 16 random digits in four groups (about 53 bits), shown once. Stored onl
 - `receipt_hash`: scrypt (N=2^14, r=8, p=1) with a per-case salt, checked after the lookup.
 Someone holding a database copy without the secret key can neither find nor test receipts.
 
-Failed follow-ups are throttled globally (not per IP: the channel keeps no address), see
-`throttled` and docs/api.md.
+Guessing receipts is infeasible by their entropy, not by a lock: a wrong code costs one
+HMAC and one indexed query, and nobody is ever locked out because someone else guessed
+(see "Follow-up guessing" below and docs/security.md for the arithmetic).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
-from c2c_safety.cases import attachments, deadlines, routing
+from c2c_safety.cases import assignment, attachments, deadlines, routing
 from c2c_safety.cases.attachments import CleanFile
 from c2c_safety.core.crypto import open_text, seal_text
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
+from c2c_safety.notifications import triggers as notify_triggers
 from models import CaseCategory, CaseFile, CaseMessage, CaseSource, CaseStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,6 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U
 MAX_BODY, MAX_WHEN, MAX_WHO, MAX_CONTACT = 20_000, 200, 2_000, 500
 CATEGORIES = tuple(c.value for c in CaseCategory)
-
-# Follow-up throttle defaults; app.config can override (tests shorten them).
-FAIL_LIMIT = 30
-FAIL_WINDOW_SECONDS = 600
-FAIL_DELAY_SECONDS = 1.0
 
 
 
@@ -111,15 +107,17 @@ def verify_receipt(digits: str, stored: str) -> bool:
 
 
 def find_case(session: Session, raw_receipt: str) -> CaseFile | None:
-    """The case a receipt belongs to, or None. Costs one scrypt either way (no timing hint)."""
+    """The case a receipt belongs to, or None.
+
+    The cheap keyed lookup comes first and decides: only a receipt that exists goes on to
+    the slow scrypt check. A wrong code therefore costs the desk almost nothing, so a flood
+    of them cannot starve the CPU and need not be throttled for everyone. (Answering a miss
+    faster than a hit tells a guesser nothing the answer itself does not.)"""
     digits = normalise_receipt(raw_receipt)
-    case = None
-    if digits is not None:
-        case = session.scalars(
-            select(CaseFile).where(CaseFile.receipt_lookup == receipt_lookup(digits))
-        ).first()
-    if case is None or case.receipt_hash is None or digits is None:
-        _scrypt(digits or "0" * RECEIPT_DIGITS, b"c2c-dummy-salt!!")
+    if digits is None:
+        return None
+    case = session.scalars(select(CaseFile).where(CaseFile.receipt_lookup == receipt_lookup(digits))).first()
+    if case is None or case.receipt_hash is None:
         return None
     return case if verify_receipt(digits, case.receipt_hash) else None
 
@@ -177,6 +175,8 @@ def submit_report(session: Session, data: ReportInput, files: list[CleanFile], *
         attachments.store(session, case, f, from_reporter=True)
     audit.record(session, "case.received", actor_label="anonymous reporter", target_type="case",
                  target_id=case.id, case_id=case.id, details={"category": data.category})
+    assignment.assign_new_case(session, case)  # round robin in the routed role (issue 13)
+    notify_triggers.new_case(session, case, now)  # whoever it is routed to; no content in the notice
     log.info("anonymous report received as case %s (%s attachments)", case.id, len(files))
     return Submitted(case, receipt)
 
@@ -209,7 +209,10 @@ def can_reply(case: CaseFile) -> bool:
 
 
 def status_view(case: CaseFile) -> StatusView:
-    due = deadlines.compute(case.received_at, case.acknowledged_at)
+    # A reopened case shows the reporter its fresh feedback deadline (cases.deadlines).
+    cycle = deadlines.current_cycle(case.received_at, case.acknowledged_at, case.feedback_at,
+                                    case.reopened_at, case.reopen_feedback_at)
+    due = cycle.deadlines
     per_message: dict[int, int] = {}
     for att in case.attachments:
         if att.message_id is not None:
@@ -221,7 +224,7 @@ def status_view(case: CaseFile) -> StatusView:
     return StatusView(
         reference=case.reference, status=case.status, received_at=case.received_at,
         acknowledged_at=case.acknowledged_at, acknowledge_by=due.acknowledge_by,
-        feedback_by=due.feedback_by, feedback_at=case.feedback_at, closed=not can_reply(case),
+        feedback_by=due.feedback_by, feedback_at=cycle.feedback_at, closed=not can_reply(case),
         messages=messages,
     )
 
@@ -246,57 +249,46 @@ def add_reporter_message(session: Session, case: CaseFile, text: str, files: lis
     return msg
 
 
-# -- throttle -------------------------------------------------------------------------------
-# One counter of failed receipts for the whole channel per fixed window. Past the limit every
-# follow-up waits for the next window, whoever asks: the channel keeps no address, so there
-# is no per-client key, and a per-receipt key would not slow someone trying many receipts.
-
-_local_lock = threading.Lock()
-_local_counts: dict[int, int] = {}
-
-
-def _settings() -> tuple[int, int, float]:
-    cfg = current_app.config
-    return (int(cfg.get("C2C_FOLLOWUP_FAIL_LIMIT", FAIL_LIMIT)),
-            int(cfg.get("C2C_FOLLOWUP_FAIL_WINDOW", FAIL_WINDOW_SECONDS)),
-            float(cfg.get("C2C_FOLLOWUP_FAIL_DELAY", FAIL_DELAY_SECONDS)))
+def attach_reporter_files(session: Session, case: CaseFile, files: list[CleanFile], *,
+                          message: CaseMessage | None = None) -> None:
+    """Files checked after the report or message itself was committed (the reporter's words
+    are saved before any file is opened, so a hostile or slow file can only cost itself)."""
+    if not files:
+        return
+    for f in files:
+        attachments.store(session, case, f, message_id=message.id if message else None, from_reporter=True)
+    audit.record(session, "case.reporter_files", actor_label="anonymous reporter", target_type="case",
+                 target_id=case.id, case_id=case.id,
+                 details={"message_id": message.id if message else None, "attachments": len(files)})
+    session.expire(case, ["messages", "attachments"])
 
 
-def _window(window: int) -> tuple[int, int]:
-    now = time.time()
-    index = int(now // window)
-    return index, int((index + 1) * window - now) + 1
+# -- follow-up guessing ---------------------------------------------------------------------
+# There is no lock-out: the last one let about 30 wrong codes from one client shut the
+# follow-up page for every reporter for ten minutes. Without any client identity, a page
+# that always answers a right receipt tells a guesser on every request that a wrong one was
+# wrong, whatever budget or per-form-token limit sits in front of it (a refusal reveals the
+# miss as well as "wrong code" does). So no limit can slow guessing below the rate the desk
+# answers requests at all, and it is the receipt's 10^16 codes that make guessing hopeless:
+# docs/security.md has the arithmetic. What the desk does is keep a miss cheap (above), and
+# count misses per minute for the whole channel so a flood is logged (no address, no code)
+# and operators can act at the proxy.
+
+FLOOD_PER_MINUTE = 600  # above this many wrong codes in a minute, log a warning once
 
 
-def throttled() -> int | None:
-    """Seconds until follow-ups are taken again, or None if they are taken now."""
-    limit, window, _ = _settings()
-    index, left = _window(window)
-    try:
-        raw = get_redis().get(f"c2c:followup:fail:{window}:{index}")
-        count = int(raw) if raw is not None else 0
-    except (RedisError, OSError, EmbeddedRedisError):
-        with _local_lock:
-            count = _local_counts.get(index, 0)
-    return left if count >= limit else None
-
-
-def record_failure() -> None:
-    """Count a wrong receipt, then hold the request a moment (slows any one client too)."""
-    limit, window, delay = _settings()
-    index, _ = _window(window)
-    key = f"c2c:followup:fail:{window}:{index}"
+def record_miss() -> int:
+    """Count a wrong code in the channel's per-minute tally; the count so far (0: unknown)."""
+    key = f"c2c:followup:misses-per-minute:{int(time.time() // 60)}"
     try:
         pipe = get_redis().pipeline()
         pipe.incr(key)
-        pipe.expire(key, window * 2)
+        pipe.expire(key, 180)
         count = int(pipe.execute()[0])
     except (RedisError, OSError, EmbeddedRedisError):
-        with _local_lock:  # Redis down: a per-process counter is still global across clients
-            for old in [k for k in _local_counts if k < index]:
-                del _local_counts[old]
-            _local_counts[index] = count = _local_counts.get(index, 0) + 1
-    if count == limit:
-        log.warning("follow-up receipts locked for this window after %s failures", count)
-    if delay > 0:
-        time.sleep(delay)
+        return 0
+    flood = int(current_app.config.get("C2C_FOLLOWUP_FLOOD_PER_MINUTE", FLOOD_PER_MINUTE))
+    if count == flood + 1:
+        log.warning("follow-up page: more than %s wrong receipt codes this minute (no client is "
+                    "identified; see docs/security.md, receipt codes)", flood)
+    return count

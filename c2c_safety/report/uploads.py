@@ -6,40 +6,37 @@
 - Images are decoded and re-encoded from their pixels alone, so EXIF (GPS, camera serial,
   time), XMP, ICC profiles and comments do not survive. The EXIF orientation is applied
   first so photos stay upright. JPEG stays JPEG; PNG, GIF and WebP become PNG (animations
-  keep their first frame). Images over MAX_PIXELS, and anything Pillow flags as a
-  decompression bomb, are refused.
+  keep their first frame). Images over 50 megapixels (a phone's full-resolution photo fits)
+  are refused from their header, before any pixel is decoded.
 - PDFs are kept byte for byte (their own metadata, such as an author name, stays: the form
-  tells the reporter so). PDFs with active content (JavaScript, launch actions, embedded
-  files, rich media) are refused; the scan also looks inside Flate-compressed streams, but
-  it is a best effort, so staff download PDFs rather than open them in the desk's origin.
+  tells the reporter so). pikepdf (qpdf) parses every object, those inside ASCIIHex-,
+  ASCII85- or Flate-encoded object streams included, and a PDF with scripts, automatic
+  actions, launch/submit/import actions, embedded files, rich media or XFA is refused.
+  Staff still download PDFs rather than open them in the desk's origin.
+- Both run in a sandboxed child process (report/sandbox.py): a hostile file can exhaust only
+  that child. A refused file never loses the report: the caller saves the text and the other
+  files and tells the reporter which file was not taken and why.
 - Storing (sealed with AES-GCM, never served publicly) is cases/attachments.py.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import unicodedata
-import warnings
-import zlib
 from pathlib import PurePosixPath
 from typing import IO
 
-from PIL import Image, ImageOps
-
 from c2c_safety.cases.attachments import CleanFile as CleanFile
+from c2c_safety.report import sandbox
+from c2c_safety.report.sandbox import Deadline
 
 log = logging.getLogger(__name__)
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo; well below Pillow's own bomb limit
-MAX_INFLATE = 20 * 1024 * 1024  # bytes of PDF streams inflated for the active-content scan
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf", "text/plain": ".txt"}
-PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
-PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia)(?![A-Za-z0-9])")
-PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 MARKUP = re.compile(r"<\s*(?:script|html|svg|iframe|object|embed|body|head|meta|\?xml|!doctype)",
                     re.IGNORECASE)
 
@@ -89,65 +86,20 @@ def safe_filename(name: str, media_type: str) -> str:
     return stem + EXTENSIONS.get(media_type, "")
 
 
-def _reencode(data: bytes, media_type: str, filename: str) -> tuple[bytes, str]:
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns before it errors; either means "possible decompression bomb".
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                if img.format != PIL_FORMATS[media_type]:
-                    raise AttachmentRejectedError("bad_type", filename)
-                if img.width * img.height > MAX_PIXELS:
-                    raise AttachmentRejectedError("bomb", filename)
-                img.load()
-                upright = ImageOps.exif_transpose(img) or img
-                out_type = "image/jpeg" if media_type == "image/jpeg" else "image/png"
-                has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-                if out_type == "image/jpeg":
-                    mode = "L" if upright.mode == "L" else "RGB"
-                else:
-                    mode = "RGBA" if has_alpha else ("L" if upright.mode == "L" else "RGB")
-                pixels = upright.convert(mode)
-                # A new image from the raw pixels carries no info dict: no EXIF, XMP, ICC, text.
-                fresh = Image.frombytes(mode, pixels.size, pixels.tobytes())
-                buf = io.BytesIO()
-                if out_type == "image/jpeg":
-                    fresh.save(buf, format="JPEG", quality=90, optimize=True)
-                else:
-                    fresh.save(buf, format="PNG", optimize=True)
-                return buf.getvalue(), out_type
-    except AttachmentRejectedError:
-        raise
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise AttachmentRejectedError("bomb", filename) from None
-    except Exception as exc:  # hostile files make Pillow raise almost anything
-        log.info("image refused: %s", type(exc).__name__)
-        raise AttachmentRejectedError("broken", filename) from None
+def _checked(data: bytes, media_type: str, filename: str, deadline: Deadline) -> tuple[bytes, str]:
+    """Images re-encoded, PDFs scanned, in the sandbox; raises AttachmentRejectedError."""
+    kind = "pdf" if media_type == "application/pdf" else media_type
+    outcome = sandbox.check(kind, data, deadline)
+    if not outcome.ok:
+        raise AttachmentRejectedError(outcome.code, filename)
+    if kind == "pdf":
+        return data, media_type
+    if outcome.media_type not in ("image/jpeg", "image/png") or not outcome.data:
+        raise AttachmentRejectedError("broken", filename)
+    return outcome.data, outcome.media_type
 
 
-def _pdf_has_active_content(data: bytes) -> bool:
-    def active(chunk: bytes) -> bool:
-        # Names may hide letters as #xx escapes (/J#61vaScript).
-        plain = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), chunk)
-        return PDF_ACTIVE.search(plain) is not None
-
-    if active(data):
-        return True
-    budget = MAX_INFLATE
-    for match in PDF_STREAM.finditer(data):
-        if budget <= 0:
-            return True  # too much to inspect: refuse rather than guess
-        try:
-            inflated = zlib.decompressobj().decompress(match.group(1), budget)
-        except zlib.error:
-            continue  # not Flate (e.g. an image stream)
-        budget -= len(inflated)
-        if active(inflated):
-            return True
-    return False
-
-
-def clean(filename: str, data: bytes) -> CleanFile:
+def clean(filename: str, data: bytes, deadline: Deadline | None = None) -> CleanFile:
     """Check one file and return what may be stored, or raise AttachmentRejectedError."""
     if len(data) > MAX_FILE_BYTES:
         raise AttachmentRejectedError("too_large", filename)
@@ -156,10 +108,8 @@ def clean(filename: str, data: bytes) -> CleanFile:
     media_type = sniff(data)
     if media_type is None:
         raise AttachmentRejectedError("bad_type", filename)
-    if media_type in PIL_FORMATS:
-        data, media_type = _reencode(data, media_type, filename)
-    elif media_type == "application/pdf" and _pdf_has_active_content(data):
-        raise AttachmentRejectedError("pdf_active", filename)
+    if media_type in IMAGE_TYPES or media_type == "application/pdf":
+        data, media_type = _checked(data, media_type, filename, deadline or Deadline())
     return CleanFile(safe_filename(filename, media_type), media_type, data)
 
 
@@ -172,14 +122,17 @@ def read_upload(stream: IO[bytes], filename: str) -> bytes:
 
 
 def clean_uploads(uploads: list[tuple[str, IO[bytes]]]) -> tuple[list[CleanFile], list[AttachmentRejectedError]]:
-    """Check every upload; return the good files and one refusal per bad one."""
+    """Check every upload; return the good files and one refusal per bad one. All files of
+    one request share one time budget (sandbox.REQUEST_SECONDS); files past it are "busy"."""
     good: list[CleanFile] = []
     bad: list[AttachmentRejectedError] = []
-    if len(uploads) > MAX_FILES:
-        return [], [AttachmentRejectedError("too_many", "")]
-    for name, stream in uploads:
+    deadline = Deadline()
+    for index, (name, stream) in enumerate(uploads):
+        if index >= MAX_FILES:
+            bad.append(AttachmentRejectedError("too_many", name))
+            continue
         try:
-            good.append(clean(name, read_upload(stream, name)))
+            good.append(clean(name, read_upload(stream, name), deadline))
         except AttachmentRejectedError as exc:
             bad.append(exc)
     return good, bad

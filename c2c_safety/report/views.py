@@ -13,20 +13,23 @@ browser's Accept-Language, never from a cookie. The receipt travels only in POST
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Blueprint, render_template, request, session
+from flask import Blueprint, request, session
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from c2c_safety.core import db, i18n
+from c2c_safety.core import db
 from c2c_safety.core.queueing import enqueue
 from c2c_safety.core.web import csrf
-from c2c_safety.report import reports, tokens, uploads
+from c2c_safety.report import pages, reports, tokens, uploads
 from c2c_safety.report.filters import user_text
 from c2c_safety.report.forms import ReplyForm, ReportForm, chosen_files, file_errors
-from models import CaseFile
+from models import CaseFile, CaseMessage
 
+log = logging.getLogger(__name__)
 bp = Blueprint("report", __name__)
 csrf.exempt(bp)
 bp.add_app_template_filter(user_text, "user_text")  # app-wide: staff pages use it too
@@ -49,14 +52,12 @@ def _no_session(resp: Response) -> Response:
 
 
 def _lang() -> str:
-    return i18n.pick(request.args.get("lang"), request.headers.get("Accept-Language"))
+    return pages.pick_lang()
 
 
 def _render(template: str, lang: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
-    html = render_template(
-        template, lang=lang, page_lang=lang, tr=i18n.translator(lang), languages=i18n.available(),
-        fmt_date=lambda d: i18n.format_date(d, lang), categories=reports.CATEGORIES, **ctx)
-    return html, status
+    # The shared reporter layout (language, quick exit): report/pages.py.
+    return pages.render(template, lang, status, categories=reports.CATEGORIES, **ctx)
 
 
 def _notice(lang: str, title: str, message: str, status: int, **values: Any) -> tuple[str, int]:
@@ -98,16 +99,36 @@ def submit() -> tuple[str, int]:
                        notice="form.expired")
     if tokens.already_used(token.nonce):
         return _notice(lang, "receipt.title", "form.already_sent", 409)
-    files, form.files, chose_files = _clean_files()
     if not form.valid:
+        # Files are not checked for a form that goes back to the reporter: they choose them again.
         return _render("report/form.html", lang, 400, form=form, token=tokens.issue("report"),
-                       reselect=chose_files)
-    submitted = reports.submit_report(db.session(), form.to_input(lang), files)
+                       reselect=bool(chosen_files(request.files)))
+    # The reporter's words are committed before any file is opened: a file that is refused,
+    # slow, or takes its checking sandbox down costs that file, never the report.
+    submitted = reports.submit_report(db.session(), form.to_input(lang), [])
     db.session().commit()
     tokens.mark_used(token.nonce)
     enqueue("workers.scoring.score_cases", [submitted.case.id])
+    refused = _attach_files(submitted.case)
     return _render("report/receipt.html", lang, receipt=submitted.receipt,
-                   view=reports.status_view(submitted.case))
+                   view=reports.status_view(submitted.case), refused=refused, token=tokens.issue("follow-up"))
+
+
+def _attach_files(case: CaseFile, message: CaseMessage | None = None) -> list[tuple[str, dict[str, object]]]:
+    """Check the request's files in the sandbox and attach the good ones; the refusals, to show."""
+    files, refused, _ = _clean_files()
+    if not files:
+        return refused
+    s = db.session()
+    try:
+        reports.attach_reporter_files(s, case, files, message=message)
+        s.commit()
+    except SQLAlchemyError as exc:
+        # The report is already saved and the reporter must still see their receipt.
+        s.rollback()
+        log.error("attaching reporter files to case %s failed: %s", case.id, type(exc).__name__)
+        refused = refused + [("file.not_saved", {"name": f.filename}) for f in files]
+    return refused
 
 
 @bp.get("/report/follow-up")
@@ -130,31 +151,42 @@ def follow_up_post() -> Page:
     if not token.ok:
         return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"),
                        notice="form.expired")
-    wait = reports.throttled()
-    if wait is not None:
-        html, status = _notice(lang, "page.throttled.title", "follow.throttled", 429,
-                               minutes=max(1, -(-wait // 60)))
-        return Response(html, status=status, headers={"Retry-After": str(wait)}, mimetype="text/html")
     raw = request.form.get("receipt", "")
     if reports.normalise_receipt(raw) is None:
         return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"),
                        error="err.receipt_format")
     case = reports.find_case(db.session(), raw)
     if case is None:
-        reports.record_failure()
+        reports.record_miss()
         return _render("report/follow_up.html", lang, 401, token=tokens.issue("follow-up"),
                        error="err.receipt_wrong")
     receipt = reports.normalise_receipt(raw) or ""
+    if request.form.get("action") == "receipt":
+        # The receipt page's language switch: the same receipt page, in the language chosen.
+        shown = "-".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))  # as it was first shown
+        return _render("report/receipt.html", lang, receipt=shown, view=reports.status_view(case),
+                       token=tokens.issue("follow-up"))
     if request.form.get("action") != "reply":
         return _status(lang, case, receipt)
     if tokens.already_used(token.nonce):
         return _status(lang, case, receipt, 409, notice="form.already_sent")
-    files, file_problems, chose_files = _clean_files()
+    chose_files = bool(chosen_files(request.files))
     reply = ReplyForm.parse(request.form, chose_files)
-    reply.files = file_problems
     if not reply.valid or not reports.can_reply(case):
         return _status(lang, case, receipt, 400, reply=reply, reselect=chose_files)
-    reports.add_reporter_message(db.session(), case, reply.message, files)
-    db.session().commit()
+    s = db.session()
+    if reply.message.strip():
+        # As for a report: the words first, then the files.
+        message = reports.add_reporter_message(s, case, reply.message, [])
+        s.commit()
+        tokens.mark_used(token.nonce)
+        return _status(lang, case, receipt, sent=True, refused=_attach_files(case, message))
+    files, refused, _ = _clean_files()
+    if not files:
+        reply.files = refused
+        return _status(lang, case, receipt, 400, reply=reply)
+    # Files only: no words to lose, so message and files go in one transaction.
+    reports.add_reporter_message(s, case, "", files)
+    s.commit()
     tokens.mark_used(token.nonce)
-    return _status(lang, case, receipt, sent=True)
+    return _status(lang, case, receipt, sent=True, refused=refused)

@@ -31,7 +31,9 @@ from models import (
     CaseNote,
     CaseRedaction,
     CaseTransition,
+    ConversationMessage,
     Flag,
+    ItemConversation,
     ItemScore,
     LegalHold,
     ReviewItem,
@@ -91,9 +93,15 @@ def review_items(session: Session, ids: list[int], now: datetime, *, policy: dic
         update(ReviewItem).where(_among(session, ReviewItem.id, ids))
         .values(text="", media_urls=[], author_pseudonym=ANONYMISED, project_id=None,
                 platform_content_id="anonymised-" + ReviewItem.id.cast(String()),
-                score_error=None, version=ReviewItem.version + 1)
+                score_error=None, text_key=None, version=ReviewItem.version + 1)
         .execution_options(synchronize_session=False)
     )
+    # The conversation around a flagged message (review/conversations.py) goes entirely: texts,
+    # authors and times of people who were not even the subject of the item.
+    session.execute(delete(ConversationMessage).where(_among(session, ConversationMessage.item_id, ids))
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(ItemConversation).where(_among(session, ItemConversation.item_id, ids))
+                    .execution_options(synchronize_session=False))
     session.execute(
         update(Flag).where(_among(session, Flag.item_id, ids))
         .values(flagger_pseudonym="anonymised-" + Flag.id.cast(String()), comment="", text_snapshot=None,

@@ -27,6 +27,7 @@ from c2c_safety.retention import sweep as retention
 from models import (
     AnonymisedRecord,
     CaseFile,
+    ConversationMessage,
     Flag,
     ItemScore,
     RetentionCategory,
@@ -124,6 +125,11 @@ def export(session: Session, subject: str) -> dict[str, Any]:
         "safeguarding_chronology": [{"id": a.id, "kind": a.kind, "detail": open_text(a.detail_sealed),
                                      "outcome": a.outcome, "at": _iso(a.at)} for a in actions],
         "flagger_statistics": ({"decided": stats.decided, "upheld": stats.upheld} if stats else None),
+        # Messages they wrote in the conversation around someone else's flagged message.
+        "conversation_messages": [{"item_id": m.item_id, "sent_at": _iso(m.sent_at),
+                                   "text": open_text(m.text_sealed)} for m in session.scalars(
+            select(ConversationMessage).where(ConversationMessage.author_pseudonym == subject)
+            .order_by(ConversationMessage.item_id, ConversationMessage.position))],
     }
     audit.record(session, "dsar.exported", actor_label="cli", target_type="subject",
                  details={"subject_ref": subject_ref(subject),
@@ -191,6 +197,16 @@ def erase(session: Session, subject: str, *, now: datetime | None = None) -> Era
         f.comment = ""
         f.text_snapshot = None
     report.erased["flags_made"] = sum(1 for f in flags if f.flagger_pseudonym.startswith("erased-"))
+    # Their messages in the conversation around someone else's flagged message: context, not
+    # the decision's record; they go unless a case file relies on the item, as flags do.
+    messages = list(session.scalars(select(ConversationMessage).where(
+        ConversationMessage.author_pseudonym == subject)))
+    for m in messages:
+        if _case_linked(session, m.item_id):
+            report.kept.append((f"conversation message on item {m.item_id}", CASE_LINKED))
+            continue
+        m.author_pseudonym, m.text_sealed = f"erased-{m.id}", None
+    report.erased["conversation_messages"] = sum(1 for m in messages if m.author_pseudonym.startswith("erased-"))
     appeals = list(session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == subject)))
     for a in appeals:
         if a.status == AppealStatus.OPEN:

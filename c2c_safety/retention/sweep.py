@@ -18,15 +18,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from c2c_safety.audit import checkpoints
 from c2c_safety.audit import log as audit
+from c2c_safety.audit import prune as audit_prune
 from c2c_safety.core.calendar import add_months
 from c2c_safety.retention import anonymise
 from models import (
     AnonymisedRecord,
-    AuditAnchor,
     AuditEvent,
     CaseFile,
     CaseStatus,
@@ -147,24 +148,33 @@ def held_cases(policy: RetentionPolicy, now: datetime) -> Select[int]:
 
 
 def due_items(policy: RetentionPolicy, now: datetime) -> Select[int]:
+    """Decided items whose latest decision is older than the period, unless an open appeal
+    or a case file that is not yet anonymised still needs them (the case escalated from the
+    item, or a case a decision on it escalated to). Every condition is correlated with the
+    item being checked, so one open case holds back only its own items; each is a separate
+    NOT EXISTS so PostgreSQL can answer it with an index (an OR of two correlations cannot)."""
     last_decision = (select(func.max(Decision.created_at)).where(Decision.item_id == ReviewItem.id)
-                     .scalar_subquery())
-    live_case = exists().where(CaseFile.anonymised_at.is_(None), or_(
-        CaseFile.review_item_id == ReviewItem.id,
-        CaseFile.id.in_(select(Decision.case_file_id).where(Decision.item_id == ReviewItem.id))))
+                     .correlate(ReviewItem).scalar_subquery())
+    case_from_item = (exists().where(CaseFile.review_item_id == ReviewItem.id, CaseFile.anonymised_at.is_(None))
+                      .correlate(ReviewItem))
+    case_from_decision = (exists().where(Decision.item_id == ReviewItem.id, Decision.case_file_id == CaseFile.id,
+                                         CaseFile.anonymised_at.is_(None))
+                          .correlate(ReviewItem))
     return (select(ReviewItem.id)
             .where(ReviewItem.status.in_(("decided", "closed")), last_decision <= cutoff(policy, now),
                    ~exists().where(AnonymisedRecord.record_type == "review_item",
-                                   AnonymisedRecord.record_id == ReviewItem.id),
-                   ~exists().where(Appeal.item_id == ReviewItem.id, Appeal.status == AppealStatus.OPEN),
-                   ~live_case)
+                                   AnonymisedRecord.record_id == ReviewItem.id).correlate(ReviewItem),
+                   ~exists().where(Appeal.item_id == ReviewItem.id, Appeal.status == AppealStatus.OPEN)
+                   .correlate(ReviewItem),
+                   ~case_from_item, ~case_from_decision)
             .order_by(ReviewItem.id))
 
 
 def audit_prunable_through(session: Session, policy: RetentionPolicy, now: datetime) -> tuple[int, int]:
-    """(first, last) seq of the prunable prefix: entries older than the period and not tied
-    to a case that still exists un-anonymised. Stops at the first entry that must stay and
-    never includes the head of the chain. (0, 0) when there is nothing to prune."""
+    """(first, last) seq of the prunable prefix: sequenced entries older than the period and
+    not tied to a case that still exists un-anonymised. Stops at the first entry that must
+    stay. It may include the log's last entry: the sequencer keeps the head in its state
+    row and the signed prune record anchors what comes next. (0, 0) when nothing is due."""
     first = session.scalar(select(func.min(AuditEvent.seq)))
     head = session.scalar(select(func.max(AuditEvent.seq)))
     if first is None or head is None:
@@ -172,10 +182,11 @@ def audit_prunable_through(session: Session, policy: RetentionPolicy, now: datet
     blocker = session.scalar(
         select(func.min(AuditEvent.seq)).select_from(AuditEvent)
         .outerjoin(CaseFile, CaseFile.id == AuditEvent.case_id)
-        .where(or_(AuditEvent.at >= cutoff(policy, now),
+        .where(AuditEvent.seq.is_not(None),
+               or_(AuditEvent.at >= cutoff(policy, now),
                    and_(CaseFile.id.is_not(None), CaseFile.anonymised_at.is_(None))))
     )
-    last = min(head - 1, (blocker - 1) if blocker is not None else head)
+    last = (blocker - 1) if blocker is not None else head
     return (first, last) if last >= first else (0, 0)
 
 
@@ -260,6 +271,10 @@ def _sweep(session: Session, now: datetime, batch_size: int,
         run.batches += 1
         run.counts = dict(result.counts)
         session.commit()
+        # Memory stays flat at any size: nothing of a finished batch stays in the session
+        # (each batch is chosen afresh by a bounded query, never from a list held here).
+        session.expunge_all()
+        session.add(run)
         if after_batch is not None:
             after_batch(run.batches)
 
@@ -273,10 +288,11 @@ def _sweep(session: Session, now: datetime, batch_size: int,
         done_batch("items_anonymised", anonymise.review_items(session, ids, now, policy=_policy_details(mp)))
     # Audit pruning last: the anonymisations above free their cases' entries. The prefix is
     # computed once; it can only grow while we work, never shrink.
-    first, last = audit_prunable_through(session, pols[RetentionCategory.AUDIT_LOG], now)
+    ap = pols[RetentionCategory.AUDIT_LOG]
+    first, last = audit_prunable_through(session, ap, now)
     while last and first <= last:
         through = min(last, first + batch_size * 10 - 1)
-        done_batch("audit_pruned", prune_audit_through(session, through))
+        done_batch("audit_pruned", prune_audit_through(session, through, ap))
         first = through + 1
     result.counts["held_skipped"] = session.scalar(
         select(func.count()).select_from(held_cases(cp, now).subquery())) or 0
@@ -290,20 +306,17 @@ def _sweep(session: Session, now: datetime, batch_size: int,
     return result
 
 
-def prune_audit_through(session: Session, through: int) -> int:
-    """Delete the chain's entries up to `through` and leave an anchor (the last pruned hash),
-    so `audit verify` still proves that nothing after it was touched. The prune itself is
-    recorded in the chain. The caller commits (one transaction: all or nothing)."""
-    last_hash = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == through))
-    if last_hash is None:  # already pruned by an earlier, interrupted run
-        return 0
-    first = session.scalar(select(func.min(AuditEvent.seq)))
-    audit.record(session, "audit.pruned", actor_label="system", target_type="audit_log",
-                 details={"from_seq": first, "through_seq": through, "last_pruned_hash": last_hash})
-    n = session.execute(delete(AuditEvent).where(AuditEvent.seq <= through))
-    session.add(AuditAnchor(pruned_through_seq=through, last_pruned_hash=last_hash, at=utcnow()))
-    session.flush()
-    return int(getattr(n, "rowcount", 0) or 0)
+def prune_audit_through(session: Session, through: int, policy: RetentionPolicy | None = None) -> int:
+    """Prune the log's entries up to `through` under a signed prune record (audit.prune), so
+    `audit verify` still proves that nothing after it was touched; commit; then append the
+    record to the witness. Returns how many entries went."""
+    why = (f"retention: {policy.category} kept {policy.period} {policy.unit}" if policy is not None
+           else "retention")
+    n, record = audit_prune.prune_through(session, through, reason=why)
+    session.commit()
+    if record is not None:
+        checkpoints.append_witness(checkpoints.witness_path(), record)
+    return n
 
 
 def last_runs(session: Session, limit: int = 10) -> list[RetentionRun]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import seal_text
+from c2c_safety.notifications import triggers as notify_triggers
 from c2c_safety.review import triage
 from models import ApiClient, ItemStatus, ReviewItem
 from models.review import ESCALATIONS, Appeal, AppealStatus, Decision
@@ -101,6 +102,8 @@ def create(session: Session, client: ApiClient, *, decision_id: int, appellant: 
     audit.record(session, "appeal.received", actor_label=f"api:{client.name}", target_type="appeal",
                  target_id=appeal.id, details={"decision_id": decision.id, "item_id": item.id,
                                                "appellant": appellant})
+    notify_triggers.appeal(session, appeal_id=appeal.id, item_id=item.id, received_at=appeal.received_at,
+                           original_decider_id=appeal.original_decider_id)
     session.flush()
     return AppealResult(appeal, created=True)
 

@@ -158,10 +158,11 @@ def holds_live_claim(item: ReviewItem, user: User, now: datetime | None = None) 
 
 
 def next_claimable(session: Session, user: User, now: datetime | None = None,
-                   tries: int = 5) -> ClaimResult | None:
-    """Claim the highest-ranked waiting item nobody holds (skipping appeals of my decisions)."""
+                   tries: int = 5, exclude: tuple[int, ...] = ()) -> ClaimResult | None:
+    """Claim the highest-ranked waiting item nobody holds (skipping appeals of my decisions,
+    and `exclude`: the item the moderator just stepped away from)."""
     now = now or utcnow()
-    skip: list[int] = []
+    skip: list[int] = list(exclude)
     for _ in range(tries):
         stmt = (
             select(ReviewItem.id)

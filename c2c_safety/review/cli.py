@@ -36,3 +36,33 @@ def reconcile_webhooks() -> None:
         s.close()
     queued = sum(1 for i in ids if webhooks.enqueue(i) is not None)
     click.echo(f"{len(ids)} due, {queued} queued")
+
+
+@group.command("age-queue")
+def age_queue() -> None:
+    """Lift waiting items one severity level once they have waited over 24 hours (also runs
+    every minute on a worker)."""
+    from c2c_safety.review.aging import promote_due
+
+    s = new_session()
+    try:
+        n = promote_due(s)
+        s.commit()
+    finally:
+        s.close()
+    click.echo(f"{n} item(s) lifted one level")
+
+
+@group.command("referral-deadlines")
+def referral_deadlines() -> None:
+    """Notify the safeguarding leads of referrals past (or, for long targets, near) their
+    target time (also runs every 10 minutes on a worker)."""
+    from c2c_safety.review.referrals import deadline_notices
+
+    s = new_session()
+    try:
+        made = deadline_notices(s)
+        s.commit()
+    finally:
+        s.close()
+    click.echo(f"{made} notice(s) made")

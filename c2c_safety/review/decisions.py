@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from c2c_safety.audit import log as audit
+from c2c_safety.cases import assignment
 from c2c_safety.cases.routing import route_case
 from c2c_safety.core.crypto import seal_text
+from c2c_safety.notifications import triggers as notify_triggers
 from c2c_safety.review import claims, priority, statements, triage
 from c2c_safety.review.requests import DecisionRequest as DecisionRequest
 from c2c_safety.webhooks import deliveries as webhook_service
@@ -75,6 +77,15 @@ class StaleDecisionError(DecisionError):
 
 class NoClaimError(DecisionError):
     """The moderator does not hold a live claim on the item."""
+
+
+class UnrevealedError(DecisionError):
+    """Sensitive content the moderator never revealed: ask them to look, or to confirm."""
+
+    def __init__(self) -> None:
+        super().__init__("You have not looked at this content: it is hidden because it may be distressing. "
+                         "Show it and check it, or confirm below that you decide without looking. "
+                         "Nothing was saved.", "confirm_unrevealed")
 
 
 @dataclass
@@ -141,14 +152,34 @@ def _check_request(session: Session, user: User, req: DecisionRequest, item: Rev
     return action, original
 
 
-def decide(session: Session, user: User, req: DecisionRequest, now: datetime | None = None) -> DecisionResult:
-    """Record a person's decision (caller commits, then enqueues `delivery_ids`)."""
+def _content_revealed(session: Session, item: ReviewItem, user: User, req: DecisionRequest,
+                      scores: dict[str, float] | None, bulk_of: Decision | None) -> bool | None:
+    """None when the content was shown openly; else whether this moderator revealed it. A
+    spam-wave decision carries over what was true of the item they had open (same text)."""
+    from c2c_safety.review import reveals, wellbeing
+
+    if not wellbeing.is_sensitive(item, scores):
+        return None
+    if bulk_of is not None:
+        return bulk_of.content_revealed
+    seen = reveals.revealed(session, item.id, user.id)
+    if not seen and not req.confirm_unrevealed:
+        raise UnrevealedError()
+    return seen
+
+
+def decide(session: Session, user: User, req: DecisionRequest, now: datetime | None = None, *,
+           bulk_of: Decision | None = None) -> DecisionResult:
+    """Record a person's decision (caller commits, then enqueues `delivery_ids`). `bulk_of`:
+    the decision this one repeats for an item with the same text (review/bulk.py)."""
     from c2c_safety.review import policy
     from c2c_safety.review import referrals as safeguarding
 
     now = now or utcnow()
     # populate_existing: the claim may have moved since this session first loaded the item
-    item = session.get(ReviewItem, req.item_id, populate_existing=True)
+    # The flags come in the same statement: the statement of reasons and the flaggers'
+    # statistics read them (one round trip fewer per decision, issue 14).
+    item = session.get(ReviewItem, req.item_id, populate_existing=True, options=[joinedload(ReviewItem.flags)])
     # Only an appealed item can have an open appeal: skip the look-up otherwise.
     appeal = open_appeal(session, req.item_id) if item is not None and item.status == ItemStatus.APPEALED \
         else None
@@ -157,6 +188,9 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     reason = policy.reason_by_code(session, req.reason_code)
     if reason is None or not reason.active:
         raise DecisionError("Choose a reason from the policy list.", "reason_code")
+    score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
+    revealed = _content_revealed(session, item, user, req, score.scores if score is not None else None,
+                                 bulk_of)
 
     done = session.execute(
         update(ReviewItem)
@@ -164,7 +198,7 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
                ReviewItem.claimed_by_id == user.id, ReviewItem.claim_expires_at > now,
                ReviewItem.status.in_(claims.WAITING))
         .values(status=ItemStatus.DECIDED, decided_at=now, version=ReviewItem.version + 1,
-                claimed_by_id=None, claim_expires_at=None)
+                claimed_by_id=None, claim_expires_at=None, promote_at=None)
         .execution_options(synchronize_session=False)
     )
     if getattr(done, "rowcount", 0) != 1:
@@ -172,10 +206,9 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
                                  "open it again.")
     # Mirror what the UPDATE wrote instead of reloading the row.
     for name, value in (("status", ItemStatus.DECIDED), ("decided_at", now), ("version", req.version + 1),
-                        ("claimed_by_id", None), ("claim_expires_at", None)):
+                        ("claimed_by_id", None), ("claim_expires_at", None), ("promote_at", None)):
         set_committed_value(item, name, value)
 
-    score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
     ai_band = (priority.band(item.top_category, item.top_score)
                if priority.is_scored(item) and item.top_category and item.top_score is not None else None)
     started = claims.finish_claim(session, item.id, user, "decided", now)
@@ -189,7 +222,8 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
         time_on_item_seconds=(now - started).total_seconds() if started else None,
         ai_category=item.top_category if ai_band else None, ai_band=ai_band,
         ai_model_version=score.model_version if score is not None and ai_band else None,
-        ai_agreed=_ai_agreed(ai_band, action),
+        ai_agreed=_ai_agreed(ai_band, action), content_revealed=revealed,
+        bulk_of_id=bulk_of.id if bulk_of is not None else None,
     )
     decision.statement = statements.build(item, action, reason, req, score_version=(
         f"{score.model_name} {score.model_version}" if score is not None else None), appeal=appeal)
@@ -211,7 +245,8 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
                  details={"decision_id": decision.id, "kind": kind, "action": action,
                           "reason_code": reason.code, "item_version": req.version,
                           "ai_band": ai_band, "ai_agreed": decision.ai_agreed,
-                          "appeal_id": appeal.id if appeal else None})
+                          "appeal_id": appeal.id if appeal else None, "content_revealed": revealed,
+                          "bulk_of": decision.bulk_of_id})
     if action not in ESCALATIONS:
         # Escalations change nothing on the platform; they stay internal to the desk.
         event = {DecisionKind.INITIAL: "decision.made", DecisionKind.APPEAL_UPHELD: "appeal.upheld",
@@ -237,6 +272,8 @@ def _escalate_to_case(session: Session, item: ReviewItem, user: User, decision: 
                  target_id=case.id, case_id=case.id,
                  details={"review_item_id": item.id, "decision_id": decision.id,
                           "routed_role": case.routed_role})
+    assignment.assign_new_case(session, case)  # round robin in the routed role (issue 13)
+    notify_triggers.new_case(session, case)
     return case.id
 
 

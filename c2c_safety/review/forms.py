@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from c2c_safety.core.params import BoundedIntegerField
 from c2c_safety.review import queue
 from c2c_safety.review.decisions import ACTION_LABELS, APPEAL_ACTIONS, APPEAL_OUTCOMES, MIN_FACTS
 from c2c_safety.review.statements import DURATIONS
@@ -43,7 +44,7 @@ class FilterForm(FlaskForm):
 
 
 class DecideForm(FlaskForm):
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = BoundedIntegerField(widget=HiddenInput(), validators=[InputRequired()])  # fits the column
     action = RadioField("Decision", choices=choices(list(ACTION_LABELS.items())), default=None,
                         validators=[InputRequired(message="Choose a decision.")])
     reason_code = SelectField("Policy ground (reason)", choices=[], validate_choice=False,
@@ -56,6 +57,10 @@ class DecideForm(FlaskForm):
     facts = TextAreaField("Facts and circumstances relied on",
                           validators=[InputRequired(message="Describe the facts and circumstances."),
                                       Length(min=MIN_FACTS, max=5000)])
+    # Shown after the desk refused a decision on sensitive content nobody revealed.
+    confirm_unrevealed = BooleanField("I confirm I decide without looking at the content")
+    # Shown when other waiting items have the same text (a spam wave).
+    bulk = BooleanField("Also apply this decision to the other waiting items with the same text")
 
 
 class AppealDecideForm(DecideForm):

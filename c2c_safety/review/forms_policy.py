@@ -4,8 +4,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from c2c_safety.review.decisions import ACTION_LABELS
 from c2c_safety.review.forms import choices
 from c2c_safety.review.policy import MAX_TARGET_HOURS
+from c2c_safety.review.statements import DURATIONS
 from classifiers import CATEGORIES
 
 
@@ -22,6 +24,17 @@ class ReasonForm(FlaskForm):
     active = BooleanField("Offered to moderators")
     position = IntegerField("Position in the list", default=100,
                             validators=[DataRequired(), NumberRange(min=0, max=10_000)])
+    template_action = TextAreaField(
+        "Preset statement for acting on this ground (empty: no preset)",
+        validators=[Optional(), Length(min=20, max=2000)])
+    preset_action = SelectField("What that preset does", choices=choices(list(ACTION_LABELS.items())),
+                                default="remove", validators=[Optional()])
+    preset_duration = SelectField("For how long (removal, restriction, suspension)",
+                                  choices=choices([("", "Not applicable"), *DURATIONS.items()]),
+                                  validators=[Optional()])
+    template_no_violation = TextAreaField(
+        "Preset statement for \"no violation\" on this ground (empty: no preset)",
+        validators=[Optional(), Length(min=20, max=2000)])
 
 
 class TargetForm(FlaskForm):

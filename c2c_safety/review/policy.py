@@ -15,11 +15,16 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from models import User, utcnow
-from models.review import DeskSetting, PolicyReason
+from models.review import DecisionAction, DeskSetting, PolicyReason
 
 
 class PolicyError(ValueError):
-    """A rule about the policy list or settings was broken; the message is safe to show."""
+    """A rule about the policy list or settings was broken; the message is safe to show.
+    `field` names the form field it is about (None: the code)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -77,15 +82,20 @@ MAX_TARGET_HOURS = 24 * 14
 
 
 def seed_reasons(session: Session) -> int:
-    """Insert any seed reason not present yet (idempotent); return how many were added."""
-    have = set(session.scalars(select(PolicyReason.code)))
+    """Insert any seed reason not present yet, and give seeded reasons their statement
+    templates unless an admin set them (idempotent); return how many were added."""
+    from c2c_safety.review.presets import apply_seed_templates
+
+    have = {row.code: row for row in session.scalars(select(PolicyReason))}
     added = 0
     for pos, r in enumerate(SEED_REASONS):
-        if r.code in have:
-            continue
-        session.add(PolicyReason(code=r.code, label=r.label, ground=r.ground, category=r.category,
-                                 safeguarding=r.safeguarding, position=(pos + 1) * 10))
-        added += 1
+        row = have.get(r.code)
+        if row is None:
+            row = PolicyReason(code=r.code, label=r.label, ground=r.ground, category=r.category,
+                               safeguarding=r.safeguarding, position=(pos + 1) * 10)
+            session.add(row)
+            added += 1
+        apply_seed_templates(row)
     session.flush()
     return added
 
@@ -124,8 +134,13 @@ def save_reason(
     active: bool,
     position: int,
     reason_id: int | None = None,
+    template_action: str | None = None,
+    template_no_violation: str | None = None,
+    preset_action: str | None = None,
+    preset_duration: str | None = None,
 ) -> PolicyReason:
-    """Create (reason_id None) or update a reason; the code of an existing reason is fixed."""
+    """Create (reason_id None) or update a reason; the code of an existing reason is fixed.
+    Template arguments left None keep what the reason has."""
     code = code.strip().lower()
     if not code.replace("_", "").isalnum():
         raise PolicyError("Use lower-case letters, digits and underscores for the code.")
@@ -143,11 +158,39 @@ def save_reason(
         action = "policy.reason_updated"
     row.label, row.ground, row.category = label.strip(), ground.strip(), category or None
     row.safeguarding, row.active, row.position = safeguarding, active, position
+    _set_templates(row, template_action, template_no_violation, preset_action, preset_duration)
     row.updated_at = utcnow()
     session.flush()
     audit.record(session, action, actor=actor, target_type="policy_reason", target_id=row.id,
                  details={"code": row.code, "active": row.active, "safeguarding": row.safeguarding})
     return row
+
+
+def _set_templates(row: PolicyReason, action_text: str | None, no_text: str | None,
+                   action: str | None, duration: str | None) -> None:
+    from c2c_safety.review.statements import DURATION_ACTIONS, DURATIONS
+
+    for name, text in (("template_action", action_text), ("template_no_violation", no_text)):
+        if text is None:
+            continue
+        text = text.strip()
+        if text and not 20 <= len(text) <= 2000:
+            raise PolicyError("A statement template is 20 to 2,000 characters, or empty to switch it off.", name)
+        setattr(row, name, text)
+    if action is not None:
+        if action not in set(DecisionAction):
+            raise PolicyError("Choose the action the preset proposes.", "preset_action")
+        row.preset_action = action
+    if duration is None:
+        return
+    if row.preset_action not in DURATION_ACTIONS:
+        row.preset_duration = ""
+    elif duration in DURATIONS:
+        row.preset_duration = duration
+    elif (row.template_action or "").strip():
+        raise PolicyError("This action needs a duration for its preset.", "preset_duration")
+    else:
+        row.preset_duration = "permanent"  # no preset text: the duration is never offered
 
 
 def get_setting(session: Session, key: str) -> str | None:

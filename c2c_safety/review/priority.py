@@ -14,11 +14,30 @@ Priority is a stored integer (`ReviewItem.priority`, higher first) recomputed by
   reliability   flaggers with ≥ 3 decided past flags: (mean upheld share − 0.5) × 120,
                 share smoothed as (upheld + 1) / (decided + 2)                 → −60..+60
 
+Order (the queue's sort key, `queue_rank`): SEVERITY FIRST. Each item has a severity level
+from the most severe category in play and whether a minor is involved:
+
+  level 5  high severity (grooming, self-harm, sexual, threat), a minor involved
+  level 4  high severity
+  level 3  medium severity (hate, harassment), a minor involved
+  level 2  medium severity
+  level 1  low severity (profanity, anything else), a minor involved
+  level 0  low severity
+
+Waiting more than PROMOTE_AFTER (24 h, the moderators' target) lifts an item ONE level,
+never more. Within a level, the points above decide, plus 1 point per 6 minutes waited
+(so among equals the older goes first and nothing starves inside its level). Hence a
+high-severity item about a minor (level 5) is never below a low-severity item (level ≤ 1,
+lifted to at most 2), however long the latter waited (tests/review/test_ordering_property.py).
+
 Waiting time is not written into `priority` (it changes every second and would bump the
-item's version, invalidating open decide forms). It is folded into `queue_rank` instead:
-the queue orders by priority + 1 point per AGING_SECONDS_PER_POINT waited, which for every
-item at once equals ordering by `priority × AGING_SECONDS_PER_POINT − epoch(waiting since)`.
-That value is static, so it is stored and indexed and the order ages without any rewrite.
+item's version, invalidating open decide forms). The within-level part is folded into the
+key instead: ordering by priority + waited / 6 min equals, for every item at once, ordering
+by `priority × AGING_SECONDS_PER_POINT − epoch(waiting since)`, which is static. The level
+sits above it: `queue_rank = effective level × LEVEL_SPAN + that`. The one-level lift is the
+only change over time: `promote_at` marks when it is due and the aging job
+(review/aging.py, every minute) adds LEVEL_SPAN to the rank of items whose time has come;
+triage.refresh places an item already past it directly.
 """
 
 from __future__ import annotations
@@ -42,9 +61,21 @@ SEVERITY: dict[str, int] = {
 BAND_POINTS = {"high": 120, "medium": 60, "low": 0}
 UNSCORED_BAND_POINTS = BAND_POINTS["high"]
 MINOR_POINTS = 150
-# Waiting time: +1 priority point per 6 minutes waited (+240 a day), so nothing starves.
+# Waiting time: +1 priority point per 6 minutes waited (+240 a day), within the item's level.
 AGING_SECONDS_PER_POINT = 360
 QUEUE_TARGET = timedelta(hours=24)  # moderators' target time; overdue items are highlighted
+PROMOTE_AFTER = QUEUE_TARGET  # waiting longer lifts an item one severity level, never more
+# Far above any within-level value (|priority × 360 − epoch seconds| < 2^33 until 2200).
+LEVEL_SPAN = 2**36
+SEVERITY_CLASS: dict[str, int] = {
+    "grooming": 2, "self_harm": 2, "sexual": 2, "threat": 2, "hate": 1, "harassment": 1,
+    "other": 0, "profanity": 0,
+}
+TOP_LEVEL = 5
+LEVEL_LABELS = {
+    5: "high severity, a minor involved", 4: "high severity", 3: "medium severity, a minor involved",
+    2: "medium severity", 1: "low severity, a minor involved", 0: "low severity",
+}
 MIN_HISTORY = 3
 
 MINOR_BANDS = frozenset({"under13", "13to15"})
@@ -73,6 +104,7 @@ SAFEGUARDING_REASONS = frozenset({
 class Priority:
     score: int
     components: list[tuple[str, int]] = field(default_factory=list)
+    level: int = 0  # severity level before any lift for waiting (see the module docstring)
 
     @property
     def reasons(self) -> list[str]:
@@ -115,21 +147,26 @@ def flagger_reliability(session: Session, pseudonyms: Iterable[str]) -> float | 
     names = sorted(set(pseudonyms))
     if not names:
         return None
-    rows = session.scalars(
-        select(FlaggerStats).where(FlaggerStats.pseudonym.in_(names),
-                                   FlaggerStats.decided >= MIN_HISTORY)
+    # Two columns, not entities: this runs on every ingest, and loading ORM objects cost
+    # more CPU than the query (issue 14).
+    rows = session.execute(
+        select(FlaggerStats.upheld, FlaggerStats.decided).where(FlaggerStats.pseudonym.in_(names),
+                                                                FlaggerStats.decided >= MIN_HISTORY)
     ).all()
     if not rows:
         return None
-    return sum((r.upheld + 1) / (r.decided + 2) for r in rows) / len(rows)
+    return float(sum((upheld + 1) / (decided + 2) for upheld, decided in rows) / len(rows))
 
 
 def compute(session: Session, item: ReviewItem, scores: Mapping[str, float] | None = None) -> Priority:
     parts: list[tuple[str, int]] = []
     cats = categories_in_play(item, scores)
+    lvl = 0
     if cats:
         worst = max(cats, key=lambda c: SEVERITY.get(c, SEVERITY["other"]))
         parts.append((f"severity: {worst.replace('_', ' ')}", 3 * SEVERITY.get(worst, 30)))
+        lvl = 2 * max(SEVERITY_CLASS.get(c, 0) for c in cats)
+    lvl += 1 if item.minor_involved else 0
     if is_scored(item) and item.top_category:
         b = band(item.top_category, item.top_score or 0.0)
         parts.append((f"AI band {b} for {item.top_category.replace('_', ' ')}", BAND_POINTS[b]))
@@ -144,7 +181,7 @@ def compute(session: Session, item: ReviewItem, scores: Mapping[str, float] | No
     rel = flagger_reliability(session, (f.flagger_pseudonym for f in item.flags))
     if rel is not None:
         parts.append((f"flaggers' past flags upheld {rel:.0%}", round((rel - 0.5) * 120)))
-    return Priority(sum(p for _, p in parts), parts)
+    return Priority(sum(p for _, p in parts), parts, lvl)
 
 
 def waiting_since(item: ReviewItem, appeal_received_at: datetime | None = None) -> datetime:
@@ -158,13 +195,31 @@ def waiting_since(item: ReviewItem, appeal_received_at: datetime | None = None) 
     return item.first_flagged_at
 
 
-def rank(priority_score: int, since: datetime) -> int:
-    return priority_score * AGING_SECONDS_PER_POINT - int(since.timestamp())
+@dataclass(frozen=True)
+class Placement:
+    """Where an item sits: its base level, whether waiting has lifted it, its sort key, and
+    when the lift is due (None: lifted already)."""
+
+    level: int
+    promoted: bool
+    rank: int
+    promote_at: datetime | None
 
 
-def rank_waiting_since(priority_score: int, queue_rank: int) -> float:
-    """Inverse of `rank`: the epoch second the item's wait began."""
-    return float(priority_score * AGING_SECONDS_PER_POINT - queue_rank)
+def rank(priority_score: int, since: datetime, level: int = 0, promoted: bool = False) -> int:
+    within = priority_score * AGING_SECONDS_PER_POINT - int(since.timestamp())
+    return (level + (1 if promoted else 0)) * LEVEL_SPAN + within
+
+
+def place(priority_score: int, level: int, since: datetime, now: datetime) -> Placement:
+    due = since + PROMOTE_AFTER
+    promoted = now >= due
+    return Placement(level, promoted, rank(priority_score, since, level, promoted), None if promoted else due)
+
+
+def effective_level(queue_rank: int) -> int:
+    """The level an item is ranked at now (its base level, plus one once lifted)."""
+    return round(queue_rank / LEVEL_SPAN)
 
 
 def aging_points(waited: timedelta) -> int:

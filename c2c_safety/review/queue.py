@@ -54,7 +54,8 @@ _COLUMNS = (
     ReviewItem.language_hint, ReviewItem.language_reliable, ReviewItem.status, ReviewItem.flag_count,
     ReviewItem.score_status, ReviewItem.top_category, ReviewItem.top_score, ReviewItem.priority,
     ReviewItem.queue_rank, ReviewItem.minor_involved, ReviewItem.safeguarding,
-    ReviewItem.claimed_by_id, ReviewItem.claim_expires_at,
+    ReviewItem.claimed_by_id, ReviewItem.claim_expires_at, ReviewItem.waiting_since,
+    ReviewItem.queue_level,
 )
 
 
@@ -84,6 +85,8 @@ class QueueRow:
     claimed_by_me: bool
     reasons: list[str] = field(default_factory=list)
     decided_original: bool = False  # the viewer made the decision now under appeal
+    level: int = 0  # the severity level it is ranked at now (lifted one for waiting, at most)
+    lifted: bool = False
 
     @property
     def waited_label(self) -> str:
@@ -183,8 +186,8 @@ def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list
                 Appeal.original_decider_id == viewer.id)))
     out = []
     for r in raw:
-        since = priority.rank_waiting_since(r.priority, r.queue_rank)
-        waited = max(timedelta(0), now - datetime.fromtimestamp(since, tz=now.tzinfo))
+        waited = max(timedelta(0), now - (r.waiting_since or now))
+        level = priority.effective_level(r.queue_rank)
         live = (r.claimed_by_id is not None and r.claim_expires_at is not None
                 and r.claim_expires_at > now)
         scored = r.score_status == ScoreStatus.SCORED and r.top_category and r.top_score is not None
@@ -202,6 +205,7 @@ def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list
             claimed_by_me=live and r.claimed_by_id == viewer.id,
             reasons=reasons.get(r.id, []),
             decided_original=r.id in mine_appealed,
+            level=level, lifted=level > r.queue_level,
         ))
     return out
 
@@ -224,6 +228,9 @@ class ItemView:
     claimed_by: User | None
     claim_live: bool
     excluded_decider_id: int | None
+    level: int = 0  # ranked at now
+    lifted: bool = False  # lifted one level for waiting
+    score_extra: dict[str, Any] = field(default_factory=dict)  # the worker's evidence (docs/scoring.md)
 
 
 def item_view(session: Session, item_id: int, viewer: User, now: datetime | None = None) -> ItemView | None:
@@ -244,8 +251,8 @@ def item_view(session: Session, item_id: int, viewer: User, now: datetime | None
     else:
         components = priority.compute(session, item, scores or None).components
         sg_reasons = priority.safeguarding_reasons(item, scores or None)
-    since = priority.rank_waiting_since(item.priority, item.queue_rank)
-    waited = max(timedelta(0), now - datetime.fromtimestamp(since, tz=now.tzinfo))
+    waited = max(timedelta(0), now - (item.waiting_since or now))
+    level = priority.effective_level(item.queue_rank)
     appeal = session.scalars(select(Appeal).where(Appeal.item_id == item.id)
                              .order_by(Appeal.id.desc()).limit(1)).first()
     live = item.claimed_by_id is not None and item.claim_expires_at is not None \
@@ -263,6 +270,8 @@ def item_view(session: Session, item_id: int, viewer: User, now: datetime | None
         appeal_text=(open_text(appeal.text_sealed) or "") if appeal is not None else "",
         claimed_by=session.get(User, item.claimed_by_id) if live and item.claimed_by_id else None,
         claim_live=live, excluded_decider_id=claims.excluded_decider(session, item.id),
+        level=level, lifted=level > item.queue_level,
+        score_extra=dict(score.extra or {}) if score is not None else {},
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_
 
+from c2c_safety.core import params
 from c2c_safety.review import priority
 from classifiers import CATEGORIES
 from models import Flag, ItemStatus, ReviewItem, ScoreStatus, User
@@ -57,13 +58,10 @@ class Cursor:
 
     @classmethod
     def decode(cls, raw: str | None) -> Cursor | None:
-        if not raw:
-            return None
-        rank, sep, ident = raw.partition("_")
-        try:
-            return cls(int(rank), int(ident)) if sep else None
-        except ValueError:
-            return None
+        """From the query string: None unless both parts fit their columns (rank BIGINT, id
+        INTEGER); a hostile cursor is a first page, never a database error."""
+        parts = params.parse_cursor(raw, (params.INT64_MIN, params.INT64_MAX), (1, params.INT32_MAX))
+        return cls(parts[0], parts[1]) if parts else None
 
 
 def conditions(f: QueueFilters, viewer: User, now: datetime) -> list[ColumnElement[bool]]:
@@ -88,7 +86,5 @@ def conditions(f: QueueFilters, viewer: User, now: datetime) -> list[ColumnEleme
     elif f.status == "mine":
         conds.append(and_(ReviewItem.claimed_by_id == viewer.id, ReviewItem.claim_expires_at >= now))
     if f.waiting:
-        cutoff = int((now - WAITING[f.waiting]).timestamp())
-        # waiting-since is encoded in queue_rank (priority.rank_waiting_since)
-        conds.append(ReviewItem.priority * priority.AGING_SECONDS_PER_POINT - ReviewItem.queue_rank <= cutoff)
+        conds.append(ReviewItem.waiting_since <= now - WAITING[f.waiting])
     return conds

@@ -8,11 +8,14 @@ on this module, never the other way round.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
-from models import ReviewItem, User, utcnow
+from c2c_safety.cases import assignment
+from models import ReviewItem, Role, User, UserRole, utcnow
 from models.review import Decision, ReferralStatus, SafeguardingAlert, SafeguardingReferral
 
 ESCALATED = "escalated by a moderator"
@@ -34,6 +37,25 @@ def people_involved(item: ReviewItem) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def lead_candidates(session: Session) -> list[User]:
+    """Active staff holding the safeguarding lead role, by name."""
+    return list(session.scalars(
+        select(User).join(UserRole).where(UserRole.role == Role.SAFEGUARDING_LEAD, User.active.is_(True))
+        .order_by(User.display_name, User.id)).unique())
+
+
+def _assign_new(session: Session, ref: SafeguardingReferral) -> None:
+    """A named lead and a deputy for a new referral, round robin among the safeguarding leads,
+    so nothing waits unowned (the lead's desk reassigns)."""
+    ids = [u.id for u in lead_candidates(session)]
+    lead = assignment.next_in_rotation(session, "safeguarding_referral", ids)
+    if lead is None:
+        return
+    ref.assigned_to_id, ref.deputy_id = lead, assignment.following(ids, lead)
+    audit.record(session, "safeguarding.assigned", actor_label="routing", target_type="safeguarding_referral",
+                 target_id=ref.id, details={"lead_id": lead, "deputy_id": ref.deputy_id, "automatic": True})
+
+
 def _referral_for(session: Session, item_id: int | None) -> SafeguardingReferral | None:
     if item_id is None:
         return None
@@ -52,10 +74,12 @@ def ensure_referral(session: Session, item: ReviewItem, reasons: list[str], *,
                                    reasons=list(dict.fromkeys(reasons)), opened_at=now)
         session.add(ref)
         session.flush()
+        _assign_new(session, ref)
         session.add(SafeguardingAlert(referral_id=ref.id, kind=kind, created_at=now))
         audit.record(session, "safeguarding.referred", actor_label="triage" if kind == "routed" else None,
                      target_type="safeguarding_referral", target_id=ref.id,
                      details={"item_id": item.id, "reasons": ref.reasons, "kind": kind})
+        _notify_leads(session, ref, "opened", now)
         return ref
     new = [r for r in reasons if r not in ref.reasons]
     if new:
@@ -68,10 +92,46 @@ def ensure_referral(session: Session, item: ReviewItem, reasons: list[str], *,
         session.add(SafeguardingAlert(referral_id=ref.id, kind="reopened", created_at=now))
         audit.record(session, "safeguarding.reopened", target_type="safeguarding_referral",
                      target_id=ref.id, details={"item_id": item.id, "kind": kind})
+        _notify_leads(session, ref, "reopened", now)
     elif kind == "escalated":
         session.add(SafeguardingAlert(referral_id=ref.id, kind=kind, created_at=now))
+        _notify_leads(session, ref, "escalated", now)
     session.flush()
     return ref
+
+
+def _notify_leads(session: Session, ref: SafeguardingReferral, event: str, now: datetime) -> None:
+    """Every safeguarding lead hears at once, by e-mail whatever their preferences
+    (notifications.triggers); the notice says only "urgent referral", its target and a link."""
+    from c2c_safety.notifications import triggers
+    from c2c_safety.review import policy
+
+    session.flush()
+    target = ref.opened_at + policy.safeguarding_target(session)
+    triggers.safeguarding_referral(session, referral_id=ref.id, target_at=target,
+                                   event=f"{event}:{now.isoformat()}", now=now)
+
+
+def deadline_notices(session: Session, now: datetime | None = None) -> int:
+    """Open referrals past their target time (and, when the target is longer than a day,
+    those due within 24 hours): the safeguarding leads hear once per referral and target.
+    A referral whose target is a day or less was announced with its target when it opened."""
+    from c2c_safety.notifications import triggers
+    from c2c_safety.review import policy
+
+    now = now or utcnow()
+    target = policy.safeguarding_target(session)
+    cutoff = now + triggers.SOON if target > triggers.SOON else now
+    made = 0
+    leads = triggers.role_holders(session, Role.SAFEGUARDING_LEAD)
+    for ref_id, opened_at in session.execute(
+            select(SafeguardingReferral.id, SafeguardingReferral.opened_at)
+            .where(SafeguardingReferral.status == ReferralStatus.OPEN,
+                   SafeguardingReferral.opened_at <= cutoff - target)
+            .order_by(SafeguardingReferral.id)):
+        made += triggers.deadline(session, leads, link=f"/safeguarding/referrals/{ref_id}",
+                                  due=opened_at + target, what=f"referral:{ref_id}", now=now)
+    return made
 
 
 def escalate(session: Session, item: ReviewItem, *, actor: User, decision: Decision) -> SafeguardingReferral:

@@ -15,3 +15,5 @@ class DecisionRequest:
     duration: str = ""
     restriction: str = ""
     appeal_outcome: str | None = None  # "uphold" | "reverse" when reviewing an appeal
+    # Sensitive content the moderator never revealed: they confirmed deciding without looking.
+    confirm_unrevealed: bool = False

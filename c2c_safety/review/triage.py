@@ -10,16 +10,20 @@ scoring and appeal code call. The caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from c2c_safety.review import priority
+from c2c_safety.review import priority, text_keys
 from models import ItemScore, ReviewItem, utcnow
 from models.review import Appeal, AppealStatus, ItemTriage
 
 MINOR_BANDS = priority.MINOR_BANDS
+_NEW_NOTE = insert(cast(Table, ItemTriage.__table__))
 
 
 def latest_score(session: Session, item_id: int | None) -> ItemScore | None:
@@ -44,34 +48,67 @@ def _open_appeal_received_at(session: Session, item: ReviewItem) -> datetime | N
     )
 
 
-def refresh(session: Session, item: ReviewItem) -> None:
-    """Recompute minor/safeguarding/priority/queue_rank and store the explanation."""
-    from c2c_safety.review import referrals as safeguarding
+@dataclass(frozen=True)
+class Assessment:
+    """The explanation stored next to an item (ItemTriage) and the safeguarding reasons."""
 
+    components: list[list[Any]]
+    safeguarding_reasons: list[str]
+
+
+def assess(session: Session, item: ReviewItem, scores: Mapping[str, float] | None = None,
+           appeal_received_at: datetime | None = None) -> Assessment:
+    """Compute minor/safeguarding/priority/queue placement onto `item` (assigning only what
+    changed) and return the explanation. The caller passes the latest scores and an open
+    appeal's time; the only read here is the flaggers' history. So intake can assess a new
+    item in Python before inserting it, with no reads that could find nothing."""
     item.minor_involved = item.author_age_band in MINOR_BANDS or (
         item.audience_min_age_band in MINOR_BANDS
     )
-    score = latest_score(session, item.id)
-    scores = score.scores if score is not None else None
     sg_reasons = priority.safeguarding_reasons(item, scores)
     if sg_reasons:
         item.safeguarding = True  # sticky: once routed, it stays on the lead's desk
     p = priority.compute(session, item, scores)
-    since = priority.waiting_since(item, _open_appeal_received_at(session, item))
-    if item.priority != p.score:
-        item.priority = p.score
-    new_rank = priority.rank(p.score, since)
-    if item.queue_rank != new_rank:
-        item.queue_rank = new_rank
-    if item.id is None:
+    since = priority.waiting_since(item, appeal_received_at)
+    placed = priority.place(p.score, p.level, since, utcnow())
+    key = text_keys.text_key(item.text or "")  # spam waves (review/bulk.py); the text may be anonymised
+    if item.text_key != key:
+        item.text_key = key
+    # Assign only what changed: an unchanged row must not bump the item's version.
+    for name, value in (("priority", p.score), ("queue_rank", placed.rank), ("queue_level", p.level),
+                        ("waiting_since", since), ("promote_at", placed.promote_at)):
+        if getattr(item, name) != value:
+            setattr(item, name, value)
+    return Assessment([[label, points] for label, points in p.components], sg_reasons)
+
+
+def refresh(session: Session, item: ReviewItem) -> None:
+    """Recompute minor/safeguarding/priority/queue_rank and store the explanation."""
+    score = latest_score(session, item.id)
+    found = assess(session, item, score.scores if score is not None else None,
+                   _open_appeal_received_at(session, item))
+    new = item.id is None
+    if new:
         session.add(item)
         session.flush()
-    note = session.get(ItemTriage, item.id)
-    components = [[label, points] for label, points in p.components]
-    if note is None:
-        session.add(ItemTriage(item_id=item.id, components=components,
-                               safeguarding_reasons=sg_reasons))
-    elif note.components != components or note.safeguarding_reasons != sg_reasons:
-        note.components, note.safeguarding_reasons, note.computed_at = components, sg_reasons, utcnow()
-    if sg_reasons:
-        safeguarding.ensure_referral(session, item, sg_reasons)
+    store(session, item, found, new=new)
+
+
+def store(session: Session, item: ReviewItem, found: Assessment, *, new: bool) -> None:
+    """Write the explanation row (a new item has none to look up) and route the item to the
+    safeguarding lead when a reason says so. The item must have its id."""
+    from c2c_safety.review import referrals as safeguarding
+
+    note = None if new else session.get(ItemTriage, item.id)
+    if new:  # nothing to look up, and a Core INSERT costs no ORM flush
+        session.execute(_NEW_NOTE, {"item_id": item.id, "components": found.components,
+                                    "safeguarding_reasons": found.safeguarding_reasons,
+                                    "computed_at": utcnow()})
+    elif note is None:
+        session.add(ItemTriage(item_id=item.id, components=found.components,
+                               safeguarding_reasons=found.safeguarding_reasons))
+    elif note.components != found.components or note.safeguarding_reasons != found.safeguarding_reasons:
+        note.components, note.safeguarding_reasons = found.components, found.safeguarding_reasons
+        note.computed_at = utcnow()
+    if found.safeguarding_reasons:
+        safeguarding.ensure_referral(session, item, found.safeguarding_reasons)

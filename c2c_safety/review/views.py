@@ -11,11 +11,22 @@ from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
-from c2c_safety.core import db
+from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.core.templating import NAV, NavLink
-from c2c_safety.review import claims, decisions, policy, queue, wellbeing
+from c2c_safety.review import (
+    claims,
+    decisions,
+    item_page,
+    loop,
+    policy,
+    presets,
+    priority,
+    queue,
+    reveals,
+    wellbeing,
+)
 from c2c_safety.review.forms import AppealDecideForm, DecideForm, FilterForm, choices
 from c2c_safety.review.statements import DURATION_ACTIONS, kind_label
 
@@ -58,29 +69,54 @@ def _decide_form(appeal: bool, version: int) -> DecideForm:
     return form
 
 
+def _apply_preset(form: DecideForm, page: item_page.ItemPage, key: str | None) -> str | None:
+    """No-JavaScript presets: `?preset=<key>` fills the form (the moderator still submits)."""
+    chosen = presets.find(page.presets, key)
+    if chosen is None or form.is_submitted():
+        return None
+    form.action.data, form.reason_code.data = chosen.action, chosen.reason_code
+    form.duration.data, form.facts.data = chosen.duration, chosen.facts
+    return chosen.label
+
+
 def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200,
                  error: str | None = None) -> tuple[str, int]:
     s = db.session()
-    view = queue.item_view(s, item_id, staff()) or abort(404)
-    queue.record_view(s, view.item, actor=staff())
-    if view.sensitive:
-        wellbeing.record_exposure(s, staff(), item_id)
+    page = item_page.open_item(s, item_id, staff(), classifier_spec=current_app.config["C2C"].classifier) \
+        or abort(404)
     s.commit()
-    mine = claims.holds_live_claim(view.item, staff())
-    if form is None and mine:
-        form = _decide_form(view.appeal is not None and view.appeal.status == "open", view.item.version)
-    return render_template("review/item.html", view=view, form=form, mine=mine, error=error,
-                           can_decide=staff().has_role("moderator"),
-                           excluded=view.excluded_decider_id == staff().id,
-                           exposure=wellbeing.exposure_today(s, staff()), kind_label=kind_label,
+    applied = None
+    if form is None and page.mine:
+        form = _decide_form(page.under_appeal, page.view.item.version)
+        applied = _apply_preset(form, page, request.args.get("preset"))
+    return render_template("review/item.html", page=page, view=page.view, form=form, mine=page.mine,
+                           error=error, applied=applied, can_decide=staff().has_role("moderator"),
+                           excluded=page.view.excluded_decider_id == staff().id,
+                           exposure=page.exposure_today, kind_label=kind_label,
                            action_labels=decisions.ACTION_LABELS,
-                           duration_actions=sorted(DURATION_ACTIONS)), status
+                           duration_actions=sorted(DURATION_ACTIONS), level_labels=priority.LEVEL_LABELS,
+                           confirm_needed=bool(form is not None and "confirm_unrevealed" in form
+                                               and (form.confirm_unrevealed.errors or form.confirm_unrevealed.data))), \
+        status
 
 
 @bp.route("/<int:item_id>")
 @roles_required(*READERS)
 def item(item_id: int) -> tuple[str, int]:
     return _render_item(item_id)
+
+
+@bp.route("/<int:item_id>/reveal", methods=["POST"])
+@roles_required(*READERS)
+def reveal(item_id: int) -> Response:
+    s = db.session()
+    try:
+        reveals.reveal(s, staff(), item_id)
+    except reveals.RevealError:
+        s.rollback()
+        abort(404)
+    s.commit()
+    return redirect(url_for("queue.item", item_id=item_id, _anchor="content"))
 
 
 @bp.route("/<int:item_id>/claim", methods=["POST"])
@@ -96,7 +132,7 @@ def claim(item_id: int) -> Response:
     s.commit()
     flash(("Claim renewed" if result.renewed else "You hold this item") +
           f" until {result.expires_at:%H:%M} UTC.", "success")
-    return redirect(url_for("queue.item", item_id=item_id, _anchor="decide"))
+    return redirect(url_for("queue.item", item_id=item_id, _anchor="work"))
 
 
 @bp.route("/<int:item_id>/release", methods=["POST"])
@@ -112,13 +148,16 @@ def release(item_id: int) -> Response:
 @bp.route("/next", methods=["POST"])
 @roles_required("moderator")
 def claim_next() -> Response:
+    """The next item: one I hold already, else the next waiting one, claimed for me. With
+    `release=<id>` (the item page's "Release and open the next"), that item goes back first."""
     s = db.session()
-    result = claims.next_claimable(s, staff())
+    release_id = params.parse_int(request.form.get("release"))
+    next_id = loop.release_then_next(s, staff(), release_id)
     s.commit()
-    if result is None:
+    if next_id is None:
         flash("Nothing is waiting that you can claim.", "info")
         return redirect(url_for("queue.index"))
-    return redirect(url_for("queue.item", item_id=result.item_id, _anchor="decide"))
+    return redirect(url_for("queue.item", item_id=next_id, _anchor="work"))
 
 
 def _form_for_errors(item_id: int, form: DecideForm) -> DecideForm:
@@ -143,9 +182,11 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         item_id=item_id, version=int(form.version.data or 0), action=str(form.action.data or ""),
         reason_code=str(form.reason_code.data or ""), facts=str(form.facts.data or ""),
         duration=str(form.duration.data or ""), restriction=str(form.restriction.data or ""),
-        appeal_outcome=str(form["appeal_outcome"].data or "") if appeal else None)
+        appeal_outcome=str(form["appeal_outcome"].data or "") if appeal else None,
+        confirm_unrevealed=bool(form.confirm_unrevealed.data))
     try:
-        result = decisions.decide(s, staff(), req)
+        result = loop.decide(s, staff(), req, then_next=request.form.get("then") != "queue",
+                             apply_to_same_text=bool(form.bulk.data) and not appeal)
     except (decisions.StaleDecisionError, decisions.NoClaimError) as exc:
         s.rollback()
         return _render_item(item_id, None, 409, error=str(exc))
@@ -154,10 +195,16 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         form = _form_for_errors(item_id, form)
         if exc.field and exc.field in form:
             form[exc.field].errors = [str(exc)]
-            return _render_item(item_id, form, 400)
+            return _render_item(item_id, form, 409 if isinstance(exc, decisions.UnrevealedError) else 400)
         return _render_item(item_id, form, 400, error=str(exc))
     s.commit()
-    decisions.enqueue_deliveries(result)
-    flash(f"Decision recorded for item {item_id}: {decisions.ACTION_LABELS[result.decision.action]}.",
-          "success")
+    loop.enqueue_deliveries(result)
+    also = f" and {len(result.bulk)} item{'s' if len(result.bulk) != 1 else ''} with the same text" \
+        if result.bulk else ""
+    flash(f"Decision recorded for item {item_id}{also}: "
+          f"{decisions.ACTION_LABELS[result.result.decision.action]}.", "success")
+    if result.next_item_id is not None:
+        return redirect(url_for("queue.item", item_id=result.next_item_id, _anchor="work"))
+    if request.form.get("then") != "queue":
+        flash("Nothing else is waiting that you can claim.", "info")
     return redirect(url_for("queue.index"))

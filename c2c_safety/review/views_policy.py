@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from c2c_safety.core import db
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.templating import NAV, NavLink
-from c2c_safety.review import policy, wellbeing
+from c2c_safety.review import policy, presets, wellbeing
 from c2c_safety.review.forms_policy import ReasonForm, TargetForm
 from c2c_safety.webhooks import deliveries as webhook_service
 from models.review import PolicyReason
@@ -60,6 +60,10 @@ def reason(reason_id: int | None = None) -> Response | tuple[str, int]:
     form = ReasonForm(obj=row) if row is not None else ReasonForm(data={"active": True})
     if row is not None:
         form.code.render_kw = {"readonly": True}
+        if not form.is_submitted():  # show the templates as they apply now (seed text included)
+            t = presets.templates(row)
+            form.template_action.data, form.template_no_violation.data = t.action_text, t.no_violation_text
+            form.preset_action.data, form.preset_duration.data = t.action, t.duration
     if not form.validate_on_submit():
         return _reason_page(form, row, 400 if form.is_submitted() else 200)
     try:
@@ -67,10 +71,14 @@ def reason(reason_id: int | None = None) -> Response | tuple[str, int]:
             s, actor=staff(), code=row.code if row is not None else str(form.code.data),
             label=str(form.label.data), ground=str(form.ground.data),
             category=str(form.category.data or "") or None, safeguarding=bool(form.safeguarding.data),
-            active=bool(form.active.data), position=int(form.position.data or 0), reason_id=reason_id)
+            active=bool(form.active.data), position=int(form.position.data or 0), reason_id=reason_id,
+            template_action=str(form.template_action.data or ""),
+            template_no_violation=str(form.template_no_violation.data or ""),
+            preset_action=str(form.preset_action.data or "remove"),
+            preset_duration=str(form.preset_duration.data or ""))
     except policy.PolicyError as exc:
         s.rollback()
-        form.code.errors = [str(exc)]
+        form[exc.field or "code"].errors = [str(exc)]
         return _reason_page(form, row, 400)
     s.commit()
     flash(f"Reason {saved.code} saved.", "success")

@@ -87,19 +87,26 @@ class BiasRow:
     fast_agreements: int  # agreed in under FAST_SECONDS
     fast_agreement_rate: float | None
     median_seconds: float | None
+    # Decisions on sensitive content this moderator never revealed (they confirmed deciding
+    # without looking): a sign of deciding on the AI's word, or of protecting themselves.
+    unrevealed: int = 0
 
 
 def automation_bias_summary(session: Session, since: datetime) -> list[BiasRow]:
     """Per moderator since `since`: how often they agreed with the AI and how fast."""
     rows = session.execute(
-        select(Decision.decided_by_id, User.email, Decision.ai_agreed, Decision.time_on_item_seconds)
+        select(Decision.decided_by_id, User.email, Decision.ai_agreed, Decision.time_on_item_seconds,
+               Decision.content_revealed)
         .join(User, User.id == Decision.decided_by_id)
         .where(Decision.created_at >= since)
         .order_by(Decision.decided_by_id)
     ).all()
     grouped: dict[int, list[tuple[str, bool | None, float | None]]] = {}
-    for uid, email, ai_agreed, seconds in rows:
+    unrevealed: dict[int, int] = {}
+    for uid, email, ai_agreed, seconds, revealed in rows:
         grouped.setdefault(uid, []).append((email, ai_agreed, seconds))
+        if revealed is False:
+            unrevealed[uid] = unrevealed.get(uid, 0) + 1
     out: list[BiasRow] = []
     for uid, items in grouped.items():
         positioned = [x for x in items if x[1] is not None]
@@ -113,6 +120,7 @@ def automation_bias_summary(session: Session, since: datetime) -> list[BiasRow]:
             fast_agreements=len(fast),
             fast_agreement_rate=len(fast) / len(positioned) if positioned else None,
             median_seconds=statistics.median(times) if times else None,
+            unrevealed=unrevealed.get(uid, 0),
         ))
     out.sort(key=lambda r: (-(r.fast_agreement_rate or 0.0), r.email))
     return out

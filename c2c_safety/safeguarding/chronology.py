@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text
-from c2c_safety.safeguarding.referrals import ACTION_KINDS, OUTCOMES
+from c2c_safety.safeguarding.actions import ACTION_KINDS, OUTCOMES
 from models import Flag, ReviewItem, User
 from models.review import Appeal, Decision, SafeguardingAction, SafeguardingReferral
 
@@ -71,8 +71,13 @@ def chronology(session: Session, pseudonym: str, *, actor: User) -> list[Entry]:
                              item_id=r.item_id, referral_id=r.id))
     for act in session.scalars(select(SafeguardingAction).where(
             SafeguardingAction.child_pseudonym == pseudonym)):
-        out.append(Entry(act.at, "action", ACTION_KINDS.get(act.kind, act.kind),
-                         referral_id=act.referral_id, detail=open_text(act.detail_sealed) or ""))
+        summary = ACTION_KINDS.get(act.kind, act.kind)
+        if act.authority:
+            summary += f": {act.authority}"
+        if act.withdrawn_at is not None:
+            summary += " (withdrawn)"
+        out.append(Entry(act.at, "action", summary, referral_id=act.referral_id,
+                         detail=open_text(act.detail_sealed) or ""))
     order = {k: i for i, k in enumerate(("item", "flag", "decision", "appeal", "referral", "action"))}
     out.sort(key=lambda e: (e.at, order.get(e.kind, 9)))
     audit.record(session, "view.child_chronology", actor=actor, target_type="child",

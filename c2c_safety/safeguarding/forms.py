@@ -1,19 +1,78 @@
+"""Forms of the safeguarding desk. Nothing is pre-selected: no radio is checked and every
+select starts on "Choose…", so the lead picks each action and each person themselves."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from c2c_safety.review.forms import choices
-from c2c_safety.safeguarding.referrals import ACTION_KINDS, OUTCOMES
+from c2c_safety.safeguarding.actions import OUTCOMES
+from c2c_safety.safeguarding.people import AGE_BANDS, PARTS, PLATFORM_ROLES
 
 
-class ActionForm(FlaskForm):
-    kind = RadioField("What did you do?", choices=choices(list(ACTION_KINDS.items())), default=None,
+class RecordForm(FlaskForm):
+    """Something the lead did about one person (the person is in the URL)."""
+
+    kind = RadioField("What did you do?", choices=[], default=None, validate_choice=False,
                       validators=[InputRequired(message="Choose what you did.")])
-    child = SelectField("About whom (platform pseudonym)", choices=[], validate_choice=False,
-                        validators=[InputRequired()])
-    detail = TextAreaField("Details (for a referral: name the authority; for a note: the note)",
+    authority = StringField("Authority (for a notification or referral)", validators=[Optional(), Length(max=200)])
+    authority_ref = StringField("Their reference number for the matter", validators=[Optional(), Length(max=100)])
+    detail = TextAreaField("Details (who you spoke to, what was agreed; for a note: the note)",
                            validators=[Optional(), Length(max=5000)])
-    outcome = SelectField("Outcome (when closing)", choices=choices([("", "Choose an outcome"), *OUTCOMES.items()]),
-                          validators=[Optional()])
+
+
+class RequestChoiceForm(FlaskForm):
+    """GET: choose a platform request, then see the confirmation page. Changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    kind = RadioField("Ask the platform to", choices=[], default=None, validate_choice=False,
+                      validators=[InputRequired(message="Choose what to ask the platform.")])
+
+
+class ConfirmForm(FlaskForm):
+    """The confirmation page's POST: only this sends a request to the platform."""
+
+    detail = TextAreaField("Why (kept in the referral, never sent to the platform)",
+                           validators=[Optional(), Length(max=5000)])
+
+
+class WithdrawForm(FlaskForm):
+    """The withdrawal confirmation's POST: the button is the whole form."""
+
+
+class PersonForm(FlaskForm):
+    part = SelectField("Part in the referral", choices=choices([("", "Choose…"), *PARTS.items()]),
+                       validators=[InputRequired(message="Choose the part this person plays.")])
+    platform_role = SelectField("Role on the platform", choices=choices([("", "Choose…"), *PLATFORM_ROLES.items()]),
+                                validators=[InputRequired(message="Choose their role.")])
+    age_band = SelectField("Age band", choices=choices([("", "Choose…"), *AGE_BANDS.items()]),
+                           validators=[InputRequired(message="Choose their age band.")])
+
+
+class AddPersonForm(PersonForm):
+    pseudonym = StringField("Platform pseudonym", validators=[InputRequired(), Length(max=128)])
+
+
+class AssignForm(FlaskForm):
+    lead = SelectField("Named lead", choices=[], validate_choice=False)
+    deputy = SelectField("Deputy", choices=[], validate_choice=False)
+
+
+class CloseForm(FlaskForm):
+    outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOMES.items()]),
+                          validators=[InputRequired(message="Choose the outcome.")])
+    detail = TextAreaField("Reason or summary (required for “no concern” and “other”)",
+                           validators=[Optional(), Length(max=5000)])
+
+
+class NoteForm(FlaskForm):
+    detail = TextAreaField("Note on the whole referral", validators=[InputRequired(message="Write the note."),
+                                                                      Length(max=5000)])
+
+
+class StepForm(FlaskForm):
+    """A button that is the whole form (mark seen)."""

@@ -1,25 +1,40 @@
-"""The safeguarding lead's desk: referrals, alerts, actions, chronology per child.
-
-Safeguarding lead views. Every view of a referral or a chronology is audited.
+"""The safeguarding lead's desk: the list ordered by risk, a referral with its people, and a
+chronology per child. Every view of a referral or a chronology is audited. The POSTs and
+confirmation pages are in views_actions.py.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from c2c_safety.core import db
+from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.review import queue, wellbeing
 from c2c_safety.review.decisions import ACTION_LABELS
 from c2c_safety.review.forms import choices
 from c2c_safety.review.statements import kind_label
-from c2c_safety.safeguarding import chronology
-from c2c_safety.safeguarding import referrals as safeguarding
-from c2c_safety.safeguarding.forms import ActionForm
-from c2c_safety.webhooks import deliveries as webhook_service
-from models import CaseFile, CaseStatus, Role
+from c2c_safety.safeguarding import actions as actions_service
+from c2c_safety.safeguarding import chronology, risk
+from c2c_safety.safeguarding import desk as desk_service
+from c2c_safety.safeguarding import people as people_service
+from c2c_safety.safeguarding import referrals as referrals_service
+from c2c_safety.safeguarding import requests as requests_service
+from c2c_safety.safeguarding.forms import (
+    AddPersonForm,
+    AssignForm,
+    CloseForm,
+    NoteForm,
+    PersonForm,
+    RecordForm,
+    RequestChoiceForm,
+    StepForm,
+)
+from models.review import SafeguardingPerson
 
 bp = Blueprint("safeguarding", __name__, url_prefix="/safeguarding")
 NAV.append(NavLink("safeguarding.index", "Safeguarding desk", frozenset({"safeguarding_lead"})))
@@ -27,92 +42,99 @@ NAV.append(NavLink("safeguarding.index", "Safeguarding desk", frozenset({"safegu
 LEAD = "safeguarding_lead"
 
 
-def _safeguarding_cases() -> list[CaseFile]:
-    """Anonymous reports routed to the lead and visible to this person (the case desk's
-    visibility rules, conflict exclusions included). The case desk handles them; we link."""
-    from c2c_safety.cases import access as case_access
-
-    return list(db.session().scalars(
-        case_access.visible_cases_query(staff())
-        .where(CaseFile.routed_role == Role.SAFEGUARDING_LEAD, CaseFile.status != CaseStatus.CLOSED)
-        .order_by(CaseFile.received_at).limit(100)))
-
-
-def _case_link(case_id: int) -> str | None:
-    for endpoint in ("cases.view", "cases.case", "cases.detail", "cases.show"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, case_id=case_id)
-    return None
+def _filter() -> desk_service.Filter:
+    assignee = params.arg_choice("assignee", ("", "me", "none"), "")
+    if not assignee and params.arg_int("assignee") is not None:
+        assignee = str(params.arg_int("assignee"))  # a user id that fits the column
+    return desk_service.Filter(state=params.arg_choice("state", list(desk_service.STATES), "open"),
+                               assignee=assignee)
 
 
 @bp.route("")
 @roles_required(LEAD)
 def index() -> str:
     s = db.session()
-    desk = safeguarding.desk(s)
-    cases = _safeguarding_cases()
-    return render_template("safeguarding/index.html", desk=desk, cases=cases,
-                           case_links={c.id: _case_link(c.id) for c in cases},
-                           cases_index=url_for("cases.index") if "cases.index" in current_app.view_functions
-                           else None)
+    f = _filter()
+    desk = desk_service.desk(s, staff(), f)
+    s.commit()
+    return render_template("safeguarding/index.html", desk=desk, f=f, states=desk_service.STATES,
+                           form=StepForm())
+
+
+@bp.route("/alerts/seen", methods=["POST"])
+@roles_required(LEAD)
+def alerts_seen() -> Response:
+    if not StepForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    count = desk_service.mark_all_seen(s, actor=staff())
+    s.commit()
+    flash(f"Marked {count} alert{'s' if count != 1 else ''} as seen." if count else "Nothing new to mark.",
+          "success")
+    return redirect(url_for("safeguarding.index"))
+
+
+@bp.route("/referrals/<int:referral_id>/seen", methods=["POST"])
+@roles_required(LEAD)
+def referral_seen(referral_id: int) -> Response:
+    if not StepForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    desk_service.mark_seen(s, referral_id, actor=staff())
+    s.commit()
+    return redirect(url_for("safeguarding.index"))
+
+
+def person_forms(person: SafeguardingPerson, forms: dict[str, FlaskForm]) -> dict[str, Any]:
+    """The record / request / correct forms of one person, each with its own field ids."""
+    prefix = f"p{person.id}"
+    record = forms.get(f"record-{person.id}") or RecordForm(prefix=prefix)
+    assert isinstance(record, RecordForm)
+    record.kind.choices = choices([(k, actions_service.RECORD_KINDS[k])
+                                   for k in actions_service.record_kinds_for(person)])
+    ask = RequestChoiceForm(prefix=f"q{person.id}", formdata=None)  # own ids: not the record form's
+    ask.kind.choices = choices([(k, actions_service.PLATFORM_KINDS[k])
+                                for k in actions_service.platform_kinds_for(person)])
+    correct = forms.get(f"person-{person.id}") or PersonForm(
+        prefix=f"c{person.id}", data={"part": person.part, "platform_role": person.platform_role,
+                                      "age_band": person.age_band})
+    return {"record": record, "ask": ask, "correct": correct}
+
+
+def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
+    s = db.session()
+    row = referrals_service.referral_row(s, referral_id) or abort(404)
+    ref = row.referral
+    view = queue.item_view(s, ref.item_id, staff())
+    assert view is not None
+    people = people_service.sync(s, ref)
+    referrals_service.record_view(s, ref, actor=staff())
+    if view.sensitive:
+        wellbeing.record_exposure(s, staff(), view.item.id)
+    s.commit()
+    leads = [(0, "Nobody")] + [(u.id, u.display_name or u.email) for u in referrals_service.lead_candidates(s)]
+    assign = forms.get("assign") or AssignForm(data={"lead": ref.assigned_to_id or 0, "deputy": ref.deputy_id or 0})
+    assert isinstance(assign, AssignForm)
+    assign.lead.choices = assign.deputy.choices = choices([(str(i), n) for i, n in leads])
+    reopened = referrals_service.was_reopened(s, ref.id)
+    return render_template(
+        "safeguarding/referral.html", row=row, view=view, people=people,
+        person_forms={p.id: person_forms(p, forms) for p in people},
+        add_form=forms.get("add") or AddPersonForm(prefix="add"), assign_form=assign,
+        close_form=forms.get("close") or CloseForm(prefix="close"),
+        note_form=forms.get("note") or NoteForm(prefix="note"),
+        actions=actions_service.actions_for(s, ref), risk=risk.of_referral(ref, people, reopened=reopened),
+        kinds=actions_service.ACTION_KINDS, outcomes=actions_service.OUTCOMES,
+        outcome_needs=actions_service.OUTCOME_NEEDS, parts=people_service.PARTS,
+        roles=people_service.PLATFORM_ROLES, bands=people_service.AGE_BANDS, how=people_service.HOW,
+        can_withdraw=requests_service.can_withdraw, withdraw_hours=requests_service.WITHDRAW_WINDOW,
+        people_by_id={p.id: p for p in people}, action_labels=ACTION_LABELS, kind_label=kind_label), status
 
 
 @bp.route("/referrals/<int:referral_id>")
 @roles_required(LEAD)
 def referral(referral_id: int) -> tuple[str, int]:
-    return _render(referral_id, None)
-
-
-def _render(referral_id: int, form: ActionForm | None, status: int = 200) -> tuple[str, int]:
-    s = db.session()
-    row = safeguarding.referral_row(s, referral_id) or abort(404)
-    view = queue.item_view(s, row.referral.item_id, staff())
-    assert view is not None
-    safeguarding.record_view(s, row.referral, actor=staff())
-    if view.sensitive:
-        wellbeing.record_exposure(s, staff(), view.item.id)
-    s.commit()
-    people = safeguarding.people_involved(view.item)
-    if form is None:
-        form = ActionForm(data={"child": row.referral.child_pseudonym})
-    form.child.choices = choices([(p, p) for p in people])
-    return render_template("safeguarding/referral.html", row=row, view=view, form=form,
-                           actions=safeguarding.actions_for(s, row.referral), people=people,
-                           kinds=safeguarding.ACTION_KINDS, outcomes=safeguarding.OUTCOMES,
-                           action_labels=ACTION_LABELS, kind_label=kind_label), status
-
-
-@bp.route("/referrals/<int:referral_id>/actions", methods=["POST"])
-@roles_required(LEAD)
-def act(referral_id: int) -> Response | tuple[str, int]:
-    s = db.session()
-    row = safeguarding.referral_row(s, referral_id) or abort(404)
-    form = ActionForm()
-    form.child.choices = choices([(p, p) for p in safeguarding.people_involved(row.referral.item)])
-    if not form.validate_on_submit():
-        return _render(referral_id, form, 400)
-    try:
-        _action, delivery_id = safeguarding.record_action(
-            s, row.referral, actor=staff(), kind=str(form.kind.data), child=str(form.child.data),
-            detail=str(form.detail.data or ""), outcome=str(form.outcome.data or "") or None)
-    except safeguarding.SafeguardingError as exc:
-        s.rollback()
-        form.kind.errors = [str(exc)]
-        return _render(referral_id, form, 400)
-    s.commit()
-    if delivery_id is not None:
-        webhook_service.enqueue(delivery_id)
-    flash(f"Recorded: {safeguarding.ACTION_KINDS[str(form.kind.data)]}.", "success")
-    return redirect(url_for("safeguarding.referral", referral_id=referral_id))
-
-
-@bp.route("/alerts/<int:alert_id>/seen", methods=["POST"])
-@roles_required(LEAD)
-def alert_seen(alert_id: int) -> Response:
-    s = db.session()
-    safeguarding.mark_alert_seen(s, alert_id, actor=staff())
-    s.commit()
-    return redirect(url_for("safeguarding.index"))
+    return render_referral(referral_id)
 
 
 @bp.route("/child/<path:pseudonym>")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from c2c_safety.scoring.context import score_extra
 from classifiers import CATEGORIES, REVIEW_THRESHOLDS, ScoreResult
 from models import CaseFile, ItemScore, ReviewItem, ScoreStatus, utcnow
 from models.review import ItemTriage
@@ -100,6 +101,7 @@ class Claim:
     kind: str
     lease: datetime  # the claim token: the exact lease value we wrote
     ids: list[int]
+    contexts: Mapping[int, Sequence[str]] = field(default_factory=dict)  # preceding messages per id
 
 
 def _claimable(model: SubjectModel, now: datetime, max_attempts: int) -> ColumnElement[bool]:
@@ -247,7 +249,7 @@ def store(session: Session, claim_: Claim, results: Mapping[int, ScoreResult],
         {"subject_type": claim_.kind, "subject_id": r.id, "model_name": res.model_name,
          "model_version": res.model_version, "scores": dict(res.scores), "reasons": dict(res.reasons),
          "language": res.language, "language_reliable": res.language_reliable,
-         "created_at": now, "extra": {}}
+         "created_at": now, "extra": score_extra(res)}
         for r in mine if (res := results.get(r.id)) is not None
     ]
     if rows:

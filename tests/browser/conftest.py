@@ -22,7 +22,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from models import User
-from tests.conftest import PASSWORD, TOTP_SECRET
+from tests.conftest import PASSWORD, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -141,8 +141,13 @@ def browser_login(page: Any, base: str, user: User, password: str = PASSWORD) ->
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     if page.url.endswith("/login/totp"):
-        page.get_by_label("Six-digit code").fill(pyotp.TOTP(TOTP_SECRET).now())
+        page.get_by_label("Six-digit code").fill(totp_code(user))
         page.get_by_role("button", name="Continue").click()
+    elif page.url.endswith("/login/totp/enrol"):
+        secret = page.locator("p.secret code").inner_text()
+        page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Turn on two-factor").click()
+        page.get_by_role("link", name="I have saved them: continue").click()
     assert "/login" not in page.url, page.content()[:500]
 
 

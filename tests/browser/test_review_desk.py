@@ -64,7 +64,8 @@ def test_lead_opens_a_minors_item_collapsed(app, live_server, page_nojs, axe_che
     assert text.is_visible()
     violations = axe_check(page)
     assert violations == [], dump(violations)
-    page.get_by_label("Note", exact=True).check()
-    page.get_by_label("Details", exact=False).fill("Called the class teacher; they will talk to the pupil.")
-    page.get_by_role("button", name="Record").click()
-    assert "Recorded: Note" in page.content()
+    # Issue 13: actions are per person; a note on the whole referral has its own form.
+    page.get_by_role("textbox", name="Note on the whole referral").fill(
+        "Called the class teacher; they will talk to the pupil.")
+    page.get_by_role("button", name="Add note").click()
+    assert "Note recorded." in page.content()

@@ -86,6 +86,11 @@ def test_flags_and_items_are_inert_on_the_review_desks(app: Flask, live_server: 
         assert_inert(page, dialogs, [TAGGED[api_items.index(iid)]])
     for iid, tagged in zip(direct, TAGGED, strict=True):
         page.goto(f"{live_server}/queue/{iid}")
+        # Sensitive items are hidden until the moderator asks to see them (issue 12):
+        # the payload must be inert both before and after revealing.
+        assert_inert(page, dialogs, [])
+        if page.locator("#reveal-button").count():
+            page.click("#reveal-button")
         assert_inert(page, dialogs, [tagged])
 
     page.context.clear_cookies()

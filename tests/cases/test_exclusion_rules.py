@@ -38,9 +38,9 @@ def test_recusal_hides_the_case_from_the_handler(app, client, db, signed_in, mak
 
 def test_case_goes_to_the_reviewer_when_nobody_unconflicted_is_left(app, client, db, make_user):
     ceo = make_user("ceo")
-    admin = make_user("admin", totp=True)
+    reviewer = make_user("independent_reviewer", totp=True)
     cid = make_case(app, db, category="team_member")
-    login(client, admin)
+    login(client, reviewer)  # the reviewer opens every case, so may mark exclusions on it
     ref = get(db, CaseFile, cid).reference
     resp = post_form(client, "/cases/exclusions", {"reference": ref.lower(), "email": ceo.email,
                                                    "reason": "The team member reports to the CEO directly."},
@@ -50,13 +50,12 @@ def test_case_goes_to_the_reviewer_when_nobody_unconflicted_is_left(app, client,
     assert case.routed_role == "independent_reviewer"
     assert [e.action for e in scalars(db, select(AuditEvent).where(AuditEvent.case_id == cid))][-2:] == [
         "case.exclusion_added", "case.rerouted"]
-    assert client.get(f"/cases/{cid}").status_code == 403  # admins do not read cases
     page = client.get("/cases/exclusions").get_data(as_text=True)
     assert ref in page and ceo.email in page
 
 
 def test_unknown_reference_and_unknown_person_are_form_errors(app, client, db, signed_in):
-    signed_in("admin")
+    signed_in("case_handler")
     cid = make_case(app, db)
     ref = get(db, CaseFile, cid).reference
     bad_ref = post_form(client, "/cases/exclusions", {"reference": "NOPE-1", "email": "x@test.c2c",

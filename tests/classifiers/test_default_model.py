@@ -1,4 +1,4 @@
-"""The real default model (MiniLM + trained heads + rules), loaded once."""
+"""The real MiniLM backend (MiniLM + trained heads + rules), loaded once."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ HARMFUL = [
 def test_benign_sentences_stay_below_every_threshold(default_clf: Classifier) -> None:
     for text, res in zip(BENIGN, default_clf.score_batch(BENIGN), strict=True):
         for category in CATEGORIES:
-            assert res.scores[category] < REVIEW_THRESHOLDS[category], (text, category, res.scores)
+            assert res.scores[category] < default_clf.thresholds[category], (text, category, res.scores)
         assert res.reasons == {}, text
         assert res.language == "en" and res.language_reliable
 
@@ -39,7 +39,7 @@ def test_harmful_sentences_land_in_the_right_category(
     default_clf: Classifier, text: str, category: str, needs_reason: bool
 ) -> None:
     [res] = default_clf.score_batch([text])
-    assert res.scores[category] >= REVIEW_THRESHOLDS[category], res.scores
+    assert res.scores[category] >= default_clf.thresholds[category], res.scores
     if needs_reason:
         assert category in res.reasons and "signal" in res.reasons[category]
 
@@ -56,14 +56,14 @@ def test_result_contract(default_clf: Classifier) -> None:
     assert tuple(res.scores) == CATEGORIES
     d = res.to_dict()
     assert set(d) == {"scores", "reasons", "language", "language_reliable", "model_name",
-                      "model_version"}
+                      "model_version", "evidence", "context_used"}
     heads = Path(__file__).resolve().parents[2] / "classifiers" / "weights" / "heads.safetensors"
     sha = hashlib.sha256(heads.read_bytes()).hexdigest()[:10]
     assert sha in res.model_version and res.model_version == default_clf.version
     assert default_clf.reliable_languages == frozenset({"en"})
     assert set(REVIEW_THRESHOLDS) == set(CATEGORIES)
     assert all(0.0 < t < 1.0 for t in REVIEW_THRESHOLDS.values())
-    assert check_model_files(None) is None
+    assert check_model_files("minilm") is None
 
 
 @pytest.mark.parametrize(("text", "lang"), [
@@ -96,7 +96,7 @@ def test_corrupt_or_missing_heads_are_load_errors(tmp_path: Path) -> None:
 
     missing = tmp_path / "missing"
     missing.mkdir()
-    assert "missing" in (check_model_files(None, weights_dir=missing) or "")
+    assert "missing" in (check_model_files("minilm", weights_dir=missing) or "")
     with pytest.raises(ClassifierLoadError, match="missing"):
         MiniLMClassifier(weights_dir=missing)
 
@@ -105,7 +105,7 @@ def test_corrupt_or_missing_heads_are_load_errors(tmp_path: Path) -> None:
     data = bytearray((corrupt / "heads.safetensors").read_bytes())
     data[-8:] = b"\xff" * 8
     (corrupt / "heads.safetensors").write_bytes(bytes(data))
-    assert "do not match" in (check_model_files(None, weights_dir=corrupt) or "")
+    assert "do not match" in (check_model_files("minilm", weights_dir=corrupt) or "")
     with pytest.raises(ClassifierLoadError):
         MiniLMClassifier(weights_dir=corrupt)
 
@@ -119,4 +119,4 @@ def test_corrupt_or_missing_heads_are_load_errors(tmp_path: Path) -> None:
     manifest = json.loads((garbage / "manifest.json").read_text())
     manifest["heads_sha256"] = hashlib.sha256(b"not a safetensors file").hexdigest()
     (garbage / "manifest.json").write_text(json.dumps(manifest))
-    assert "unreadable" in (check_model_files(None, weights_dir=garbage) or "")
+    assert "unreadable" in (check_model_files("minilm", weights_dir=garbage) or "")

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from classifiers import CATEGORIES, REVIEW_THRESHOLDS, Classifier
+from classifiers import CATEGORIES, Classifier
 from classifiers.minilm import MiniLMClassifier
 from classifiers.textprep import MAX_CHARS
 
@@ -65,10 +65,10 @@ def test_harm_in_last_window_is_not_diluted(default_clf: Classifier) -> None:
     rows, capped = default_clf.window_probabilities([text])
     assert rows[0].shape[0] > 3 and not capped[0]
     [res] = default_clf.score_batch([text])
-    assert res.scores["self_harm"] >= REVIEW_THRESHOLDS["self_harm"]
+    assert res.scores["self_harm"] >= default_clf.thresholds["self_harm"]
     assert "self_harm" not in res.reasons   # found by the model, not by a rule
     [plain] = default_clf.score_batch([filler])
-    assert plain.scores["self_harm"] < REVIEW_THRESHOLDS["self_harm"]
+    assert plain.scores["self_harm"] < default_clf.thresholds["self_harm"]
 
 
 def test_window_cap_is_reported(default_clf: Classifier) -> None:

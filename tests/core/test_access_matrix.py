@@ -30,7 +30,8 @@ def guarded_pages(app: Flask) -> list[tuple[str, frozenset[str]]]:
 
 def test_matrix_covers_pages(app):
     paths = [p for p, _ in guarded_pages(app)]
-    assert "/" in paths and "/admin/users" in paths and "/account" in paths
+    assert "/admin/users" in paths and "/account" in paths
+    assert "/" not in paths  # the public way in for reporters (issue 13); staff get their overview there
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -40,6 +41,8 @@ def test_role_access(app, client, signed_in, role):
     for path, allowed in guarded_pages(app):
         expected = 200 if (not allowed or role in allowed) else 403
         got = client.get(path).status_code
+        if got == 302 and path == "/review/audit/checkpoint.json" and expected == 200:
+            continue  # nothing signed yet on a fresh desk: back to the verify page with a note
         if got != expected:
             wrong.append(f"{path}: expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)

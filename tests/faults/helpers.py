@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from bench.loadgen import Reply, burst, flag_poster
 from bench.servers import Gunicorn, RedisServer, run_cli, run_worker_burst, start_worker, stop_process
 from c2c_safety.core.db import make_engine
-from models import ItemScore, ReviewItem
+from models import AuditEvent, ItemScore, ReviewItem
 
 
 @dataclass
@@ -72,6 +72,16 @@ class Desk:
             items = conn.execute(select(func.count(func.distinct(per.c.subject_id)))).scalar() or 0
             most = conn.execute(select(func.max(per.c.n))).scalar() or 0
         return {"rows": int(total), "items": int(items), "max_per_item_model": int(most)}
+
+    def audit_counts(self) -> dict[str, int]:
+        """Audit entries: flags received, sequenced, pending, and the highest seq."""
+        with self.engine.connect() as conn:
+            flags = conn.execute(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "intake.flag_received")).scalar() or 0
+            done = conn.execute(select(func.count(AuditEvent.seq), func.max(AuditEvent.seq))).one()
+            total = conn.execute(select(func.count()).select_from(AuditEvent)).scalar() or 0
+        return {"flag_entries": int(flags), "sequenced": int(done[0] or 0), "max_seq": int(done[1] or 0),
+                "pending": int(total) - int(done[0] or 0)}
 
     def close(self) -> None:
         if self._engine is not None:
@@ -191,6 +201,9 @@ def settle(desk: Desk, timeout: float = 150, while_running: Callable[[], None] |
         reconcile_out = desk.cli("reconcile").strip().replace("\n", "; ")
         wait_until(lambda: desk.item_counts().get("pending", 0) == 0, timeout,
                    "every item to leave `pending`", interval=0.5)
+        # The worker's audit companion sequences every entry, those written during the fault too.
+        wait_until(lambda: desk.audit_counts()["pending"] == 0, 60, "every audit entry to be sequenced",
+                   interval=0.5)
         assert worker.poll() is None, f"the worker died: {desk.log_tail('worker.log')}"
         if while_running is not None:
             while_running()
@@ -232,3 +245,14 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def assert_audit_complete(desk: Desk, items: int) -> dict[str, int]:
+    """One `intake.flag_received` entry per stored item, every entry sequenced in one gapless
+    sequence, and `flask audit verify` (against the witness) passes."""
+    counts = desk.audit_counts()
+    assert counts["flag_entries"] == items, counts
+    assert counts["pending"] == 0 and counts["sequenced"] == counts["max_seq"], counts
+    out = desk.cli("audit", "verify")
+    assert "audit log intact" in out, out
+    return counts

@@ -16,6 +16,7 @@ import pytest
 from bench.servers import PgCluster, create_schema, pg_bin
 from tests.faults.conftest import DeskFactory, Say
 from tests.faults.helpers import (
+    assert_audit_complete,
     assert_exactly_once_and_scored,
     burst_with_fault,
     resend_until_accepted,
@@ -72,5 +73,6 @@ def test_postgres_restart_gives_503_and_loses_nothing(make_desk: DeskFactory, sa
 
     settle(desk)
     final = assert_exactly_once_and_scored(desk, outcome.accepted | accepted_first_time)
+    final.update(assert_audit_complete(desk, final["items"]))  # the sequencer ran through it all
     say(f"after reconcile + worker: {final}")
     assert final["items"] == N_FLAGS

@@ -13,7 +13,7 @@ import pytest
 from redis import Redis
 
 from tests.faults.conftest import DeskFactory, Say
-from tests.faults.helpers import assert_exactly_once_and_scored, burst_with_fault, settle
+from tests.faults.helpers import assert_audit_complete, assert_exactly_once_and_scored, burst_with_fault, settle
 
 pytestmark = pytest.mark.faults
 
@@ -48,6 +48,7 @@ def test_redis_killed_mid_burst_loses_no_flag(make_desk: DeskFactory, say: Say) 
 
     settle(desk)
     final = assert_exactly_once_and_scored(desk, outcome.accepted)
+    final.update(assert_audit_complete(desk, final["items"]))  # the sequencer ran through it all
     say(f"after reconcile + worker: {final}")
     # Nothing the platform did not get a 202 for may exist twice either.
     assert final["items"] <= N_FLAGS

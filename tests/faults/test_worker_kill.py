@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bench.servers import start_worker, stop_process
 from models import ReviewItem, ScoreStatus
 from tests.faults.conftest import DeskFactory, Say
-from tests.faults.helpers import assert_exactly_once_and_scored, ingest, settle, wait_until
+from tests.faults.helpers import assert_audit_complete, assert_exactly_once_and_scored, ingest, settle, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -59,6 +59,7 @@ def test_worker_sigkill_mid_batch_scores_every_item_once(make_desk: DeskFactory,
     time.sleep(max(0.0, killed_at + LEASE_SECONDS - time.monotonic()))
     settle(desk)
     final = assert_exactly_once_and_scored(desk, accepted)
+    final.update(assert_audit_complete(desk, final["items"]))  # the sequencer ran through it all
     with desk.engine.connect() as conn:
         attempts = dict(conn.execute(select(ReviewItem.score_attempts, func.count())
                                      .group_by(ReviewItem.score_attempts)).all())

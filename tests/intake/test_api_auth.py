@@ -86,7 +86,7 @@ def test_cli_create_prints_the_key_once_and_list_never(app, client, db):
     assert runner.invoke(args=["api-clients", "revoke", "school-platform"]).exit_code == 0
     assert "revoked" in runner.invoke(args=["api-clients", "list"]).output
     assert runner.invoke(args=["api-clients", "revoke", "nobody"]).exit_code != 0
-    actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert "api_client.created" in actions and "api_client.revoked" in actions
     assert all(key not in str(e.details) for e in db.scalars(select(AuditEvent)))
 

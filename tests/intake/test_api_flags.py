@@ -154,7 +154,7 @@ def test_new_flag_on_decided_item(client, key, db, flagged, reason, reopens):
     item = db.get(ReviewItem, item_id)
     assert item.status == (ItemStatus.OPEN if reopens else ItemStatus.DECIDED)
     ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "intake.flag_received")
-                    .order_by(AuditEvent.seq.desc())).first()
+                    .order_by(AuditEvent.id.desc())).first()
     assert ev.details["reopened"] is reopens
 
 

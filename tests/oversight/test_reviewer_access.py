@@ -12,8 +12,16 @@ from tests.conftest import csrf_token, post_form
 from tests.support.cases import get, make_case, scalars
 
 # Routes the reviewer may POST to: their own notes and verdicts, their own account, the
-# public anonymous channel (not a staff action), and the token API (no session auth).
-ALLOWED_PREFIXES = ("reviewer.notes", "reviewer.note_edit", "reviewer.verdict", "auth.", "report.")
+# public anonymous channel (not a staff action), the token API (no session auth), and the
+# decision on requests for the independent reviewer role, which only they may confirm
+# (issue 10 item 3; accounts/grants.py refuses them every other role); and their own notices
+# (marking them read, e-mail preferences: issue 12), which change nothing about any case.
+# Exclusions are the reviewer's on purpose (issue 10, item 4): the reviewer may exclude someone
+# from a case and is the only one who may lift an exclusion; tests/cases/test_exclusion_safeguards.py
+# covers both, audited both ways.
+ALLOWED_PREFIXES = ("reviewer.notes", "reviewer.note_edit", "reviewer.verdict", "auth.", "report.",
+                    "admin.confirm_grant", "admin.reject_grant", "notices.", "cases.exclusions",
+                    "cases.lift_exclusion")
 
 
 def test_every_post_route_refuses_the_reviewer(app, client, db, make_user, signed_in):

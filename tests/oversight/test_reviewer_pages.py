@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from c2c_safety.oversight import reviewer
-from models import CaseFile, QualitySample, utcnow
+from models import CaseFile, Flag, QualitySample, utcnow
 from tests.conftest import post_form
 from tests.support.cases import get, make_case, make_item, scalars
 
@@ -85,8 +85,13 @@ def test_reports_tables_charts_and_exports(app, client, db, signed_in, make_user
     now = utcnow()
     make_case(app, db, status="closed", received_at=now - timedelta(days=100))
     make_case(app, db, status="received", received_at=now - timedelta(days=20), reporter=False)
-    make_item(db, decider_id=mod.id, automated=True, ai_agreed=True)
-    make_item(db, decider_id=mod.id, ai_agreed=False)
+    by_system = make_item(db, decider_id=mod.id, automated=True, ai_agreed=True)
+    # Scored (the statement says automated means assessed it) but flagged by a person only:
+    # not "detected by automated means" (issue 13).
+    make_item(db, decider_id=mod.id, automated=True, ai_agreed=False, flagger="pupil-9")
+    db.add(Flag(item_id=by_system, flagger_pseudonym="platform-system", flagger_role="system",
+                reason_category="spam", flagged_at=now - timedelta(days=2)))
+    db.commit()
     html = client.get("/review/reports").get_data(as_text=True)
     assert "Acknowledged within 7 days" in html and "<svg" in html and 'style="' not in html
     data = client.get("/review/reports.json").get_json()
@@ -95,7 +100,8 @@ def test_reports_tables_charts_and_exports(app, client, db, signed_in, make_user
     assert directive["Acknowledged within 7 days"]["value"] == 50.0  # the escalation never was
     assert directive["Substantiated (fully or partly)"]["value"] == 100.0
     dsa = {r["metric"]: r for r in data["rows"] if r["section"] == "transparency"}
-    assert dsa["Decisions"]["value"] == 2 and dsa["Detected by automated means"]["value"] == 50.0
+    automated = dsa["Detected by automated means (flagged by the platform's systems)"]
+    assert dsa["Decisions"]["value"] == 2 and automated["value"] == 50.0 and automated["of"] == 2
     assert any(r["section"] == "automation_bias" for r in data["rows"])
     as_csv = client.get("/review/reports.csv").get_data(as_text=True)
     assert as_csv.startswith("section,metric,value,unit,of")

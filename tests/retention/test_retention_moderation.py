@@ -42,3 +42,29 @@ def test_items_decided_over_two_years_ago_are_stripped(app, db, make_user):
     with app.app_context():
         again = retention.sweep(db, NOW)
     assert again.counts["items_anonymised"] == 0
+
+
+def test_one_open_escalation_case_holds_back_only_its_own_item(app, db, make_user):
+    """Every condition of the due query is tied to the item checked: an escalation decision
+    pointing at an open case keeps that item, and only that item (issue 16: the uncorrelated
+    subquery kept every item while any escalation case was open)."""
+    mod = make_user("moderator")
+    old = NOW - timedelta(days=4 * 365)
+    escalated = make_item(db, decider_id=mod.id, decided_at=old)
+    open_case = make_case(app, db, reporter=False)  # not linked through review_item_id
+    decision = scalars(db, select(Decision).where(Decision.item_id == escalated))[0]
+    decision.case_file_id = open_case
+    stub_case = make_case(app, db, reporter=False, status="closed", anonymised_at=old)  # already a stub
+    done_with = make_item(db, decider_id=mod.id, decided_at=old)
+    scalars(db, select(Decision).where(Decision.item_id == done_with))[0].case_file_id = stub_case
+    others = [make_item(db, decider_id=mod.id, flagger=f"flagger-{i}", decided_at=old - timedelta(days=i))
+              for i in range(5)]
+    db.commit()
+    with app.app_context():
+        due = set(db.scalars(retention.due_items(retention.ensure_policies(db)["moderation"], NOW)))
+        db.rollback()
+        assert due == {*others, done_with}
+        result = retention.sweep(db, NOW)
+    assert result.counts["items_anonymised"] == 6
+    assert set(scalars(db, select(AnonymisedRecord.record_id))) == {*others, done_with}
+    assert get(db, ReviewItem, escalated).text == "Item text"  # its case is open: kept whole

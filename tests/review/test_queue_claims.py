@@ -94,7 +94,7 @@ def test_expired_lease_can_be_taken_and_renewal_extends(app, make_user):
         assert [r.user_id for r in rows] == [first.id, second.id]
         assert rows[0].end_reason == "expired" and rows[1].ended_at is None
         audited = s.scalars(select(AuditEvent.actor_id).where(AuditEvent.action == "queue.item_claimed")
-                            .order_by(AuditEvent.seq)).all()
+                            .order_by(AuditEvent.id)).all()
         assert audited == [first.id, second.id]  # new claims are audited, the renewal is not
         s.close()
 
@@ -116,7 +116,7 @@ def test_release_and_claim_next(app, client, signed_in):
     from tests.support.review import csrf
 
     resp = client.post("/queue/next", data={"csrf_token": csrf(client, "/queue")})
-    assert resp.headers["Location"].endswith(f"/queue/{high}#decide")
+    assert resp.headers["Location"].endswith(f"/queue/{high}#work")
     resp = client.post(f"/queue/{high}/release", data={"csrf_token": csrf(client, "/queue")})
     assert get(app, high).claimed_by_id is None
     assert low  # still waiting

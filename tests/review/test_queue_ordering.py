@@ -48,16 +48,19 @@ def test_unscored_and_failed_are_never_ranked_below_scored_for_lacking_a_score(a
     assert "unscored" in html and "scoring failed" in html
 
 
-def test_waiting_time_ages_items_up_without_rewrites(app):
+def test_waiting_time_ages_items_within_their_level_and_lifts_one_level_after_24h(app):
     fresh = make_item(app, age_band="adult", scores=LOW, waited=timedelta(minutes=1))
+    older = make_item(app, age_band="adult", scores=LOW, waited=timedelta(hours=20))
     old = make_item(app, age_band="adult", scores=LOW, waited=timedelta(hours=30))
-    a, b = get(app, fresh), get(app, old)
-    assert a.priority == b.priority  # the stored priority has no time in it
-    assert b.queue_rank > a.queue_rank  # but the older one is served first
-    # 1 point per AGING_SECONDS_PER_POINT: 30 h is worth 300 points
-    assert b.queue_rank - a.queue_rank == pytest.approx(
-        (30 * 3600 - 60), abs=2)
-    assert priority.aging_points(timedelta(hours=30)) == 300
+    a, b, c = get(app, fresh), get(app, older), get(app, old)
+    assert a.priority == b.priority == c.priority  # the stored priority has no time in it
+    assert a.queue_level == b.queue_level == c.queue_level
+    # within a level: 1 point per AGING_SECONDS_PER_POINT, folded into the static key
+    assert b.queue_rank - a.queue_rank == pytest.approx(20 * 3600 - 60, abs=2)
+    assert priority.aging_points(timedelta(hours=20)) == 200
+    # past 24 h: lifted exactly one level, and nothing more is due
+    assert priority.effective_level(c.queue_rank) == c.queue_level + 1 and c.promote_at is None
+    assert priority.effective_level(b.queue_rank) == b.queue_level and b.promote_at is not None
 
 
 def test_item_page_explains_why_and_audits_the_view(app, client, signed_in, db):
@@ -144,23 +147,29 @@ def test_keyset_pages_cover_everything_once(app, client, signed_in, redis_conn):
     assert "7" in html and "items waiting" in html
 
 
-def test_sensitive_content_is_collapsed_by_default_and_exposure_counted(app, client, signed_in):
-    signed_in("moderator")
+def test_sensitive_content_is_hidden_until_revealed_and_exposure_counted(app, client, signed_in, db):
+    from models.review import ContentReveal
+    from tests.support.review import csrf
+
+    user = signed_in("moderator")
     sensitive = make_item(app, text="SENSITIVE-TEXT", flags=[("u-s", "student", "self_harm")],
                           media=["https://media.example/1.jpg"])
     plain = make_item(app, text="PLAIN-TEXT", scores=LOW)
     html = client.get(f"/queue/{sensitive}").get_data(as_text=True)
     body = html[html.index("<main"):]
-    details = re.search(r"<details class=\"sensitive\">(.*?)</details>", body, re.S)
-    assert details and "SENSITIVE-TEXT" in details.group(1)
-    assert "<details class=\"sensitive\" open" not in body
-    assert "https://media.example/1.jpg" in details.group(1)
+    assert "SENSITIVE-TEXT" not in body and "https://media.example/1.jpg" not in body
+    assert "Show the content" in body and f'action="/queue/{sensitive}/reveal"' in body
     assert "<img" not in body and "<video" not in body
-    assert "SENSITIVE-TEXT" not in body.replace(details.group(0), "")
     plain_html = client.get(f"/queue/{plain}").get_data(as_text=True)
-    assert "PLAIN-TEXT" in plain_html and 'class="sensitive"' not in plain_html
+    assert "PLAIN-TEXT" in plain_html and "Show the content" not in plain_html
+    assert "opened 0 high-severity items today" in client.get("/queue").get_data(as_text=True)
+    resp = client.post(f"/queue/{sensitive}/reveal", data={"csrf_token": csrf(client, f"/queue/{sensitive}")})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/queue/{sensitive}#content")
+    shown = client.get(f"/queue/{sensitive}").get_data(as_text=True)
     client.get(f"/queue/{sensitive}")  # the same item again the same day counts once
     assert "opened 1 high-severity item today" in client.get("/queue").get_data(as_text=True)
+    assert "SENSITIVE-TEXT" in shown and "https://media.example/1.jpg" in shown
+    assert [r.user_id for r in db.scalars(select(ContentReveal))] == [user.id]
 
 
 def test_user_text_is_escaped(app, client, signed_in):

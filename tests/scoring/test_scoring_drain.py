@@ -116,4 +116,5 @@ def test_reconcile_tick_is_enqueued_once_per_slot(redis_conn: Redis) -> None:
     assert ensure_tick(redis_conn, settings, now=600.0) is True
     assert ensure_tick(redis_conn, settings, now=630.0) is False  # same slot: another worker did it
     assert ensure_tick(redis_conn, settings, now=660.0) is True
-    assert Queue("high", connection=redis_conn).job_ids == ["c2c-reconcile-10", "c2c-reconcile-11"]
+    assert Queue("high", connection=redis_conn).job_ids == ["c2c-periodic-scoring-reconcile-10",
+                                                           "c2c-periodic-scoring-reconcile-11"]

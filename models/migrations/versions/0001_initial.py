@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 20:44:47.290757
+Create Date: 2026-12-02 13:52:30.605029
 """
 
 from __future__ import annotations
@@ -49,17 +49,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_api_clients_name")),
     )
     op.create_table(
-        "audit_anchors",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("pruned_through_seq", sa.Integer(), nullable=False),
-        sa.Column("last_pruned_hash", sa.String(length=64), nullable=False),
-        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_anchors")),
+        "assignment_cursors",
+        sa.Column("pool", sa.String(length=40), nullable=False),
+        sa.Column("last_user_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("pool", name=op.f("pk_assignment_cursors")),
     )
     op.create_table(
-        "audit_events",
+        "audit_checkpoints",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("head", sa.String(length=64), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoints")),
+    )
+    with op.batch_alter_table("audit_checkpoints", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_checkpoints_kind_size", ["kind", "size"], unique=False)
+
+    op.create_table(
+        "audit_events",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("uid", sa.String(length=32), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=True),
         sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor_label", sa.String(length=120), nullable=False),
@@ -68,15 +81,33 @@ def upgrade() -> None:
         sa.Column("target_id", sa.String(length=64), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
-        sa.Column("prev_hash", sa.String(length=64), nullable=False),
-        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("mac", sa.String(length=64), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=True),
+        sa.Column("hash", sa.String(length=64), nullable=True),
+        sa.Column("sequenced_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
         sa.UniqueConstraint("seq", name=op.f("uq_audit_events_seq")),
+        sa.UniqueConstraint("uid", name=op.f("uq_audit_events_uid")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index("ix_audit_events_action_at", ["action", "at"], unique=False)
         batch_op.create_index("ix_audit_events_case_id", ["case_id"], unique=False)
+        batch_op.create_index(
+            "ix_audit_events_pending",
+            ["id"],
+            unique=False,
+            postgresql_where=sa.text("seq IS NULL"),
+            sqlite_where=sa.text("seq IS NULL"),
+        )
 
+    op.create_table(
+        "audit_log_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("head", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log_state")),
+    )
     op.create_table(
         "flagger_stats",
         sa.Column("pseudonym", sa.String(length=128), nullable=False),
@@ -105,15 +136,26 @@ def upgrade() -> None:
         batch_op.create_index("ix_item_scores_subject", ["subject_type", "subject_id"], unique=False)
 
     op.create_table(
-        "login_failures",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("account_key", sa.String(length=64), nullable=False),
-        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
+        "login_throttle",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("blocked_until", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttle")),
     )
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.create_index("ix_login_failures_key_at", ["account_key", "at"], unique=False)
-
+    op.create_table(
+        "periodic_runs",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("last_slot", sa.BigInteger(), nullable=True),
+        sa.Column("last_started_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_finished_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_ok_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_status", sa.String(length=12), nullable=False),
+        sa.Column("last_error", sa.String(length=120), nullable=True),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_periodic_runs")),
+    )
     op.create_table(
         "policy_reasons",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -125,6 +167,10 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("template_action", sa.Text(), nullable=True),
+        sa.Column("template_no_violation", sa.Text(), nullable=True),
+        sa.Column("preset_action", sa.String(length=24), nullable=False),
+        sa.Column("preset_duration", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_reasons")),
         sa.UniqueConstraint("code", name=op.f("uq_policy_reasons_code")),
     )
@@ -150,7 +196,6 @@ def upgrade() -> None:
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("session_version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -162,6 +207,17 @@ def upgrade() -> None:
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["updated_by_id"], ["users.id"], name=op.f("fk_desk_settings_updated_by_id_users")),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_desk_settings")),
+    )
+    op.create_table(
+        "notice_preferences",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("email", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notice_preferences_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", "kind", name=op.f("pk_notice_preferences")),
     )
     op.create_table(
         "quality_samples",
@@ -182,6 +238,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("quality_samples", schema=None) as batch_op:
         batch_op.create_index("ix_quality_samples_week", ["iso_year", "iso_week"], unique=False)
+
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=200), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_recovery_codes_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index("ix_recovery_codes_user_id", ["user_id"], unique=False)
 
     op.create_table(
         "retention_policies",
@@ -233,6 +304,10 @@ def upgrade() -> None:
         sa.Column("language_reliable", sa.Boolean(), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("queue_rank", sa.BigInteger(), nullable=False),
+        sa.Column("queue_level", sa.Integer(), nullable=False),
+        sa.Column("waiting_since", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("promote_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("text_key", sa.String(length=64), nullable=True),
         sa.Column("minor_involved", sa.Boolean(), nullable=False),
         sa.Column("safeguarding", sa.Boolean(), nullable=False),
         sa.Column("claimed_by_id", sa.Integer(), nullable=True),
@@ -245,6 +320,13 @@ def upgrade() -> None:
     with op.batch_alter_table("review_items", schema=None) as batch_op:
         batch_op.create_index("ix_review_items_author", ["author_pseudonym"], unique=False)
         batch_op.create_index(
+            "ix_review_items_promote",
+            ["promote_at"],
+            unique=False,
+            postgresql_where=sa.text("promote_at IS NOT NULL"),
+            sqlite_where=sa.text("promote_at IS NOT NULL"),
+        )
+        batch_op.create_index(
             "ix_review_items_queue",
             ["queue_rank", "id"],
             unique=False,
@@ -252,6 +334,58 @@ def upgrade() -> None:
             sqlite_where=sa.text("status IN ('open', 'appealed')"),
         )
         batch_op.create_index("ix_review_items_score_status", ["score_status"], unique=False)
+        batch_op.create_index("ix_review_items_text_key", ["text_key", "status"], unique=False)
+
+    op.create_table(
+        "role_grants",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("requested_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_role_grants_decided_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_role_grants_requested_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_role_grants_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_role_grants")),
+    )
+    with op.batch_alter_table("role_grants", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_role_grants_pending",
+            ["user_id", "role"],
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
+
+    op.create_table(
+        "staff_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("throttle_key", sa.String(length=64), nullable=False),
+        sa.Column("failed_attempts", sa.Integer(), nullable=False),
+        sa.Column("new_totp_secret_sealed", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_staff_sessions_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_sessions")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_staff_sessions_token_hash")),
+    )
+    with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
+        batch_op.create_index("ix_staff_sessions_user_id", ["user_id"], unique=False)
 
     op.create_table(
         "user_roles",
@@ -289,6 +423,8 @@ def upgrade() -> None:
         sa.Column("legal_hold", sa.Boolean(), nullable=False),
         sa.Column("anonymised_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("retention_clock_from", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reopened_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reopen_feedback_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("review_item_id", sa.Integer(), nullable=True),
         sa.Column("score_status", sa.String(length=12), nullable=False),
         sa.Column("score_attempts", sa.Integer(), nullable=False),
@@ -314,7 +450,54 @@ def upgrade() -> None:
             postgresql_where=sa.text("anonymised_at IS NULL"),
             sqlite_where=sa.text("anonymised_at IS NULL"),
         )
+        batch_op.create_index(
+            "ix_case_files_review_item",
+            ["review_item_id"],
+            unique=False,
+            postgresql_where=sa.text("review_item_id IS NOT NULL"),
+            sqlite_where=sa.text("review_item_id IS NOT NULL"),
+        )
         batch_op.create_index("ix_case_files_status", ["status"], unique=False)
+
+    op.create_table(
+        "content_reveals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["review_items.id"], name=op.f("fk_content_reveals_item_id_review_items"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_content_reveals_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_content_reveals")),
+    )
+    with op.batch_alter_table("content_reveals", schema=None) as batch_op:
+        batch_op.create_index("ix_content_reveals_item_user", ["item_id", "user_id"], unique=False)
+
+    op.create_table(
+        "conversation_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("platform_message_id", sa.String(length=128), nullable=True),
+        sa.Column("author_pseudonym", sa.String(length=128), nullable=False),
+        sa.Column("author_role", sa.String(length=16), nullable=False),
+        sa.Column("author_age_band", sa.String(length=16), nullable=False),
+        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("text_sealed", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["review_items.id"],
+            name=op.f("fk_conversation_messages_item_id_review_items"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation_messages")),
+        sa.UniqueConstraint("item_id", "position", name=op.f("uq_conversation_messages_item_id")),
+    )
+    with op.batch_alter_table("conversation_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_conversation_messages_author", ["author_pseudonym"], unique=False)
 
     op.create_table(
         "flags",
@@ -358,6 +541,22 @@ def upgrade() -> None:
         batch_op.create_index("ix_item_claims_item_user", ["item_id", "user_id"], unique=False)
 
     op.create_table(
+        "item_conversations",
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("participant_age_bands", sa.JSON(), nullable=False),
+        sa.Column("participant_count", sa.Integer(), nullable=True),
+        sa.Column("received_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["review_items.id"],
+            name=op.f("fk_item_conversations_item_id_review_items"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("item_id", name=op.f("pk_item_conversations")),
+    )
+    op.create_table(
         "item_triage",
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("components", sa.JSON(), nullable=False),
@@ -398,9 +597,15 @@ def upgrade() -> None:
         sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_by_id", sa.Integer(), nullable=True),
         sa.Column("outcome", sa.String(length=40), nullable=True),
+        sa.Column("assigned_to_id", sa.Integer(), nullable=True),
+        sa.Column("deputy_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assigned_to_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_assigned_to_id_users")
+        ),
         sa.ForeignKeyConstraint(
             ["closed_by_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_closed_by_id_users")
         ),
+        sa.ForeignKeyConstraint(["deputy_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_deputy_id_users")),
         sa.ForeignKeyConstraint(
             ["item_id"],
             ["review_items.id"],
@@ -547,6 +752,9 @@ def upgrade() -> None:
         sa.Column("ai_band", sa.String(length=8), nullable=True),
         sa.Column("ai_model_version", sa.String(length=64), nullable=True),
         sa.Column("ai_agreed", sa.Boolean(), nullable=True),
+        sa.Column("content_revealed", sa.Boolean(), nullable=True),
+        sa.Column("bulk_of_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["bulk_of_id"], ["decisions.id"], name=op.f("fk_decisions_bulk_of_id_decisions")),
         sa.ForeignKeyConstraint(["case_file_id"], ["case_files.id"], name=op.f("fk_decisions_case_file_id_case_files")),
         sa.ForeignKeyConstraint(["decided_by_id"], ["users.id"], name=op.f("fk_decisions_decided_by_id_users")),
         sa.ForeignKeyConstraint(["item_id"], ["review_items.id"], name=op.f("fk_decisions_item_id_review_items")),
@@ -580,6 +788,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:
         batch_op.create_index("ix_legal_holds_case", ["case_id"], unique=False)
+
+    op.create_table(
+        "notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("link", sa.String(length=200), nullable=False),
+        sa.Column("target_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("dedupe_key", sa.String(length=160), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("read_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["case_files.id"], name=op.f("fk_notices_case_id_case_files"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_notices_user_id_users"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notices")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_notices_dedupe_key")),
+    )
+    with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.create_index("ix_notices_user_created", ["user_id", "created_at"], unique=False)
 
     op.create_table(
         "review_notes",
@@ -618,6 +847,33 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
         batch_op.create_index("ix_safeguarding_alerts_seen", ["seen_at"], unique=False)
+
+    op.create_table(
+        "safeguarding_people",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("pseudonym", sa.String(length=128), nullable=False),
+        sa.Column("part", sa.String(length=20), nullable=False),
+        sa.Column("platform_role", sa.String(length=16), nullable=False),
+        sa.Column("age_band", sa.String(length=16), nullable=False),
+        sa.Column("how_involved", sa.String(length=16), nullable=False),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_people_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["users.id"], name=op.f("fk_safeguarding_people_updated_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_people")),
+        sa.UniqueConstraint("referral_id", "pseudonym", name=op.f("uq_safeguarding_people_referral_id")),
+    )
+    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_people_pseudonym", ["pseudonym"], unique=False)
 
     op.create_table(
         "appeals",
@@ -678,6 +934,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_attachments_message", ["message_id"], unique=False)
 
     op.create_table(
+        "notice_emails",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notice_id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.String(length=120), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=120), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["notices.id"], name=op.f("fk_notice_emails_notice_id_notices"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_emails")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_notice_emails_message_id")),
+        sa.UniqueConstraint("notice_id", name=op.f("uq_notice_emails_notice_id")),
+    )
+    with op.batch_alter_table("notice_emails", schema=None) as batch_op:
+        batch_op.create_index("ix_notice_emails_due", ["status", "next_attempt_at"], unique=False)
+
+    op.create_table(
         "statements_of_reasons",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("decision_id", sa.Integer(), nullable=False),
@@ -735,6 +1013,13 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.Integer(), nullable=False),
         sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("delivery_id", sa.Integer(), nullable=True),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("authority", sa.String(length=200), nullable=True),
+        sa.Column("authority_ref_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("withdrawable_until", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_by_id", sa.Integer(), nullable=True),
+        sa.Column("withdrawal_delivery_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_safeguarding_actions_actor_id_users")),
         sa.ForeignKeyConstraint(
             ["delivery_id"],
@@ -742,10 +1027,24 @@ def upgrade() -> None:
             name=op.f("fk_safeguarding_actions_delivery_id_webhook_deliveries"),
         ),
         sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["safeguarding_people.id"],
+            name=op.f("fk_safeguarding_actions_person_id_safeguarding_people"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["referral_id"],
             ["safeguarding_referrals.id"],
             name=op.f("fk_safeguarding_actions_referral_id_safeguarding_referrals"),
             ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["withdrawal_delivery_id"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_safeguarding_actions_withdrawal_delivery_id_webhook_deliveries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["withdrawn_by_id"], ["users.id"], name=op.f("fk_safeguarding_actions_withdrawn_by_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_actions")),
     )
@@ -791,6 +1090,10 @@ def downgrade() -> None:
 
     op.drop_table("webhook_deliveries")
     op.drop_table("statements_of_reasons")
+    with op.batch_alter_table("notice_emails", schema=None) as batch_op:
+        batch_op.drop_index("ix_notice_emails_due")
+
+    op.drop_table("notice_emails")
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_index("ix_attachments_message")
         batch_op.drop_index("ix_attachments_case")
@@ -800,6 +1103,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_appeals_item_status")
 
     op.drop_table("appeals")
+    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_people_pseudonym")
+
+    op.drop_table("safeguarding_people")
     with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
         batch_op.drop_index("ix_safeguarding_alerts_seen")
 
@@ -808,6 +1115,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_review_notes_case")
 
     op.drop_table("review_notes")
+    with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.drop_index("ix_notices_user_created")
+
+    op.drop_table("notices")
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:
         batch_op.drop_index("ix_legal_holds_case")
 
@@ -848,6 +1159,7 @@ def downgrade() -> None:
     op.drop_table("safeguarding_referrals")
     op.drop_table("reviewer_exposures")
     op.drop_table("item_triage")
+    op.drop_table("item_conversations")
     with op.batch_alter_table("item_claims", schema=None) as batch_op:
         batch_op.drop_index("ix_item_claims_item_user")
 
@@ -856,8 +1168,21 @@ def downgrade() -> None:
         batch_op.drop_index("ix_flags_flagger")
 
     op.drop_table("flags")
+    with op.batch_alter_table("conversation_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversation_messages_author")
+
+    op.drop_table("conversation_messages")
+    with op.batch_alter_table("content_reveals", schema=None) as batch_op:
+        batch_op.drop_index("ix_content_reveals_item_user")
+
+    op.drop_table("content_reveals")
     with op.batch_alter_table("case_files", schema=None) as batch_op:
         batch_op.drop_index("ix_case_files_status")
+        batch_op.drop_index(
+            "ix_case_files_review_item",
+            postgresql_where=sa.text("review_item_id IS NOT NULL"),
+            sqlite_where=sa.text("review_item_id IS NOT NULL"),
+        )
         batch_op.drop_index(
             "ix_case_files_retention",
             postgresql_where=sa.text("anonymised_at IS NULL"),
@@ -867,40 +1192,69 @@ def downgrade() -> None:
 
     op.drop_table("case_files")
     op.drop_table("user_roles")
+    with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_staff_sessions_user_id")
+
+    op.drop_table("staff_sessions")
+    with op.batch_alter_table("role_grants", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_role_grants_pending",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
+
+    op.drop_table("role_grants")
     with op.batch_alter_table("review_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_items_text_key")
         batch_op.drop_index("ix_review_items_score_status")
         batch_op.drop_index(
             "ix_review_items_queue",
             postgresql_where=sa.text("status IN ('open', 'appealed')"),
             sqlite_where=sa.text("status IN ('open', 'appealed')"),
         )
+        batch_op.drop_index(
+            "ix_review_items_promote",
+            postgresql_where=sa.text("promote_at IS NOT NULL"),
+            sqlite_where=sa.text("promote_at IS NOT NULL"),
+        )
         batch_op.drop_index("ix_review_items_author")
 
     op.drop_table("review_items")
     op.drop_table("retention_policies")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index("ix_recovery_codes_user_id")
+
+    op.drop_table("recovery_codes")
     with op.batch_alter_table("quality_samples", schema=None) as batch_op:
         batch_op.drop_index("ix_quality_samples_week")
 
     op.drop_table("quality_samples")
+    op.drop_table("notice_preferences")
     op.drop_table("desk_settings")
     op.drop_table("users")
     op.drop_table("retention_runs")
     op.drop_table("policy_reasons")
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.drop_index("ix_login_failures_key_at")
-
-    op.drop_table("login_failures")
+    op.drop_table("periodic_runs")
+    op.drop_table("login_throttle")
     with op.batch_alter_table("item_scores", schema=None) as batch_op:
         batch_op.drop_index("ix_item_scores_subject")
 
     op.drop_table("item_scores")
     op.drop_table("flagger_stats")
+    op.drop_table("audit_log_state")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_audit_events_pending", postgresql_where=sa.text("seq IS NULL"), sqlite_where=sa.text("seq IS NULL")
+        )
         batch_op.drop_index("ix_audit_events_case_id")
         batch_op.drop_index("ix_audit_events_action_at")
 
     op.drop_table("audit_events")
-    op.drop_table("audit_anchors")
+    with op.batch_alter_table("audit_checkpoints", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_checkpoints_kind_size")
+
+    op.drop_table("audit_checkpoints")
+    op.drop_table("assignment_cursors")
     op.drop_table("api_clients")
     with op.batch_alter_table("anonymised_records", schema=None) as batch_op:
         batch_op.drop_index("ix_anonymised_records_at")

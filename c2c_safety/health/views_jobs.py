@@ -1,0 +1,31 @@
+"""Admin: the periodic jobs (`/admin/jobs`): when each last ran and whether it is overdue.
+
+Read-only and for admins only; the anonymous /readyz says nothing about jobs.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from c2c_safety.audit import sequencer
+from c2c_safety.core import db, periodic
+from c2c_safety.core.access import roles_required
+from c2c_safety.core.templating import NAV, NavLink
+from models import utcnow
+
+bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
+NAV.append(NavLink("jobs.index", "Periodic jobs", frozenset({"admin"})))
+
+STATE_LABELS = {"ok": "On time", "running": "Running", "waiting": "Waiting for its first run",
+                "overdue": "Overdue", "failing": "Last run failed", "never": "Has never run"}
+
+
+@bp.route("/")
+@roles_required("admin")
+def index() -> str:
+    s = db.session()
+    now = utcnow()
+    rows = periodic.status(s, now)
+    pending = sequencer.pending_count(s)
+    return render_template("health/jobs.html", rows=rows, now=now, labels=STATE_LABELS,
+                           attention=sum(r.needs_attention for r in rows), audit_pending=pending)

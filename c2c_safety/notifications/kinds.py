@@ -1,0 +1,46 @@
+"""The kinds of notice, who may receive each, and which cannot be switched to in-app only."""
+
+from __future__ import annotations
+
+from models import Role
+
+SAFEGUARDING_URGENT = "safeguarding_urgent"
+NEW_CASE = "new_case"
+APPEAL = "appeal"
+DEADLINE_SOON = "deadline_soon"
+DEADLINE_MISSED = "deadline_missed"
+WEBHOOK_FAILING = "webhook_failing"
+
+# The notice's category: the only words about the event a notice ever carries.
+LABELS: dict[str, str] = {
+    SAFEGUARDING_URGENT: "New urgent safeguarding referral",
+    NEW_CASE: "New case for your desk",
+    APPEAL: "New appeal to review",
+    DEADLINE_SOON: "Deadline due within 24 hours",
+    DEADLINE_MISSED: "Deadline missed",
+    WEBHOOK_FAILING: "Webhook deliveries keep failing",
+}
+
+# Urgent safeguarding always reaches the safeguarding leads by e-mail: a child may be at
+# risk, and nobody should have to be looking at the inbox to learn of it.
+ALWAYS_EMAIL = frozenset({SAFEGUARDING_URGENT})
+
+# Which kinds each role can receive: the preferences page offers these.
+_CASE_ROLES = frozenset({Role.SAFEGUARDING_LEAD, Role.CASE_HANDLER, Role.CEO, Role.INDEPENDENT_REVIEWER})
+FOR_ROLES: dict[str, frozenset[str]] = {
+    SAFEGUARDING_URGENT: frozenset({Role.SAFEGUARDING_LEAD}),
+    NEW_CASE: _CASE_ROLES,
+    APPEAL: frozenset({Role.MODERATOR}),
+    DEADLINE_SOON: _CASE_ROLES,
+    DEADLINE_MISSED: _CASE_ROLES,
+    WEBHOOK_FAILING: frozenset({Role.ADMIN}),
+}
+
+
+def kinds_for(role_names: frozenset[str]) -> list[str]:
+    """The kinds a person with these roles can receive, in LABELS order."""
+    return [k for k in LABELS if FOR_ROLES[k] & role_names]
+
+
+def label(kind: str) -> str:
+    return LABELS.get(kind, kind.replace("_", " "))

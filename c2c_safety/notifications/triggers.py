@@ -1,0 +1,128 @@
+"""Who hears about what. Each function is one event, called in the transaction of the change
+that caused it (a small hook in the owning module) or by the periodic scan.
+
+- a new urgent safeguarding referral, or one reopened or escalated: every safeguarding
+  lead, at once, always by e-mail (`safeguarding_referral`, called by review/referrals.py);
+- a new case (an anonymous report or an escalation): whoever it is routed to, by the case
+  desk's own rule (`cases.access`): the assignee, else everyone holding the routed role who
+  may see it; a case about the CEO reaches only the independent reviewer, never the CEO;
+  a safeguarding report is urgent safeguarding (`new_case`, report/reports.py, decisions.py);
+- an appeal: every moderator except the one whose decision is appealed (`appeal`);
+- deadlines due within 24 hours or missed (`case_deadlines`, `referral_deadline`, the scan);
+- webhook deliveries that keep failing: the admins, once a day while it lasts (`webhooks`).
+
+People excluded from or recused on a case are never recipients, and the inbox and the
+mailer check the case's visibility again later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from c2c_safety.cases import access as case_access
+from c2c_safety.cases import deadlines
+from c2c_safety.notifications import kinds
+from c2c_safety.notifications.notices import notify
+from models import CaseCategory, CaseFile, CaseStatus, Role, User, UserRole, utcnow
+from models.review import WebhookDelivery, WebhookStatus
+
+SOON = timedelta(hours=24)
+FAILING_ATTEMPTS = 5  # ~15 minutes of backoff (30 s, 1, 2, 4, 8 min) without an answer
+WEBHOOK_TARGET = timedelta(hours=4)
+QUEUE_TARGET = timedelta(hours=24)  # the moderators' target time (review/priority.py)
+
+
+def role_holders(session: Session, role: str) -> list[User]:
+    return list(session.scalars(
+        select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)).order_by(User.id)
+    ).unique())
+
+
+def case_recipients(session: Session, case: CaseFile) -> list[User]:
+    """The case desk's own routing: the assignee if they may see it, else everyone eligible."""
+    if case.assigned_to_id is not None:
+        person = session.get(User, case.assigned_to_id)
+        if person is not None and case_access.can_view(session, person, case):
+            return [person]
+    return [p for p in case_access.eligible_handlers(session, case) if case_access.can_view(session, p, case)]
+
+
+def safeguarding_referral(session: Session, *, referral_id: int, target_at: datetime, event: str,
+                          now: datetime | None = None) -> int:
+    """A referral opened, reopened or escalated (`event` tells them apart for de-duplication)."""
+    return notify(session, role_holders(session, Role.SAFEGUARDING_LEAD), kinds.SAFEGUARDING_URGENT,
+                  link=f"/safeguarding/referrals/{referral_id}", target_at=target_at,
+                  event_key=f"referral:{referral_id}:{event}", now=now)
+
+
+def _next_due(case: CaseFile) -> tuple[str, datetime] | None:
+    cycle = deadlines.current_cycle(case.received_at, case.acknowledged_at, case.feedback_at,
+                                    case.reopened_at, case.reopen_feedback_at)
+    if cycle.acknowledged_at is None:
+        return "acknowledge", cycle.deadlines.acknowledge_by
+    if cycle.feedback_at is None:
+        return "feedback", cycle.deadlines.feedback_by
+    return None
+
+
+def new_case(session: Session, case: CaseFile, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    due = _next_due(case)
+    if case.category == CaseCategory.SAFEGUARDING_MINOR:
+        # Urgent: every safeguarding lead who may see it, not only an assignee.
+        people: Iterable[User] = [p for p in case_access.eligible_handlers(session, case)
+                                  if case_access.can_view(session, p, case)]
+        kind = kinds.SAFEGUARDING_URGENT
+    else:
+        people, kind = case_recipients(session, case), kinds.NEW_CASE
+    return notify(session, people, kind, link=f"/cases/{case.id}", target_at=due[1] if due else None,
+                  event_key=f"case:{case.id}:new", case_id=case.id, now=now)
+
+
+def appeal(session: Session, *, appeal_id: int, item_id: int, received_at: datetime,
+           original_decider_id: int) -> int:
+    """The moderators who may review it: never the one who made the decision under appeal."""
+    people = [u for u in role_holders(session, Role.MODERATOR) if u.id != original_decider_id]
+    return notify(session, people, kinds.APPEAL, link=f"/queue/{item_id}",
+                  target_at=received_at + QUEUE_TARGET, event_key=f"appeal:{appeal_id}")
+
+
+def deadline(session: Session, people: Iterable[User], *, link: str, due: datetime, what: str,
+             now: datetime, case_id: int | None = None) -> int:
+    """`what` names the deadline (e.g. "case:7:feedback"); its due time is part of the key,
+    so a moved deadline (a reopened case) is announced again."""
+    missed = due < now
+    if not missed and due - now > SOON:
+        return 0
+    kind = kinds.DEADLINE_MISSED if missed else kinds.DEADLINE_SOON
+    return notify(session, people, kind, link=link, target_at=due,
+                  event_key=f"{what}:{due.isoformat()}", case_id=case_id, now=now)
+
+
+def case_deadlines(session: Session, now: datetime | None = None) -> int:
+    """Every open case's next deadline, when due within 24 hours or missed."""
+    now = now or utcnow()
+    made = 0
+    for case in session.scalars(select(CaseFile).where(
+            CaseFile.status != CaseStatus.CLOSED, CaseFile.anonymised_at.is_(None)).order_by(CaseFile.id)):
+        due = _next_due(case)
+        if due is None or due[1] - now > SOON:
+            continue
+        made += deadline(session, case_recipients(session, case), link=f"/cases/{case.id}", due=due[1],
+                         what=f"case:{case.id}:{due[0]}", now=now, case_id=case.id)
+    return made
+
+
+def webhooks(session: Session, now: datetime | None = None) -> int:
+    """Admins hear once a day while some delivery has failed FAILING_ATTEMPTS times or more."""
+    now = now or utcnow()
+    failing = session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.status == WebhookStatus.PENDING, WebhookDelivery.attempts >= FAILING_ATTEMPTS)) or 0
+    if not failing:
+        return 0
+    return notify(session, role_holders(session, Role.ADMIN), kinds.WEBHOOK_FAILING, link="/admin/webhooks",
+                  target_at=now + WEBHOOK_TARGET, event_key=f"webhooks:{now.date().isoformat()}", now=now)

@@ -1,0 +1,207 @@
+"""What the safeguarding lead records about each person in a referral, and closing it.
+
+Actions are offered per person, by the part they play (people.py):
+
+- a **child at risk**: protective steps — contact the child's teacher or school, notify the
+  child's municipality (in Denmark an *underretning*) or the police, with the authority and
+  its reference number recorded;
+- an **adult person of concern** (an allegation against an adult who works with children):
+  inform the school's leadership, record the referral of the allegation (authority and
+  reference number), and ask the platform to restrict their messaging or suspend them
+  pending investigation (requests.py: a confirmation page, then a signed webhook);
+- a **child person of concern** (harm to another child): contact their teacher or school,
+  notify the municipality, ask the platform to restrict their messaging;
+- anyone: a note.
+
+The parental-consent block of a student's access is its own platform request, offered only
+for a student who is not a child at risk in this referral: never against the child a
+concern protects, and (like everything here) never pre-selected.
+
+Closing needs the outcome's record: "referred externally" a recorded referral with its
+authority and reference; "resolved with the school" a recorded contact with the school;
+"access blocked" a confirmed, not withdrawn consent block; "access restricted" a confirmed,
+not withdrawn restriction or suspension; "no concern" and "other" a written reason.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child
+from models import Role, User, utcnow
+from models.review import ReferralStatus, SafeguardingAction, SafeguardingPerson, SafeguardingReferral
+
+MAX_DETAIL = 5000
+
+# Things the lead did outside the desk and records here.
+RECORD_KINDS: dict[str, str] = {
+    "note": "Note",
+    "contact_teacher": "Contacted the child's teacher",
+    "contact_school": "Contacted the child's school",
+    "notify_municipality": "Notified the child's municipality (underretning)",
+    "notify_police": "Reported to the police",
+    "inform_leadership": "Informed the school's leadership",
+    "refer_allegation": "Referred the allegation to the police or the municipality",
+}
+# Requests to the platform (requests.py): confirmed first, then sent, withdrawable.
+PLATFORM_KINDS: dict[str, str] = {
+    "request_restriction": "Asked the platform to restrict their messaging pending investigation",
+    "request_suspension": "Asked the platform to suspend their account pending investigation",
+    "consent_block": "Asked the platform to block the student's access (parental consent)",
+}
+ACTION_KINDS: dict[str, str] = {
+    **RECORD_KINDS, **PLATFORM_KINDS,
+    "refer_external": "Referred to an external authority",  # rows from before issue 13
+    "close": "Closed with an outcome",
+}
+EXTERNAL_REFERRALS = frozenset({"notify_municipality", "notify_police", "refer_allegation", "refer_external"})
+SCHOOL_CONTACTS = frozenset({"contact_teacher", "contact_school", "inform_leadership"})
+RESTRICTIONS = frozenset({"request_restriction", "request_suspension"})
+
+OUTCOMES: dict[str, str] = {
+    "no_concern": "No safeguarding concern found",
+    "resolved_with_school": "Resolved with the teacher or school",
+    "referred_externally": "Referred to an external authority",
+    "access_restricted": "The person of concern's access was restricted or suspended pending investigation",
+    "access_blocked": "The student's access was blocked (parental consent)",
+    "other": "Other (explain below)",
+}
+OUTCOME_NEEDS: dict[str, str] = {
+    "no_concern": "a written reason",
+    "resolved_with_school": "a recorded contact with the teacher, the school or its leadership",
+    "referred_externally": "a recorded referral to the municipality or the police, with its reference number",
+    "access_restricted": "a confirmed restriction or suspension request that was not withdrawn",
+    "access_blocked": "a confirmed consent block that was not withdrawn",
+    "other": "a written reason",
+}
+
+
+class SafeguardingError(ValueError):
+    """A safeguarding rule was broken; the message is safe to show."""
+
+
+def record_kinds_for(person: SafeguardingPerson) -> list[str]:
+    if person.part == CHILD_AT_RISK:
+        return ["contact_teacher", "contact_school", "notify_municipality", "notify_police", "note"]
+    if person.part == PERSON_OF_CONCERN and not is_child(person.platform_role, person.age_band):
+        return ["inform_leadership", "refer_allegation", "note"]
+    if person.part == PERSON_OF_CONCERN:
+        return ["contact_teacher", "contact_school", "notify_municipality", "note"]
+    return ["note"]
+
+
+def platform_kinds_for(person: SafeguardingPerson) -> list[str]:
+    out: list[str] = []
+    if person.part == PERSON_OF_CONCERN:
+        out.append("request_restriction")
+        if not is_child(person.platform_role, person.age_band):
+            out.append("request_suspension")
+    # The consent block is about a student's parental consent: never for a child at risk.
+    if person.part != CHILD_AT_RISK and person.platform_role == "student":
+        out.append("consent_block")
+    return out
+
+
+def require_lead(actor: User) -> None:
+    if not actor.has_role(Role.SAFEGUARDING_LEAD):
+        raise SafeguardingError("Only the safeguarding lead can act here.")
+
+
+def require_open(ref: SafeguardingReferral) -> None:
+    if ref.status == ReferralStatus.CLOSED:
+        raise SafeguardingError("This referral is closed; a new flag or an escalation reopens it.")
+
+
+def clean_detail(detail: str) -> str:
+    detail = detail.strip()
+    if len(detail) > MAX_DETAIL:
+        raise SafeguardingError(f"Keep the details under {MAX_DETAIL} characters.")
+    return detail
+
+
+def record(session: Session, ref: SafeguardingReferral, person: SafeguardingPerson | None, *, actor: User,
+           kind: str, detail: str = "", authority: str = "", authority_ref: str = "") -> SafeguardingAction:
+    """Record one thing the lead did about one person (or a note on the whole referral)."""
+    require_lead(actor)
+    require_open(ref)
+    allowed = record_kinds_for(person) if person is not None else ["note"]
+    if kind not in allowed:
+        raise SafeguardingError("Choose one of the actions offered for this person.")
+    detail = clean_detail(detail)
+    authority, authority_ref = authority.strip(), authority_ref.strip()
+    if kind == "note" and not detail:
+        raise SafeguardingError("Write the note.")
+    if kind in EXTERNAL_REFERRALS:
+        if not authority or not authority_ref:
+            raise SafeguardingError("Name the authority and give its reference number for the matter.")
+        if len(authority) > 200 or len(authority_ref) > 100:
+            raise SafeguardingError("Keep the authority under 200 and the reference under 100 characters.")
+    else:
+        authority = authority_ref = ""
+    row = SafeguardingAction(
+        referral_id=ref.id, person_id=person.id if person else None,
+        child_pseudonym=person.pseudonym if person else ref.child_pseudonym, kind=kind,
+        detail_sealed=seal_text(detail) if detail else None, authority=authority or None,
+        authority_ref_sealed=seal_text(authority_ref) if authority_ref else None, actor_id=actor.id, at=utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, f"safeguarding.{kind}", actor=actor, target_type="safeguarding_referral",
+                 target_id=ref.id, details={"action_id": row.id, "person_id": row.person_id,
+                                            "part": person.part if person else None})
+    return row
+
+
+def _live(session: Session, ref: SafeguardingReferral, kinds: frozenset[str]) -> bool:
+    return session.scalar(select(SafeguardingAction.id).where(
+        SafeguardingAction.referral_id == ref.id, SafeguardingAction.kind.in_(kinds),
+        SafeguardingAction.withdrawn_at.is_(None), SafeguardingAction.at >= ref.opened_at).limit(1)) is not None
+
+
+def _has_record_for(session: Session, ref: SafeguardingReferral, outcome: str) -> bool:
+    if outcome == "referred_externally":
+        return session.scalar(select(SafeguardingAction.id).where(
+            SafeguardingAction.referral_id == ref.id, SafeguardingAction.kind.in_(EXTERNAL_REFERRALS),
+            SafeguardingAction.authority.is_not(None), SafeguardingAction.at >= ref.opened_at).limit(1)) is not None
+    if outcome == "resolved_with_school":
+        return _live(session, ref, SCHOOL_CONTACTS)
+    if outcome == "access_restricted":
+        return _live(session, ref, RESTRICTIONS)
+    if outcome == "access_blocked":
+        return _live(session, ref, frozenset({"consent_block"}))
+    return True
+
+
+def close(session: Session, ref: SafeguardingReferral, *, actor: User, outcome: str,
+          detail: str = "") -> SafeguardingAction:
+    """Close with an outcome, refused unless the outcome's record exists (see OUTCOME_NEEDS).
+    Records made before a reopening do not count for the reopened referral."""
+    require_lead(actor)
+    require_open(ref)
+    if outcome not in OUTCOMES:
+        raise SafeguardingError("Choose the outcome.")
+    detail = clean_detail(detail)
+    if outcome in ("no_concern", "other") and not detail:
+        raise SafeguardingError(f"To close with “{OUTCOMES[outcome]}”, write the reason.")
+    if not _has_record_for(session, ref, outcome):
+        raise SafeguardingError(f"To close with “{OUTCOMES[outcome]}”, first record "
+                                f"{OUTCOME_NEEDS[outcome]}.")
+    now = utcnow()
+    row = SafeguardingAction(referral_id=ref.id, child_pseudonym=ref.child_pseudonym, kind="close",
+                             detail_sealed=seal_text(detail) if detail else None, outcome=outcome,
+                             actor_id=actor.id, at=now)
+    session.add(row)
+    ref.status, ref.closed_at, ref.closed_by_id, ref.outcome = ReferralStatus.CLOSED, now, actor.id, outcome
+    session.flush()
+    audit.record(session, "safeguarding.close", actor=actor, target_type="safeguarding_referral",
+                 target_id=ref.id, details={"action_id": row.id, "outcome": outcome})
+    return row
+
+
+def actions_for(session: Session, ref: SafeguardingReferral) -> list[tuple[SafeguardingAction, str, str]]:
+    """(action, details, authority reference), oldest first, opened for the lead's screen."""
+    rows = session.scalars(select(SafeguardingAction).where(SafeguardingAction.referral_id == ref.id)
+                           .order_by(SafeguardingAction.at, SafeguardingAction.id))
+    return [(a, open_text(a.detail_sealed) or "", open_text(a.authority_ref_sealed) or "") for a in rows]

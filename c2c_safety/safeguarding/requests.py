@@ -1,0 +1,164 @@
+"""Requests that change something on the platform: restrict a person's messaging, suspend
+their account pending investigation, block a student's access (parental consent).
+
+Each needs a second look: the lead sees a confirmation page naming the person, their part
+in the referral, their role and what the platform will do (`explain`), and only the POST
+from that page (`send`) records the request and writes its signed webhook delivery, in
+the same transaction as the audit row; the view commits, then enqueues the delivery. A
+request can be withdrawn (`withdraw`, again after a confirmation page) for WITHDRAW_WINDOW:
+the platform gets a signed `safeguarding.request_withdrawn` naming the request.
+
+Payloads carry the person's platform pseudonym, their platform role, what is asked and
+until when it can be withdrawn: no content, no notes, no staff identity (docs/api.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from c2c_safety.core.crypto import seal_text
+from c2c_safety.safeguarding import people as people_service
+from c2c_safety.safeguarding.actions import (
+    PLATFORM_KINDS,
+    SafeguardingError,
+    clean_detail,
+    platform_kinds_for,
+    require_lead,
+    require_open,
+)
+from c2c_safety.webhooks import deliveries as webhook_service
+from models import User, utcnow
+from models.review import SafeguardingAction, SafeguardingPerson, SafeguardingReferral, WebhookDelivery
+
+WITHDRAW_WINDOW = timedelta(hours=24)
+EVENTS: dict[str, str] = {
+    "request_restriction": "safeguarding.restriction_requested",
+    "request_suspension": "safeguarding.suspension_requested",
+    "consent_block": "safeguarding.block_requested",
+}
+WITHDRAWN_EVENT = "safeguarding.request_withdrawn"
+# What the platform will do, in words the confirmation page shows.
+EFFECTS: dict[str, str] = {
+    "request_restriction": "The platform will stop this person from sending messages (chats, comments "
+                           "and posts) until the investigation ends. They can still sign in and read.",
+    "request_suspension": "The platform will suspend this person's account pending investigation: "
+                          "they cannot sign in or contact anyone until it is lifted.",
+    "consent_block": "The platform will block this student's access because parental consent was "
+                     "withdrawn: they cannot sign in until consent is given again.",
+}
+RESTRICTION_CODES = {"request_restriction": "messaging", "request_suspension": "account_suspension"}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the confirmation page shows before anything is sent."""
+
+    kind: str
+    label: str
+    person: SafeguardingPerson
+    who: str
+    effect: str
+    withdraw_hours: int
+
+
+def explain(ref: SafeguardingReferral, person: SafeguardingPerson, kind: str, *, actor: User) -> Proposal:
+    """Check a request may be made (raises SafeguardingError) and describe it; sends nothing."""
+    require_lead(actor)
+    require_open(ref)
+    if kind not in PLATFORM_KINDS or kind not in platform_kinds_for(person):
+        raise SafeguardingError("That request is not offered for this person.")
+    return Proposal(kind, PLATFORM_KINDS[kind], person, people_service.describe(person), EFFECTS[kind],
+                    int(WITHDRAW_WINDOW.total_seconds() // 3600))
+
+
+def _payload(ref: SafeguardingReferral, action: SafeguardingAction, person: SafeguardingPerson,
+             kind: str) -> dict[str, object]:
+    assert action.withdrawable_until is not None
+    common: dict[str, object] = {
+        "request_id": action.id, "referral_id": ref.id, "requested_at": action.at.isoformat(),
+        "withdrawable_until": action.withdrawable_until.isoformat(), "decided_by_human": True,
+    }
+    if kind == "consent_block":
+        return {**common, "student": {"id": person.pseudonym}, "reason": "safeguarding"}
+    return {**common, "person": {"id": person.pseudonym, "role": person.platform_role},
+            "restriction": RESTRICTION_CODES[kind], "pending_investigation": True,
+            "reason": "safeguarding_allegation"}
+
+
+def send(session: Session, ref: SafeguardingReferral, person: SafeguardingPerson, kind: str, *, actor: User,
+         detail: str = "") -> SafeguardingAction:
+    """The confirmed request: record it and write its webhook delivery (the caller commits,
+    then enqueues `action.delivery_id`)."""
+    explain(ref, person, kind, actor=actor)
+    detail = clean_detail(detail)
+    # A second POST of the same confirmation (a double click, a reload) sends nothing twice;
+    # the referral's row lock makes two at the same moment queue up (PostgreSQL; SQLite
+    # serialises writers already).
+    session.execute(select(SafeguardingReferral.id).where(SafeguardingReferral.id == ref.id).with_for_update())
+    if session.scalar(select(SafeguardingAction.id).where(
+            SafeguardingAction.referral_id == ref.id, SafeguardingAction.person_id == person.id,
+            SafeguardingAction.kind == kind, SafeguardingAction.withdrawn_at.is_(None)).limit(1)) is not None:
+        raise SafeguardingError("This request was already sent for this person; withdraw it first to "
+                                "send it again.")
+    now = utcnow()
+    row = SafeguardingAction(referral_id=ref.id, person_id=person.id, child_pseudonym=person.pseudonym,
+                             kind=kind, detail_sealed=seal_text(detail) if detail else None, actor_id=actor.id,
+                             at=now, withdrawable_until=now + WITHDRAW_WINDOW)
+    session.add(row)
+    session.flush()
+    delivery = webhook_service.create_delivery(session, EVENTS[kind], _payload(ref, row, person, kind))
+    row.delivery_id = delivery.id
+    session.flush()
+    audit.record(session, f"safeguarding.{kind}", actor=actor, target_type="safeguarding_referral",
+                 target_id=ref.id, details={"action_id": row.id, "person_id": person.id, "part": person.part,
+                                            "delivery_id": delivery.id, "confirmed": True})
+    return row
+
+
+def can_withdraw(action: SafeguardingAction, now: datetime | None = None) -> bool:
+    return (action.kind in PLATFORM_KINDS and action.withdrawn_at is None
+            and action.withdrawable_until is not None and (now or utcnow()) <= action.withdrawable_until)
+
+
+def withdrawal_of(session: Session, action_id: int, *, actor: User) -> tuple[SafeguardingAction,
+                                                                           SafeguardingReferral]:
+    """The request and its referral, if it may still be withdrawn (else SafeguardingError)."""
+    require_lead(actor)
+    action = session.get(SafeguardingAction, action_id)
+    if action is None or action.referral_id is None or action.kind not in PLATFORM_KINDS:
+        raise LookupError(action_id)
+    ref = session.get(SafeguardingReferral, action.referral_id)
+    assert ref is not None
+    if action.withdrawn_at is not None:
+        raise SafeguardingError("This request was already withdrawn.")
+    if not can_withdraw(action):
+        raise SafeguardingError("The window to withdraw this request has passed. Ask the platform "
+                                "directly to lift it.")
+    require_open(ref)
+    return action, ref
+
+
+def withdraw(session: Session, action_id: int, *, actor: User) -> SafeguardingAction:
+    """Withdraw a request inside its window: a signed withdrawal goes to the platform (the
+    caller commits, then enqueues `action.withdrawal_delivery_id`)."""
+    # Lock the request first so two withdrawals at once send one (PostgreSQL).
+    session.execute(select(SafeguardingAction.id).where(SafeguardingAction.id == action_id).with_for_update())
+    action, ref = withdrawal_of(session, action_id, actor=actor)
+    now = utcnow()
+    original = session.get(WebhookDelivery, action.delivery_id) if action.delivery_id else None
+    delivery = webhook_service.create_delivery(session, WITHDRAWN_EVENT, {
+        "request_id": action.id, "referral_id": ref.id, "withdrawn_event": EVENTS[action.kind],
+        "withdrawn_event_id": original.event_id if original else None,
+        "person": {"id": action.child_pseudonym}, "withdrawn_at": now.isoformat(), "decided_by_human": True,
+    })
+    action.withdrawn_at, action.withdrawn_by_id, action.withdrawal_delivery_id = now, actor.id, delivery.id
+    session.flush()
+    audit.record(session, "safeguarding.request_withdrawn", actor=actor, target_type="safeguarding_referral",
+                 target_id=ref.id, details={"action_id": action.id, "kind": action.kind,
+                                            "delivery_id": delivery.id})
+    return action

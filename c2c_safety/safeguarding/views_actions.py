@@ -1,0 +1,222 @@
+"""The safeguarding lead's POSTs and confirmation pages.
+
+Each POST validates its form, calls one service, commits, redirects; a refused form
+re-renders the referral with status 400. Requests that change something on the platform
+go through a confirmation page (GET, changes nothing) and are sent only by its POST; the
+webhook is enqueued after the commit. Withdrawing one is confirmed the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from c2c_safety.core import db, params
+from c2c_safety.core.access import roles_required, staff
+from c2c_safety.review.forms import choices
+from c2c_safety.safeguarding import actions as actions_service
+from c2c_safety.safeguarding import people as people_service
+from c2c_safety.safeguarding import referrals as referrals_service
+from c2c_safety.safeguarding import requests as requests_service
+from c2c_safety.safeguarding.actions import SafeguardingError
+from c2c_safety.safeguarding.forms import (
+    AddPersonForm,
+    AssignForm,
+    CloseForm,
+    ConfirmForm,
+    NoteForm,
+    PersonForm,
+    RecordForm,
+    WithdrawForm,
+)
+from c2c_safety.safeguarding.people import PersonError
+from c2c_safety.safeguarding.views import LEAD, bp, render_referral
+from c2c_safety.webhooks import deliveries as webhook_service
+from models.review import SafeguardingPerson, SafeguardingReferral
+
+Page = Response | tuple[str, int]
+
+
+def _referral(referral_id: int) -> SafeguardingReferral:
+    ref = db.session().get(SafeguardingReferral, referral_id)
+    return ref if ref is not None else abort(404)
+
+
+def _person(ref: SafeguardingReferral, person_id: int) -> SafeguardingPerson:
+    person = people_service.get(db.session(), ref, person_id)
+    return person if person is not None else abort(404)
+
+
+def _run(referral_id: int, form: FlaskForm, key: str, action: Callable[[], object], done: str,
+         error_field: str) -> Page:
+    """Validate → one service call → commit → redirect; a refusal re-renders with 400."""
+    s = db.session()
+    if form.validate_on_submit():
+        try:
+            action()
+        except (SafeguardingError, PersonError) as exc:
+            s.rollback()
+            getattr(form, error_field).errors = [str(exc)]
+        else:
+            s.commit()
+            flash(done, "success")
+            return redirect(url_for("safeguarding.referral", referral_id=referral_id))
+    return render_referral(referral_id, 400, **{key: form})
+
+
+@bp.route("/referrals/<int:referral_id>/assign", methods=["POST"])
+@roles_required(LEAD)
+def assign(referral_id: int) -> Page:
+    ref = _referral(referral_id)
+    form = AssignForm()
+
+    def act() -> None:
+        lead, deputy = (int(v) if str(v).isdigit() and int(v) else None for v in (form.lead.data, form.deputy.data))
+        referrals_service.assign(db.session(), ref, actor=staff(), lead_id=lead, deputy_id=deputy)
+
+    return _run(referral_id, form, "assign", act, "Assignment saved.", "lead")
+
+
+@bp.route("/referrals/<int:referral_id>/people", methods=["POST"])
+@roles_required(LEAD)
+def add_person(referral_id: int) -> Page:
+    ref = _referral(referral_id)
+    form = AddPersonForm(prefix="add")
+    return _run(referral_id, form, "add", lambda: people_service.add(
+        db.session(), ref, actor=staff(), pseudonym=form.pseudonym.data or "", part=form.part.data or "",
+        platform_role=form.platform_role.data or "", age_band=form.age_band.data or ""),
+        "Person added to the referral.", "pseudonym")
+
+
+@bp.route("/referrals/<int:referral_id>/people/<int:person_id>", methods=["POST"])
+@roles_required(LEAD)
+def correct_person(referral_id: int, person_id: int) -> Page:
+    ref = _referral(referral_id)
+    person = _person(ref, person_id)
+    form = PersonForm(prefix=f"c{person.id}")
+    return _run(referral_id, form, f"person-{person.id}", lambda: people_service.correct(
+        db.session(), ref, person, actor=staff(), part=form.part.data or "",
+        platform_role=form.platform_role.data or "", age_band=form.age_band.data or ""),
+        f"Details of {person.pseudonym} corrected.", "part")
+
+
+@bp.route("/referrals/<int:referral_id>/people/<int:person_id>/actions", methods=["POST"])
+@roles_required(LEAD)
+def record(referral_id: int, person_id: int) -> Page:
+    ref = _referral(referral_id)
+    person = _person(ref, person_id)
+    form = RecordForm(prefix=f"p{person.id}")
+    form.kind.choices = choices([(k, actions_service.RECORD_KINDS[k])
+                                 for k in actions_service.record_kinds_for(person)])
+    kind = str(form.kind.data or "")
+    return _run(referral_id, form, f"record-{person.id}", lambda: actions_service.record(
+        db.session(), ref, person, actor=staff(), kind=kind, detail=form.detail.data or "",
+        authority=form.authority.data or "", authority_ref=form.authority_ref.data or ""),
+        f"Recorded: {actions_service.RECORD_KINDS.get(kind, kind)} ({person.pseudonym}).", "kind")
+
+
+@bp.route("/referrals/<int:referral_id>/note", methods=["POST"])
+@roles_required(LEAD)
+def note(referral_id: int) -> Page:
+    ref = _referral(referral_id)
+    form = NoteForm(prefix="note")
+    return _run(referral_id, form, "note", lambda: actions_service.record(
+        db.session(), ref, None, actor=staff(), kind="note", detail=form.detail.data or ""),
+        "Note recorded.", "detail")
+
+
+@bp.route("/referrals/<int:referral_id>/close", methods=["POST"])
+@roles_required(LEAD)
+def close(referral_id: int) -> Page:
+    ref = _referral(referral_id)
+    form = CloseForm(prefix="close")
+    return _run(referral_id, form, "close", lambda: actions_service.close(
+        db.session(), ref, actor=staff(), outcome=form.outcome.data or "", detail=form.detail.data or ""),
+        "Referral closed.", "outcome")
+
+
+# --- requests to the platform: a confirmation page, then the POST that sends --------------
+
+def _kind_arg(person: SafeguardingPerson) -> str:
+    return params.arg_text("kind", 40) or params.arg_text(f"q{person.id}-kind", 40)
+
+
+@bp.route("/referrals/<int:referral_id>/people/<int:person_id>/request", methods=["GET"])
+@roles_required(LEAD)
+def confirm_request(referral_id: int, person_id: int) -> Page:
+    """Names the person, their part and role and what will happen. Sends nothing."""
+    ref = _referral(referral_id)
+    person = _person(ref, person_id)
+    kind = _kind_arg(person)
+    if not kind:
+        flash(f"Choose what to ask the platform to do about {person.pseudonym}.", "error")
+        return redirect(url_for("safeguarding.referral", referral_id=referral_id) + f"#person-{person.id}")
+    try:
+        proposal = requests_service.explain(ref, person, kind, actor=staff())
+    except SafeguardingError as exc:
+        return render_template("safeguarding/refused.html", ref=ref, message=str(exc)), 400
+    return render_template("safeguarding/confirm.html", ref=ref, p=proposal, form=ConfirmForm(),
+                           part=people_service.PARTS.get(person.part, person.part),
+                           role=people_service.PLATFORM_ROLES.get(person.platform_role, person.platform_role),
+                           band=people_service.AGE_BANDS.get(person.age_band, person.age_band)), 200
+
+
+@bp.route("/referrals/<int:referral_id>/people/<int:person_id>/request", methods=["POST"])
+@roles_required(LEAD)
+def send_request(referral_id: int, person_id: int) -> Page:
+    ref = _referral(referral_id)
+    person = _person(ref, person_id)
+    kind = params.clean_text(request.form.get("kind", ""), 40)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400, "The confirmation form expired or was incomplete. Go back and confirm again.")
+    s = db.session()
+    try:
+        action = requests_service.send(s, ref, person, kind, actor=staff(), detail=form.detail.data or "")
+    except SafeguardingError as exc:
+        s.rollback()
+        return render_template("safeguarding/refused.html", ref=ref, message=str(exc)), 409
+    s.commit()
+    if action.delivery_id is not None:
+        webhook_service.enqueue(action.delivery_id)
+    flash(f"Sent to the platform: {actions_service.PLATFORM_KINDS[kind]} ({person.pseudonym}). You can "
+          f"withdraw it within {int(requests_service.WITHDRAW_WINDOW.total_seconds() // 3600)} hours.",
+          "success")
+    return redirect(url_for("safeguarding.referral", referral_id=referral_id))
+
+
+@bp.route("/actions/<int:action_id>/withdraw", methods=["GET"])
+@roles_required(LEAD)
+def confirm_withdraw(action_id: int) -> Page:
+    s = db.session()
+    try:
+        action, ref = requests_service.withdrawal_of(s, action_id, actor=staff())
+    except LookupError:
+        abort(404)
+    except SafeguardingError as exc:
+        return render_template("safeguarding/refused.html", ref=None, message=str(exc)), 409
+    return render_template("safeguarding/withdraw.html", action=action, ref=ref, form=WithdrawForm(),
+                           label=actions_service.PLATFORM_KINDS[action.kind]), 200
+
+
+@bp.route("/actions/<int:action_id>/withdraw", methods=["POST"])
+@roles_required(LEAD)
+def withdraw(action_id: int) -> Page:
+    if not WithdrawForm().validate_on_submit():
+        abort(400, "The form expired. Go back and confirm again.")
+    s = db.session()
+    try:
+        action = requests_service.withdraw(s, action_id, actor=staff())
+    except LookupError:
+        abort(404)
+    except SafeguardingError as exc:
+        s.rollback()
+        return render_template("safeguarding/refused.html", ref=None, message=str(exc)), 409
+    s.commit()
+    if action.withdrawal_delivery_id is not None:
+        webhook_service.enqueue(action.withdrawal_delivery_id)
+    flash("Withdrawn: the platform has been told to undo the request.", "success")
+    return redirect(url_for("safeguarding.referral", referral_id=action.referral_id or 0))
