@@ -5,7 +5,7 @@
 Builds a database (`c2c_bench_audit`, next to C2C_TEST_PG_URL / the local service) holding a
 valid, sequenced and signed log (bench/gen_audit.py, COPY), then runs the real
 `flask --app app audit verify` in a child process and reports its wall time and peak RSS
-(from wait4), first at a tenth of the size, then at the full size: a streaming verify has
+(its own, via a small launcher), first at a tenth of the size, then at the full size: a streaming verify has
 the same memory at both.
 """
 
@@ -59,7 +59,7 @@ def run() -> list[Row]:
     r = measure(n)
     full, tenth = r["full"], r["tenth"]
     growth = full["rss_mb"] / tenth["rss_mb"]
-    note = f"`flask audit verify` child on PostgreSQL, RSS from wait4; log COPY-generated in {full['generate_s']} s"
+    note = f"`flask audit verify` child on PostgreSQL, own peak RSS; log COPY-generated in {full['generate_s']} s"
     return [
         Row("audit", f"verify {int(full['entries']):,} entries", f"{full['verify_s']} s, {full['rss_mb']} MB peak",
             note=f"{1e6 * full['verify_s'] / full['entries']:.1f} µs per entry; " + note),

@@ -42,7 +42,7 @@ from bench.servers import (
 )
 
 P99_BUDGET_MS = 100.0
-RATES = (25, 50, 100, 200, 400)
+RATES = (25, 50, 100, 200, 400, 600, 800)  # up to where the bare insert saturates too
 GUNICORN_WORKERS = 2
 GUNICORN_THREADS = 4
 WORKER_COUNTS = (1, 2, 4)
@@ -253,7 +253,7 @@ STATEMENTS_BEFORE = "19 statements + BEGIN/COMMIT + pre-ping = 22 round trips"
 def run() -> list[Row]:
     """`make bench` rows; the step table goes to standard output first.
 
-    Sizes: C2C_BENCH_INGEST_RATES ("25 50 100 200 400"), C2C_BENCH_INGEST_SECONDS (6)."""
+    Sizes: C2C_BENCH_INGEST_RATES ("25 50 100 200 400 600 800"), C2C_BENCH_INGEST_SECONDS (6)."""
     from bench import bench_statements
 
     out = measure(_env_rates(), float(os.environ.get("C2C_BENCH_INGEST_SECONDS") or 6))

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.schema import CreateTable
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 ITEM_COLS = ("id", "content_type", "platform_content_id", "text", "media_urls", "author_pseudonym",
              "author_age_band", "author_role", "project_id", "chat_kind", "audience_min_age_band",
@@ -56,7 +56,9 @@ def _fingerprint() -> str:
     import models
     from bench.servers import create_schema  # noqa: F401  (imports every model module)
 
-    ddl = "\n".join(str(CreateTable(t)) for t in models.Base.metadata.sorted_tables)
+    # Indexes too: a new index must not be missing from a reused database.
+    ddl = "\n".join([str(CreateTable(t)) for t in models.Base.metadata.sorted_tables]
+                    + sorted(str(CreateIndex(i)) for t in models.Base.metadata.sorted_tables for i in t.indexes))
     return hashlib.sha256(ddl.encode()).hexdigest()[:16]
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .textprep import normalise
+from .textmap import MappedText, prepare_mapped
+from .textprep import PreparedText, normalise
 
 MAX_CONTEXT_MESSAGES = 6
 MAX_CONTEXT_CHARS = 280      # per context message
@@ -39,3 +40,14 @@ def clean_context(context: Sequence[object] | None) -> list[str]:
 def join_context(context: Sequence[object] | None, text: str) -> str:
     parts = clean_context(context)
     return SEPARATOR.join([*parts, text]) if parts else text
+
+
+def prepare_batch(texts: Sequence[str], contexts: Sequence[Sequence[str] | None] | None,
+                  ) -> tuple[list[tuple[PreparedText, MappedText]], list[list[str]]]:
+    """Every backend's first step: each text prepared (with its offset map) and each
+    context cleaned; one context entry (or None) per text, else ValueError."""
+    items = [prepare_mapped(t) for t in texts]
+    ctx = [clean_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
+    if len(ctx) != len(items):
+        raise ValueError("contexts must have one entry (or None) per text")
+    return items, ctx

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .context import clean_context, join_context
+from .context import join_context, prepare_batch
 from .e5weights import E5_WEIGHTS_DIR, load_adapters, read_manifest
 from .rules import RULES_VERSION, apply_rules, with_context
 from .scoring import finalize
-from .textmap import MappedText, prepare_mapped
+from .textmap import MappedText
 from .textprep import PreparedText, sentence_spots
 from .thresholds import load_review_thresholds
 from .types import CATEGORIES, Contexts, Evidence, ScoreResult
@@ -199,10 +199,7 @@ class E5Classifier:
         return results
 
     def score_batch(self, texts: Sequence[str], contexts: Contexts = None) -> list[ScoreResult]:
-        items = [prepare_mapped(t) for t in texts]
-        ctx = [clean_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
-        if len(ctx) != len(items):
-            raise ValueError("contexts must have one entry (or None) per text")
+        items, ctx = prepare_batch(texts, contexts)
         if not items:
             return []
         try:

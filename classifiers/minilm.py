@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .context import clean_context
+from .context import prepare_batch
 from .heads import WEIGHTS_DIR, Heads, load_heads
 from .rules import RULES_VERSION
 from .scoring import finalize, rule_hits
-from .textmap import MappedText, prepare_mapped
+from .textmap import MappedText
 from .textprep import PreparedText
 from .thresholds import load_review_thresholds
 from .types import CATEGORIES, ClassifierLoadError, Contexts, ScoreResult
@@ -161,10 +161,7 @@ class MiniLMClassifier:
 
     def score_batch(self, texts: Sequence[str], contexts: Contexts = None) -> list[ScoreResult]:
         """Context only feeds the grooming rules here (the e5 model also reads it)."""
-        items = [prepare_mapped(t) for t in texts]
-        ctx = [clean_context(c) for c in contexts] if contexts is not None else [[] for _ in texts]
-        if len(ctx) != len(items):
-            raise ValueError("contexts must have one entry (or None) per text")
+        items, ctx = prepare_batch(texts, contexts)
         if not items:
             return []
         try:

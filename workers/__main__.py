@@ -103,7 +103,11 @@ def _run_audit_worker(conn: Redis, burst: bool) -> int:
     worker = AuditWorker([Queue(AUDIT_QUEUE, connection=conn)], connection=conn,
                          worker_ttl=AUDIT_MAINTENANCE_SECONDS + 15,
                          maintenance_interval=AUDIT_MAINTENANCE_SECONDS)
-    worker.work(burst=burst, with_scheduler=False, logging_level=os.environ.get("C2C_LOG_LEVEL", "INFO"))
+    # The sequencer is one job every 10 s, around the clock: RQ's six INFO lines per job
+    # would bury every other log line, so the companion's own RQ logging starts at WARNING
+    # (C2C_AUDIT_LOG_LEVEL=INFO to watch it); batches that sequenced something still log.
+    worker.work(burst=burst, with_scheduler=False,
+                logging_level=os.environ.get("C2C_AUDIT_LOG_LEVEL", "WARNING"))
     return 0
 
 

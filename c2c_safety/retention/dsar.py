@@ -40,6 +40,7 @@ from models.review import (
     Decision,
     FlaggerStats,
     SafeguardingAction,
+    SafeguardingPerson,
     SafeguardingReferral,
     StatementOfReasons,
 )
@@ -101,6 +102,8 @@ def export(session: Session, subject: str) -> dict[str, Any]:
         SafeguardingReferral.child_pseudonym == subject).order_by(SafeguardingReferral.id))
     actions = session.scalars(select(SafeguardingAction).where(
         SafeguardingAction.child_pseudonym == subject).order_by(SafeguardingAction.at))
+    people = list(session.scalars(select(SafeguardingPerson).where(SafeguardingPerson.pseudonym == subject)
+                                  .order_by(SafeguardingPerson.referral_id)))
     stats = session.get(FlaggerStats, subject)
     scores = session.scalars(select(ItemScore).where(ItemScore.subject_type == "item",
                                                      ItemScore.subject_id.in_(item_ids)))
@@ -124,6 +127,15 @@ def export(session: Session, subject: str) -> dict[str, Any]:
                                     "outcome": r.outcome} for r in referrals],
         "safeguarding_chronology": [{"id": a.id, "kind": a.kind, "detail": open_text(a.detail_sealed),
                                      "outcome": a.outcome, "at": _iso(a.at)} for a in actions],
+        # Where they are named in a referral as a child at risk or someone involved. Being
+        # named as the person of concern is withheld from the export for the safeguarding
+        # lead to decide on: telling a suspected abuser about an open inquiry can put the
+        # child at risk (GDPR Art. 23 restrictions; the count is there so it is not lost).
+        "safeguarding_involvement": [{"referral_id": p.referral_id, "part": p.part,
+                                      "platform_role": p.platform_role, "age_band": p.age_band,
+                                      "how_involved": p.how_involved}
+                                     for p in people if p.part != "person_of_concern"],
+        "withheld_for_safeguarding_lead": sum(1 for p in people if p.part == "person_of_concern"),
         "flagger_statistics": ({"decided": stats.decided, "upheld": stats.upheld} if stats else None),
         # Messages they wrote in the conversation around someone else's flagged message.
         "conversation_messages": [{"item_id": m.item_id, "sent_at": _iso(m.sent_at),
@@ -221,8 +233,11 @@ def erase(session: Session, subject: str, *, now: datetime | None = None) -> Era
         SafeguardingReferral.child_pseudonym == subject))))
     n_act = len(list(session.scalars(select(SafeguardingAction.id).where(
         SafeguardingAction.child_pseudonym == subject))))
-    if n_ref or n_act:
-        report.kept.append((f"{n_ref} safeguarding referral(s), {n_act} chronology entr(ies)",
+    n_people = len(list(session.scalars(select(SafeguardingPerson.id).where(
+        SafeguardingPerson.pseudonym == subject))))
+    if n_ref or n_act or n_people:
+        report.kept.append((f"{n_ref} safeguarding referral(s), {n_act} chronology entr(ies), "
+                            f"named in {n_people} referral(s)",
                             "child-protection record: kept under the safeguarding procedure "
                             "(GDPR Art. 17(3)(b)); ask the safeguarding lead"))
     session.execute(update(ItemScore).where(ItemScore.subject_type == "item",

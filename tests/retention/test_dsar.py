@@ -78,3 +78,34 @@ def test_never_for_anonymous_reporters(app, db):
     res = app.test_cli_runner().invoke(args=["dsar", "erase", ref, "--yes"])
     assert res.exit_code != 0
     assert get(db, CaseFile, cid).body_sealed is not None
+
+
+def test_export_names_referrals_but_withholds_being_the_person_of_concern(app, db, make_user, tmp_path):
+    """Where the subject is named in a referral: as a child at risk it is theirs to see; as the
+    person of concern the export holds only a count for the safeguarding lead to decide on,
+    so a subject access request cannot tip off a suspected abuser about an open inquiry."""
+    from models.review import SafeguardingPerson, SafeguardingReferral
+
+    protected = make_item(db, author="adult-teacher-1", status="open")
+    concern = make_item(db, author=SUBJECT, status="open")
+    r1 = SafeguardingReferral(item_id=protected, child_pseudonym=SUBJECT, reasons=["grooming"])
+    r2 = SafeguardingReferral(item_id=concern, child_pseudonym="pupil-other", reasons=["grooming"])
+    db.add_all([r1, r2])
+    db.flush()
+    db.add_all([SafeguardingPerson(referral_id=r1.id, pseudonym=SUBJECT, part="child_at_risk",
+                                   platform_role="student", age_band="under13", how_involved="conversation"),
+                SafeguardingPerson(referral_id=r2.id, pseudonym=SUBJECT, part="person_of_concern",
+                                   platform_role="teacher", age_band="adult", how_involved="author")])
+    db.commit()
+    out_file = tmp_path / "export.json"
+    res = app.test_cli_runner().invoke(args=["dsar", "export", SUBJECT, "--out", str(out_file)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out_file.read_text())
+    assert data["safeguarding_involvement"] == [{"referral_id": r1.id, "part": "child_at_risk",
+                                                 "platform_role": "student", "age_band": "under13",
+                                                 "how_involved": "conversation"}]
+    assert data["withheld_for_safeguarding_lead"] == 1
+    assert "person_of_concern" not in out_file.read_text()
+    erased = app.test_cli_runner().invoke(args=["dsar", "erase", SUBJECT, "--yes"])
+    assert erased.exit_code == 0 and "named in 2 referral(s)" in erased.output
+    assert len(scalars(db, select(SafeguardingPerson).where(SafeguardingPerson.pseudonym == SUBJECT))) == 2

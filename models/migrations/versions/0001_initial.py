@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 13:52:30.605029
+Create Date: 2026-12-02 14:46:11.460955
 """
 
 from __future__ import annotations
@@ -319,6 +319,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("review_items", schema=None) as batch_op:
         batch_op.create_index("ix_review_items_author", ["author_pseudonym"], unique=False)
+        batch_op.create_index(
+            "ix_review_items_claimed_by",
+            ["claimed_by_id"],
+            unique=False,
+            postgresql_where=sa.text("claimed_by_id IS NOT NULL"),
+            sqlite_where=sa.text("claimed_by_id IS NOT NULL"),
+        )
         batch_op.create_index(
             "ix_review_items_promote",
             ["promote_at"],
@@ -1216,6 +1223,11 @@ def downgrade() -> None:
             "ix_review_items_promote",
             postgresql_where=sa.text("promote_at IS NOT NULL"),
             sqlite_where=sa.text("promote_at IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_review_items_claimed_by",
+            postgresql_where=sa.text("claimed_by_id IS NOT NULL"),
+            sqlite_where=sa.text("claimed_by_id IS NOT NULL"),
         )
         batch_op.drop_index("ix_review_items_author")
 
