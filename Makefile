@@ -52,7 +52,7 @@ test: install browsers lint test-sqlite test-postgres
 # model/worker tests) in parallel on SQLite; about 3 minutes on the 2-core machine.
 check: install
 	$(MAKE) --no-print-directory lint
-	env -u C2C_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_FLAGS) -n $(XDIST) -m "not browser and not faults and not slow"
+	env -u C2C_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_FLAGS) -n $(XDIST) -m "not browser and not faults and not slow and not crawl"
 
 # SQLite: everything, in parallel processes (each has its own database and Redis), except the
 # fault suite, which kills and restarts real servers and runs alone afterwards.

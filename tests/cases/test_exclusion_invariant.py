@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -32,6 +33,9 @@ from c2c_safety.cases.access import CaseNotFoundError, ExclusionError
 from c2c_safety.core.db import new_session
 from models import CaseAlert, CaseCategory, CaseExclusion, CaseFile, CaseStatus, RoleGrant, User, utcnow
 from tests.conftest import _wipe
+
+# Exhaustive: runs in `make test` on both databases, not in the quick `make check`.
+pytestmark = pytest.mark.crawl
 
 ROLES = ["moderator", "safeguarding_lead", "case_handler", "ceo", "independent_reviewer", "admin"]
 REFUSED = (PermissionError, ExclusionError, AccountError, LookupError, CaseNotFoundError)

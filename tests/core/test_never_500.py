@@ -36,6 +36,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import pytest
 from flask import Flask, Request, has_request_context, request
 from flask.testing import FlaskClient
 from werkzeug.datastructures import ImmutableMultiDict
@@ -46,6 +47,9 @@ from c2c_safety.core.db import new_session
 from c2c_safety.demo import seed
 from tests.conftest import login
 from tests.support.intake import make_key, receipt_of, submit_report
+
+# Exhaustive: runs in `make test` on both databases, not in the quick `make check`.
+pytestmark = pytest.mark.crawl
 
 ROLES = ["anonymous", "moderator", "safeguarding_lead", "case_handler", "ceo", "independent_reviewer", "admin"]
 # To chase one failure: C2C_NEVER500_ROLES=case_handler (the full run covers them all).

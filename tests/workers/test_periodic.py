@@ -15,12 +15,13 @@ import pytest
 from redis import Redis
 from sqlalchemy import func, select
 
-from bench.servers import start_worker, stop_process
+from bench.servers import start_worker
 from c2c_safety.audit import log as audit
 from c2c_safety.core import periodic
 from c2c_safety.core.db import new_session
 from models import AuditEvent, PeriodicRun, RetentionRun
 from models.review import WebhookDelivery
+from tests.support.scoring import kill_group
 from tests.webhooks.test_webhooks import SECRET, Receiver, _decided
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,8 +80,10 @@ def worker(app, database_url, redis_url, tmp_path) -> Iterator[Callable[..., Pat
     try:
         yield _start
     finally:
+        # SIGKILL, not a warm shutdown: the audit companion's job runs for its whole 10 s
+        # slot and a warm stop would wait for it; Redis and the database are wiped per test.
         for proc in procs:
-            stop_process(proc, timeout=20)
+            kill_group(proc)
 
 
 def _ran_twice(app, name: str) -> Callable[[], bool]:
