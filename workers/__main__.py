@@ -28,6 +28,7 @@ import sys
 
 from flask import Flask
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.job import Job
 from rq.worker import WorkerStatus
@@ -159,6 +160,23 @@ def main(argv: list[str] | None = None) -> int:
                 companion.kill()
 
 
+def _reconcile_webhooks_now(conn: Redis) -> None:
+    """Once at start-up, besides the 5-minute slots: a desk restarted with a webhook newly
+    configured sends what waited for it now, not at the next slot. One job however many
+    workers start together (RQ's unique id); running it twice would only re-queue deliveries
+    whose own lease and status already keep them from being sent twice."""
+    from rq.exceptions import DuplicateJobError
+
+    try:
+        Queue("high", connection=conn).enqueue_call(
+            "workers.webhooks.reconcile", job_id="c2c-webhooks-reconcile-startup", unique=True,
+            result_ttl=60, failure_ttl=24 * 3600, ttl=300)
+    except DuplicateJobError:
+        pass
+    except RedisError as exc:  # the periodic slot will do it
+        log.warning("could not queue the start-up webhook reconcile: %s", type(exc).__name__)
+
+
 def _run_desk_worker(app: Flask, conn: Redis, args: argparse.Namespace) -> int:
     if not args.no_preload:
         preload(app, conn)
@@ -169,6 +187,8 @@ def _run_desk_worker(app: Flask, conn: Redis, args: argparse.Namespace) -> int:
     worker = DeskWorker(queues, connection=conn, worker_ttl=interval + 15,
                         maintenance_interval=interval)
     worker.preloaded = not args.no_preload
+    if not args.burst:
+        _reconcile_webhooks_now(conn)
     worker.work(burst=args.burst, with_scheduler=args.with_scheduler,
                 logging_level=os.environ.get("C2C_LOG_LEVEL", "INFO"))
     return 0

@@ -140,6 +140,27 @@ def test_webhook_reconcile_delivers_what_was_recorded_before_the_webhook_was_con
     assert _run(app, "webhooks-reconcile").last_ok_at is not None
 
 
+def test_a_restarted_worker_sends_what_waited_without_waiting_for_the_next_slot(app, db, make_user, worker):
+    """This 5-minute slot already ran (before the webhook was configured); a worker started
+    now with the webhook set still sends the waiting delivery at once."""
+    app.config["C2C"].webhook_url = ""
+    _decision_id, delivery_id = _decided(app, make_user)
+    job = periodic.by_name("webhooks-reconcile")
+    assert job is not None
+    now = datetime.now(UTC)
+    s = new_session(app)
+    try:
+        assert periodic.claim_slot(s, job, periodic.slot_of(job, now), now)
+        s.commit()
+    finally:
+        s.close()
+    with Receiver([]) as r:
+        log = worker(C2C_WEBHOOK_URL=r.url, C2C_WEBHOOK_SECRET=SECRET)
+        _wait(lambda: r.received, 60, "the delivery to reach the receiver", log)
+    assert r.bad_signatures == 0 and len(r.received) == 1
+    assert _read(app, select(WebhookDelivery.status).where(WebhookDelivery.id == delivery_id)) == "delivered"
+
+
 def test_queue_counts_runs_and_shares_the_count(app, worker, redis_conn: Redis):
     log = worker(C2C_PERIODIC_QUEUE_COUNTS_SECONDS="2")
     _wait(_ran_twice(app, "queue-counts"), 60, "two queue recounts", log)
