@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .heads import file_sha256
+from .heads import file_sha256, read_json_manifest
 from .types import CATEGORIES, ClassifierLoadError
 
 E5_WEIGHTS_DIR = Path(__file__).parent / "weights" / "e5"
@@ -38,16 +38,7 @@ def save_adapters(out_dir: Path, state: dict[str, Any], adapter_cfg: Any,
 
 
 def read_manifest(weights_dir: Path = E5_WEIGHTS_DIR) -> dict[str, Any]:
-    path = weights_dir / MANIFEST_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ClassifierLoadError(f"e5 manifest missing: {path} (run `python -m classifiers train`)") from exc
-    except (OSError, ValueError) as exc:
-        raise ClassifierLoadError(f"e5 manifest unreadable: {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ClassifierLoadError(f"e5 manifest is not a JSON object: {path}")
-    return data
+    return read_json_manifest(weights_dir / MANIFEST_FILE, "e5 manifest", " (run `python -m classifiers train`)")
 
 
 def load_adapters(weights_dir: Path = E5_WEIGHTS_DIR, verify: bool = True

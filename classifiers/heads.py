@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,17 +65,21 @@ def save_heads(out_dir: Path, weight: FloatArray, bias: FloatArray) -> str:
     return file_sha256(path)
 
 
-def read_manifest(weights_dir: Path = WEIGHTS_DIR) -> dict[str, object]:
-    path = weights_dir / MANIFEST_FILE
+def read_json_manifest(path: Path, what: str, hint: str = "") -> dict[str, Any]:
+    """A manifest file as a dict; ClassifierLoadError naming `what` when missing or bad."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ClassifierLoadError(f"head manifest missing: {path}") from exc
+        raise ClassifierLoadError(f"{what} missing: {path}{hint}") from exc
     except (OSError, ValueError) as exc:
-        raise ClassifierLoadError(f"head manifest unreadable: {path}: {exc}") from exc
+        raise ClassifierLoadError(f"{what} unreadable: {path}: {exc}") from exc
     if not isinstance(data, dict):
-        raise ClassifierLoadError(f"head manifest is not a JSON object: {path}")
+        raise ClassifierLoadError(f"{what} is not a JSON object: {path}")
     return data
+
+
+def read_manifest(weights_dir: Path = WEIGHTS_DIR) -> dict[str, object]:
+    return read_json_manifest(weights_dir / MANIFEST_FILE, "head manifest")
 
 
 def load_heads(weights_dir: Path = WEIGHTS_DIR, verify: bool = True) -> Heads:

@@ -134,8 +134,8 @@ def export(session: Session, subject: str) -> dict[str, Any]:
         "safeguarding_involvement": [{"referral_id": p.referral_id, "part": p.part,
                                       "platform_role": p.platform_role, "age_band": p.age_band,
                                       "how_involved": p.how_involved}
-                                     for p in people if p.part != "person_of_concern"],
-        "withheld_for_safeguarding_lead": sum(1 for p in people if p.part == "person_of_concern"),
+                                     for p in people if p.part != _PERSON_OF_CONCERN],
+        "withheld_for_safeguarding_lead": sum(1 for p in people if p.part == _PERSON_OF_CONCERN),
         "flagger_statistics": ({"decided": stats.decided, "upheld": stats.upheld} if stats else None),
         # Messages they wrote in the conversation around someone else's flagged message.
         "conversation_messages": [{"item_id": m.item_id, "sent_at": _iso(m.sent_at),
@@ -155,6 +155,9 @@ class ErasureReport:
     erased: dict[str, int] = field(default_factory=dict)
     kept: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
 
+
+# SafeguardingPerson.part (safeguarding/people.py; not imported: safeguarding imports retention).
+_PERSON_OF_CONCERN = "person_of_concern"
 
 CASE_LINKED = "linked to a case file, which follows case retention (and any legal hold)"
 
