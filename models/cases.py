@@ -42,6 +42,12 @@ class CaseOutcome(enum.StrEnum):
     NO_FURTHER_ACTION = "no_further_action"
 
 
+# Categories of an anonymous report that are about a child: they are safeguarding concerns,
+# handled as referrals on the safeguarding lead's desk with its clock, never as Whistleblower
+# Act cases. The reporter's form may add child-first categories; each belongs here.
+CHILD_CATEGORIES: frozenset[str] = frozenset({CaseCategory.SAFEGUARDING_MINOR})
+
+
 SUBSTANTIATED_OUTCOMES = frozenset({CaseOutcome.SUBSTANTIATED, CaseOutcome.PARTLY_SUBSTANTIATED})
 
 
@@ -90,6 +96,9 @@ class CaseFile(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
     feedback_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When a person at the desk first opened the report: the reporter's status page says
+    # "a person has read your report" from then on (no name, no time shown).
+    first_read_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(String(40), default=None)
     closed_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     legal_hold: Mapped[bool] = mapped_column(default=False)

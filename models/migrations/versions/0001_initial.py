@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 14:46:11.460955
+Create Date: 2026-12-07 02:25:39.587636
 """
 
 from __future__ import annotations
@@ -425,6 +425,7 @@ def upgrade() -> None:
         sa.Column("acknowledged_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("feedback_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_read_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=40), nullable=True),
         sa.Column("closed_approved_by_id", sa.Integer(), nullable=True),
         sa.Column("legal_hold", sa.Boolean(), nullable=False),
