@@ -32,6 +32,7 @@ BENCHES: dict[str, str] = {
     "retention": "bench.bench_retention",
     "audit": "bench.bench_audit",
     "queue": "bench.bench_queue",
+    "media": "bench.bench_media",
 }
 
 

@@ -49,6 +49,7 @@ CLI_MODULES: tuple[str, ...] = (
     "c2c_safety.scoring.cli",
     "c2c_safety.health.cli",
     "c2c_safety.notifications.cli",
+    "c2c_safety.media.cli",
 )
 
 

@@ -45,6 +45,7 @@ from models.intake import (
     ScoreStatus,
 )
 from models.jobs import PeriodicRun
+from models.media import HashList, ListAction, ListedHash
 from models.notifications import Notice, NoticeEmail, NoticePreference
 from models.retention import (
     AnonymisedRecord,
@@ -98,10 +99,13 @@ __all__ = [
     "ExclusionKind",
     "Flag",
     "GrantStatus",
+    "HashList",
     "ItemConversation",
     "ItemScore",
     "ItemStatus",
     "LegalHold",
+    "ListAction",
+    "ListedHash",
     "LoginThrottle",
     "Notice",
     "NoticeEmail",

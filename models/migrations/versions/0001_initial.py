@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:25:39.587636
+Create Date: 2026-12-07 02:40:37.371748
 """
 
 from __future__ import annotations
@@ -144,6 +144,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttle")),
     )
     op.create_table(
+        "media_hash_lists",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_hash_lists")),
+        sa.UniqueConstraint("name", name=op.f("uq_media_hash_lists_name")),
+    )
+    op.create_table(
         "periodic_runs",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("last_slot", sa.BigInteger(), nullable=True),
@@ -208,6 +221,32 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["updated_by_id"], ["users.id"], name=op.f("fk_desk_settings_updated_by_id_users")),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_desk_settings")),
     )
+    op.create_table(
+        "media_listed_hashes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("list_id", sa.Integer(), nullable=False),
+        sa.Column("pdq", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("external_id", sa.String(length=120), nullable=False),
+        sa.Column("added_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["list_id"],
+            ["media_hash_lists.id"],
+            name=op.f("fk_media_listed_hashes_list_id_media_hash_lists"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_listed_hashes")),
+        sa.UniqueConstraint("list_id", "pdq", name=op.f("uq_media_listed_hashes_list_id")),
+    )
+    with op.batch_alter_table("media_listed_hashes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_media_listed_hashes_sha256",
+            ["sha256"],
+            unique=False,
+            postgresql_where=sa.text("sha256 IS NOT NULL"),
+            sqlite_where=sa.text("sha256 IS NOT NULL"),
+        )
+
     op.create_table(
         "notice_preferences",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -1243,11 +1282,20 @@ def downgrade() -> None:
 
     op.drop_table("quality_samples")
     op.drop_table("notice_preferences")
+    with op.batch_alter_table("media_listed_hashes", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_media_listed_hashes_sha256",
+            postgresql_where=sa.text("sha256 IS NOT NULL"),
+            sqlite_where=sa.text("sha256 IS NOT NULL"),
+        )
+
+    op.drop_table("media_listed_hashes")
     op.drop_table("desk_settings")
     op.drop_table("users")
     op.drop_table("retention_runs")
     op.drop_table("policy_reasons")
     op.drop_table("periodic_runs")
+    op.drop_table("media_hash_lists")
     op.drop_table("login_throttle")
     with op.batch_alter_table("item_scores", schema=None) as batch_op:
         batch_op.drop_index("ix_item_scores_subject")
