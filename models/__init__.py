@@ -45,7 +45,7 @@ from models.intake import (
     ScoreStatus,
 )
 from models.jobs import PeriodicRun
-from models.media import HashList, ListAction, ListedHash
+from models.media import HashList, ListAction, ListedHash, MediaObject, MediaStatus, MediaView
 from models.notifications import Notice, NoticeEmail, NoticePreference
 from models.retention import (
     AnonymisedRecord,
@@ -107,6 +107,9 @@ __all__ = [
     "ListAction",
     "ListedHash",
     "LoginThrottle",
+    "MediaObject",
+    "MediaStatus",
+    "MediaView",
     "Notice",
     "NoticeEmail",
     "NoticePreference",

@@ -57,3 +57,73 @@ class ListedHash(Base):
     # The list's own id for the entry, so a match can be reported back by reference.
     external_id: Mapped[str] = mapped_column(String(120), default="")
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting to be fetched (or to be retried)
+    STORED = "stored"  # fetched, re-encoded without metadata, sealed, hashed
+    REFUSED = "refused"  # will never be stored: not an image, too large, a bomb, host not allowed
+    FAILED = "failed"  # the fetch kept failing (timeouts, errors) and the retries ran out
+
+
+class MediaObject(Base):
+    """One image of a flagged item, as the desk holds it.
+
+    The platform's address of the image is sealed (it can point at a child's upload); the
+    image itself is stored only re-encoded without metadata and sealed like report
+    attachments, with a blurred greyscale preview beside it. A hash-list match hides it from
+    everyone but the roles that may view matched imagery."""
+
+    __tablename__ = "media_objects"
+    __table_args__ = (
+        UniqueConstraint("item_id", "url_key"),
+        Index("ix_media_objects_due", "status", "next_attempt_at"),
+        Index("ix_media_objects_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)  # order on the item page
+    url_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # A keyed hash of the address, so one address is fetched once per item without storing it in clear.
+    url_key: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(10), default="fetched")  # fetched | uploaded
+    status: Mapped[str] = mapped_column(String(10), default=MediaStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(String(40), default=None)
+    media_type: Mapped[str | None] = mapped_column(String(20), default=None)
+    width: Mapped[int | None] = mapped_column(default=None)
+    height: Mapped[int | None] = mapped_column(default=None)
+    blob_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    preview_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    pdq: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
+    pdq_quality: Mapped[int | None] = mapped_column(default=None)
+    # A match against a hash list (the nearest), kept with the list's own reference.
+    match_list_id: Mapped[int | None] = mapped_column(ForeignKey("media_hash_lists.id", ondelete="SET NULL"),
+                                                      default=None)
+    match_distance: Mapped[int | None] = mapped_column(default=None)
+    match_reference: Mapped[str | None] = mapped_column(String(120), default=None)
+    # Hidden from everyone by default (a child-abuse list matched): only a named role may view it.
+    restricted: Mapped[bool] = mapped_column(default=False)
+    # The same picture already on another item (identical bytes, or PDQ within the threshold).
+    same_as_id: Mapped[int | None] = mapped_column(ForeignKey("media_objects.id", ondelete="SET NULL"),
+                                                   default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stored_at: Mapped[datetime | None] = mapped_column(default=None)
+    anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class MediaView(Base):
+    """Someone looked at an image on purpose (one image at a time; matched images need the
+    named role and a second confirmation). Counted in the viewer's exposure figures."""
+
+    __tablename__ = "media_views"
+    __table_args__ = (Index("ix_media_views_media_user", "media_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_objects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    restricted: Mapped[bool] = mapped_column(default=False)

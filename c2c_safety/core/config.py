@@ -61,6 +61,10 @@ class Config:
     # Header the trusted proxy sets to the client address on /login only (docs/deploy.md);
     # empty: the socket's peer address.
     client_address_header: str = ""
+    # The platform's media host (scheme://host[:port]): the only place the desk fetches a flag's
+    # images from (docs/media.md). Empty: media addresses stay links the desk never opens.
+    media_host: str = ""
+    media_fetch_timeout: float = 10.0
     max_json_bytes: int = 1_000_000
     max_upload_bytes: int = 10 * 1024 * 1024
     testing: bool = False
@@ -102,6 +106,10 @@ class Config:
         cfg.smtp_from = env.get("C2C_SMTP_FROM", "") or cfg.smtp_from
         cfg.public_url = (env.get("C2C_PUBLIC_URL", "") or cfg.public_url).rstrip("/")
         cfg.client_address_header = env.get("C2C_CLIENT_ADDRESS_HEADER", "").strip()
+        cfg.media_host = env.get("C2C_MEDIA_HOST", "").strip().rstrip("/")
+        if mode == "production" and cfg.media_host and not cfg.media_host.startswith("https://"):
+            raise ConfigError("C2C_MEDIA_HOST must be an https:// address in production")
+        cfg.media_fetch_timeout = float(env.get("C2C_MEDIA_FETCH_TIMEOUT", "10") or 10)
         cfg.audit_signing_key = env.get("C2C_AUDIT_SIGNING_KEY", "") or (
             "" if mode == "production" else _instance_secret(instance, "audit_signing_key", _new_signing_key))
         witness = env.get("C2C_AUDIT_WITNESS", "")

@@ -80,6 +80,9 @@ PERIODIC: list[PeriodicJob] = [
                 "job never reached Redis"),
     PeriodicJob("notices-scan", "workers.notifications.scan", 600, "low",
                 "Notices for deadlines due within 24 hours or missed, and for failing webhooks"),
+    PeriodicJob("media-fetch", "workers.media.fetch_due", 15, "default",
+                "Fetches flagged images from the platform's media host, checks, hashes and matches them "
+                "against the hash lists; retries failed fetches with backoff"),
 ]
 
 

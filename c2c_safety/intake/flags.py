@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from c2c_safety.audit import log as audit
+from c2c_safety.media import intake as media_intake
 from c2c_safety.review import conversations, triage
 from models import ApiClient, Flag, ItemStatus, ReviewItem, ScoreStatus, utcnow
 
@@ -290,6 +291,8 @@ def _record(session: Session, client: ApiClient, d: FlagDelivery, item: ReviewIt
         details={"flag_id": flag.id, "content_type": d.content_type, "reason": d.reason_category,
                  "flagger_role": d.flagger_role, "new_item": created, "reopened": reopened},
     )
+    if item.media_urls:  # images on the platform's media host are fetched later by a worker
+        media_intake.register(session, item)
     log.info("flag %s joined item %s (new=%s reopened=%s)", flag.id, item.id, created, reopened)
 
 

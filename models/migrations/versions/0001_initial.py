@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:40:37.371748
+Create Date: 2026-12-07 02:46:49.774382
 """
 
 from __future__ import annotations
@@ -615,6 +615,56 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_item_triage")),
     )
     op.create_table(
+        "media_objects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("url_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("url_key", sa.String(length=64), nullable=False),
+        sa.Column("origin", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("error", sa.String(length=40), nullable=True),
+        sa.Column("media_type", sa.String(length=20), nullable=True),
+        sa.Column("width", sa.Integer(), nullable=True),
+        sa.Column("height", sa.Integer(), nullable=True),
+        sa.Column("blob_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("preview_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("pdq", sa.LargeBinary(length=32), nullable=True),
+        sa.Column("pdq_quality", sa.Integer(), nullable=True),
+        sa.Column("match_list_id", sa.Integer(), nullable=True),
+        sa.Column("match_distance", sa.Integer(), nullable=True),
+        sa.Column("match_reference", sa.String(length=120), nullable=True),
+        sa.Column("restricted", sa.Boolean(), nullable=False),
+        sa.Column("same_as_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("stored_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("anonymised_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["review_items.id"], name=op.f("fk_media_objects_item_id_review_items"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["match_list_id"],
+            ["media_hash_lists.id"],
+            name=op.f("fk_media_objects_match_list_id_media_hash_lists"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["same_as_id"],
+            ["media_objects.id"],
+            name=op.f("fk_media_objects_same_as_id_media_objects"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_objects")),
+        sa.UniqueConstraint("item_id", "url_key", name=op.f("uq_media_objects_item_id")),
+    )
+    with op.batch_alter_table("media_objects", schema=None) as batch_op:
+        batch_op.create_index("ix_media_objects_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index("ix_media_objects_sha256", ["sha256"], unique=False)
+
+    op.create_table(
         "reviewer_exposures",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -835,6 +885,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:
         batch_op.create_index("ix_legal_holds_case", ["case_id"], unique=False)
+
+    op.create_table(
+        "media_views",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("media_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("restricted", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["media_id"], ["media_objects.id"], name=op.f("fk_media_views_media_id_media_objects"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_media_views_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_views")),
+    )
+    with op.batch_alter_table("media_views", schema=None) as batch_op:
+        batch_op.create_index("ix_media_views_media_user", ["media_id", "user_id"], unique=False)
 
     op.create_table(
         "notices",
@@ -1166,6 +1234,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_notices_user_created")
 
     op.drop_table("notices")
+    with op.batch_alter_table("media_views", schema=None) as batch_op:
+        batch_op.drop_index("ix_media_views_media_user")
+
+    op.drop_table("media_views")
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:
         batch_op.drop_index("ix_legal_holds_case")
 
@@ -1205,6 +1277,11 @@ def downgrade() -> None:
 
     op.drop_table("safeguarding_referrals")
     op.drop_table("reviewer_exposures")
+    with op.batch_alter_table("media_objects", schema=None) as batch_op:
+        batch_op.drop_index("ix_media_objects_sha256")
+        batch_op.drop_index("ix_media_objects_due")
+
+    op.drop_table("media_objects")
     op.drop_table("item_triage")
     op.drop_table("item_conversations")
     with op.batch_alter_table("item_claims", schema=None) as batch_op:
