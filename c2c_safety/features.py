@@ -35,6 +35,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.oversight.views_roles",
     "c2c_safety.retention.views",
     "c2c_safety.notifications.views",
+    "c2c_safety.media.views",
 )
 
 CLI_MODULES: tuple[str, ...] = (

@@ -39,6 +39,7 @@ from models import (
     ReviewItem,
     ReviewNote,
 )
+from models.media import MediaObject
 from models.review import Appeal, Decision, StatementOfReasons, WebhookDelivery
 
 ANONYMISED = "[anonymised]"
@@ -101,6 +102,13 @@ def review_items(session: Session, ids: list[int], now: datetime, *, policy: dic
     session.execute(delete(ConversationMessage).where(_among(session, ConversationMessage.item_id, ids))
                     .execution_options(synchronize_session=False))
     session.execute(delete(ItemConversation).where(_among(session, ItemConversation.item_id, ids))
+                    .execution_options(synchronize_session=False))
+    # Images (c2c_safety/media): the picture, its preview, address and hashes go; what the figures
+    # need (that there was an image, whether a list matched) stays.
+    session.execute(update(MediaObject).where(_among(session, MediaObject.item_id, ids))
+                    .values(blob_sealed=None, preview_sealed=None, url_sealed=None, url_key="anonymised-"
+                            + MediaObject.id.cast(String()), sha256=None, pdq=None, match_reference=None,
+                            anonymised_at=now)
                     .execution_options(synchronize_session=False))
     session.execute(
         update(Flag).where(_among(session, Flag.item_id, ids))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from c2c_safety.media import viewing as media_viewing
 from c2c_safety.review import bulk, claims, conversations, evidence, history, policy, presets, queue, reveals, wellbeing
 from models import User
 
@@ -27,6 +28,7 @@ class ItemPage:
     presets: list[presets.Preset] = field(default_factory=list)
     same_text: list[bulk.SameText] = field(default_factory=list)
     exposure_today: int = 0
+    images: list[media_viewing.ImageView] = field(default_factory=list)  # blurred until revealed one by one
 
     @property
     def under_appeal(self) -> bool:
@@ -53,6 +55,7 @@ def open_item(session: Session, item_id: int, viewer: User, *, classifier_spec: 
         highlights=evidence.highlight(item.text, view.score_extra),
         reliable_languages=evidence.reliable_languages(classifier_spec),
         exposure_today=wellbeing.exposure_today(session, viewer),
+        images=media_viewing.for_item(session, item.id, viewer),
     )
     if mine:
         appeal = page.under_appeal

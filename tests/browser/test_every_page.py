@@ -98,7 +98,8 @@ def _pages(app: Flask) -> tuple[list[tuple[str, str]], list[str], list[str]]:
             if "GET" not in (rule.methods or ()) or rule.endpoint == "static" or rule.rule.startswith("/api/"):
                 continue
             last = rule.rule.rsplit("/", 1)[-1]
-            if "." in last or "attachments" in rule.rule or rule.rule in ("/healthz", "/readyz"):
+            if "." in last or "attachments" in rule.rule or rule.rule.startswith("/media/") \
+                    or rule.rule in ("/healthz", "/readyz"):
                 continue  # files and probes, not pages
             view = app.view_functions[rule.endpoint]
             guarded = f"{view.__module__}.{view.__name__}" in ACCESS

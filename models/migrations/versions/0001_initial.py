@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:46:49.774382
+Create Date: 2026-12-07 02:58:49.593364
 """
 
 from __future__ import annotations
