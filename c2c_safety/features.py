@@ -23,6 +23,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.intake.views",
     "c2c_safety.intake.views_appeals",
     "c2c_safety.intake.views_clients",
+    "c2c_safety.intake.views_media",
     "c2c_safety.report.views",
     "c2c_safety.review.views",
     "c2c_safety.safeguarding.views",

@@ -24,7 +24,7 @@ from PIL import Image, ImageFilter, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from c2c_safety.core.crypto import open_text
+from c2c_safety.core.crypto import open_bytes, open_text
 from c2c_safety.media import intake as media_intake
 from c2c_safety.media import store
 from c2c_safety.report import sandbox
@@ -145,9 +145,12 @@ def process(media_id: int, now: datetime | None = None) -> str:
         media = store.pending(s, media_id)
         if media is None:
             return "not pending"
-        url = open_text(media.url_sealed) or ""
         try:
-            got = checked(fetch(url, cfg.media_host, cfg.media_fetch_timeout))
+            if media.origin == "uploaded":  # sent with the flag, kept sealed and unchecked until now
+                raw = open_bytes(media.blob_sealed or b"")
+            else:
+                raw = fetch(open_text(media.url_sealed) or "", cfg.media_host, cfg.media_fetch_timeout)
+            got = checked(raw)
         except FetchError as exc:
             store.fail(s, media, exc.code, now)
             s.commit()

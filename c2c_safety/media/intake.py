@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from c2c_safety.core.crypto import seal_text
+from c2c_safety.core.crypto import seal_bytes, seal_text
 from models import ReviewItem
 from models.media import MediaObject
 
@@ -68,3 +68,38 @@ def register(session: Session, item: ReviewItem) -> int:
     if added:
         session.flush()
     return added
+
+
+UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+MAX_MEDIA_PER_ITEM = 50
+
+
+class UploadRefusedError(ValueError):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def accept_upload(session: Session, item: ReviewItem, data: bytes, declared_type: str) -> tuple[MediaObject, bool]:
+    """An image the platform sends with a flag: kept sealed, unchecked, until the worker decodes
+    and re-encodes it in the sandbox like a fetched one. Returns (row, whether it is new)."""
+    from c2c_safety.report.uploads import sniff
+
+    if declared_type not in UPLOAD_TYPES:
+        raise UploadRefusedError(415, "unsupported_media_type", "Send a JPEG, PNG, GIF or WebP image.")
+    if not data:
+        raise UploadRefusedError(400, "empty", "The body is empty.")
+    if sniff(data) != declared_type:
+        raise UploadRefusedError(400, "not_an_image", f"The body is not a {declared_type} image.")
+    key = "upload:" + hashlib.sha256(data).hexdigest()
+    found = session.scalar(select(MediaObject).where(MediaObject.item_id == item.id, MediaObject.url_key == key))
+    if found is not None:
+        return found, False
+    count = len(list(session.scalars(select(MediaObject.id).where(MediaObject.item_id == item.id))))
+    if count >= MAX_MEDIA_PER_ITEM:
+        raise UploadRefusedError(422, "too_many_images", f"An item holds at most {MAX_MEDIA_PER_ITEM} images.")
+    media = MediaObject(item_id=item.id, position=count, url_key=key, origin="uploaded",
+                        blob_sealed=seal_bytes(data))
+    session.add(media)
+    session.flush()
+    return media, True

@@ -60,6 +60,7 @@ def fail(session: Session, media: MediaObject, code: str, now: datetime | None =
     media.error = code[:40]
     if code in FINAL_CODES:
         media.status = MediaStatus.REFUSED
+        media.blob_sealed = None  # an uploaded file that failed its checks is not kept
     elif media.attempts >= MAX_ATTEMPTS:
         media.status = MediaStatus.FAILED
     else:

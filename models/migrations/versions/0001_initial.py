@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:58:49.593364
+Create Date: 2026-12-07 03:01:01.524584
 """
 
 from __future__ import annotations
