@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,11 @@ from flask import Flask, current_app
 
 GENESIS = "0" * 64
 VERSION = 1
+# An entry that waited longer than this between being written and being sequenced is an
+# alarm (docs/audit-log.md, "Stalls"): while an entry is pending, someone with database
+# access could delete it unseen, so a long wait is a window nobody can vouch for.
+PENDING_ALARM_SECONDS = 60
+_UID_TIME_HEX = 12  # milliseconds since 1970 in the uid's first 12 hex digits
 
 
 def audit_key(app: Flask | None = None) -> bytes:
@@ -36,8 +42,23 @@ def audit_key(app: Flask | None = None) -> bytes:
     return hashlib.sha256(b"c2c-audit-chain\x00" + cfg.secret_key.encode()).digest()
 
 
-def new_uid() -> str:
-    return secrets.token_hex(16)
+def new_uid(now: float | None = None) -> str:
+    """32 hex digits: the writer's clock in milliseconds, then 80 random bits. The MAC covers
+    the uid, so the time an entry was written is as tamper-proof as its content: the
+    sequencer signs how long its entries waited, and `audit verify` sees pending entries
+    that have waited too long, whatever the database says."""
+    ms = int((time.time() if now is None else now) * 1000)
+    return f"{ms:0{_UID_TIME_HEX}x}{secrets.token_hex(10)}"
+
+
+def uid_time(uid: str) -> float | None:
+    """When the entry with this uid was written (seconds since 1970), or None for a uid that
+    does not carry a time (written by hand, or a forged row)."""
+    try:
+        ms = int(uid[:_UID_TIME_HEX], 16)
+    except ValueError:
+        return None
+    return ms / 1000 if len(uid) == 32 else None
 
 
 def normalise(details: dict[str, Any] | None) -> dict[str, Any]:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,12 @@ from models import AuditCheckpoint
 LOG_NAME = "c2c-safety-audit"
 CHECKPOINT = "checkpoint"
 PRUNED = "pruned"
+# The sequencer could not vouch for the log for a while: it found the log forked (rows
+# removed or its state rewritten) or it could not run for longer than the alarm bound.
+# Signed and appended to the witness the moment it is seen, so restoring the database
+# afterwards cannot make `audit verify` green again (docs/audit-log.md, "Stalls").
+INCIDENT = "incident"
+KINDS = (CHECKPOINT, PRUNED, INCIDENT)
 MAX_LINE = 4096  # a checkpoint line is ~300 bytes; anything longer is not one of ours
 
 
@@ -55,6 +62,7 @@ class Checkpoint:
     line: str  # the signed line, exactly as written
     first: int | None = None  # pruned: the first removed seq
     reason: str = ""
+    wait: int = 0  # checkpoint: the longest any entry of its batch waited to be sequenced (s)
 
     def public(self) -> dict[str, Any]:
         out: dict[str, Any] = json.loads(self.line)
@@ -90,16 +98,20 @@ def key_id(pub: Ed25519PublicKey) -> str:
 
 
 def sign(kind: str, size: int, head: str, at: datetime, *, first: int | None = None, reason: str = "",
+         wait: int | None = None, extra: dict[str, Any] | None = None,
          app: Flask | None = None) -> Checkpoint:
     key = private_key(app)
-    body: dict[str, Any] = {"log": LOG_NAME, "v": 1, "kind": kind, "size": size, "head": head,
+    body: dict[str, Any] = {**(extra or {}), "log": LOG_NAME, "v": 1, "kind": kind, "size": size, "head": head,
                             "at": at.isoformat(timespec="seconds"), "key": key_id(key.public_key())}
+    if kind in (PRUNED, INCIDENT):
+        body["reason"] = reason
     if kind == PRUNED:
         body["first"] = first
-        body["reason"] = reason
+    if wait is not None:
+        body["wait"] = wait
     signature = base64.b64encode(key.sign(_canonical(body))).decode()
     line = _canonical({**body, "sig": signature}).decode()
-    return Checkpoint(kind, size, head, body["at"], line, first, reason)
+    return Checkpoint(kind, size, head, body["at"], line, first, reason, wait or 0)
 
 
 def parse(line: str, pub: Ed25519PublicKey) -> Checkpoint:
@@ -113,15 +125,15 @@ def parse(line: str, pub: Ed25519PublicKey) -> Checkpoint:
         kind, size, head, at = str(body["kind"]), body["size"], str(body["head"]), str(body["at"])
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
         raise CheckpointError("not a checkpoint line") from exc
-    if body.get("log") != LOG_NAME or kind not in (CHECKPOINT, PRUNED) or type(size) is not int or size < 0:
+    if body.get("log") != LOG_NAME or kind not in KINDS or type(size) is not int or size < 0:
         raise CheckpointError("not a checkpoint of this log")
     try:
         pub.verify(sig, _canonical(body))
     except InvalidSignature as exc:
         raise CheckpointError("the signature does not match (forged, altered, or another key)") from exc
-    first = body.get("first")
+    first, wait = body.get("first"), body.get("wait")
     return Checkpoint(kind, size, head, at, line, first if type(first) is int else None,
-                      str(body.get("reason", "")))
+                      str(body.get("reason", "")), wait if type(wait) is int else 0)
 
 
 def store(session: Session, cp: Checkpoint, at: datetime) -> None:
@@ -139,15 +151,31 @@ def witness_path(app: Flask | None = None) -> Path | None:
 def append_witness(path: Path | None, cp: Checkpoint) -> None:
     """Append one line and fsync. O_APPEND: a write never lands anywhere but the end, and a
     file made append-only (`chattr +a`) cannot be rewritten even by its owner."""
+    with witness_writer(path) as write:
+        write(cp)
+
+
+@contextlib.contextmanager
+def witness_writer(path: Path | None) -> Iterator[Callable[[Checkpoint], None]]:
+    """Hold the witness's lock while the caller commits, then append. Two sequencers that
+    overlap commit in the database's order (the state row's lock) and, holding this lock
+    from before their commit until after their append, write their lines in that same
+    order: the witness's sizes only grow, which `audit verify` requires."""
     if path is None:
+        yield lambda _cp: None
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
-        os.write(fd, (cp.line + "\n").encode())
-        os.fsync(fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+        def write(cp: Checkpoint) -> None:
+            os.write(fd, (cp.line + "\n").encode())
+            os.fsync(fd)
+
+        yield write
     finally:
-        os.close(fd)
+        os.close(fd)  # releases the lock
 
 
 def _lines_backwards(path: Path, chunk: int = 8192) -> Iterator[str]:

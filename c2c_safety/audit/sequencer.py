@@ -10,7 +10,14 @@ One batch, in one transaction:
    another sequencer moved it first this batch rolls back and nothing is written twice;
 5. write the entries' seq/prev_hash/hash and a signed checkpoint; commit;
 6. only then append the checkpoint to the witness file (a line for an uncommitted batch
-   would claim a log that never existed).
+   would claim a log that never existed). The checkpoint says how long the batch's oldest
+   entry waited (`wait`, from the time in its MAC-covered uid): a wait past
+   chain.PENDING_ALARM_SECONDS is an alarm `audit verify` reports.
+
+A log that no longer extends its latest signed checkpoint is not signed over: the batch
+stops, and a signed *incident* ("forked": the state found, the pending entries seen) goes to
+the witness at once and to the database, so that putting the state back afterwards cannot
+hide that the sequencer was stalled while pending entries could be deleted.
 
 Pending entries are chosen by state (`seq IS NULL`), not by an id watermark, so an entry
 whose transaction commits after entries with higher ids were sequenced is simply picked up
@@ -25,6 +32,7 @@ compare-and-set is the database-side guarantee if two ever overlap.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,7 +59,10 @@ class SequencerConflictError(RuntimeError):
 
 
 class LogForkedError(RuntimeError):
-    """The database no longer extends the latest signed checkpoint; nothing is signed."""
+    """The database no longer extends the latest signed checkpoint; nothing is signed.
+    `incident` is the signed incident recorded for it (None if the same one already was)."""
+
+    incident: checkpoints.Checkpoint | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,13 @@ def latest_signed(session: Session) -> checkpoints.Checkpoint | None:
 def check_extends(session: Session, size: int, head: str) -> None:
     """Raise LogForkedError unless the log (size, head) extends the latest signed checkpoint."""
     cp = latest_signed(session)
-    if cp is None or cp.size == 0:
+    if cp is None or cp.size < size:
+        # Every batch commits its checkpoint row with the state it moves, so a state ahead of
+        # every signed checkpoint means their rows were deleted and the witness emptied or
+        # cut: signing on top would vouch for whatever the log holds now.
+        if size > 0:
+            raise LogForkedError(f"the log has {size} entries but the latest signed checkpoint has "
+                                 f"{cp.size if cp is not None else 0}: checkpoints were deleted")
         return
     if size < cp.size:
         raise LogForkedError(f"the log has {size} entries but checkpoint {cp.size} was signed: "
@@ -128,7 +145,11 @@ def sequence_batch(session: Session, *, limit: int = BATCH_LIMIT, now: datetime 
     st = state(session)
     old_size, old_head = st.size, st.head
     if trusted != (old_size, old_head):
-        check_extends(session, old_size, old_head)
+        try:
+            check_extends(session, old_size, old_head)
+        except LogForkedError as exc:
+            exc.incident = _forked(session, old_size, old_head, str(exc), now)
+            raise
     rows = session.execute(
         select(AuditEvent.id, AuditEvent.uid, AuditEvent.at, AuditEvent.actor_id, AuditEvent.actor_label,
                AuditEvent.action, AuditEvent.target_type, AuditEvent.target_id, AuditEvent.case_id,
@@ -142,12 +163,16 @@ def sequence_batch(session: Session, *, limit: int = BATCH_LIMIT, now: datetime 
     size, head = old_size, old_head
     links: list[dict[str, object]] = []
     rejected: list[int] = []
+    wall, wait = time.time(), 0.0
     for r in rows:
         content = chain.Content(r.uid, r.at, r.actor_id, r.actor_label, r.action, r.target_type, r.target_id,
                                 r.case_id, r.details or {})
         if chain.entry_mac(key, content) != r.mac:
             rejected.append(r.id)
             continue
+        written = chain.uid_time(r.uid)
+        if written is not None:
+            wait = max(wait, wall - written)
         size += 1
         digest = chain.link(key, size, head, r.mac)
         links.append({"b_id": r.id, "b_seq": size, "b_prev": head, "b_hash": digest})
@@ -175,14 +200,58 @@ def sequence_batch(session: Session, *, limit: int = BATCH_LIMIT, now: datetime 
         log.error("audit sequencer rejected %d pending entries whose MAC does not match", len(rejected))
     cp = None
     if links:
-        cp = checkpoints.sign(checkpoints.CHECKPOINT, size, head, now)
+        cp = checkpoints.sign(checkpoints.CHECKPOINT, size, head, now, wait=int(wait))
         checkpoints.store(session, cp, now)
+        if wait > chain.PENDING_ALARM_SECONDS:
+            log.error("audit sequencer: an entry waited %d s to be sequenced (alarm)", int(wait))
     if before_commit is not None:
         before_commit()
-    session.commit()
-    if cp is not None:
-        checkpoints.append_witness(checkpoints.witness_path(), cp)
+    with checkpoints.witness_writer(checkpoints.witness_path() if cp is not None else None) as append:
+        session.commit()
+        if cp is not None:
+            append(cp)
     return BatchResult(len(links), len(rejected), size, head, cp)
+
+
+INCIDENT_UIDS = 40  # pending uids named in an incident line (its count covers the rest)
+
+
+def record_incident(session: Session, reason: str, note: str, *, size: int, head: str,
+                    extra: dict[str, object] | None = None, now: datetime | None = None
+                    ) -> checkpoints.Checkpoint | None:
+    """Sign an incident and write it to the database and the witness, naming the entries
+    pending right now. None when the witness's last lines already hold the same incident
+    (a sequencer retrying every half second writes it once). Commits."""
+    now = now or utcnow()
+    uids = list(session.scalars(select(AuditEvent.uid).where(AuditEvent.seq.is_(None),
+                                                             AuditEvent.sequenced_at.is_(None))
+                                .order_by(AuditEvent.id).limit(INCIDENT_UIDS)))
+    body: dict[str, object] = {**(extra or {}), "note": note[:300], "pending": pending_count(session),
+                               "uids": uids}
+    session.rollback()
+    pub = checkpoints.public_key()
+    last = checkpoints.latest_witnessed(checkpoints.witness_path(), pub, checkpoints.INCIDENT, max_lines=8).latest
+    if last is not None and _same_incident(last, reason, size, head, body):
+        return None
+    cp = checkpoints.sign(checkpoints.INCIDENT, size, head, now, reason=reason, extra=body)
+    checkpoints.store(session, cp, now)
+    with checkpoints.witness_writer(checkpoints.witness_path()) as append:
+        session.commit()
+        append(cp)
+    log.error("audit sequencer incident (%s): %s", reason, note)
+    return cp
+
+
+def _same_incident(cp: checkpoints.Checkpoint, reason: str, size: int, head: str, body: dict[str, object]) -> bool:
+    seen = cp.public()
+    return (cp.reason, cp.size, cp.head) == (reason, size, head) and all(
+        seen.get(k) == body[k] for k in ("note", "pending", "uids"))
+
+
+def _forked(session: Session, size: int, head: str, note: str, now: datetime) -> checkpoints.Checkpoint | None:
+    cp = latest_signed(session)
+    return record_incident(session, "forked", note, size=size, head=head, now=now,
+                           extra={"signed": cp.size if cp is not None else 0})
 
 
 def sequence_pending(session: Session, *, limit: int = BATCH_LIMIT, max_batches: int = 1_000_000,

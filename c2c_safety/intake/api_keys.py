@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -99,7 +98,6 @@ def revoke_client(session: Session, name: str, *, actor: User | None = None) -> 
         raise ApiKeyError(f"No client named {name!r}.")
     if client.revoked_at is None:
         client.revoked_at = utcnow()
-        forget_cached_clients()
         audit.record(session, "api_client.revoked", actor=actor, actor_label=None if actor else "cli",
                      target_type="api_client", target_id=client.id, details={"name": client.name})
     return client
@@ -109,36 +107,22 @@ def list_clients(session: Session) -> list[ApiClient]:
     return list(session.scalars(select(ApiClient).order_by(ApiClient.name)))
 
 
-# Each web process keeps a client it authenticated for this long, so a busy platform costs
-# one look-up per process every few seconds instead of one per request. A revocation made
-# in this process applies at once (the cache is cleared); made elsewhere (the CLI, another
-# web process), within CACHE_SECONDS.
-CACHE_SECONDS = 10.0
-CACHE_MAX = 1000
-_CACHE = "c2c_api_client_cache"
-
-
-def _cache() -> dict[str, tuple[ApiClient, float]]:
-    found: dict[str, tuple[ApiClient, float]] = current_app.extensions.setdefault(_CACHE, {})
-    return found
-
-
-def forget_cached_clients() -> None:
-    current_app.extensions.pop(_CACHE, None)
+# No cache of authenticated clients: every request reads its client (one indexed SELECT on
+# the unique key prefix, sent in the request's own transaction), so a revocation committed
+# by any process — another gunicorn worker, the CLI — refuses the very next request
+# everywhere. The per-process cache this replaces saved that one statement and let a revoked
+# key work for up to 10 s on every other worker (issue 20.4); `bench/bench_statements.py`
+# measured the difference at about 0.1 ms of CPU per flag, inside its noise.
 
 
 def authenticate(session: Session, key: str) -> ApiClient | None:
-    """The active client owning `key`, or None (unknown, malformed or revoked). The client
-    comes back detached from the session (it may be the cached copy)."""
+    """The active client owning `key`, or None (unknown, malformed or revoked), read from the
+    database on every call: a revocation anywhere applies to the next request everywhere."""
     if not key.startswith(KEY_START) or len(key) > MAX_KEY_LEN or len(key) <= PREFIX_LEN:
         return None
     if key == DEMO_KEY and current_app.config["C2C"].env not in {"demo", "test"}:
         return None  # the demo key is published; it must never open a real desk
     digest = hash_key(key)
-    cache = _cache()
-    hit = cache.get(digest)
-    if hit is not None and hit[1] > time.monotonic():
-        return hit[0]
     client = session.scalars(
         select(ApiClient).where(ApiClient.key_prefix == key[:PREFIX_LEN])
     ).first()
@@ -148,10 +132,7 @@ def authenticate(session: Session, key: str) -> ApiClient | None:
         return None
     if client.revoked_at is not None:
         return None
-    session.expunge(client)  # read-only from here on, the same whether cached or not
-    if len(cache) >= CACHE_MAX:
-        cache.clear()
-    cache[digest] = (client, time.monotonic() + CACHE_SECONDS)
+    session.expunge(client)  # read-only from here on: the view's commit does not touch it
     return client
 
 

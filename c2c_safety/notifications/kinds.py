@@ -10,6 +10,7 @@ APPEAL = "appeal"
 DEADLINE_SOON = "deadline_soon"
 DEADLINE_MISSED = "deadline_missed"
 WEBHOOK_FAILING = "webhook_failing"
+AUDIT_ALARM = "audit_alarm"  # the audit sequencer found the log forked or could not run (audit/)
 
 # The notice's category: the only words about the event a notice ever carries.
 LABELS: dict[str, str] = {
@@ -19,11 +20,13 @@ LABELS: dict[str, str] = {
     DEADLINE_SOON: "Deadline due within 24 hours",
     DEADLINE_MISSED: "Deadline missed",
     WEBHOOK_FAILING: "Webhook deliveries keep failing",
+    AUDIT_ALARM: "Audit log incident: the sequencer stalled",
 }
 
 # Urgent safeguarding always reaches the safeguarding leads by e-mail: a child may be at
 # risk, and nobody should have to be looking at the inbox to learn of it.
-ALWAYS_EMAIL = frozenset({SAFEGUARDING_URGENT})
+# An audit incident is e-mailed too: whoever stalled the log may also be reading the inbox.
+ALWAYS_EMAIL = frozenset({SAFEGUARDING_URGENT, AUDIT_ALARM})
 
 # Which kinds each role can receive: the preferences page offers these.
 _CASE_ROLES = frozenset({Role.SAFEGUARDING_LEAD, Role.CASE_HANDLER, Role.CEO, Role.INDEPENDENT_REVIEWER})
@@ -34,6 +37,7 @@ FOR_ROLES: dict[str, frozenset[str]] = {
     DEADLINE_SOON: _CASE_ROLES,
     DEADLINE_MISSED: _CASE_ROLES,
     WEBHOOK_FAILING: frozenset({Role.ADMIN}),
+    AUDIT_ALARM: frozenset({Role.ADMIN, Role.INDEPENDENT_REVIEWER}),
 }
 
 
