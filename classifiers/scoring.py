@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from .rules import RULE_HIGH, RuleHits, apply_rules, rule_to_score, with_context
+from .rules.engine import RULE_HIGH, RuleHits, apply_rules, rule_to_score, with_context
 from .textmap import MappedText
 from .textprep import MAX_CHARS, PreparedText
 from .types import CATEGORIES, Evidence, ScoreResult

@@ -19,15 +19,13 @@ from .types import CATEGORIES
 # Used only if the manifest is missing/corrupt, so importing never fails.
 FALLBACK_THRESHOLD = 0.5
 WEIGHTS = Path(__file__).parent / "weights"
-_MANIFESTS = {"e5": WEIGHTS / "e5" / "manifest.json", "minilm": WEIGHTS / "manifest.json"}
+_MANIFESTS = {"e5": WEIGHTS / "e5" / "manifest.json"}
 
 
 def manifest_for(spec: str | None) -> Path | None:
     """Manifest of a backend spec; None for HF checkpoints (their label map decides)."""
     if spec in (None, "", "default", "e5"):
         return _MANIFESTS["e5"]
-    if spec == "minilm":
-        return _MANIFESTS["minilm"]
     return None
 
 

@@ -37,10 +37,16 @@ def retention_run(dry_run: bool, now_s: str | None, batch_size: int, limit: int)
             click.echo(f"dry run: {sum(p.action != 'skip' for p in planned)} change(s), "
                        f"{sum(p.action == 'skip' for p in planned)} skipped, nothing written")
             return
-        try:
-            result = retention.sweep(s, now, batch_size=batch_size)
-        except retention.RetentionError as exc:
-            raise click.ClickException(str(exc)) from exc
+        from tqdm import tqdm
+
+        # Batches of cases and items due now (audit pruning adds a few more): a bar with an ETA
+        # on a terminal, nothing in cron logs (tqdm's disable=None checks for a TTY).
+        with tqdm(total=retention.batches_due(s, now, batch_size), desc="retention", unit="batch",
+                  disable=None, dynamic_ncols=True) as bar:
+            try:
+                result = retention.sweep(s, now, batch_size=batch_size, after_batch=lambda _n: bar.update(1))
+            except retention.RetentionError as exc:
+                raise click.ClickException(str(exc)) from exc
         click.echo("retention sweep finished: " + ", ".join(f"{k}={v}" for k, v in result.counts.items()))
     finally:
         s.close()

@@ -5,15 +5,18 @@ Neither loads a model: they change rows and enqueue jobs by dotted path; workers
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from c2c_safety.core.db import new_session
 from c2c_safety.scoring.jobs import reconcile as reconcile_service
 from c2c_safety.scoring.jobs import rescore as rescore_service
+from c2c_safety.scoring.jobs import still_pending
 from c2c_safety.scoring.pipeline import RescoreSelection, ScoringSettings
 
 
@@ -62,8 +65,11 @@ def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None
 @click.option("--category", help="Items whose current top AI category is this.")
 @click.option("--failed", is_flag=True, help="Items whose scoring failed (e.g. after a model fix).")
 @click.option("--dry-run", is_flag=True, help="Only count the selection.")
+@click.option("--wait", is_flag=True,
+              help="Stay until the workers have scored the selection (a progress bar with an ETA on a "
+                   "terminal); Ctrl-C stops waiting, never the rescoring.")
 def rescore(all_: bool, since: datetime | None, items: tuple[int, ...], category: str | None,
-            failed: bool, dry_run: bool) -> None:
+            failed: bool, dry_run: bool, wait: bool) -> None:
     """Score a chosen set of review items again (after a model change). Filters combine
     with AND. New scores are stored as new rows for the new model version; old rows stay."""
     from classifiers import CATEGORIES
@@ -76,14 +82,32 @@ def rescore(all_: bool, since: datetime | None, items: tuple[int, ...], category
     s = new_session()
     try:
         report = rescore_service(s, current_app, sel, ScoringSettings.from_env(), dry_run=dry_run)
+        if dry_run:
+            click.echo(f"would rescore {report.selected} item(s)")
+            return
+        click.echo(f"rescoring {report.selected} item(s): {report.enqueued_jobs} job(s) enqueued")
+        if report.redis_down:
+            click.echo("Redis is unreachable: items are pending; the reconciler will enqueue them", err=True)
+        if wait and report.item_ids:
+            _wait_for_scores(s, report.item_ids)
     finally:
         s.close()
-    if dry_run:
-        click.echo(f"would rescore {report.selected} item(s)")
-        return
-    click.echo(f"rescoring {report.selected} item(s): {report.enqueued_jobs} job(s) enqueued")
-    if report.redis_down:
-        click.echo("Redis is unreachable: items are pending; the reconciler will enqueue them", err=True)
+
+
+def _wait_for_scores(session: Session, item_ids: tuple[int, ...], poll_seconds: float = 1.0) -> None:
+    """Poll until no item of the selection is pending. The bar shows on a terminal only
+    (tqdm's disable=None), so scripts and logs get just the final line."""
+    from tqdm import tqdm
+
+    total = len(item_ids)
+    with tqdm(total=total, desc="rescored", unit="item", disable=None, dynamic_ncols=True) as bar:
+        while True:
+            done = total - still_pending(session, item_ids)
+            bar.update(done - bar.n)
+            if done >= total:
+                break
+            time.sleep(poll_seconds)
+    click.echo(f"rescored {total} item(s) (scored or failed)")
 
 
 COMMANDS = (reconcile, rescore)

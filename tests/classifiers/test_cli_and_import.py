@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import classifiers
 from classifiers import CATEGORIES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ def test_import_is_light_and_health_check_needs_no_torch() -> None:
         "assert 'en' in classifiers.reliable_languages()\n"
         "assert not any(m in sys.modules for m in heavy)\n"
         "assert classifiers.check_model_files(None) is None\n"
-        "assert classifiers.check_model_files('minilm') is None\n"
+        "assert classifiers.check_model_files(None) is None\n"
         "assert 'torch' not in sys.modules\n"
         "print(sorted(classifiers.REVIEW_THRESHOLDS))\n"
     )
@@ -49,7 +50,7 @@ def test_cli_score_round_trip_with_bad_lines() -> None:
         json.dumps({"id": 5, "text": "Hej, vi har plantet træer i skolegården i dag."}),
     ]
     proc = subprocess.run(
-        [sys.executable, "-m", "classifiers", "score", "--model", "minilm", "--batch-size", "2"],
+        [sys.executable, "-m", "classifiers", "score", "--batch-size", "2"],
         input="\n".join(lines) + "\n", capture_output=True, text=True, env=_env(), cwd=REPO,
         timeout=120, check=True,
     )
@@ -64,7 +65,20 @@ def test_cli_score_round_trip_with_bad_lines() -> None:
     assert "error" in out[3] and out[3]["id"] == 3
     assert "error" in out[4]
     assert out[5]["id"] == 4 and "scores" in out[5]
-    assert out[6]["language"] == "da" and out[6]["language_reliable"] is False
+    assert out[6]["language"] == "da" and out[6]["language_reliable"] is ("da" in classifiers.reliable_languages())
+    assert proc.stderr.strip() == ""   # not a terminal: no progress bar in logs
+
+
+def test_cli_score_without_evidence() -> None:
+    text = "Hi! don't tell your parents, send me a pic and add me on snapchat"
+    proc = subprocess.run(
+        [sys.executable, "-m", "classifiers", "score", "--no-evidence"],
+        input=json.dumps({"id": 1, "text": text}) + "\n", capture_output=True, text=True, env=_env(),
+        cwd=REPO, timeout=120, check=True,
+    )
+    [record] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert "evidence" not in record and record["scores"]["grooming"] >= 0.5
+    assert proc.stderr.strip() == ""
 
 
 def test_cli_reports_load_errors(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The real MiniLM backend (MiniLM + trained heads + rules), loaded once."""
+"""The real default backend (multilingual e5-small + our adapters + rules), loaded once."""
 
 from __future__ import annotations
 
@@ -57,23 +57,24 @@ def test_result_contract(default_clf: Classifier) -> None:
     d = res.to_dict()
     assert set(d) == {"scores", "reasons", "language", "language_reliable", "model_name",
                       "model_version", "evidence", "context_used"}
-    heads = Path(__file__).resolve().parents[2] / "classifiers" / "weights" / "heads.safetensors"
-    sha = hashlib.sha256(heads.read_bytes()).hexdigest()[:10]
-    assert sha in res.model_version and res.model_version == default_clf.version
-    assert default_clf.reliable_languages == frozenset({"en"})
+    adapters = Path(__file__).resolve().parents[2] / "classifiers" / "weights" / "e5" / "adapters.safetensors"
+    sha = hashlib.sha256(adapters.read_bytes()).hexdigest()[:10]
+    assert f"+lora-{sha}+" in res.model_version and res.model_version == default_clf.version
+    assert "en" in default_clf.reliable_languages
     assert set(REVIEW_THRESHOLDS) == set(CATEGORIES)
     assert all(0.0 < t < 1.0 for t in REVIEW_THRESHOLDS.values())
-    assert check_model_files("minilm") is None
+    assert check_model_files(None) is None
 
 
 @pytest.mark.parametrize(("text", "lang"), [
     ("Du er så dum og grim, ingen i klassen kan lide dig.", "da"),
     ("Wir haben heute im Unterricht über Vulkane und Erdbeben gelernt.", "de"),
+    ("Γεια σας από την τάξη μας, σήμερα φυτέψαμε δέντρα.", "el"),
 ])
-def test_non_english_is_scored_but_unreliable(default_clf: Classifier, text: str, lang: str) -> None:
+def test_reliability_follows_the_measured_languages(default_clf: Classifier, text: str, lang: str) -> None:
     [res] = default_clf.score_batch([text])
     assert res.language == lang
-    assert res.language_reliable is False
+    assert res.language_reliable is (lang in default_clf.reliable_languages)
     assert all(0.0 <= v <= 1.0 for v in res.scores.values())
 
 
@@ -83,40 +84,19 @@ def test_batch_results_do_not_depend_on_batching(default_clf: Classifier) -> Non
     alone = [default_clf.score_batch([t])[0] for t in texts]
     for a, b in zip(together, alone, strict=True):
         for category in CATEGORIES:
-            assert a.scores[category] == pytest.approx(b.scores[category], abs=1e-4)
+            # int8 *dynamic* quantisation scales activations per batch tensor: on the real model a
+            # score moved by up to 0.14 with its batch neighbours (measured 2026-12-07, hate of
+            # the insult above: 0.16 in this batch, 0.30 alone; classifiers/README.md "Limits").
+            # Known and reported; what must hold is the side of the review threshold.
+            assert a.scores[category] == pytest.approx(b.scores[category], abs=0.2)
+            threshold = default_clf.thresholds[category]  # type: ignore[attr-defined]
+            assert (a.scores[category] >= threshold) == (b.scores[category] >= threshold)
         assert a.reasons == b.reasons and a.language == b.language
 
 
-def test_corrupt_or_missing_heads_are_load_errors(tmp_path: Path) -> None:
-    import shutil
+def test_minilm_is_retired_with_a_readable_error() -> None:
+    from classifiers import ClassifierLoadError, load_classifier
 
-    from classifiers import ClassifierLoadError
-    from classifiers.heads import WEIGHTS_DIR
-    from classifiers.minilm import MiniLMClassifier
-
-    missing = tmp_path / "missing"
-    missing.mkdir()
-    assert "missing" in (check_model_files("minilm", weights_dir=missing) or "")
-    with pytest.raises(ClassifierLoadError, match="missing"):
-        MiniLMClassifier(weights_dir=missing)
-
-    corrupt = tmp_path / "corrupt"
-    shutil.copytree(WEIGHTS_DIR, corrupt)
-    data = bytearray((corrupt / "heads.safetensors").read_bytes())
-    data[-8:] = b"\xff" * 8
-    (corrupt / "heads.safetensors").write_bytes(bytes(data))
-    assert "do not match" in (check_model_files("minilm", weights_dir=corrupt) or "")
-    with pytest.raises(ClassifierLoadError):
-        MiniLMClassifier(weights_dir=corrupt)
-
-    garbage = tmp_path / "garbage"
-    shutil.copytree(WEIGHTS_DIR, garbage)
-    (garbage / "heads.safetensors").write_bytes(b"not a safetensors file")
-    # Even with the manifest hash "fixed", an unparsable file is reported.
-    import hashlib
-    import json
-
-    manifest = json.loads((garbage / "manifest.json").read_text())
-    manifest["heads_sha256"] = hashlib.sha256(b"not a safetensors file").hexdigest()
-    (garbage / "manifest.json").write_text(json.dumps(manifest))
-    assert "unreadable" in (check_model_files("minilm", weights_dir=garbage) or "")
+    with pytest.raises(ClassifierLoadError, match="retired"):
+        load_classifier("minilm")
+    assert "retired" in (check_model_files("minilm") or "")

@@ -11,7 +11,7 @@ import pytest
 
 import classifiers
 from classifiers import CATEGORIES, Classifier, ClassifierLoadError, check_model_files
-from classifiers.e5 import E5Classifier, sentence_spans
+from classifiers.backbones.e5 import E5Classifier, sentence_spans
 from tests.classifiers.test_robustness import GARBAGE
 
 GROOMING_MSG = "  send me a \uff50\uff49\uff43  \u200bnow "
@@ -109,7 +109,7 @@ def test_sentence_spans() -> None:
 
 
 def test_reliable_languages_needs_no_torch() -> None:
-    assert classifiers.reliable_languages("minilm") == frozenset({"en"})
+    assert classifiers.reliable_languages("hf:/nowhere") == frozenset({"en"})
     assert "en" in classifiers.reliable_languages("e5")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from classifiers import ClassifierLoadError
-from classifiers.e5convert import COMPLETE_MARKER, convert, dequantise_q4_0, is_converted, parse
+from classifiers.backbones.e5convert import COMPLETE_MARKER, convert, dequantise_q4_0, is_converted, parse
 from tests.classifiers.e5_support import HIDDEN, LAYERS, PIECES, write_e5s1
 
 
@@ -69,7 +69,7 @@ def test_idempotent_verified_and_rebuilt_when_half_written(tmp_path: Path) -> No
 
 
 def test_tokenizer_uses_the_shipped_table_and_strips(tiny_e5: tuple[Path, Path]) -> None:
-    from classifiers.e5model import E5Tokenizer
+    from classifiers.backbones.e5model import E5Tokenizer
 
     tok = E5Tokenizer(tiny_e5[0])
     # full-width letters are folded by the shipped per-character table; trailing
@@ -82,7 +82,7 @@ def test_tokenizer_uses_the_shipped_table_and_strips(tiny_e5: tuple[Path, Path])
 
 
 def test_long_texts_make_overlapping_windows_each_with_the_prefix(tiny_e5: tuple[Path, Path]) -> None:
-    from classifiers.e5model import E5Tokenizer
+    from classifiers.backbones.e5model import E5Tokenizer
 
     tok = E5Tokenizer(tiny_e5[0])
     windows, owner, capped = tok.windows(["hello class " * 400, "tree"], max_tokens=64, max_windows=4)

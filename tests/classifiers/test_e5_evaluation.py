@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.calibration import plot, reliability
-from classifiers.datasets import Example
-from classifiers.evaluate_e5 import benign_scores, decide_reliable, metric_rows
+from classifiers.data.examples import Example
+from classifiers.evaluation.evaluate import benign_scores, decide_reliable, metric_rows
+from classifiers.evaluation.reliability import plot, reliability
 from classifiers.types import CATEGORIES
 
 THRESHOLDS = dict.fromkeys(CATEGORIES, 0.5)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from classifiers import finetune, lowercache
-from classifiers.datasets import Example
-from classifiers.e5model import AdapterConfig, E5Tokenizer, build_scorer
+from classifiers.backbones.e5model import AdapterConfig, E5Tokenizer, build_scorer
+from classifiers.data.examples import Example
+from classifiers.training import finetune, lowercache
 
 CFG = finetune.TrainConfig(seed=5, epochs=2, batch_size=4, warmup_steps=2)
 
@@ -70,7 +70,7 @@ def test_balance_caps_the_positive_boost() -> None:
 
 
 def test_multilingual_loaders_split_by_template_and_drop_what_they_must(tmp_path: Path) -> None:
-    from classifiers import datasets_multi as dm
+    from classifiers.data import sources as dm
 
     mhc = tmp_path / "multilingual_hatecheck"
     mhc.mkdir()

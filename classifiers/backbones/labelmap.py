@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from .types import CATEGORIES, ClassifierLoadError
+from ..types import CATEGORIES, ClassifierLoadError
 
 MAP_FILENAME = "c2c_label_map.json"
 MAP_ENV = "C2C_LABEL_MAP"

@@ -1,6 +1,6 @@
 """Tokenise-into-windows and batched forward passes (torch lives here).
 
-Shared by the MiniLM and HF backends. Only backend modules import this, so
+Shared by the backends (threads, quiet transformers) and the HF backend (windows). Only backend modules import this, so
 ``import classifiers`` never pulls in torch.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from .textprep import sentence_spots
+from ..textprep import sentence_spots
 
 # Windows per text beyond which the rest is not embedded. With 256-token
 # windows and 32 overlap that is ~3.6k tokens (~14k chars of English); the
@@ -32,7 +32,7 @@ def configure_torch_threads() -> int:
     """Set torch's intra-op threads once per process.
 
     C2C_TORCH_THREADS wins if set; otherwise use the cores we have, capped
-    at 4 because MiniLM gains little beyond that and workers share the box.
+    at 4 because the encoder gains little beyond that and workers share the box.
     """
     global _threads_configured
     raw = os.environ.get("C2C_TORCH_THREADS", "").strip()
@@ -146,10 +146,3 @@ def run_batched(
                 rows[i] = out[j]
     return np.stack([r for r in rows if r is not None]).astype(np.float32)
 
-
-def mean_pool_normalise(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Sentence-transformers pooling for all-MiniLM-L6-v2: mean + L2 norm."""
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    summed = (hidden * weights).sum(dim=1)
-    counts = weights.sum(dim=1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(summed / counts, p=2, dim=1)

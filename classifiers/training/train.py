@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ..backbones.e5weights import ADAPTERS_FILE, E5_WEIGHTS_DIR, MANIFEST_FILE, save_adapters
+from ..data.corpus import SOURCES, load_corpus
+from ..data.examples import Example
+from ..evaluation.metrics import at_threshold, average_precision, roc_auc, threshold_for_precision
+from ..types import CATEGORIES
 from . import logreg
-from .corpus import SOURCES, load_corpus
-from .datasets import Example
-from .e5weights import ADAPTERS_FILE, E5_WEIGHTS_DIR, MANIFEST_FILE, save_adapters
 from .finetune import DEFAULT_WORK, TrainConfig, _labels, config_dict, fit, predict_logits, prepare_windows
-from .metrics import at_threshold, average_precision, roc_auc, threshold_for_precision
-from .types import CATEGORIES
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +87,14 @@ def _rows(examples: list[Example]) -> dict[str, dict[str, int]]:
     return rows
 
 
-def train_e5(data_dir: Path, out_dir: Path = E5_WEIGHTS_DIR, work: Path = DEFAULT_WORK,
+def train(data_dir: Path, out_dir: Path = E5_WEIGHTS_DIR, work: Path = DEFAULT_WORK,
              cfg: TrainConfig | None = None) -> dict[str, object]:
     import torch
 
-    from . import encoder as enc
+    from ..backbones import encoder as enc
+    from ..backbones.e5convert import WEIGHT_SHA256, convert
+    from ..backbones.e5model import TRAIN_MAX_TOKENS, AdapterConfig, E5Tokenizer, build_scorer
     from . import lowercache
-    from .e5convert import WEIGHT_SHA256, convert
-    from .e5model import TRAIN_MAX_TOKENS, AdapterConfig, E5Tokenizer, build_scorer
 
     cfg = cfg or TrainConfig()
     started = time.monotonic()

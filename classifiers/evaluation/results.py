@@ -7,35 +7,9 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class Row:
-    category: str
-    source: str          # dataset key or "ALL" (pooled)
-    n_pos: int
-    n_neg: int
-    roc_auc: float
-    ap: float
-    precision: float
-    recall: float
-    head_roc_auc: float  # heads alone, without rules
-
-
-@dataclass
-class Evaluation:
-    rows: list[Row]
-    thresholds: dict[str, float]
-    sizes: dict[str, int]
-    languages: dict[str, Counter[str]]
-    benign_flag_rate: dict[str, float]
-    false_positive_rates: dict[str, dict[str, float]]
-    model_version: str
-    seconds: float
-    examples: int
-
-
-@dataclass(frozen=True)
 class MetricRow:
-    """One (group, category) cell of the multilingual report; group is a
-    language code, a source key or "ALL"."""
+    """One (group, category) cell of the report; group is a language code, a
+    source key or "ALL"."""
 
     group: str
     category: str
@@ -62,8 +36,36 @@ class ContextResult:
     flagged_neg_context: int
 
 
+@dataclass(frozen=True)
+class Rate:
+    """k of n with a Wilson 95 % interval (small sets: the interval is the point)."""
+
+    k: int
+    n: int
+    low: float
+    high: float
+
+    @property
+    def value(self) -> float:
+        return self.k / self.n if self.n else float("nan")
+
+
+@dataclass(frozen=True)
+class ClassroomRow:
+    """The classroom held-out set, one language (or "ALL"): harmful messages
+    caught at the review threshold (any category at/above its threshold, i.e.
+    high priority at the desk), and benign ones that crossed it."""
+
+    language: str
+    caught: Rate
+    caught_in_category: Rate          # the labelled category itself crossed its threshold
+    benign_flagged: Rate
+    by_category: dict[str, Rate] = field(default_factory=dict)
+    missed: tuple[str, ...] = ()      # ids of harmful messages below threshold (never text)
+
+
 @dataclass
-class E5Evaluation:
+class Evaluation:
     by_language: list[MetricRow]
     by_source: list[MetricRow]
     ece: dict[str, float]
@@ -76,4 +78,5 @@ class E5Evaluation:
     model_version: str
     seconds: float
     examples: int
-    baseline: list[MetricRow] = field(default_factory=list)   # MiniLM on the same rows, by language
+    classroom: list[ClassroomRow] = field(default_factory=list)
+    subset: str = ""                      # non-empty when only part of the held-out rows was scored

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .rule_patterns import RULES
-from .types import CATEGORIES
+from ..types import CATEGORIES
+from .patterns import RULES
+from .patterns_languages import RULES_LANGUAGES
 
 # Rule scale: a rule score >= RULE_HIGH means "high priority on its own".
 RULE_HIGH = 0.5
@@ -40,7 +41,7 @@ class _Rule:
 
 def _compile() -> list[_Rule]:
     compiled: list[_Rule] = []
-    for category, family, weight, reason, patterns in RULES:
+    for category, family, weight, reason, patterns in [*RULES, *RULES_LANGUAGES]:
         if category not in CATEGORIES:
             raise ValueError(f"rule for unknown category {category!r}")
         regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
@@ -55,7 +56,7 @@ def _rules_version() -> str:
     # Hash the rule sources so model_version changes whenever a rule does.
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("rules.py", "rule_patterns.py"):
+    for name in ("engine.py", "patterns.py", "patterns_languages.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:8]
 

@@ -1,5 +1,4 @@
-"""The multilingual model's training/evaluation corpus: every public source
-(datasets.py, datasets_multi.py) plus the team-written examples and
+"""The training/evaluation corpus: every public source (sources.py) plus the team-written examples and
 conversations, capped per source, with splits that never depend on the seed.
 
 ``test`` rows are never returned unless asked for, and train/val rows whose
@@ -15,26 +14,30 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets as en
-from . import datasets_multi as multi
-from .context import join_context
-from .datasets import TEAM_WEIGHT, Example, bucket, text_key
-from .types import CATEGORIES
+from ..context import join_context
+from ..types import CATEGORIES
+from . import sources as src
+from .classroom import TRAIN_FILE as CLASSROOM_TRAIN
+from .classroom import load_classroom
+from .examples import TEAM_WEIGHT, Example, bucket, load_team_examples, text_key
 
-CONVERSATIONS_FILE = Path(__file__).parent / "data" / "team_conversations.jsonl"
+CONVERSATIONS_FILE = Path(__file__).parent / "team_conversations.jsonl"
 
 # train+val rows per source (the rest is never read), sized so that caching the
 # frozen layers and fine-tuning stay within the documented time on 2 cores.
 CAPS = {"olid": 4000, "davidson": 2000, "toxigen": 10_000, "mlma_en": 1500, "germeval": 3500,
         "suicide_watch": 1200, "dkhate": 10_000, "greek": 2500, "turkish": 2500,
-        "hatecheck": 10_000, "conda": 3000, "team": 10_000,
-        **{f"mhc_{c}": 1500 for c in multi.MHC_LANGUAGES.values()}}
+        "hatecheck": 10_000, "conda": 3000, "team": 10_000, "classroom": 10_000,
+        **{f"mhc_{c}": 1500 for c in src.MHC_LANGUAGES.values()}}
 # held-out rows scored per source (bounds evaluation time; sampling is fixed)
 TEST_CAPS = {"olid": 860, "davidson": 500, "mlma_en": 400, "mlma_fr": 400, "germeval": 1000,
              "suicide_watch": 300, "greek": 500, "turkish": 500, "conda": 1000,
-             **{f"mhc_{c}": 600 for c in multi.MHC_LANGUAGES.values()}}
+             "gahd": 600, "told_br": 600, "pejorativity_it": 600,
+             **{f"mhc_{c}": 600 for c in src.MHC_LANGUAGES.values()}}
 
-SOURCES: dict[str, tuple[str, str, str]] = {**en.SOURCES, **multi.SOURCES_MULTI}
+SOURCES: dict[str, tuple[str, str, str]] = dict(src.SOURCES)
+SOURCES["classroom"] = ("c2c-safety team-written classroom-register messages, 13 languages (not user content)",
+                        "project-owned", "classifiers/data/classroom_train.jsonl")
 SOURCES["team_conversations"] = ("c2c-safety team-written conversations (not user content)",
                                  "project-owned", "classifiers/data/team_conversations.jsonl")
 
@@ -83,15 +86,27 @@ def conversation_examples(split: str) -> list[Example]:
     return out
 
 
+def classroom_examples() -> list[Example]:
+    """classroom_train.jsonl as training rows (80 % train, 20 % val by text hash). The
+    held-out classroom_test.jsonl is never read here."""
+    out = []
+    for msg in load_classroom(CLASSROOM_TRAIN):
+        ex = Example(msg.text, "classroom", "train" if bucket(msg.id) < 0.8 else "val", language=msg.language)
+        for category in CATEGORIES:
+            ex.label(category, int(category == msg.category), TEAM_WEIGHT)
+        out.append(ex)
+    return out
+
+
 def _generators(root: Path) -> dict[str, Callable[[], Iterable[Example]]]:
     return {
-        "olid": lambda: en._olid(root), "davidson": lambda: en._davidson(root),
-        "toxigen": lambda: en._toxigen(root), "mlma_en": lambda: en._mlma(root, "en"),
-        "mlma_fr": lambda: en._mlma(root, "fr"), "germeval": lambda: en._germeval(root),
-        "suicide_watch": lambda: en._suicide(root), "dkhate": lambda: multi.dkhate(root),
-        "greek": lambda: multi.greek(root), "turkish": lambda: multi.turkish(root),
-        "hatecheck": lambda: multi.hatecheck(root), "mhc": lambda: multi.mhc(root),
-        "conda": lambda: multi.conda(root),
+        "olid": lambda: src.olid(root), "davidson": lambda: src.davidson(root),
+        "toxigen": lambda: src.toxigen(root), "mlma_en": lambda: src.mlma(root, "en"),
+        "mlma_fr": lambda: src.mlma(root, "fr"), "germeval": lambda: src.germeval(root),
+        "suicide_watch": lambda: src.suicide(root), "dkhate": lambda: src.dkhate(root),
+        "greek": lambda: src.greek(root), "turkish": lambda: src.turkish(root),
+        "hatecheck": lambda: src.hatecheck(root), "mhc": lambda: src.mhc(root),
+        "conda": lambda: src.conda(root),
     }
 
 
@@ -108,7 +123,8 @@ def load_corpus(root: Path, seed: int = 13, splits: tuple[str, ...] = ("train", 
         for ex in gen():
             if ex.text.strip():
                 by_source.setdefault(ex.source, []).append(ex)
-    by_source["team"] = en.load_team_examples()
+    by_source["team"] = load_team_examples()
+    by_source["classroom"] = classroom_examples()
     test_keys = {text_key(ex.text) for rows in by_source.values() for ex in rows if ex.split == "test"}
     out: list[Example] = []
     for name, rows in sorted(by_source.items()):
@@ -121,4 +137,17 @@ def load_corpus(root: Path, seed: int = 13, splits: tuple[str, ...] = ("train", 
             out.extend(_cap([r for r in rows if r.split == "test"], TEST_CAPS.get(name, 10**9), test_rng))
     if "train" in splits:   # the test half is measured on its own (evaluate_context.py)
         out.extend(conversation_examples("train"))
+    return out
+
+
+def load_eval_only(root: Path) -> list[Example]:
+    """The evaluation-only real sets (sources.EVAL_ONLY), capped like every test split.
+    Training never calls this."""
+    readers: dict[str, Callable[[], Iterable[Example]]] = {
+        "gahd": lambda: src.gahd(root), "told_br": lambda: src.told_br(root),
+        "pejorativity_it": lambda: src.pejorativity_it(root)}
+    out: list[Example] = []
+    for name, read in readers.items():
+        rows = [ex for ex in read() if ex.text.strip()]
+        out.extend(_cap(rows, TEST_CAPS.get(name, 10**9), np.random.default_rng([13, sum(map(ord, name))])))
     return out

@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .context import join_context, prepare_batch
+from ..context import join_context, prepare_batch
+from ..rules.engine import RULES_VERSION, apply_rules, with_context
+from ..scoring import finalize
+from ..textmap import MappedText
+from ..textprep import PreparedText, sentence_spots
+from ..thresholds import load_review_thresholds
+from ..types import CATEGORIES, Contexts, Evidence, ScoreResult
 from .e5weights import E5_WEIGHTS_DIR, load_adapters, read_manifest
-from .rules import RULES_VERSION, apply_rules, with_context
-from .scoring import finalize
-from .textmap import MappedText
-from .textprep import PreparedText, sentence_spots
-from .thresholds import load_review_thresholds
-from .types import CATEGORIES, Contexts, Evidence, ScoreResult
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .datasets import Example
-from .textprep import normalise
-from .types import CATEGORIES
+from ..data.examples import Example
+from ..progress import progress
+from ..textprep import normalise
+from ..types import CATEGORIES
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,8 @@ def fit(examples: list[Example], hidden: list[npt.NDArray[np.float16]], scorer: 
     yt, wt = torch.from_numpy(y), torch.from_numpy(w_train)
     started, losses = time.monotonic(), []
     scorer.train()
+    bar = progress(total, "fine-tune", unit="step")
+    bar.update(step)
     while step < total:
         idx = flat[step]
         h, m = _pad_hidden([hidden[i] for i in idx])
@@ -164,15 +167,17 @@ def fit(examples: list[Example], hidden: list[npt.NDArray[np.float16]], scorer: 
         sched.step()
         step += 1
         losses.append(float(loss.detach()))
+        bar.update(1)
         if step % CHECKPOINT_EVERY == 0 or step == total:
             _checkpoint(ckpt, scorer, opt, sched, step, {"fingerprint": fingerprint})
             log.info("step %d/%d loss %.4f (%.0f s this run)", step, total, float(np.mean(losses[-200:])),
                      time.monotonic() - started)
+    bar.close()
     return {"steps": total, "final_loss": round(float(np.mean(losses[-200:])), 4) if losses else None}
 
 
 def prepare_windows(examples: list[Example], tokenizer: Any) -> list[list[int]]:
-    from .e5model import TRAIN_MAX_TOKENS
+    from ..backbones.e5model import TRAIN_MAX_TOKENS
 
     texts = [normalise(ex.text)[0] for ex in examples]
     windows, _, _ = tokenizer.windows(texts, TRAIN_MAX_TOKENS, max_windows=1)

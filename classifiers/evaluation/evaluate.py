@@ -1,12 +1,14 @@
-"""Held-out evaluation of the default (e5) model, per language and category.
+"""Held-out evaluation of any backend, per language and category.
 
-    python -m classifiers evaluate [--data DIR] [--report docs/classifier-evaluation.md]
+    python -m classifiers evaluate [--model SPEC] [--data DIR] [--per-source N] [--report PATH]
 
-Scores every ``test`` row of every source through the shipped pipeline
-(adapters + head + calibration + rules), then: ROC-AUC, AP, AP re-weighted to
-5 % positives, precision/recall at REVIEW_THRESHOLDS, ECE and a reliability
-plot; mean scores of benign text per language; the conversation-context
-effect on the team's test conversations; and the reliably-scored languages,
+Scores every ``test`` row of every public source through the shipped pipeline
+(model + calibration + rules), then: ROC-AUC, AP, AP re-weighted to 5 %
+positives, precision/recall at REVIEW_THRESHOLDS, ECE and a reliability plot;
+mean scores of benign text per language; the team's classroom held-out set
+(catch rate and benign false positives at the review threshold, Wilson
+intervals; classroom.py); the conversation-context effect on the team's test
+conversations; and, for the default model, the reliably-scored languages,
 which are written into weights/e5/manifest.json.
 """
 
@@ -21,13 +23,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from .calibration import Reliability, plot, reliability
-from .corpus import load_conversations, load_corpus
-from .datasets import Example
-from .e5weights import E5_WEIGHTS_DIR, MANIFEST_FILE
-from .evalcore import ContextResult, E5Evaluation, MetricRow
+from ..backbones.e5weights import E5_WEIGHTS_DIR, MANIFEST_FILE
+from ..data.corpus import load_conversations, load_corpus, load_eval_only
+from ..data.examples import Example, bucket
+from ..progress import progress
+from ..thresholds import REVIEW_THRESHOLDS
+from ..types import CATEGORIES, Classifier
 from .metrics import at_threshold, average_precision, roc_auc
-from .types import CATEGORIES
+from .reliability import Reliability, plot, reliability
+from .results import ContextResult, Evaluation, MetricRow
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ RELIABLE_AUC_TEMPLATES = 0.95
 MAX_BENIGN_FLAG_RATE = 0.15
 MAX_BENIGN_FLAG_RATE_TEMPLATES = 0.35
 TEMPLATE_SOURCES = ("hatecheck", "mhc_")
-PLOT_PATH = Path(__file__).resolve().parent.parent / "docs" / "classifier-reliability.png"
+PLOT_PATH = Path(__file__).resolve().parents[2] / "docs" / "classifier-reliability.png"
 
 F64 = npt.NDArray[np.float64]
 
@@ -133,11 +137,11 @@ def decide_reliable(examples: list[Example], scores: F64, thresholds: dict[str, 
     return reliable_from(measured)
 
 
-def context_effect(clf: object) -> list[ContextResult]:
+def context_effect(clf: Classifier) -> list[ContextResult]:
     convs = load_conversations()
-    thr = clf.thresholds["grooming"]  # type: ignore[attr-defined]
-    alone = clf.score_batch([c.text for c in convs])  # type: ignore[attr-defined]
-    inctx = clf.score_batch([c.text for c in convs], [list(c.context) for c in convs])  # type: ignore[attr-defined]
+    thr = getattr(clf, "thresholds", REVIEW_THRESHOLDS)["grooming"]
+    alone = clf.score_batch([c.text for c in convs])
+    inctx = clf.score_batch([c.text for c in convs], [list(c.context) for c in convs])
     out = []
     for split in ("test", "all"):
         idx = [i for i, c in enumerate(convs) if split == "all" or c.split == split]
@@ -157,55 +161,75 @@ def _store_reliable(weights_dir: Path, reliable: dict[str, object], version: str
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _score_all(clf: object, examples: list[Example], detected: dict[str, Counter[str]] | None) -> F64:
+def _score_all(clf: Classifier, examples: list[Example], detected: dict[str, Counter[str]] | None,
+               batch_size: int) -> F64:
     scores = np.zeros((len(examples), len(CATEGORIES)), np.float64)
-    for start in range(0, len(examples), 256):
-        part = examples[start:start + 256]
-        for k, res in enumerate(clf.score_batch([ex.text for ex in part])):  # type: ignore[attr-defined]
-            scores[start + k] = [res.scores[c] for c in CATEGORIES]
-            if detected is not None:
-                detected.setdefault(part[k].source, Counter())[res.language] += 1
-        log.info("scored %d/%d", start + len(part), len(examples))
+    with progress(total=len(examples), desc="held-out", unit="text") as bar:
+        for start in range(0, len(examples), batch_size):
+            part = examples[start:start + batch_size]
+            for k, res in enumerate(clf.score_batch([ex.text for ex in part])):
+                scores[start + k] = [res.scores[c] for c in CATEGORIES]
+                if detected is not None:
+                    detected.setdefault(part[k].source, Counter())[res.language] += 1
+            bar.update(len(part))
     return scores
 
 
-def evaluate_e5(data_dir: Path, report: Path | None, batch_size: int = 32,
-                weights_dir: Path = E5_WEIGHTS_DIR, compare: bool = False) -> E5Evaluation:
-    from .e5 import E5Classifier
-    from .report_e5 import print_summary, write_report
+def _subsample(examples: list[Example], per_source: int | None) -> list[Example]:
+    """At most ``per_source`` rows per source, picked by text hash (the same rows every run)."""
+    if not per_source:
+        return examples
+    by_source: dict[str, list[Example]] = {}
+    for ex in examples:
+        by_source.setdefault(ex.source, []).append(ex)
+    out: list[Example] = []
+    for rows in by_source.values():
+        out.extend(sorted(rows, key=lambda e: bucket(e.text))[:per_source])
+    return out
+
+
+def evaluate(data_dir: Path, report: Path | None, spec: str | None = None, batch_size: int = 32,
+             per_source: int | None = None, weights_dir: Path | None = None) -> Evaluation:
+    from ..loader import DEFAULT_SPECS, load_classifier
+    from .classroom import evaluate_classroom
+    from .report import print_summary, write_report
 
     started = time.monotonic()
-    examples = load_corpus(data_dir, splits=("test",))
-    clf = E5Classifier(weights_dir=weights_dir, batch_size=batch_size)
-    clf.attribute = False   # evidence is not measured here; it would only cost time
-    detected: dict[str, Counter[str]] = {}
-    scores = _score_all(clf, examples, detected)
-    thresholds = dict(clf.thresholds)
-    baseline: list[MetricRow] = []
-    if compare:   # the previous default on the very same rows, for the report's comparison column
-        from .minilm import MiniLMClassifier
+    examples = _subsample(load_corpus(data_dir, splits=("test",)) + load_eval_only(data_dir), per_source)
+    default = spec in DEFAULT_SPECS
+    if default and weights_dir is not None:
+        from ..backbones.e5 import E5Classifier
 
-        mini = MiniLMClassifier(batch_size=batch_size)
-        baseline = metric_rows(examples, _score_all(mini, examples, None), dict(mini.thresholds), "language")
+        clf: Classifier = E5Classifier(weights_dir=weights_dir, batch_size=batch_size)
+    else:
+        clf = load_classifier(spec, batch_size=batch_size)
+    if hasattr(clf, "attribute"):
+        clf.attribute = False   # evidence is not measured here; it would only cost time
+    detected: dict[str, Counter[str]] = {}
+    scores = _score_all(clf, examples, detected, batch_size)
+    thresholds = dict(getattr(clf, "thresholds", REVIEW_THRESHOLDS))
     curves: dict[str, Reliability] = {}
     for c, category in enumerate(CATEGORIES):
         idx = [i for i, ex in enumerate(examples) if category in ex.labels]
         y = np.array([examples[i].labels[category] for i in idx], dtype=np.float64)
         if y.size and 0 < y.sum() < y.size:
             curves[category] = reliability(y, scores[idx, c])
-    plot(curves, PLOT_PATH, f"Reliability on held-out test splits ({clf.version})")
+    if report is not None:
+        plot(curves, report.with_name(PLOT_PATH.name), f"Reliability on held-out test splits ({clf.version})")
     benign = benign_scores(examples, scores, thresholds)
     reliable = decide_reliable(examples, scores, thresholds, benign)
-    _store_reliable(weights_dir, reliable, clf.version)
-    langs = reliable["languages"]
-    clf.reliable_languages = frozenset(langs) if isinstance(langs, list) else frozenset()
-    evaluation = E5Evaluation(
+    if default and not per_source:   # a subset run never decides the shipped languages
+        _store_reliable(weights_dir or E5_WEIGHTS_DIR, reliable, clf.version)
+        langs = reliable["languages"]
+        clf.reliable_languages = frozenset(langs) if isinstance(langs, list) else frozenset()  # type: ignore[misc]
+    evaluation = Evaluation(
         by_language=metric_rows(examples, scores, thresholds, "language"),
         by_source=metric_rows(examples, scores, thresholds, "source"),
         ece={c: r.ece for c, r in curves.items()}, benign=benign, context=context_effect(clf),
         reliable=reliable, thresholds=thresholds, sizes=dict(Counter(ex.source for ex in examples)),
         detected=detected, model_version=clf.version, seconds=time.monotonic() - started,
-        examples=len(examples), baseline=baseline,
+        examples=len(examples), classroom=evaluate_classroom(clf, thresholds, batch_size),
+        subset=f"at most {per_source} held-out rows per source (fixed by text hash)" if per_source else "",
     )
     print_summary(evaluation)
     if report is not None:

@@ -160,7 +160,9 @@ RULES: list[RuleSpec] = [
         rf"\b{WILL}\s+(?:\w+\s+)?{SEVERE}\s+(?:{YOU}|him|her|them|{YOUR}|everyone|everybody|all\s+of\s+you)\b",
         rf"\b{YOU}(?:'re|\s+are|\s+r)\s+(?:so\s+)?(?:dead|gonna\s+die|going\s+to\s+die)\b",
         rf"\b{YOU}(?:'ll|\s+will)\s+(?:die|be\s+dead)\b",
-        r"\bjeg\s+(?:vil\s+)?(?:slår|slå|dræber|dræbe)\s+dig(?:\s+ihjel)?\b|\bdu\s+er\s+død\b",
+        # "jeg slår dig" alone is also winning a game ("i skak"): only "slå ... ihjel" counts.
+        r"\bjeg\s+(?:vil\s+)?(?:slår|slå)\s+dig\s+ihjel\b|\bjeg\s+(?:vil\s+)?(?:dræber|dræbe)\s+dig\b|"
+        r"\bdu\s+er\s+død\b",
         r"\bich\s+(?:werde\s+dich\s+(?:umbringen|töten|abstechen)|bring\s+dich\s+um|"
         r"töte\s+dich|stech\s+dich\s+ab)\b|\bdu\s+bist\s+tot\b",
         r"\bje\s+vais\s+te\s+(?:tuer|buter|crever|planter)\b|\bt'es\s+mort\b",
@@ -170,7 +172,7 @@ RULES: list[RuleSpec] = [
         rf"\bwatch\s+{YOUR}\s+back\b",
         rf"\bi\s+know\s+where\s+{YOU}\s+live\b",
         rf"\b(?:i'll|i\s+will|gonna)\s+find\s+{YOU}\b",
-        r"\bje\s+vais\s+te\s+(?:frapper|défoncer|casser)\b|\bich\s+(?:schlag|verprügel)\s+dich\b",
+        r"\bje\s+vais\s+te\s+(?:frapper|défoncer|casser)\b|\bich\s+verprügel\w*\s+dich\b",
     ]),
     ("threat", "school_violence", 0.95, "threat of weapons or violence at school", [
         rf"\b(?:bring|bringing|brings|take|taking|carry|carrying)\s+(?:\w+\s+){{0,3}}?{WEAPON}\s+"

@@ -6,6 +6,7 @@ numpy/safetensors only at module level, so health checks stay torch-free.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -14,12 +15,32 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .heads import file_sha256, read_json_manifest
-from .types import CATEGORIES, ClassifierLoadError
+from ..types import CATEGORIES, ClassifierLoadError
 
-E5_WEIGHTS_DIR = Path(__file__).parent / "weights" / "e5"
+E5_WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights" / "e5"
 ADAPTERS_FILE = "adapters.safetensors"
 MANIFEST_FILE = "manifest.json"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_json_manifest(path: Path, what: str, hint: str = "") -> dict[str, Any]:
+    """A manifest file as a dict; ClassifierLoadError naming `what` when missing or bad."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ClassifierLoadError(f"{what} missing: {path}{hint}") from exc
+    except (OSError, ValueError) as exc:
+        raise ClassifierLoadError(f"{what} unreadable: {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ClassifierLoadError(f"{what} is not a JSON object: {path}")
+    return data
 
 
 def save_adapters(out_dir: Path, state: dict[str, Any], adapter_cfg: Any,

@@ -1,0 +1,1 @@
+"""Training and evaluation data: public sources, team-written examples, the corpus."""
