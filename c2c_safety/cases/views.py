@@ -38,7 +38,8 @@ from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.crypto import open_text
 from c2c_safety.core.templating import NAV, NavLink
-from models import Attachment, CaseCategory, CaseExclusion, CaseFile, CaseStatus, User
+from models import Attachment, CaseCategory, CaseExclusion, CaseFile, CaseRegime, CaseStatus, User
+from models.review import SafeguardingReferral
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 NAV.append(NavLink("cases.index", "Cases", frozenset(CASE_ROLES)))
@@ -112,8 +113,13 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
 
 @bp.route("/<int:case_id>")
 @roles_required(*CASE_ROLES)
-def detail(case_id: int) -> str:
+def detail(case_id: int) -> str | WResponse:
     case = visible_or_404(case_id)
+    if case.regime == CaseRegime.SAFEGUARDING:
+        # A report about a child is a safeguarding referral: one record, one clock (issue 19).
+        ref_id = db.session().scalar(select(SafeguardingReferral.id).where(SafeguardingReferral.case_id == case.id))
+        if ref_id is not None:
+            return redirect(url_for("safeguarding.referral", referral_id=ref_id))
     ctx = detail_context(case)
     cases.record_view(db.session(), case, actor=staff())
     db.session().commit()

@@ -56,6 +56,7 @@ ACTION_KINDS: dict[str, str] = {
     **RECORD_KINDS, **PLATFORM_KINDS,
     "refer_external": "Referred to an external authority",  # rows from before issue 13
     "close": "Closed with an outcome",
+    "reply_reporter": "Answered the reporter (message in the report's thread)",
 }
 EXTERNAL_REFERRALS = frozenset({"notify_municipality", "notify_police", "refer_allegation", "refer_external"})
 SCHOOL_CONTACTS = frozenset({"contact_teacher", "contact_school", "inform_leadership"})

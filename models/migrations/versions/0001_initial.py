@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:25:39.587636
+Create Date: 2026-12-07 02:33:58.304993
 """
 
 from __future__ import annotations
@@ -413,6 +413,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=24), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("routed_role", sa.String(length=32), nullable=False),
+        sa.Column("regime", sa.String(length=16), nullable=False),
         sa.Column("assigned_to_id", sa.Integer(), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("body_sealed", sa.LargeBinary(), nullable=True),
@@ -594,39 +595,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reviewer_exposures")),
         sa.UniqueConstraint("user_id", "day", "item_id", name=op.f("uq_reviewer_exposures_user_id")),
     )
-    op.create_table(
-        "safeguarding_referrals",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("child_pseudonym", sa.String(length=128), nullable=False),
-        sa.Column("reasons", sa.JSON(), nullable=False),
-        sa.Column("status", sa.String(length=8), nullable=False),
-        sa.Column("opened_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_by_id", sa.Integer(), nullable=True),
-        sa.Column("outcome", sa.String(length=40), nullable=True),
-        sa.Column("assigned_to_id", sa.Integer(), nullable=True),
-        sa.Column("deputy_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["assigned_to_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_assigned_to_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["closed_by_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_closed_by_id_users")
-        ),
-        sa.ForeignKeyConstraint(["deputy_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_deputy_id_users")),
-        sa.ForeignKeyConstraint(
-            ["item_id"],
-            ["review_items.id"],
-            name=op.f("fk_safeguarding_referrals_item_id_review_items"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_referrals")),
-        sa.UniqueConstraint("item_id", name=op.f("uq_safeguarding_referrals_item_id")),
-    )
-    with op.batch_alter_table("safeguarding_referrals", schema=None) as batch_op:
-        batch_op.create_index("ix_safeguarding_referrals_child", ["child_pseudonym"], unique=False)
-        batch_op.create_index("ix_safeguarding_referrals_status", ["status", "opened_at"], unique=False)
-
     op.create_table(
         "case_alerts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -837,51 +805,42 @@ def upgrade() -> None:
         batch_op.create_index("ix_review_notes_case", ["case_id"], unique=False)
 
     op.create_table(
-        "safeguarding_alerts",
+        "safeguarding_referrals",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("referral_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("seen_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("seen_by_id", sa.Integer(), nullable=True),
+        sa.Column("item_id", sa.Integer(), nullable=True),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("child_pseudonym", sa.String(length=128), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("opened_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by_id", sa.Integer(), nullable=True),
+        sa.Column("outcome", sa.String(length=40), nullable=True),
+        sa.Column("assigned_to_id", sa.Integer(), nullable=True),
+        sa.Column("deputy_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["referral_id"],
-            ["safeguarding_referrals.id"],
-            name=op.f("fk_safeguarding_alerts_referral_id_safeguarding_referrals"),
+            ["assigned_to_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_assigned_to_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["case_files.id"], name=op.f("fk_safeguarding_referrals_case_id_case_files")
+        ),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_closed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(["deputy_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_deputy_id_users")),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["review_items.id"],
+            name=op.f("fk_safeguarding_referrals_item_id_review_items"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(["seen_by_id"], ["users.id"], name=op.f("fk_safeguarding_alerts_seen_by_id_users")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_alerts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_referrals")),
+        sa.UniqueConstraint("case_id", name=op.f("uq_safeguarding_referrals_case_id")),
+        sa.UniqueConstraint("item_id", name=op.f("uq_safeguarding_referrals_item_id")),
     )
-    with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
-        batch_op.create_index("ix_safeguarding_alerts_seen", ["seen_at"], unique=False)
-
-    op.create_table(
-        "safeguarding_people",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("referral_id", sa.Integer(), nullable=False),
-        sa.Column("pseudonym", sa.String(length=128), nullable=False),
-        sa.Column("part", sa.String(length=20), nullable=False),
-        sa.Column("platform_role", sa.String(length=16), nullable=False),
-        sa.Column("age_band", sa.String(length=16), nullable=False),
-        sa.Column("how_involved", sa.String(length=16), nullable=False),
-        sa.Column("source", sa.String(length=10), nullable=False),
-        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["referral_id"],
-            ["safeguarding_referrals.id"],
-            name=op.f("fk_safeguarding_people_referral_id_safeguarding_referrals"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["updated_by_id"], ["users.id"], name=op.f("fk_safeguarding_people_updated_by_id_users")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_people")),
-        sa.UniqueConstraint("referral_id", "pseudonym", name=op.f("uq_safeguarding_people_referral_id")),
-    )
-    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
-        batch_op.create_index("ix_safeguarding_people_pseudonym", ["pseudonym"], unique=False)
+    with op.batch_alter_table("safeguarding_referrals", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_referrals_child", ["child_pseudonym"], unique=False)
+        batch_op.create_index("ix_safeguarding_referrals_status", ["status", "opened_at"], unique=False)
 
     op.create_table(
         "appeals",
@@ -962,6 +921,76 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notice_emails", schema=None) as batch_op:
         batch_op.create_index("ix_notice_emails_due", ["status", "next_attempt_at"], unique=False)
+
+    op.create_table(
+        "safeguarding_alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("seen_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_alerts_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["seen_by_id"], ["users.id"], name=op.f("fk_safeguarding_alerts_seen_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_alerts")),
+    )
+    with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_alerts_seen", ["seen_at"], unique=False)
+
+    op.create_table(
+        "safeguarding_people",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("pseudonym", sa.String(length=128), nullable=False),
+        sa.Column("part", sa.String(length=20), nullable=False),
+        sa.Column("platform_role", sa.String(length=16), nullable=False),
+        sa.Column("age_band", sa.String(length=16), nullable=False),
+        sa.Column("how_involved", sa.String(length=16), nullable=False),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_people_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["users.id"], name=op.f("fk_safeguarding_people_updated_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_people")),
+        sa.UniqueConstraint("referral_id", "pseudonym", name=op.f("uq_safeguarding_people_referral_id")),
+    )
+    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_people_pseudonym", ["pseudonym"], unique=False)
+
+    op.create_table(
+        "safeguarding_risk_assessments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("proposed_level", sa.Integer(), nullable=False),
+        sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("set_by_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_risk_assessments_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["set_by_id"], ["users.id"], name=op.f("fk_safeguarding_risk_assessments_set_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_risk_assessments")),
+    )
+    with op.batch_alter_table("safeguarding_risk_assessments", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_risk_referral", ["referral_id", "id"], unique=False)
 
     op.create_table(
         "statements_of_reasons",
@@ -1098,6 +1127,18 @@ def downgrade() -> None:
 
     op.drop_table("webhook_deliveries")
     op.drop_table("statements_of_reasons")
+    with op.batch_alter_table("safeguarding_risk_assessments", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_risk_referral")
+
+    op.drop_table("safeguarding_risk_assessments")
+    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_people_pseudonym")
+
+    op.drop_table("safeguarding_people")
+    with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_alerts_seen")
+
+    op.drop_table("safeguarding_alerts")
     with op.batch_alter_table("notice_emails", schema=None) as batch_op:
         batch_op.drop_index("ix_notice_emails_due")
 
@@ -1111,14 +1152,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_appeals_item_status")
 
     op.drop_table("appeals")
-    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
-        batch_op.drop_index("ix_safeguarding_people_pseudonym")
+    with op.batch_alter_table("safeguarding_referrals", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_referrals_status")
+        batch_op.drop_index("ix_safeguarding_referrals_child")
 
-    op.drop_table("safeguarding_people")
-    with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
-        batch_op.drop_index("ix_safeguarding_alerts_seen")
-
-    op.drop_table("safeguarding_alerts")
+    op.drop_table("safeguarding_referrals")
     with op.batch_alter_table("review_notes", schema=None) as batch_op:
         batch_op.drop_index("ix_review_notes_case")
 
@@ -1160,11 +1198,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_case_alerts_user_read")
 
     op.drop_table("case_alerts")
-    with op.batch_alter_table("safeguarding_referrals", schema=None) as batch_op:
-        batch_op.drop_index("ix_safeguarding_referrals_status")
-        batch_op.drop_index("ix_safeguarding_referrals_child")
-
-    op.drop_table("safeguarding_referrals")
     op.drop_table("reviewer_exposures")
     op.drop_table("item_triage")
     op.drop_table("item_conversations")
