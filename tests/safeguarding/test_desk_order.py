@@ -1,6 +1,6 @@
 """The lead's desk (issue 13, part 3; issue 19): one list, overdue and unassigned first, then
-riskiest, then by time to target; anonymous reports about a child are referrals in the same list, a named lead and deputy (round robin,
-reassignable), "mark all seen", filters by state and assignee."""
+riskiest, then by time to target; anonymous reports about a child are referrals in the same
+list, a named lead and deputy (round robin, reassignable), "mark all seen", filters by state and assignee."""
 
 from __future__ import annotations
 
