@@ -117,7 +117,9 @@ def test_a_childs_sextortion_report_from_the_desk_to_a_pdf_and_closed(app, live_
     with app.app_context():
         s = new_session(app)
         assert s.get(SafeguardingReferral, rid).status == "closed"
-        assert s.get(CaseFile, case.id).first_read_at is not None
+        closed = s.get(CaseFile, case.id)
+        assert closed.first_read_at is not None
+        assert closed.status == "closed" and closed.retention_clock_from is not None  # the report closes with it
         assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "safeguarding.chronology_exported"))
         s.close()
     lead_page.close()
