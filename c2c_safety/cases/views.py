@@ -98,6 +98,9 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
         "reporter_channel": cases.has_reporter_channel(case),
         "status_labels": cases.STATUS_LABELS, "outcome_labels": cases.OUTCOME_LABELS,
         "redaction_reasons": case_redaction.REASONS,
+        # A safeguarding referral about the same matter (issue 19: linked records show each other).
+        "linked_referral_id": s.scalar(select(SafeguardingReferral.id).where(SafeguardingReferral.case_id == case.id)),
+        "case_roles_lead": user.has_role("safeguarding_lead"),
         "review_notes": case_queries.reviewer_notes(s, case.id) if user.has_role("independent_reviewer") else [],
         "step_form": StepForm(), "feedback_form": forms.get("feedback_form") or FeedbackForm(),
         "close_form": forms.get("close_form") or CloseForm(),

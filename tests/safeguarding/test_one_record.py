@@ -184,6 +184,7 @@ def test_convert_and_link_round_trip_keep_the_receipt_and_messages(app, client, 
     assert "Linked to whistleblower case" in page and ref2 in page
     assert db.get(CaseFile, c2).regime == "whistleblowing"
     db.rollback()
+    assert f'href="/safeguarding/referrals/{frid}"' in client.get(f"/cases/{c2}").get_data(as_text=True)  # both ways
     assert post(client, f"{furl}/unlink", {}, furl).status_code == 302
     assert db.get(SafeguardingReferral, frid).case_id is None
     db.rollback()
