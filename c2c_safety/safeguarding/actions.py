@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text, seal_text
-from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child
+from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child, is_platform_account
 from models import CaseFile, CaseOutcome, CaseRegime, CaseStatus, Role, User, utcnow
 from models.review import ReferralStatus, SafeguardingAction, SafeguardingPerson, SafeguardingReferral
 
@@ -97,6 +97,8 @@ def record_kinds_for(person: SafeguardingPerson) -> list[str]:
 
 
 def platform_kinds_for(person: SafeguardingPerson) -> list[str]:
+    if not is_platform_account(person.pseudonym):
+        return []  # someone named by description: the platform can only act on an account
     out: list[str] = []
     if person.part == PERSON_OF_CONCERN:
         out.append("request_restriction")

@@ -61,6 +61,8 @@ HARM_TO_OTHERS = frozenset({"harassment", "hate", "threat", "sexual", "grooming"
 # in the reporter's class"): letters of any script, digits, spaces and light punctuation.
 PSEUDONYM_RE = re.compile(r"^[\w .,:;'()@/+-]{1,128}$")
 NOT_IDENTIFIED = "child not yet identified"
+# What the platform sends as a pseudonym; anything else is the lead's description.
+ACCOUNT_RE = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
 
 
 class PersonError(ValueError):
@@ -73,6 +75,10 @@ class Participant:
     platform_role: str
     age_band: str
     how: str  # author | flagger | conversation
+
+
+def is_platform_account(pseudonym: str) -> bool:
+    return bool(ACCOUNT_RE.match(pseudonym))
 
 
 def is_child(platform_role: str, age_band: str) -> bool:

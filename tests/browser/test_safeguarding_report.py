@@ -88,6 +88,9 @@ def test_a_childs_sextortion_report_from_the_desk_to_a_pdf_and_closed(app, live_
         lead_page.locator("#add-age_band").select_option(band)
         lead_page.get_by_role("button", name="Add person").click()
         assert "Person added to the referral." in lead_page.content()
+    adult = lead_page.locator("article.person",
+                              has=lead_page.get_by_role("heading", name="unknown adult in the chat"))
+    assert adult.get_by_role("button", name="Continue to confirmation").count() == 0  # no account to act on
     child = lead_page.locator("article.person", has=lead_page.get_by_role("heading", name="reporter (girl, 12)"))
     child.get_by_label("Reported to the police").check()
     child.get_by_label("Authority (for a notification or referral)").fill("Politi, NC3")
