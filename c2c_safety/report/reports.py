@@ -34,7 +34,7 @@ from c2c_safety.core.crypto import open_text, seal_text
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.notifications import triggers as notify_triggers
 from c2c_safety.safeguarding import concerns
-from models import CaseCategory, CaseFile, CaseMessage, CaseSource, CaseStatus, utcnow
+from models import CaseCategory, CaseFile, CaseMessage, CaseRegime, CaseSource, CaseStatus, utcnow
 from models.cases import CHILD_CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,8 @@ class StatusView:
     feedback_at: datetime | None
     closed: bool
     messages: list[MessageView]
+    # A report about a child is a safeguarding referral: no Whistleblower Act dates to promise.
+    safeguarding: bool = False
 
 
 def can_reply(case: CaseFile) -> bool:
@@ -232,7 +234,7 @@ def status_view(case: CaseFile) -> StatusView:
         reference=case.reference, status=case.status, received_at=case.received_at,
         acknowledged_at=case.acknowledged_at, acknowledge_by=due.acknowledge_by,
         feedback_by=due.feedback_by, feedback_at=cycle.feedback_at, closed=not can_reply(case),
-        messages=messages,
+        messages=messages, safeguarding=case.regime == CaseRegime.SAFEGUARDING,
     )
 
 

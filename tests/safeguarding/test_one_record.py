@@ -47,7 +47,10 @@ def desk_rows(html: str) -> list[str]:
 
 def test_a_child_report_is_a_referral_with_one_clock(app, client, signed_in, db):
     lead = signed_in("safeguarding_lead")
-    cid, rid, _ = report_child(app)
+    cid, rid, receipt = report_child(app)
+    # The child is promised no Whistleblower Act date, on the receipt page or after.
+    status = follow_up(app.test_client(), receipt).get_data(as_text=True)
+    assert "Feedback due by" not in status and "feedback" not in status.lower()
     ref = db.get(SafeguardingReferral, rid)
     case = db.get(CaseFile, cid)
     assert ref is not None and ref.item_id is None and ref.case_id == cid
