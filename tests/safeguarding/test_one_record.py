@@ -14,8 +14,10 @@ from sqlalchemy import select, update
 
 from c2c_safety.cases import alerts as case_alerts
 from c2c_safety.core.db import new_session
+from c2c_safety.notifications import triggers
 from c2c_safety.safeguarding import risk
 from models import AuditEvent, CaseAlert, CaseFile, CaseMessage, utcnow
+from models.notifications import Notice
 from models.review import RiskAssessment, SafeguardingReferral
 from tests.safeguarding.test_people_and_actions import teacher_dm
 from tests.support.intake import follow_up, receipt_of, submit_report
@@ -80,6 +82,10 @@ def test_a_child_report_is_a_referral_with_one_clock(app, client, signed_in, db)
         s.commit()
         assert s.scalar(select(CaseAlert.id).where(CaseAlert.case_id == cid)) is None
         assert case_alerts.live_for_user(s, s.get(type(lead), lead.id), now=utcnow() + timedelta(days=100)) == []
+        triggers.case_deadlines(s, now=utcnow() + timedelta(days=100))
+        s.commit()
+        links = set(s.scalars(select(Notice.link)))
+        assert f"/cases/{cid}" not in links and f"/safeguarding/referrals/{rid}" in links  # the referral's notice
         s.close()
     assert f"/cases/{cid}\"" not in client.get("/cases/?show=all").get_data(as_text=True)
 
