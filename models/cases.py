@@ -51,6 +51,14 @@ CHILD_CATEGORIES: frozenset[str] = frozenset({CaseCategory.SAFEGUARDING_MINOR})
 SUBSTANTIATED_OUTCOMES = frozenset({CaseOutcome.SUBSTANTIATED, CaseOutcome.PARTLY_SUBSTANTIATED})
 
 
+class CaseRegime(enum.StrEnum):
+    """Which rules a case file is handled under: the Whistleblower Act (its clocks, legal
+    hold, redaction) or safeguarding (a referral on the lead's desk, one clock: the first look)."""
+
+    WHISTLEBLOWING = "whistleblowing"
+    SAFEGUARDING = "safeguarding"
+
+
 class CaseSource(enum.StrEnum):
     ANONYMOUS_REPORT = "anonymous_report"
     ESCALATION = "escalation"
@@ -79,6 +87,7 @@ class CaseFile(Base):
     # Which role's desk the routing rules sent it to (safeguarding_lead, case_handler, ceo,
     # independent_reviewer).
     routed_role: Mapped[str] = mapped_column(String(32))
+    regime: Mapped[str] = mapped_column(String(16), default=CaseRegime.WHISTLEBLOWING)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     language: Mapped[str] = mapped_column(String(8), default="en")
 

@@ -256,7 +256,14 @@ class SafeguardingReferral(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), unique=True)
+    # The flagged item it came from, or None for a concern that began as an anonymous report.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), unique=True,
+                                                default=None)
+    # The anonymous report (case file) this referral is, or is linked to: its sealed text,
+    # receipt and messaging thread stay in the case file, so the reporter follows up as before.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_files.id"), unique=True, default=None)
+    # Kept in step with the people (the first child at risk; "" while no child is identified);
+    # the chronology reads the people rows, never this column.
     child_pseudonym: Mapped[str] = mapped_column(String(128))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(8), default=ReferralStatus.OPEN)
@@ -269,7 +276,23 @@ class SafeguardingReferral(Base):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     deputy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
-    item: Mapped[ReviewItem] = relationship()
+    item: Mapped[ReviewItem | None] = relationship()
+
+
+class RiskAssessment(Base):
+    """The lead's judgement of a referral's risk, with the reason, kept as history (the
+    latest row is the referral's level; without one the desk shows its own proposal)."""
+
+    __tablename__ = "safeguarding_risk_assessments"
+    __table_args__ = (Index("ix_safeguarding_risk_referral", "referral_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("safeguarding_referrals.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column()  # 3 urgent | 2 high | 1 standard
+    proposed_level: Mapped[int] = mapped_column()  # what the desk proposed at the time
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SafeguardingPerson(Base):
@@ -288,6 +311,8 @@ class SafeguardingPerson(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("safeguarding_referrals.id", ondelete="CASCADE"))
+    # A platform pseudonym, or the lead's short description of someone not on the platform
+    # or not yet identified ("girl, 12, in the reporter's class").
     pseudonym: Mapped[str] = mapped_column(String(128))
     part: Mapped[str] = mapped_column(String(20))  # child_at_risk | person_of_concern | involved
     platform_role: Mapped[str] = mapped_column(String(16), default="unknown")  # student, teacher, ...

@@ -13,7 +13,7 @@ from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases.lifecycle import DeadlineView, deadline_view_of
 from c2c_safety.core.crypto import open_text
-from models import CaseFile, CaseStatus, ReviewNote, User, utcnow
+from models import CaseFile, CaseRegime, CaseStatus, ReviewNote, User, utcnow
 
 SEARCH_LIMIT = 1000  # text search opens sealed bodies in memory; bound the work
 
@@ -68,7 +68,8 @@ def listing(session: Session, viewer: User, f: ListFilter, *, now: datetime | No
     dates and `now` (not from the daily alerts), over every matching visible case before the
     limit is applied, so the most overdue case is never cut off the first page."""
     now = now or utcnow()
-    stmt = case_access.visible_cases_query(viewer)
+    # Reports about a child are referrals on the safeguarding desk, with its clock (issue 19).
+    stmt = case_access.visible_cases_query(viewer).where(CaseFile.regime == CaseRegime.WHISTLEBLOWING)
     if f.show == "open":
         stmt = stmt.where(CaseFile.status != CaseStatus.CLOSED)
     elif f.show == "closed":
@@ -105,7 +106,8 @@ def counts(session: Session, viewer: User, *, now: datetime | None = None) -> di
     """Open / overdue / due soon / closed, over the viewer's visible cases, as of `now`."""
     now = now or utcnow()
     out = {"open": 0, "overdue": 0, "due_soon": 0, "closed": 0, "on_hold": 0}
-    rows = session.execute(case_access.visible_cases_query(viewer).with_only_columns(
+    rows = session.execute(case_access.visible_cases_query(viewer).where(
+        CaseFile.regime == CaseRegime.WHISTLEBLOWING).with_only_columns(
         CaseFile.status, CaseFile.received_at, CaseFile.acknowledged_at, CaseFile.feedback_at,
         CaseFile.legal_hold, CaseFile.reopened_at, CaseFile.reopen_feedback_at)).all()
     for status, received, acked, fed, held, reopened, refed in rows:

@@ -38,7 +38,8 @@ from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.crypto import open_text
 from c2c_safety.core.templating import NAV, NavLink
-from models import Attachment, CaseCategory, CaseExclusion, CaseFile, CaseStatus, User
+from models import Attachment, CaseCategory, CaseExclusion, CaseFile, CaseRegime, CaseStatus, User
+from models.review import SafeguardingReferral
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 NAV.append(NavLink("cases.index", "Cases", frozenset(CASE_ROLES)))
@@ -97,6 +98,9 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
         "reporter_channel": cases.has_reporter_channel(case),
         "status_labels": cases.STATUS_LABELS, "outcome_labels": cases.OUTCOME_LABELS,
         "redaction_reasons": case_redaction.REASONS,
+        # A safeguarding referral about the same matter (issue 19: linked records show each other).
+        "linked_referral_id": s.scalar(select(SafeguardingReferral.id).where(SafeguardingReferral.case_id == case.id)),
+        "case_roles_lead": user.has_role("safeguarding_lead"),
         "review_notes": case_queries.reviewer_notes(s, case.id) if user.has_role("independent_reviewer") else [],
         "step_form": StepForm(), "feedback_form": forms.get("feedback_form") or FeedbackForm(),
         "close_form": forms.get("close_form") or CloseForm(),
@@ -112,8 +116,13 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
 
 @bp.route("/<int:case_id>")
 @roles_required(*CASE_ROLES)
-def detail(case_id: int) -> str:
+def detail(case_id: int) -> str | WResponse:
     case = visible_or_404(case_id)
+    if case.regime == CaseRegime.SAFEGUARDING:
+        # A report about a child is a safeguarding referral: one record, one clock (issue 19).
+        ref_id = db.session().scalar(select(SafeguardingReferral.id).where(SafeguardingReferral.case_id == case.id))
+        if ref_id is not None:
+            return redirect(url_for("safeguarding.referral", referral_id=ref_id))
     ctx = detail_context(case)
     cases.record_view(db.session(), case, actor=staff())
     db.session().commit()

@@ -18,6 +18,7 @@ from c2c_safety.demo import cases as case_demo
 from c2c_safety.demo import reports as demo_reports
 from c2c_safety.demo import review as review_demo
 from c2c_safety.demo import safeguarding as safeguarding_demo
+from c2c_safety.demo import safeguarding_record as safeguarding_record_demo
 from models import Role
 
 DEMO_PASSWORD = "demo-password-123"
@@ -60,6 +61,7 @@ SEEDERS += [demo_api.seed_demo_client, demo_reports.seed_demo_reports]  # intake
 SEEDERS += [case_demo.seed_demo_cases]  # cases, retention, review (#6)
 SEEDERS += [review_demo.seed_review_desk]  # review desk (#5)
 SEEDERS += [safeguarding_demo.seed_safeguarding_demo]  # referrals with people, a sample week (#13)
+SEEDERS += [safeguarding_record_demo.seed_one_record]  # reports about a child as referrals (#19)
 
 
 def seed_all(session: Session) -> None:

@@ -27,7 +27,7 @@ from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
 from c2c_safety.notifications import kinds
 from c2c_safety.notifications.notices import notify
-from models import CaseCategory, CaseFile, CaseStatus, Role, User, UserRole, utcnow
+from models import CaseCategory, CaseFile, CaseRegime, CaseStatus, Role, User, UserRole, utcnow
 from models.review import WebhookDelivery, WebhookStatus
 
 SOON = timedelta(hours=24)
@@ -108,7 +108,8 @@ def case_deadlines(session: Session, now: datetime | None = None) -> int:
     now = now or utcnow()
     made = 0
     for case in session.scalars(select(CaseFile).where(
-            CaseFile.status != CaseStatus.CLOSED, CaseFile.anonymised_at.is_(None)).order_by(CaseFile.id)):
+            CaseFile.status != CaseStatus.CLOSED, CaseFile.anonymised_at.is_(None),
+            CaseFile.regime == CaseRegime.WHISTLEBLOWING).order_by(CaseFile.id)):  # referrals: their own clock
         due = _next_due(case)
         if due is None or due[1] - now > SOON:
             continue

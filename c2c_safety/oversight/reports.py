@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
 from c2c_safety.review import wellbeing
-from models import SUBSTANTIATED_OUTCOMES, CaseFile, Flag, ReviewItem, User, utcnow
+from models import SUBSTANTIATED_OUTCOMES, CaseFile, CaseRegime, Flag, ReviewItem, User, utcnow
 from models.review import Appeal, AppealStatus, Decision, DecisionKind
 
 
@@ -56,7 +56,8 @@ def directive_figures(session: Session, viewer: User, since: datetime, until: da
                       now: datetime) -> tuple[list[Metric], list[tuple[str, int]], list[tuple[str, int]]]:
     cases = list(session.execute(
         case_access.visible_cases_query(viewer)
-        .where(CaseFile.received_at >= since, CaseFile.received_at < until)
+        .where(CaseFile.received_at >= since, CaseFile.received_at < until,
+               CaseFile.regime == CaseRegime.WHISTLEBLOWING)  # reports about a child are referrals
         .with_only_columns(CaseFile.category, CaseFile.received_at, CaseFile.acknowledged_at,
                            CaseFile.feedback_at, CaseFile.closed_at, CaseFile.outcome)).all())
     ack_due = ack_met = fb_due = fb_met = 0

@@ -33,7 +33,9 @@ from c2c_safety.cases.attachments import CleanFile
 from c2c_safety.core.crypto import open_text, seal_text
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.notifications import triggers as notify_triggers
-from models import CaseCategory, CaseFile, CaseMessage, CaseSource, CaseStatus, utcnow
+from c2c_safety.safeguarding import concerns
+from models import CaseCategory, CaseFile, CaseMessage, CaseRegime, CaseSource, CaseStatus, utcnow
+from models.cases import CHILD_CATEGORIES
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +177,13 @@ def submit_report(session: Session, data: ReportInput, files: list[CleanFile], *
         attachments.store(session, case, f, from_reporter=True)
     audit.record(session, "case.received", actor_label="anonymous reporter", target_type="case",
                  target_id=case.id, case_id=case.id, details={"category": data.category})
-    assignment.assign_new_case(session, case)  # round robin in the routed role (issue 13)
-    notify_triggers.new_case(session, case, now)  # whoever it is routed to; no content in the notice
+    if data.category in CHILD_CATEGORIES:
+        # About a child: a safeguarding referral from the start, with the desk's one clock
+        # (never a Whistleblower Act case); it names its lead and alerts every lead itself.
+        concerns.open_for_report(session, case, now)
+    else:
+        assignment.assign_new_case(session, case)  # round robin in the routed role (issue 13)
+        notify_triggers.new_case(session, case, now)  # whoever it is routed to; no content in the notice
     log.info("anonymous report received as case %s (%s attachments)", case.id, len(files))
     return Submitted(case, receipt)
 
@@ -202,6 +209,8 @@ class StatusView:
     feedback_at: datetime | None
     closed: bool
     messages: list[MessageView]
+    # A report about a child is a safeguarding referral: no Whistleblower Act dates to promise.
+    safeguarding: bool = False
 
 
 def can_reply(case: CaseFile) -> bool:
@@ -225,7 +234,7 @@ def status_view(case: CaseFile) -> StatusView:
         reference=case.reference, status=case.status, received_at=case.received_at,
         acknowledged_at=case.acknowledged_at, acknowledge_by=due.acknowledge_by,
         feedback_by=due.feedback_by, feedback_at=cycle.feedback_at, closed=not can_reply(case),
-        messages=messages,
+        messages=messages, safeguarding=case.regime == CaseRegime.SAFEGUARDING,
     )
 
 

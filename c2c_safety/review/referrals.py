@@ -22,13 +22,22 @@ ESCALATED = "escalated by a moderator"
 MINOR_BANDS = frozenset({"under13", "13to15"})
 
 
+ADULT_ROLES = frozenset({"teacher", "parent", "staff"})
+
+
 def primary_child(item: ReviewItem) -> str:
-    """Whom the referral is about: a minor author, else the first person who flagged it
-    (in a one-to-one chat that is the other child), else the author."""
+    """A first guess at whom the referral is about, until the desk derives its people (the
+    safeguarding desk keeps the column in step with the child at risk among them): a minor
+    author; for an adult author, the first flagger who is not an adult (never a parent or
+    teacher who flagged it); "" when no child is known yet."""
     if item.author_age_band in MINOR_BANDS:
         return item.author_pseudonym
-    humans = [f.flagger_pseudonym for f in item.flags if f.flagger_role != "system"]
-    return humans[0] if humans else item.author_pseudonym
+    adult_author = item.author_age_band == "adult" or (item.author_role or "") in ADULT_ROLES
+    if not adult_author:
+        return item.author_pseudonym
+    children = [f.flagger_pseudonym for f in item.flags
+                if f.flagger_role != "system" and f.flagger_role not in ADULT_ROLES]
+    return children[0] if children else ""
 
 
 def people_involved(item: ReviewItem) -> list[str]:

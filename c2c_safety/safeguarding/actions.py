@@ -25,13 +25,15 @@ not withdrawn restriction or suspension; "no concern" and "other" a written reas
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text, seal_text
-from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child
-from models import Role, User, utcnow
+from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child, is_platform_account
+from models import CaseFile, CaseOutcome, CaseRegime, CaseStatus, Role, User, utcnow
 from models.review import ReferralStatus, SafeguardingAction, SafeguardingPerson, SafeguardingReferral
 
 MAX_DETAIL = 5000
@@ -56,6 +58,7 @@ ACTION_KINDS: dict[str, str] = {
     **RECORD_KINDS, **PLATFORM_KINDS,
     "refer_external": "Referred to an external authority",  # rows from before issue 13
     "close": "Closed with an outcome",
+    "reply_reporter": "Answered the reporter (message in the report's thread)",
 }
 EXTERNAL_REFERRALS = frozenset({"notify_municipality", "notify_police", "refer_allegation", "refer_external"})
 SCHOOL_CONTACTS = frozenset({"contact_teacher", "contact_school", "inform_leadership"})
@@ -94,6 +97,8 @@ def record_kinds_for(person: SafeguardingPerson) -> list[str]:
 
 
 def platform_kinds_for(person: SafeguardingPerson) -> list[str]:
+    if not is_platform_account(person.pseudonym):
+        return []  # someone named by description: the platform can only act on an account
     out: list[str] = []
     if person.part == PERSON_OF_CONCERN:
         out.append("request_restriction")
@@ -194,6 +199,7 @@ def close(session: Session, ref: SafeguardingReferral, *, actor: User, outcome: 
                              actor_id=actor.id, at=now)
     session.add(row)
     ref.status, ref.closed_at, ref.closed_by_id, ref.outcome = ReferralStatus.CLOSED, now, actor.id, outcome
+    close_report(session, ref, actor=actor, outcome=outcome, now=now)
     session.flush()
     audit.record(session, "safeguarding.close", actor=actor, target_type="safeguarding_referral",
                  target_id=ref.id, details={"action_id": row.id, "outcome": outcome})
@@ -205,3 +211,21 @@ def actions_for(session: Session, ref: SafeguardingReferral) -> list[tuple[Safeg
     rows = session.scalars(select(SafeguardingAction).where(SafeguardingAction.referral_id == ref.id)
                            .order_by(SafeguardingAction.at, SafeguardingAction.id))
     return [(a, open_text(a.detail_sealed) or "", open_text(a.authority_ref_sealed) or "") for a in rows]
+
+
+# A referral's outcome as the case-file outcome of the report it is (for the report figures).
+CASE_OUTCOMES: dict[str, str] = {
+    "no_concern": CaseOutcome.NOT_SUBSTANTIATED, "referred_externally": CaseOutcome.REFERRED,
+    "resolved_with_school": CaseOutcome.SUBSTANTIATED, "access_restricted": CaseOutcome.SUBSTANTIATED,
+    "access_blocked": CaseOutcome.SUBSTANTIATED, "other": CaseOutcome.NO_FURTHER_ACTION,
+}
+
+
+def close_report(session: Session, ref: SafeguardingReferral, *, actor: User, outcome: str, now: datetime) -> None:
+    """A referral that is an anonymous report closes its case file with it: the reporter's page
+    says it is closed and the retention clock starts, as for any closed report."""
+    case = session.get(CaseFile, ref.case_id) if ref.case_id is not None else None
+    if case is None or case.regime != CaseRegime.SAFEGUARDING or case.status == CaseStatus.CLOSED:
+        return
+    case.status, case.closed_at, case.retention_clock_from = CaseStatus.CLOSED, now, now
+    case.outcome, case.closed_approved_by_id = CASE_OUTCOMES.get(outcome, CaseOutcome.NO_FURTHER_ACTION), actor.id

@@ -1,7 +1,10 @@
-"""A chronology per child (by platform pseudonym) for the safeguarding lead.
+"""A chronology per child (by platform pseudonym, or the lead's description) for the lead.
 
-Everything the desk holds about the child as author or flagger, in time order: items,
-flags, decisions, appeals, referrals and the lead's notes and actions. Viewing it is audited.
+Every record the child is in, in time order: items they wrote or flagged, flags, decisions,
+appeals, every referral in which they are one of the people (as child at risk, person of
+concern or involved: read from the referral's people rows, so the lead's corrections are
+followed, never from the referral's cached child column), and the lead's notes and actions
+about them or about a referral in which they are the child at risk. Viewing it is audited.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from sqlalchemy.orm import Session
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text
 from c2c_safety.safeguarding.actions import ACTION_KINDS, OUTCOMES
+from c2c_safety.safeguarding.people import CHILD_AT_RISK, PARTS
 from models import Flag, ReviewItem, User
-from models.review import Appeal, Decision, SafeguardingAction, SafeguardingReferral
+from models.review import Appeal, Decision, SafeguardingAction, SafeguardingPerson, SafeguardingReferral
 
 MAX_ROWS = 2000
 
@@ -59,18 +63,30 @@ def chronology(session: Session, pseudonym: str, *, actor: User) -> list[Entry]:
     for a in session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == pseudonym)):
         out.append(Entry(a.received_at, "appeal", f"They appealed a decision as {a.appellant} ({a.status})",
                          item_id=a.item_id))
+    parts = {ref_id: part for ref_id, part in session.execute(
+        select(SafeguardingPerson.referral_id, SafeguardingPerson.part)
+        .where(SafeguardingPerson.pseudonym == pseudonym))}
+    person_ids = set(session.scalars(select(SafeguardingPerson.id).where(SafeguardingPerson.pseudonym == pseudonym)))
     refs = session.scalars(select(SafeguardingReferral).where(or_(
-        SafeguardingReferral.child_pseudonym == pseudonym,
+        SafeguardingReferral.id.in_(parts) if parts else SafeguardingReferral.id < 0,
         SafeguardingReferral.item_id.in_(item_ids) if item_ids else SafeguardingReferral.id < 0)))
+    at_risk = {rid for rid, part in parts.items() if part == CHILD_AT_RISK}
     for r in refs:
-        out.append(Entry(r.opened_at, "referral", "Referred to safeguarding: " + "; ".join(r.reasons),
-                         item_id=r.item_id, referral_id=r.id))
+        part = PARTS.get(parts.get(r.id, ""), "").lower()
+        what = "anonymous report" if r.item_id is None else "referral"
+        out.append(Entry(r.opened_at, "referral",
+                         f"Referred to safeguarding ({what}" + (f"; as {part}" if part else "") + "): "
+                         + "; ".join(r.reasons), item_id=r.item_id, referral_id=r.id))
         if r.closed_at is not None:
             out.append(Entry(r.closed_at, "referral",
                              f"Referral closed: {OUTCOMES.get(r.outcome or '', r.outcome or '')}",
                              item_id=r.item_id, referral_id=r.id))
-    for act in session.scalars(select(SafeguardingAction).where(
-            SafeguardingAction.child_pseudonym == pseudonym)):
+    about = [SafeguardingAction.child_pseudonym == pseudonym]
+    if person_ids:
+        about.append(SafeguardingAction.person_id.in_(person_ids))
+    if at_risk:
+        about.append(SafeguardingAction.referral_id.in_(at_risk) & SafeguardingAction.person_id.is_(None))
+    for act in session.scalars(select(SafeguardingAction).where(or_(*about))):
         summary = ACTION_KINDS.get(act.kind, act.kind)
         if act.authority:
             summary += f": {act.authority}"

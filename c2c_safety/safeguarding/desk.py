@@ -1,11 +1,15 @@
-"""The safeguarding lead's desk: one list of everything waiting for the lead, riskiest first.
+"""The safeguarding lead's desk: one list of everything waiting for the lead.
 
-Flag-driven referrals and anonymous safeguarding reports (case files routed to the lead,
-through the case desk's visibility rules, conflict exclusions included) sit in the same
-list, ordered by risk level (risk.py), then by whether the target time is still to meet,
-then by how soon it falls due. Filters: state (open, overdue, new, closed, all) and
-assignee (me, nobody, a named lead). New alerts are a badge on their row and one "mark all
-seen" button, not a list of their own. Everything is worked out when the page is shown.
+Referrals (from flags, from a moderator's escalation, and anonymous reports about a child,
+which are referrals from the start: concerns.py) and any whistleblower case routed to the
+lead that should be converted (through the case desk's visibility rules, conflict
+exclusions included) sit in the same list: overdue first, then unassigned, then by risk
+level (the lead's setting, else the desk's proposal: risk.py), then by time to target. One
+clock: the first look within the safeguarding target. Each row has a one-line neutral
+summary (a category and what kind of thing happened, never the child's words). Filters:
+state (open, overdue, new, closed, all) and assignee (me, nobody, a named lead). New
+alerts are a badge on their row and one "mark all seen" button, not a list of their own.
+Everything is worked out when the page is shown.
 """
 
 from __future__ import annotations
@@ -18,13 +22,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
-from c2c_safety.cases import lifecycle as case_lifecycle
 from c2c_safety.review import policy
 from c2c_safety.safeguarding import conversation as conversation_service
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import risk
 from c2c_safety.safeguarding.referrals import first_actions, lead_candidates, row_of
-from models import CaseFile, CaseStatus, ReviewItem, Role, User, utcnow
+from models import CaseFile, CaseRegime, CaseStatus, ReviewItem, Role, User, utcnow
 from models.review import ReferralStatus, SafeguardingAlert, SafeguardingPerson, SafeguardingReferral
 
 STATES: dict[str, str] = {"open": "Open", "overdue": "Overdue", "new": "New (not seen)", "closed": "Closed",
@@ -54,8 +57,10 @@ class DeskRow:
     new_alerts: int
     lead: str
     deputy: str
-    child: str = ""  # the referral's child at risk (pseudonym), for the chronology link
-    deadline: str = ""  # an anonymous report's next Directive deadline, in words
+    child: str = ""  # the referral's child at risk (from its people), for the chronology link
+    summary: str = ""  # one neutral line: a category and what happened, never the words
+    unassigned: bool = False
+    needs_people: bool = False  # a report-born referral where no child at risk is known yet
 
 
 @dataclass
@@ -106,25 +111,60 @@ def _referral_rows(session: Session, viewer: User, f: Filter, now: datetime, tar
             everyone.setdefault(p.referral_id, []).append(p)
     firsts = first_actions(session, refs)
     spoke = conversation_service.participants_by_item(
-        session, [r.item_id for r in refs if r.id not in everyone])
+        session, [r.item_id for r in refs if r.id not in everyone and r.item_id is not None])
+    # The case files behind report-born referrals, through the case desk's visibility rules:
+    # a lead excluded from a report (a conflict) does not see its referral either.
+    cases = {c.id: c for c in session.scalars(case_access.visible_cases_query(viewer).where(
+        CaseFile.id.in_([r.case_id for r in refs if r.case_id is not None])))} if refs else {}
+    scores = risk.case_scores(session, [r.case_id for r in refs if r.case_id is not None and r.item_id is None])
+    settings = risk.latest_settings(session, ids)
     out: list[DeskRow] = []
     for ref in refs:
         if not _assignee_ok(f, viewer, ref.assigned_to_id, ref.deputy_id):
             continue
+        if ref.item_id is None and (ref.case_id or 0) not in cases:
+            continue
         people = everyone.get(ref.id)
-        if people is None:  # not opened on the desk yet: derive (not stored until then)
+        if people is None and ref.item is not None:  # not opened on the desk yet: derive (not stored until then)
             people = [SafeguardingPerson(pseudonym=p.pseudonym, part=part, platform_role=p.platform_role,
                                          age_band=p.age_band)
                       for p, part in people_service.derive(
-                          ref.item, people_service.participants(session, ref.item, spoke.get(ref.item_id, [])))]
+                          ref.item, people_service.participants(session, ref.item, spoke.get(ref.item.id, [])))]
+        people = people or []
+        case = cases.get(ref.case_id or 0)
+        proposal = risk.of_referral(ref, people, reopened=ref.id in reopened, case=case,
+                                    scores=scores.get(ref.case_id or 0))
         row = row_of(ref, target, now, firsts.get(ref.id))
+        child = people_service.child_of(people)
         out.append(DeskRow(
-            "referral", ref.id, f"Referral #{ref.id} (item {ref.item_id})",
-            risk.of_referral(ref, people, reopened=ref.id in reopened), ref.opened_at, row.due_at, row.overdue,
-            row.first_action_at is not None, ref.status, unseen.get(ref.id, 0),
+            "referral", ref.id, _title(ref, case), risk.effective(proposal, settings.get(ref.id)), ref.opened_at,
+            row.due_at, row.overdue, row.first_action_at is not None, ref.status, unseen.get(ref.id, 0),
             names.get(ref.assigned_to_id or 0, ""), names.get(ref.deputy_id or 0, ""),
-            child=ref.child_pseudonym))
+            child=child, summary=summary(ref, case), unassigned=ref.assigned_to_id is None,
+            needs_people=not child))
     return out
+
+
+def _title(ref: SafeguardingReferral, case: CaseFile | None) -> str:
+    if ref.item_id is None and case is not None:
+        return f"Referral #{ref.id} (anonymous report {case.reference})"
+    return f"Referral #{ref.id} (item {ref.item_id})"
+
+
+def summary(ref: SafeguardingReferral, case: CaseFile | None) -> str:
+    """One neutral line for the list: the category and the kind of thing that happened. The
+    report's own words are on the referral page only."""
+    if ref.item is None:
+        label = case.category.replace("_", " ") if case is not None else "a concern"
+        n = len([m for m in case.messages if m.from_reporter]) if case is not None else 0
+        more = f"; {n} follow-up message{'s' if n != 1 else ''} from the reporter" if n else ""
+        return f"Anonymous report: {label}{more}"
+    item = ref.item
+    cats = sorted({f.reason_category.replace("_", " ") for f in item.flags}) or ["a concern"]
+    where = f" in a {item.chat_kind.replace('_', ' ')} chat" if item.chat_kind else ""
+    linked = "; linked to an anonymous report" if ref.case_id is not None else ""
+    return (f"{item.content_type.replace('_', ' ').capitalize()}{where}, flagged for "
+            f"{', '.join(cats)} ({item.flag_count} flag{'s' if item.flag_count != 1 else ''}){linked}")
 
 
 def _report_rows(session: Session, viewer: User, f: Filter, now: datetime, target: timedelta,
@@ -137,27 +177,30 @@ def _report_rows(session: Session, viewer: User, f: Filter, now: datetime, targe
         stmt = stmt.where(CaseFile.status == CaseStatus.CLOSED)
     elif f.state != "all":
         stmt = stmt.where(CaseFile.status != CaseStatus.CLOSED)
+    # Only whistleblower cases that should be referrals: reports about a child are referrals.
+    stmt = stmt.where(CaseFile.regime == CaseRegime.WHISTLEBLOWING)
     out: list[DeskRow] = []
     for case in session.scalars(stmt.order_by(CaseFile.received_at).limit(LIMIT)):
         if not _assignee_ok(f, viewer, case.assigned_to_id):
             continue
         due = case.received_at + target
         taken_up = case.status not in NOT_TAKEN_UP
-        d = case_lifecycle.deadline_view(case, now)
-        overdue = case.status != CaseStatus.CLOSED and ((not taken_up and now > due) or d.next_state == "overdue")
+        overdue = case.status != CaseStatus.CLOSED and not taken_up and now > due
         out.append(DeskRow(
-            "report", case.id, f"Anonymous report {case.reference}", risk.of_report(), case.received_at, due,
+            "report", case.id, f"Whistleblower case {case.reference}", risk.of_report(), case.received_at, due,
             overdue, taken_up, "closed" if case.status == CaseStatus.CLOSED else "open", 0,
             names.get(case.assigned_to_id or 0, ""), "",
-            deadline=(("Acknowledge" if d.next_label == "acknowledge" else "Feedback") + ": " + d.summary)
-            if d.next_label else d.summary))
+            summary=f"Whistleblower case: {case.category.replace('_', ' ')}; convert it to a referral",
+            unassigned=case.assigned_to_id is None))
     return out
 
 
-def _sort_key(r: DeskRow) -> tuple[int, int, int, float, str, int]:
-    closed = r.status == "closed"
-    return (int(closed), -r.risk.level if not closed else 0, int(r.target_met),
-            r.due_at.timestamp() if not closed else -r.opened_at.timestamp(), r.kind, r.id)
+def _sort_key(r: DeskRow) -> tuple[int, int, int, int, int, float, str, int]:
+    """Overdue first, then unassigned, then risk, then time to target; closed last."""
+    if r.status == "closed":
+        return (1, 0, 0, 0, 0, -r.opened_at.timestamp(), r.kind, r.id)
+    return (0, int(not r.overdue), int(not r.unassigned), -r.risk.level, int(r.target_met),
+            r.due_at.timestamp(), r.kind, r.id)
 
 
 def desk(session: Session, viewer: User, f: Filter | None = None, now: datetime | None = None) -> Desk:

@@ -54,7 +54,8 @@ class PersonForm(FlaskForm):
 
 
 class AddPersonForm(PersonForm):
-    pseudonym = StringField("Platform pseudonym", validators=[InputRequired(), Length(max=128)])
+    pseudonym = StringField("Platform pseudonym, or a short description if they have none",
+                            validators=[InputRequired(), Length(max=128)])
 
 
 class AssignForm(FlaskForm):

@@ -57,7 +57,12 @@ CHILD_BANDS = frozenset({"under13", "13to15", "16plus"})
 ADULT_ROLES = frozenset({"teacher", "parent", "staff"})
 # Concerns about harm done to someone else (as opposed to a risk to the author themselves).
 HARM_TO_OTHERS = frozenset({"harassment", "hate", "threat", "sexual", "grooming"})
-PSEUDONYM_RE = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
+# A platform pseudonym, or a short description of someone not (yet) known by one ("girl, 12,
+# in the reporter's class"): letters of any script, digits, spaces and light punctuation.
+PSEUDONYM_RE = re.compile(r"^[\w .,:;'()@/+-]{1,128}$")
+NOT_IDENTIFIED = "child not yet identified"
+# What the platform sends as a pseudonym; anything else is the lead's description.
+ACCOUNT_RE = re.compile(r"^[A-Za-z0-9._:@/-]{1,128}$")
 
 
 class PersonError(ValueError):
@@ -70,6 +75,10 @@ class Participant:
     platform_role: str
     age_band: str
     how: str  # author | flagger | conversation
+
+
+def is_platform_account(pseudonym: str) -> bool:
+    return bool(ACCOUNT_RE.match(pseudonym))
 
 
 def is_child(platform_role: str, age_band: str) -> bool:
@@ -143,9 +152,28 @@ def people_of(session: Session, ref: SafeguardingReferral) -> list[SafeguardingP
     return sorted(rows, key=lambda p: (order.get(p.part, 9), p.id))
 
 
+def child_of(people: list[SafeguardingPerson]) -> str:
+    """The referral's child: the first child at risk among its people, "" when none is known
+    (never a flagger or the author by default)."""
+    return next((p.pseudonym for p in people if p.part == CHILD_AT_RISK), "")
+
+
+def follow(session: Session, ref: SafeguardingReferral) -> list[SafeguardingPerson]:
+    """Keep the referral's child column in step with its people; returns the people."""
+    people = people_of(session, ref)
+    child = child_of(people)
+    if ref.child_pseudonym != child:
+        ref.child_pseudonym = child
+        session.flush()
+    return people
+
+
 def sync(session: Session, ref: SafeguardingReferral) -> list[SafeguardingPerson]:
     """Bring the referral's people up to date with the item: add newcomers, refresh what was
-    derived, keep the lead's corrections. Idempotent; the caller commits."""
+    derived, keep the lead's corrections. Idempotent; the caller commits. A referral that is
+    an anonymous report has no item: its people are the ones the lead adds."""
+    if ref.item is None:
+        return follow(session, ref)
     existing = {p.pseudonym: p for p in session.scalars(
         select(SafeguardingPerson).where(SafeguardingPerson.referral_id == ref.id))}
     changed = False
@@ -169,7 +197,7 @@ def sync(session: Session, ref: SafeguardingReferral) -> list[SafeguardingPerson
             changed = True
     if changed:
         session.flush()
-    return people_of(session, ref)
+    return follow(session, ref)
 
 
 def get(session: Session, ref: SafeguardingReferral, person_id: int) -> SafeguardingPerson | None:
@@ -201,6 +229,7 @@ def correct(session: Session, ref: SafeguardingReferral, person: SafeguardingPer
     session.flush()
     audit.record(session, "safeguarding.person_corrected", actor=actor, target_type="safeguarding_person",
                  target_id=person.id, details={"referral_id": ref.id, "changes": changes})
+    follow(session, ref)  # the referral's child (and so the chronologies) follow the correction
     return True
 
 
@@ -209,7 +238,8 @@ def add(session: Session, ref: SafeguardingReferral, *, actor: User, pseudonym: 
     """Someone the derivation missed (e.g. named in a conversation we did not receive)."""
     pseudonym = pseudonym.strip()
     if not PSEUDONYM_RE.match(pseudonym):
-        raise PersonError("Give the person's platform pseudonym (1 to 128 letters, digits and . _ : @ / -).")
+        raise PersonError("Give the person's platform pseudonym, or a short description if they have "
+                          "none (1 to 128 letters, digits, spaces and . , : ; ' ( ) @ / + -).")
     _check(part, platform_role, age_band)
     if session.scalar(select(SafeguardingPerson.id).where(SafeguardingPerson.referral_id == ref.id,
                                                           SafeguardingPerson.pseudonym == pseudonym)):
@@ -222,6 +252,7 @@ def add(session: Session, ref: SafeguardingReferral, *, actor: User, pseudonym: 
     audit.record(session, "safeguarding.person_added", actor=actor, target_type="safeguarding_person",
                  target_id=row.id, details={"referral_id": ref.id, "part": part,
                                             "platform_role": platform_role, "age_band": age_band})
+    follow(session, ref)
     return row
 
 

@@ -9,19 +9,33 @@ so the desk can put the riskiest first and say why.
   safeguarding report (its text has to be read to judge, so it is never ranked low).
 - **Standard**: everything else.
 
-Ordering only: the level decides nothing, and AI scores count only through the referral's
-recorded reasons ("AI score for grooming above its review threshold"), as in the queue.
+An anonymous report about a child is proposed by its category (sexual images, sextortion,
+grooming, abuse or self-harm: **Urgent**; anything else **High**, its text must be read to
+judge) and by the classifier's scores on its text (grooming, sexual or self-harm above the
+review threshold: **Urgent**, saying so).
+
+The desk only *proposes*: the lead sets or overrides the level with a reason
+(`set_level`), kept as history in `RiskAssessment`; the latest setting is the referral's
+level. Ordering only: the level decides nothing, and AI scores count only as stated reasons.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from c2c_safety.audit import log as audit
+from c2c_safety.core.crypto import open_text, seal_text
 from c2c_safety.review import priority
 from c2c_safety.review.referrals import ESCALATED
 from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child
-from models import ReviewItem
-from models.review import SafeguardingPerson, SafeguardingReferral
+from classifiers import REVIEW_THRESHOLDS
+from models import CaseFile, ReviewItem, User, utcnow
+from models.review import RiskAssessment, SafeguardingPerson, SafeguardingReferral
+from models.scoring import ItemScore
 
 URGENT, HIGH, STANDARD = 3, 2, 1
 LEVELS: dict[int, str] = {URGENT: "Urgent", HIGH: "High", STANDARD: "Standard"}
@@ -31,14 +45,15 @@ LEVELS: dict[int, str] = {URGENT: "Urgent", HIGH: "High", STANDARD: "Standard"}
 class Risk:
     level: int
     reasons: tuple[str, ...]
+    set_by_lead: bool = False  # the lead's own judgement (else the desk's proposal)
 
     @property
     def label(self) -> str:
         return LEVELS[self.level]
 
 
-def _categories(ref: SafeguardingReferral, item: ReviewItem) -> set[str]:
-    cats = {priority.reason_category(f.reason_category) for f in item.flags}
+def _categories(ref: SafeguardingReferral, item: ReviewItem | None) -> set[str]:
+    cats = {priority.reason_category(f.reason_category) for f in item.flags} if item is not None else set()
     for reason in ref.reasons:
         for c in ("grooming", "self_harm", "sexual", "threat"):
             if c.replace("_", " ") in reason:
@@ -46,8 +61,12 @@ def _categories(ref: SafeguardingReferral, item: ReviewItem) -> set[str]:
     return cats
 
 
-def of_referral(ref: SafeguardingReferral, people: list[SafeguardingPerson], *, reopened: bool = False) -> Risk:
+def of_referral(ref: SafeguardingReferral, people: list[SafeguardingPerson], *, reopened: bool = False,
+                case: CaseFile | None = None, scores: Mapping[str, float] | None = None) -> Risk:
+    """The desk's proposal (see the module docstring); `case` for a referral that is a report."""
     item = ref.item
+    if item is None:
+        return of_case_report(case, scores) if case is not None else of_report()
     cats = _categories(ref, item)
     children = [p for p in people if p.part == CHILD_AT_RISK]
     adult_concern = [p for p in people if p.part == PERSON_OF_CONCERN and not is_child(p.platform_role, p.age_band)]
@@ -80,3 +99,90 @@ def of_referral(ref: SafeguardingReferral, people: list[SafeguardingPerson], *, 
 
 def of_report() -> Risk:
     return Risk(HIGH, ("anonymous safeguarding report: read it to judge the risk",))
+
+# Words in a child category's code that make a report urgent on its own (rep's child-first
+# categories, e.g. "sexual_images", "sextortion", "self_harm"; matched on the code so a new
+# category is ranked without a change here).
+URGENT_CATEGORY_WORDS = ("sextortion", "sexual", "image", "groom", "abuse", "self_harm", "suicide", "danger")
+AI_URGENT = ("grooming", "sexual", "self_harm")
+
+
+def of_case_report(case: CaseFile, scores: Mapping[str, float] | None = None) -> Risk:
+    """The desk's proposal for a referral that is an anonymous report."""
+    urgent: list[str] = []
+    label = case.category.replace("_", " ")
+    if any(w in case.category for w in URGENT_CATEGORY_WORDS):
+        urgent.append(f"reported as {label}")
+    for c in AI_URGENT:
+        if scores and float(scores.get(c, 0.0)) >= REVIEW_THRESHOLDS.get(c, 0.5):
+            urgent.append(f"AI score for {c.replace('_', ' ')} above its review threshold")
+    if urgent:
+        return Risk(URGENT, tuple(urgent))
+    return Risk(HIGH, (f"anonymous report ({label}): read it to judge the risk",))
+
+
+def case_scores(session: Session, case_ids: Iterable[int]) -> dict[int, dict[str, float]]:
+    """The latest classifier scores of each report's text (none while not yet scored)."""
+    ids = list(case_ids)
+    out: dict[int, dict[str, float]] = {}
+    if not ids:
+        return out
+    for row in session.scalars(select(ItemScore).where(ItemScore.subject_type == "case",
+                                                       ItemScore.subject_id.in_(ids)).order_by(ItemScore.id)):
+        out[row.subject_id] = {k: float(v) for k, v in (row.scores or {}).items()}
+    return out
+
+
+def latest_settings(session: Session, referral_ids: Iterable[int]) -> dict[int, RiskAssessment]:
+    ids = list(referral_ids)
+    out: dict[int, RiskAssessment] = {}
+    if ids:
+        for row in session.scalars(select(RiskAssessment).where(RiskAssessment.referral_id.in_(ids))
+                                   .order_by(RiskAssessment.id)):
+            out[row.referral_id] = row
+    return out
+
+
+def effective(proposal: Risk, setting: RiskAssessment | None) -> Risk:
+    """The lead's latest setting wins; the proposal's reasons stay visible beside it."""
+    if setting is None or setting.level not in LEVELS:
+        return proposal
+    return Risk(setting.level, ("set by the lead",), set_by_lead=True)
+
+
+class RiskError(ValueError):
+    """A risk setting was refused; the message is safe to show."""
+
+
+MAX_REASON = 2000
+
+
+def set_level(session: Session, ref: SafeguardingReferral, *, actor: User, level: int, reason: str,
+              proposed: Risk) -> RiskAssessment:
+    """The lead sets or overrides the referral's risk level, with a reason (sealed), kept
+    as history. Audited with the levels, never the reason's text."""
+    if not actor.has_role("safeguarding_lead"):
+        raise RiskError("Only a safeguarding lead sets the risk level.")
+    if level not in LEVELS:
+        raise RiskError("Choose a risk level.")
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise RiskError("Say why (a few words are enough).")
+    if len(reason) > MAX_REASON:
+        raise RiskError(f"Keep the reason under {MAX_REASON} characters.")
+    before = latest_settings(session, [ref.id]).get(ref.id)
+    row = RiskAssessment(referral_id=ref.id, level=level, proposed_level=proposed.level,
+                         reason_sealed=seal_text(reason), set_by_id=actor.id, at=utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, "safeguarding.risk_set", actor=actor, target_type="safeguarding_referral",
+                 target_id=ref.id, details={"level": LEVELS[level], "proposed": LEVELS[proposed.level],
+                                            "previous": LEVELS[before.level] if before else None})
+    return row
+
+
+def history(session: Session, ref: SafeguardingReferral) -> list[tuple[RiskAssessment, str]]:
+    """Every setting, newest first, with its reason opened for the lead's screen."""
+    rows = session.scalars(select(RiskAssessment).where(RiskAssessment.referral_id == ref.id)
+                           .order_by(RiskAssessment.id.desc()))
+    return [(r, open_text(r.reason_sealed) or "") for r in rows]

@@ -19,7 +19,7 @@ from c2c_safety.review.decisions import ACTION_LABELS
 from c2c_safety.review.forms import choices
 from c2c_safety.review.statements import kind_label
 from c2c_safety.safeguarding import actions as actions_service
-from c2c_safety.safeguarding import chronology, risk
+from c2c_safety.safeguarding import chronology, concern_view
 from c2c_safety.safeguarding import desk as desk_service
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import referrals as referrals_service
@@ -105,11 +105,14 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
     s = db.session()
     row = referrals_service.referral_row(s, referral_id) or abort(404)
     ref = row.referral
-    view = queue.item_view(s, ref.item_id, staff())
-    assert view is not None
+    case = concern_view.visible_case(s, ref, staff())
+    if ref.item_id is None and case is None:
+        abort(404)  # a report the viewer is excluded from (a conflict): no existence oracle
+    view = queue.item_view(s, ref.item_id, staff()) if ref.item_id is not None else None
     people = people_service.sync(s, ref)
     referrals_service.record_view(s, ref, actor=staff())
-    if view.sensitive:
+    concern_view.open_concern(s, ref, case, viewer=staff())
+    if view is not None and view.sensitive:
         wellbeing.record_exposure(s, staff(), view.item.id)
     s.commit()
     leads = [(0, "Nobody")] + [(u.id, u.display_name or u.email) for u in referrals_service.lead_candidates(s)]
@@ -123,7 +126,8 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
         add_form=forms.get("add") or AddPersonForm(prefix="add"), assign_form=assign,
         close_form=forms.get("close") or CloseForm(prefix="close"),
         note_form=forms.get("note") or NoteForm(prefix="note"),
-        actions=actions_service.actions_for(s, ref), risk=risk.of_referral(ref, people, reopened=reopened),
+        actions=actions_service.actions_for(s, ref),
+        **concern_view.context(s, ref, case, people, reopened=reopened, forms=forms),
         kinds=actions_service.ACTION_KINDS, outcomes=actions_service.OUTCOMES,
         outcome_needs=actions_service.OUTCOME_NEEDS, parts=people_service.PARTS,
         roles=people_service.PLATFORM_ROLES, bands=people_service.AGE_BANDS, how=people_service.HOW,

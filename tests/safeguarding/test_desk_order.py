@@ -1,6 +1,6 @@
-"""The lead's desk (issue 13, part 3): one list, riskiest first then by time to target,
-anonymous safeguarding reports in the same list, a named lead and deputy (round robin,
-reassignable), "mark all seen", filters by state and assignee."""
+"""The lead's desk (issue 13, part 3; issue 19): one list, overdue and unassigned first, then
+riskiest, then by time to target; anonymous reports about a child are referrals in the same
+list, a named lead and deputy (round robin, reassignable), "mark all seen", filters by state and assignee."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def set_opened(app, rid: int, hours_ago: float) -> None:
         s.close()
 
 
-def test_riskiest_first_then_time_to_target(app, client, signed_in):
+def test_overdue_first_then_riskiest_then_time_to_target(app, client, signed_in):
     s_rid = referral_id(app, standard(app))
     h_rid = referral_id(app, high(app))
     u_rid = referral_id(app, teacher_dm(app))
@@ -58,7 +58,8 @@ def test_riskiest_first_then_time_to_target(app, client, signed_in):
     set_opened(app, u2_rid, 3)
     signed_in("safeguarding_lead")
     html = client.get("/safeguarding").get_data(as_text=True)
-    assert desk_order(html) == [f"/safeguarding/referrals/{r}" for r in (u2_rid, u_rid, h_rid, s_rid)]
+    # The overdue one first whatever its risk (issue 19: it must not sink), then by risk.
+    assert desk_order(html) == [f"/safeguarding/referrals/{r}" for r in (s_rid, u2_rid, u_rid, h_rid)]
     assert html.count("Urgent") >= 2 and "High" in html and "Standard" in html
     assert "an adult in contact with a child in a one-to-one chat" in html  # says why
 
@@ -75,11 +76,13 @@ def test_anonymous_safeguarding_reports_sit_in_the_same_list(app, client, signed
         s = new_session(app)
         case = s.scalars(select(CaseFile)).one()
         case_id, assignee = case.id, case.assigned_to_id
+        report_rid = s.scalar(select(SafeguardingReferral.id).where(SafeguardingReferral.case_id == case_id))
         s.close()
     assert assignee == lead.id  # the only lead: routed and assigned at once
     html = client.get("/safeguarding").get_data(as_text=True)
-    assert desk_order(html) == [f"/safeguarding/referrals/{u_rid}", f"/cases/{case_id}"]
-    assert "Anonymous report" in html
+    # The report is a referral (issue 19), proposed High: below the urgent one, neither overdue.
+    assert desk_order(html) == [f"/safeguarding/referrals/{u_rid}", f"/safeguarding/referrals/{report_rid}"]
+    assert "Anonymous report: safeguarding minor" in html
 
 
 def test_mark_all_seen(app, client, signed_in, db):

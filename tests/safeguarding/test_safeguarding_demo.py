@@ -31,3 +31,32 @@ def test_demo_referrals_and_their_people(app, db):
     assert parts["demo-sg-bullying"] == {"demo-pupil-14": "person_of_concern", "demo-pupil-15": "child_at_risk"}
     n = db.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.platform_content_id.like("demo-sg-%")))
     assert n == 3
+
+
+def test_demo_shows_each_state_of_one_record(app, db):
+    from c2c_safety.demo import safeguarding_record as record_demo
+    from c2c_safety.report.reports import find_case
+    from models.review import RiskAssessment
+
+    with app.app_context():
+        demo_seed.seed_staff(db)
+        db.commit()
+        demo.seed_safeguarding_demo(db)
+        record_demo.seed_one_record(db)
+        record_demo.seed_one_record(db)
+        sext = find_case(db, record_demo.SEXTORTION_RECEIPT)
+        converted = find_case(db, record_demo.CONVERTED_RECEIPT)
+        assert sext is not None and converted is not None
+        assert sext.regime == converted.regime == "safeguarding"
+        refs = {c.id: db.scalars(select(SafeguardingReferral).where(SafeguardingReferral.case_id == c.id)).one()
+                for c in (sext, converted)}
+        assert refs[sext.id].child_pseudonym == "the reporter (girl, 12)"
+        assert [r.level for r in db.scalars(select(RiskAssessment).where(
+            RiskAssessment.referral_id == refs[sext.id].id))] == [3]
+        assert "converted from a whistleblower case" in refs[converted.id].reasons
+        coach = db.scalars(select(ReviewItem).where(ReviewItem.platform_content_id == record_demo.COACH_ITEM)).one()
+        ref = db.scalars(select(SafeguardingReferral).where(SafeguardingReferral.item_id == coach.id)).one()
+        assert ref.child_pseudonym == "demo-pupil-32"
+        parts = {p.pseudonym: p.part for p in people_service.people_of(db, ref)}
+        assert parts["demo-parent-31"] == "involved" and parts["demo-coach-31"] == "person_of_concern"
+        db.rollback()

@@ -1,0 +1,28 @@
+"""Forms for the concern itself: the lead's risk level, a reply to the reporter, linking a
+case. Nothing is pre-selected (the risk select starts on "Choose…")."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from c2c_safety.review.forms import choices
+from c2c_safety.safeguarding.risk import LEVELS
+
+
+class RiskForm(FlaskForm):
+    level = SelectField("Risk level", choices=choices([("", "Choose…"), *((str(k), v) for k, v in LEVELS.items())]),
+                        validators=[InputRequired(message="Choose a risk level.")])
+    reason = TextAreaField("Why (kept in the referral's risk history)",
+                           validators=[InputRequired(message="Say why."), Length(max=2000)])
+
+
+class ReplyForm(FlaskForm):
+    text = TextAreaField("Message to the reporter (they read it with their receipt)",
+                         validators=[InputRequired(message="Write the message."), Length(max=20000)])
+
+
+class LinkForm(FlaskForm):
+    reference = StringField("Case reference (e.g. AR-ABCD-EFGH)",
+                            validators=[InputRequired(message="Give the case's reference."), Length(max=20)])

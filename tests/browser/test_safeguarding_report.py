@@ -1,0 +1,128 @@
+"""Issue 19 in a real browser without JavaScript: a child's anonymous sextortion report is a
+safeguarding referral from the start. It lands at the top of the lead's desk with the 24-hour
+clock (no whistleblower deadline), the lead takes it up (named lead, urgent risk with a
+reason, the child and the person of concern, a police report, an answer to the child),
+exports the child's chronology as a PDF and closes it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from c2c_safety.core.db import new_session
+from models import AuditEvent, CaseCategory, CaseFile
+from models.review import SafeguardingReferral
+from tests.browser.conftest import browser_login, dump
+from tests.support.review import make_item
+from tests.support.safeguarding import QUIET
+
+SEXTORTION = "He says he will send my pictures to my class unless I send more. I am 12."
+
+
+def child_reports(page, base: str) -> str:
+    """The child's own report through the public form; returns the receipt shown once."""
+    page.goto(f"{base}/report")
+    # rep's child-first categories name sextortion; until then it is "a child may be at risk".
+    category = next((c.value for c in CaseCategory if "sextortion" in c.value or "sexual" in c.value),
+                    CaseCategory.SAFEGUARDING_MINOR.value)
+    page.locator(f"#f-category-{category}").check()
+    page.locator("textarea[name=what]").fill(SEXTORTION)
+    page.locator("main form button[type=submit]").last.click()
+    return page.locator("p.receipt-code code").inner_text()
+
+
+def test_a_childs_sextortion_report_from_the_desk_to_a_pdf_and_closed(app, live_server, page_nojs, axe_check,
+                                                                     make_user, browser):
+    page = page_nojs
+    receipt = child_reports(page, live_server)  # at night: no lead on duty yet, so nobody is named
+    lead = make_user("safeguarding_lead")
+    # Automatic urgent referrals that arrive after it (an adult in one-to-one chats with under-13s).
+    for n in range(3):
+        make_item(app, author=f"u-t-{n}", age_band="adult", author_role="teacher", chat_kind="one_to_one",
+                  audience="under13", flags=[(f"u-c-{n}", "student", "grooming")], scores=QUIET,
+                  waited=timedelta(minutes=5))
+    with app.app_context():
+        s = new_session(app)
+        case = s.scalars(select(CaseFile)).one()
+        ref = s.scalars(select(SafeguardingReferral).where(SafeguardingReferral.case_id == case.id)).one()
+        rid, due, reference = ref.id, ref.opened_at + timedelta(hours=24), case.reference
+        assert case.regime == "safeguarding" and ref.assigned_to_id is None
+        s.close()
+
+    lead_page = browser.new_page(java_script_enabled=False)
+    browser_login(lead_page, live_server, lead)
+    lead_page.goto(f"{live_server}/safeguarding")
+    first = lead_page.locator("table.desk tbody tr").first
+    text = first.inner_text()
+    assert f"Referral #{rid}" in text and reference in text, text
+    assert f"By {due.strftime('%Y-%m-%d %H:%M')} UTC" in text and "Nobody" in text
+    assert "Anonymous report" in text and "pictures" not in text  # a neutral summary, not the words
+    assert "within 24 hours" in lead_page.content()
+    assert lead_page.locator("table.desk tbody tr").count() == 4
+    violations = axe_check(lead_page)
+    assert violations == [], dump(violations)
+
+    first.get_by_role("link", name=f"Referral #{rid}").click()
+    main = lead_page.locator("main").inner_text()
+    assert main.index("The concern") < main.index("People in this referral") and SEXTORTION in main
+    assert "Feedback" not in main and "days left" not in main
+    assert f"Due by {due.strftime('%Y-%m-%d %H:%M')} UTC" in main and "Child not yet identified" in main
+    violations = axe_check(lead_page)
+    assert violations == [], dump(violations)
+    # Taken up: named lead, risk set with a reason, the child and the person of concern.
+    lead_page.get_by_label("Named lead").select_option(str(lead.id))
+    lead_page.get_by_role("button", name="Save assignment").click()
+    lead_page.get_by_label("Risk level").select_option("3")
+    lead_page.get_by_label("Why (kept in the referral's risk history)").fill("Sextortion of a 12-year-old.")
+    lead_page.get_by_role("button", name="Set the risk level").click()
+    assert "Risk level saved." in lead_page.content()
+    for who, part, role, band in (("reporter (girl, 12)", "child_at_risk", "student", "under13"),
+                                  ("unknown adult in the chat", "person_of_concern", "unknown", "adult")):
+        if not lead_page.locator("#add-pseudonym").is_visible():
+            lead_page.get_by_text("Add someone the desk missed").click()
+        lead_page.get_by_label("Platform pseudonym, or a short description").fill(who)
+        lead_page.locator("#add-part").select_option(part)
+        lead_page.locator("#add-platform_role").select_option(role)
+        lead_page.locator("#add-age_band").select_option(band)
+        lead_page.get_by_role("button", name="Add person").click()
+        assert "Person added to the referral." in lead_page.content()
+    adult = lead_page.locator("article.person",
+                              has=lead_page.get_by_role("heading", name="unknown adult in the chat"))
+    assert adult.get_by_role("button", name="Continue to confirmation").count() == 0  # no account to act on
+    child = lead_page.locator("article.person", has=lead_page.get_by_role("heading", name="reporter (girl, 12)"))
+    child.get_by_label("Reported to the police").check()
+    child.get_by_label("Authority (for a notification or referral)").fill("Politi, NC3")
+    child.get_by_label("Their reference number for the matter").fill("NC3-2026-0042")
+    child.get_by_role("button", name="Record").click()
+    assert "Recorded: Reported to the police" in lead_page.content()
+    lead_page.get_by_label("Message to the reporter").fill("You did the right thing. Do not send anything more.")
+    lead_page.get_by_role("button", name="Send to the reporter").click()
+    assert "Message sent to the reporter." in lead_page.content()
+
+    # The child's chronology as a PDF for the case conference.
+    child = lead_page.locator("article.person", has=lead_page.get_by_role("heading", name="reporter (girl, 12)"))
+    with lead_page.expect_download() as info:
+        child.get_by_role("link", name="PDF").click()
+    data = Path(info.value.path()).read_bytes()
+    assert data.startswith(b"%PDF-") and b"%%EOF" in data[-64:]
+
+    lead_page.get_by_label("Outcome").select_option("referred_externally")
+    lead_page.get_by_role("button", name="Close the referral").click()
+    assert "Referral closed." in lead_page.content()
+
+    # The child reads the answer with the same receipt.
+    page.goto(f"{live_server}/report/follow-up")
+    page.locator("input[name=receipt]").fill(receipt)
+    page.locator("main form button[type=submit]").first.click()
+    assert "You did the right thing." in page.content()
+    with app.app_context():
+        s = new_session(app)
+        assert s.get(SafeguardingReferral, rid).status == "closed"
+        closed = s.get(CaseFile, case.id)
+        assert closed.first_read_at is not None
+        assert closed.status == "closed" and closed.retention_clock_from is not None  # the report closes with it
+        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "safeguarding.chronology_exported"))
+        s.close()
+    lead_page.close()
