@@ -4,7 +4,7 @@ select starts on "Choose…", so the lead picks each action and each person them
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from c2c_safety.review.forms import choices
@@ -23,25 +23,36 @@ class RecordForm(FlaskForm):
                            validators=[Optional(), Length(max=5000)])
 
 
-class RequestChoiceForm(FlaskForm):
-    """GET: choose a platform request, then see the confirmation page. Changes nothing."""
+WHY_LABEL = "Why (kept in the referral, never sent to the platform)"
 
-    class Meta:
-        csrf = False
+
+class RequestForm(FlaskForm):
+    """The request and its reason (POST, changes nothing): leads to the confirmation page."""
 
     kind = RadioField("Ask the platform to", choices=[], default=None, validate_choice=False,
                       validators=[InputRequired(message="Choose what to ask the platform.")])
+    detail = TextAreaField(WHY_LABEL, validators=[Optional(), Length(max=5000)])
 
 
 class ConfirmForm(FlaskForm):
-    """The confirmation page's POST: only this sends a request to the platform."""
+    """The confirmation page's POST: only this sends a request to the platform, and only with
+    the page's signed token and the reason it was issued for (confirmation.py)."""
 
-    detail = TextAreaField("Why (kept in the referral, never sent to the platform)",
+    kind = HiddenField()
+    detail = HiddenField()
+    token = HiddenField()
+
+
+class WithdrawReasonForm(FlaskForm):
+    detail = TextAreaField("Why withdraw it (kept in the referral, never sent to the platform)",
                            validators=[Optional(), Length(max=5000)])
 
 
 class WithdrawForm(FlaskForm):
-    """The withdrawal confirmation's POST: the button is the whole form."""
+    """The withdrawal confirmation's POST: the reason shown and the page's signed token."""
+
+    detail = HiddenField()
+    token = HiddenField()
 
 
 class PersonForm(FlaskForm):
@@ -65,7 +76,7 @@ class AssignForm(FlaskForm):
 class CloseForm(FlaskForm):
     outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOMES.items()]),
                           validators=[InputRequired(message="Choose the outcome.")])
-    detail = TextAreaField("Reason or summary (required for “no concern” and “other”)",
+    detail = TextAreaField("Reason for closing (required, at least 20 characters)",
                            validators=[Optional(), Length(max=5000)])
 
 

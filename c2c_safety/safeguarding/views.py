@@ -31,7 +31,7 @@ from c2c_safety.safeguarding.forms import (
     NoteForm,
     PersonForm,
     RecordForm,
-    RequestChoiceForm,
+    RequestForm,
     StepForm,
 )
 from models.review import SafeguardingPerson
@@ -92,7 +92,7 @@ def person_forms(person: SafeguardingPerson, forms: dict[str, FlaskForm]) -> dic
     assert isinstance(record, RecordForm)
     record.kind.choices = choices([(k, actions_service.RECORD_KINDS[k])
                                    for k in actions_service.record_kinds_for(person)])
-    ask = RequestChoiceForm(prefix=f"q{person.id}", formdata=None)  # own ids: not the record form's
+    ask = RequestForm(prefix=f"q{person.id}", formdata=None)  # own ids: not the record form's
     ask.kind.choices = choices([(k, actions_service.PLATFORM_KINDS[k])
                                 for k in actions_service.platform_kinds_for(person)])
     correct = forms.get(f"person-{person.id}") or PersonForm(
