@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from c2c_safety.core.params import BoundedIntegerField
 from c2c_safety.review.forms import choices
 from c2c_safety.safeguarding.actions import OUTCOMES
 from c2c_safety.safeguarding.people import AGE_BANDS, PARTS, PLATFORM_ROLES
@@ -19,6 +20,8 @@ class RecordForm(FlaskForm):
                       validators=[InputRequired(message="Choose what you did.")])
     authority = StringField("Authority (for a notification or referral)", validators=[Optional(), Length(max=200)])
     authority_ref = StringField("Their reference number for the matter", validators=[Optional(), Length(max=100)])
+    hotline = SelectField("Hotline (for a hotline report)", choices=[], validate_choice=False,
+                          validators=[Optional()])
     detail = TextAreaField("Details (who you spoke to, what was agreed; for a note: the note)",
                            validators=[Optional(), Length(max=5000)])
 
@@ -83,6 +86,20 @@ class CloseForm(FlaskForm):
 class NoteForm(FlaskForm):
     detail = TextAreaField("Note on the whole referral", validators=[InputRequired(message="Write the note."),
                                                                       Length(max=5000)])
+
+
+class HoldForm(FlaskForm):
+    """Place or release a legal hold: the reason is the form (evidence.py)."""
+
+    detail = TextAreaField("Why (e.g. the police asked us to preserve it; required, at least 20 characters)",
+                           validators=[Optional(), Length(max=5000)])
+
+
+class SettingsForm(FlaskForm):
+    ceo_after_hours = BoundedIntegerField("Escalate to the CEO this many hours after the deputy",
+                                          lo=1, hi=24 * 14, validators=[InputRequired()])
+    hotlines = TextAreaField("Hotlines for sexual images of a child (one per line)",
+                             validators=[InputRequired(), Length(max=400)])
 
 
 class StepForm(FlaskForm):

@@ -22,6 +22,7 @@ from c2c_safety.safeguarding import actions as actions_service
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import referrals as referrals_service
 from c2c_safety.safeguarding import requests as requests_service
+from c2c_safety.safeguarding import settings as sg_settings
 from c2c_safety.safeguarding.actions import SafeguardingError
 from c2c_safety.safeguarding.confirmation import ConfirmationError
 from c2c_safety.safeguarding.forms import (
@@ -116,9 +117,12 @@ def record(referral_id: int, person_id: int) -> Page:
     form.kind.choices = choices([(k, actions_service.RECORD_KINDS[k])
                                  for k in actions_service.record_kinds_for(person)])
     kind = str(form.kind.data or "")
+    # A hotline report names its hotline from the configured list (settings.hotlines).
+    authority = str((form.hotline.data if kind == "hotline_report" else form.authority.data) or "")
     return _run(referral_id, form, f"record-{person.id}", lambda: actions_service.record(
         db.session(), ref, person, actor=staff(), kind=kind, detail=form.detail.data or "",
-        authority=form.authority.data or "", authority_ref=form.authority_ref.data or ""),
+        authority=authority, authority_ref=form.authority_ref.data or "",
+        hotlines=sg_settings.hotlines(db.session())),
         f"Recorded: {actions_service.RECORD_KINDS.get(kind, kind)} ({person.pseudonym}).", "kind")
 
 
