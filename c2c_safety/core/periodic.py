@@ -80,6 +80,10 @@ PERIODIC: list[PeriodicJob] = [
                 "job never reached Redis"),
     PeriodicJob("notices-scan", "workers.notifications.scan", 600, "low",
                 "Notices for deadlines due within 24 hours or missed, and for failing webhooks"),
+    # Cover (issue 19, item 6): safeguarding/escalation.py.
+    PeriodicJob("safeguarding-cover", "workers.safeguarding.escalate", 300, "high",
+                "Escalates overdue safeguarding referrals nobody has taken up: to the deputy, then "
+                "to the CEO"),
 ]
 
 

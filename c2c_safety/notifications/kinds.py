@@ -10,6 +10,7 @@ APPEAL = "appeal"
 DEADLINE_SOON = "deadline_soon"
 DEADLINE_MISSED = "deadline_missed"
 WEBHOOK_FAILING = "webhook_failing"
+SAFEGUARDING_OVERDUE = "safeguarding_overdue"  # cover: safeguarding/escalation.py
 
 # The notice's category: the only words about the event a notice ever carries.
 LABELS: dict[str, str] = {
@@ -19,11 +20,12 @@ LABELS: dict[str, str] = {
     DEADLINE_SOON: "Deadline due within 24 hours",
     DEADLINE_MISSED: "Deadline missed",
     WEBHOOK_FAILING: "Webhook deliveries keep failing",
+    SAFEGUARDING_OVERDUE: "Overdue safeguarding referral nobody has taken up",
 }
 
 # Urgent safeguarding always reaches the safeguarding leads by e-mail: a child may be at
 # risk, and nobody should have to be looking at the inbox to learn of it.
-ALWAYS_EMAIL = frozenset({SAFEGUARDING_URGENT})
+ALWAYS_EMAIL = frozenset({SAFEGUARDING_URGENT, SAFEGUARDING_OVERDUE})
 
 # Which kinds each role can receive: the preferences page offers these.
 _CASE_ROLES = frozenset({Role.SAFEGUARDING_LEAD, Role.CASE_HANDLER, Role.CEO, Role.INDEPENDENT_REVIEWER})
@@ -34,6 +36,7 @@ FOR_ROLES: dict[str, frozenset[str]] = {
     DEADLINE_SOON: _CASE_ROLES,
     DEADLINE_MISSED: _CASE_ROLES,
     WEBHOOK_FAILING: frozenset({Role.ADMIN}),
+    SAFEGUARDING_OVERDUE: frozenset({Role.SAFEGUARDING_LEAD, Role.CEO}),
 }
 
 

@@ -19,7 +19,7 @@ from c2c_safety.review.decisions import ACTION_LABELS
 from c2c_safety.review.forms import choices
 from c2c_safety.review.statements import kind_label
 from c2c_safety.safeguarding import actions as actions_service
-from c2c_safety.safeguarding import chronology, evidence, risk
+from c2c_safety.safeguarding import chronology, escalation, evidence, risk
 from c2c_safety.safeguarding import desk as desk_service
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import referrals as referrals_service
@@ -133,7 +133,8 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
         roles=people_service.PLATFORM_ROLES, bands=people_service.AGE_BANDS, how=people_service.HOW,
         can_withdraw=requests_service.can_withdraw, withdraw_hours=requests_service.WITHDRAW_WINDOW,
         people_by_id={p.id: p for p in people}, action_labels=ACTION_LABELS, kind_label=kind_label,
-        hold=evidence.active_hold(s, ref.id), hold_form=forms.get("hold") or HoldForm(prefix="hold")), status
+        hold=evidence.active_hold(s, ref.id), hold_form=forms.get("hold") or HoldForm(prefix="hold"),
+        escalations=escalation.for_referral(s, ref.id), steps=escalation.STEPS), status
 
 
 @bp.route("/referrals/<int:referral_id>")
