@@ -24,6 +24,7 @@ from c2c_safety.safeguarding import desk as desk_service
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import referrals as referrals_service
 from c2c_safety.safeguarding import requests as requests_service
+from c2c_safety.safeguarding import oversight as sg_oversight
 from c2c_safety.safeguarding import settings as sg_settings
 from c2c_safety.safeguarding.forms import (
     AddPersonForm,
@@ -53,14 +54,15 @@ def _filter() -> desk_service.Filter:
 
 
 @bp.route("")
-@roles_required(LEAD)
+@roles_required(LEAD, *sg_oversight.READERS)
 def index() -> str:
     s = db.session()
     f = _filter()
     desk = desk_service.desk(s, staff(), f)
+    sg_oversight.record_desk_view(s, actor=staff(), state=f.state, rows=len(desk.rows))
     s.commit()
     return render_template("safeguarding/index.html", desk=desk, f=f, states=desk_service.STATES,
-                           form=StepForm())
+                           form=StepForm(), read_only=sg_oversight.read_only(staff()))
 
 
 @bp.route("/alerts/seen", methods=["POST"])
@@ -134,17 +136,18 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
         can_withdraw=requests_service.can_withdraw, withdraw_hours=requests_service.WITHDRAW_WINDOW,
         people_by_id={p.id: p for p in people}, action_labels=ACTION_LABELS, kind_label=kind_label,
         hold=evidence.active_hold(s, ref.id), hold_form=forms.get("hold") or HoldForm(prefix="hold"),
-        escalations=escalation.for_referral(s, ref.id), steps=escalation.STEPS), status
+        escalations=escalation.for_referral(s, ref.id), steps=escalation.STEPS,
+        read_only=sg_oversight.read_only(staff())), status
 
 
 @bp.route("/referrals/<int:referral_id>")
-@roles_required(LEAD)
+@roles_required(LEAD, *sg_oversight.READERS)
 def referral(referral_id: int) -> tuple[str, int]:
     return render_referral(referral_id)
 
 
 @bp.route("/child/<path:pseudonym>")
-@roles_required(LEAD)
+@roles_required(LEAD, *sg_oversight.READERS)
 def child(pseudonym: str) -> str:
     if len(pseudonym) > 128:
         abort(404)
