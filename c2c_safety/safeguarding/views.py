@@ -21,10 +21,10 @@ from c2c_safety.review.statements import kind_label
 from c2c_safety.safeguarding import actions as actions_service
 from c2c_safety.safeguarding import chronology, escalation, evidence, risk
 from c2c_safety.safeguarding import desk as desk_service
+from c2c_safety.safeguarding import oversight as sg_oversight
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import referrals as referrals_service
 from c2c_safety.safeguarding import requests as requests_service
-from c2c_safety.safeguarding import oversight as sg_oversight
 from c2c_safety.safeguarding import settings as sg_settings
 from c2c_safety.safeguarding.forms import (
     AddPersonForm,
