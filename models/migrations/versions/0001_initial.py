@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:25:39.587636
+Create Date: 2026-12-07 03:02:50.015954
 """
 
 from __future__ import annotations
@@ -198,6 +198,15 @@ def upgrade() -> None:
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    op.create_table(
+        "confirmation_uses",
+        sa.Column("nonce", sa.String(length=40), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.String(length=60), nullable=False),
+        sa.Column("used_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_confirmation_uses_user_id_users")),
+        sa.PrimaryKeyConstraint("nonce", name=op.f("pk_confirmation_uses")),
     )
     op.create_table(
         "desk_settings",
@@ -857,6 +866,53 @@ def upgrade() -> None:
         batch_op.create_index("ix_safeguarding_alerts_seen", ["seen_at"], unique=False)
 
     op.create_table(
+        "safeguarding_escalations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.String(length=12), nullable=False),
+        sa.Column("cycle_opened_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recipient_ids", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_escalations_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_escalations")),
+        sa.UniqueConstraint(
+            "referral_id", "step", "cycle_opened_at", name=op.f("uq_safeguarding_escalations_referral_id")
+        ),
+    )
+    with op.batch_alter_table("safeguarding_escalations", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_escalations_referral", ["referral_id"], unique=False)
+
+    op.create_table(
+        "safeguarding_holds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("placed_by_id", sa.Integer(), nullable=True),
+        sa.Column("placed_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("released_by_id", sa.Integer(), nullable=True),
+        sa.Column("released_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("release_reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(["placed_by_id"], ["users.id"], name=op.f("fk_safeguarding_holds_placed_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_holds_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["released_by_id"], ["users.id"], name=op.f("fk_safeguarding_holds_released_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_holds")),
+    )
+    with op.batch_alter_table("safeguarding_holds", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_holds_referral", ["referral_id", "released_at"], unique=False)
+
+    op.create_table(
         "safeguarding_people",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("referral_id", sa.Integer(), nullable=False),
@@ -1115,6 +1171,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_safeguarding_people_pseudonym")
 
     op.drop_table("safeguarding_people")
+    with op.batch_alter_table("safeguarding_holds", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_holds_referral")
+
+    op.drop_table("safeguarding_holds")
+    with op.batch_alter_table("safeguarding_escalations", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_escalations_referral")
+
+    op.drop_table("safeguarding_escalations")
     with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
         batch_op.drop_index("ix_safeguarding_alerts_seen")
 
@@ -1244,6 +1308,7 @@ def downgrade() -> None:
     op.drop_table("quality_samples")
     op.drop_table("notice_preferences")
     op.drop_table("desk_settings")
+    op.drop_table("confirmation_uses")
     op.drop_table("users")
     op.drop_table("retention_runs")
     op.drop_table("policy_reasons")
