@@ -4,7 +4,8 @@
 - `SafeguardingEscalation`: an overdue referral escalated to the deputy, then to the CEO,
   once per step and per (re)opening;
 - `SafeguardingHold`: evidence preserved for the police, a legal hold on a referral and
-  its item that retention respects until it is released.
+  its item that retention respects until it is released;
+- `SafeguardingSample`: a referral in the independent reviewer's weekly quality sample.
 """
 
 from __future__ import annotations
@@ -62,3 +63,25 @@ class SafeguardingHold(Base):
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     released_at: Mapped[datetime | None] = mapped_column(default=None)
     release_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class SafeguardingSample(Base):
+    """A referral drawn into a week's quality sample (oversight/safeguarding_sample.py), and the
+    independent reviewer's verdict on how it was handled. Seeded by ISO week like the
+    moderation sample (reviewer.QualitySample), stored on first draw."""
+
+    __tablename__ = "safeguarding_samples"
+    __table_args__ = (
+        UniqueConstraint("iso_year", "iso_week", "referral_id"),
+        Index("ix_safeguarding_samples_week", "iso_year", "iso_week"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iso_year: Mapped[int] = mapped_column()
+    iso_week: Mapped[int] = mapped_column()
+    referral_id: Mapped[int] = mapped_column(ForeignKey("safeguarding_referrals.id", ondelete="CASCADE"))
+    verdict: Mapped[str | None] = mapped_column(String(10), default=None)
+    note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)

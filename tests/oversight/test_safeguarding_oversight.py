@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from models import utcnow
 from models.review import SafeguardingAction, SafeguardingReferral
@@ -62,3 +62,44 @@ def test_safeguarding_figures_in_the_report_and_its_csv(app, client, make_user, 
     assert rows["Requests to the platform"]["value"] == "2"
     assert rows["Requests withdrawn"]["value"] == "50.0" and rows["Requests withdrawn"]["of"] == "2"
     assert "u-child" not in body and "u-teacher" not in body
+
+
+def test_the_weekly_sample_draws_referrals_and_takes_a_verdict(app, client, make_user, db):
+    from c2c_safety.oversight.reviewer import last_complete_week, week_bounds
+    from models import AuditEvent
+    from models.safeguarding_records import SafeguardingSample
+    from tests.conftest import CSRF_RE
+
+    year, week = last_complete_week()
+    start, _end = week_bounds(year, week)
+    rids = [referral_id(app, make_item(app, author=f"u-teacher-s{i}", age_band="adult", author_role="teacher",
+                                       chat_kind="one_to_one", audience="under13", content_type="chat_message",
+                                       flags=[(f"u-child-s{i}", "student", "other")], scores=QUIET))
+            for i in range(5)]
+    db.execute(update(SafeguardingReferral).values(opened_at=start + timedelta(days=2)))
+    db.commit()
+    login(client, make_user("independent_reviewer"))
+    url = f"/review/sample?week={year}-W{week:02d}"
+    html = client.get(url).get_data(as_text=True)
+    drawn = sorted(s.referral_id for s in db.scalars(select(SafeguardingSample)))
+    db.rollback()
+    assert len(drawn) == 3 and set(drawn) <= set(rids)
+    for rid in drawn:
+        assert f"Referral #{rid}" in html
+    client.get(url)
+    assert sorted(s.referral_id for s in db.scalars(select(SafeguardingSample))) == drawn  # stored, stable
+    sample_id = db.scalar(select(SafeguardingSample.id).order_by(SafeguardingSample.id))
+    db.rollback()
+    token = CSRF_RE.search(html).group(1)
+    assert client.post(f"/review/sample/safeguarding/{sample_id}",
+                       data={"csrf_token": token, "verdict": "disagree"}).status_code == 400
+    assert client.post(f"/review/sample/safeguarding/{sample_id}",
+                       data={"csrf_token": token, "verdict": "disagree",
+                             "note": "First look came far too late."}).status_code == 302
+    row = db.get(SafeguardingSample, sample_id)
+    assert row.verdict == "disagree" and row.note_sealed is not None
+    assert db.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "review.safeguarding_sample_verdict")) == 1
+    db.rollback()
+    # The reviewer reads each sampled referral (read-only).
+    assert client.get(f"/safeguarding/referrals/{drawn[0]}").status_code == 200

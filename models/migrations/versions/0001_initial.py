@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 03:02:50.015954
+Create Date: 2026-12-07 03:15:37.587704
 """
 
 from __future__ import annotations
@@ -940,6 +940,30 @@ def upgrade() -> None:
         batch_op.create_index("ix_safeguarding_people_pseudonym", ["pseudonym"], unique=False)
 
     op.create_table(
+        "safeguarding_samples",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("iso_year", sa.Integer(), nullable=False),
+        sa.Column("iso_week", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("verdict", sa.String(length=10), nullable=True),
+        sa.Column("note_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("reviewer_id", sa.Integer(), nullable=True),
+        sa.Column("reviewed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("drawn_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_samples_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["reviewer_id"], ["users.id"], name=op.f("fk_safeguarding_samples_reviewer_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_samples")),
+        sa.UniqueConstraint("iso_year", "iso_week", "referral_id", name=op.f("uq_safeguarding_samples_iso_year")),
+    )
+    with op.batch_alter_table("safeguarding_samples", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_samples_week", ["iso_year", "iso_week"], unique=False)
+
+    op.create_table(
         "appeals",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("decision_id", sa.Integer(), nullable=False),
@@ -1167,6 +1191,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_appeals_item_status")
 
     op.drop_table("appeals")
+    with op.batch_alter_table("safeguarding_samples", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_samples_week")
+
+    op.drop_table("safeguarding_samples")
     with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
         batch_op.drop_index("ix_safeguarding_people_pseudonym")
 
