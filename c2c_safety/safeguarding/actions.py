@@ -95,8 +95,10 @@ class SafeguardingError(ValueError):
 
 
 def rationale(text: str | None, what: str = "this step") -> str:
-    """The cleaned rationale, refused when blank, shorter than MIN_RATIONALE or too long."""
-    text = (text or "").strip()
+    """The cleaned rationale, refused when blank, shorter than MIN_RATIONALE or too long.
+    Line ends are normalised: a browser sends a textarea's lines as CRLF but a reason carried
+    back in a hidden field may come as LF, and the confirmation token binds the exact text."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(text) < MIN_RATIONALE:
         raise SafeguardingError(f"Write why you are taking {what} (at least {MIN_RATIONALE} characters): "
                                 "it is kept in the referral for anyone who reviews it later.")

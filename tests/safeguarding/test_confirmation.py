@@ -202,3 +202,17 @@ def test_the_services_refuse_a_missing_reason_whatever_the_form_sends(app, db, m
         finally:
             s.rollback()
             s.close()
+
+
+def test_a_reason_on_several_lines_survives_the_round_trip(app, client, signed_in, db):
+    """A textarea sends CRLF; the confirmation page carries the reason back in a hidden field,
+    which a browser may send with other line ends: the token binds the text, not its line ends."""
+    rid, _lead, teacher, _ppl = _setup(app, client, signed_in)
+    page = check_request(client, rid, teacher.id, "request_restriction",
+                         detail="The police are informed.\r\nThey asked us to restrict messaging.")
+    fields = confirmation_fields(page.get_data(as_text=True))
+    assert "\r" not in fields["detail"] and "\n" in fields["detail"]
+    fields["detail"] = fields["detail"].replace("\n", "\r\n")
+    assert _send(client, rid, teacher.id, fields).status_code == 302
+    assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
+    db.rollback()
