@@ -1,6 +1,7 @@
 """SQLAlchemy models of c2c-safety. Importing this package registers every table."""
 
 from models import review as review  # registers the review desk's tables (decisions, appeals…)
+from models import safeguarding_records as safeguarding_records  # confirmations, cover, holds
 from models.accounts import (
     PRIVILEGED_ROLES,
     ROLES_REQUIRING_TOTP,

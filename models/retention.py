@@ -23,6 +23,7 @@ class RetentionCategory(enum.StrEnum):
     MODERATION = "moderation"
     AUDIT_LOG = "audit_log"
     PARENTAL_CONSENT = "parental_consent"
+    SAFEGUARDING_REFERRALS = "safeguarding_referrals"
 
 
 class PeriodUnit(enum.StrEnum):

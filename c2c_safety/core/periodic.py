@@ -83,6 +83,10 @@ PERIODIC: list[PeriodicJob] = [
     PeriodicJob("media-fetch", "workers.media.fetch_due", 15, "default",
                 "Fetches flagged images from the platform's media host, checks, hashes and matches them "
                 "against the hash lists; retries failed fetches with backoff"),
+    # Cover (issue 19, item 6): safeguarding/escalation.py.
+    PeriodicJob("safeguarding-cover", "workers.safeguarding.escalate", 300, "high",
+                "Escalates overdue safeguarding referrals nobody has taken up: to the deputy, then "
+                "to the CEO"),
 ]
 
 

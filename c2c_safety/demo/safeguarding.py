@@ -9,6 +9,10 @@ and a week of decisions for the independent reviewer's quality sample.
 - Twelve decisions dated in the last complete ISO week, so `/review/sample` (which shows
   the last complete week by default) has a sample to work on whenever the demo starts.
 
+Issue 19 (cover, the lead's records, evidence): an overdue referral nobody took up, escalated
+to its deputy and then to the CEO; a hotline report on the sextortion-like bullying referral
+(Red Barnet's hotline, a reference, never the image); a legal hold on the teacher's referral.
+
 Idempotent: found by their fixed platform ids; the week's decisions per ISO week.
 """
 
@@ -22,7 +26,12 @@ from sqlalchemy.orm import Session
 from c2c_safety.accounts import users as accounts
 from c2c_safety.oversight import reviewer
 from c2c_safety.review import claims, decisions, policy, triage
+from c2c_safety.safeguarding import actions, escalation, evidence
+from c2c_safety.safeguarding import people as people_service
+from c2c_safety.safeguarding import settings as sg_settings
+from c2c_safety.safeguarding.referrals import lead_candidates
 from models import Flag, ReviewItem, User, utcnow
+from models.review import SafeguardingAction, SafeguardingReferral
 
 # (platform id, text, author, author age band, author role, chat kind, audience, flags)
 REFERRALS: tuple[tuple[str, str, str, str, str, str | None, str | None, tuple[tuple[str, str, str], ...]], ...] = (
@@ -102,7 +111,50 @@ def _decide(session: Session, moderator: User, item: ReviewItem, at: datetime, a
     session.commit()
 
 
+OVERDUE = ("demo-sg-overdue", "Can you keep a secret? Don't tell your teacher we talk here.", "demo-adult-16",
+           "adult", "parent", "one_to_one", "under13", (("demo-pupil-17", "student", "grooming"),))
+
+
+def _referral_of(session: Session, pid: str) -> SafeguardingReferral | None:
+    return session.scalars(select(SafeguardingReferral).join(ReviewItem, ReviewItem.id == SafeguardingReferral.item_id)
+                           .where(ReviewItem.platform_content_id == pid)).first()
+
+
+def seed_cover_and_records(session: Session) -> None:
+    """Issue 19: an escalated overdue referral, a hotline report, a legal hold (idempotent)."""
+    leads = lead_candidates(session)
+    if not leads:
+        return
+    lead, now = leads[0], utcnow()
+    if _referral_of(session, OVERDUE[0]) is None:
+        pid, text, author, band, role, chat, audience, flags = OVERDUE
+        _item(session, pid, text, author, band, role, chat, audience, flags, now - timedelta(hours=60))
+        ref = _referral_of(session, pid)
+        assert ref is not None
+        ref.opened_at = now - timedelta(hours=60)
+        session.flush()
+        # The cover job as it ran over the last day and a half: the deputy, then the CEO.
+        escalation.run(session, now - timedelta(hours=30))
+        escalation.run(session, now)
+    bullying = _referral_of(session, "demo-sg-bullying")
+    if bullying is not None and session.scalar(select(SafeguardingAction.id).where(
+            SafeguardingAction.referral_id == bullying.id, SafeguardingAction.kind == "hotline_report")) is None:
+        child = next((p for p in people_service.sync(session, bullying) if p.part == "child_at_risk"), None)
+        if child is not None:
+            hotlines = sg_settings.hotlines(session)
+            actions.record(session, bullying, child, actor=lead, kind="hotline_report", authority=hotlines[0],
+                           authority_ref="SD-DEMO-0001", hotlines=hotlines,
+                           detail="Reported the request for images to the hotline; no image was stored or sent.")
+    teacher = _referral_of(session, "demo-sg-teacher-dm")
+    if teacher is not None and evidence.active_hold(session, teacher.id) is None:
+        evidence.place(session, teacher, actor=lead,
+                       reason="Synthetic: the police asked us to preserve the chat while they investigate.")
+    session.flush()
+
+
 def seed_safeguarding_demo(session: Session) -> None:
     seed_referrals(session)
+    session.commit()
+    seed_cover_and_records(session)
     session.commit()
     seed_sample_week(session)

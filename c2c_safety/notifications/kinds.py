@@ -11,6 +11,7 @@ DEADLINE_SOON = "deadline_soon"
 DEADLINE_MISSED = "deadline_missed"
 WEBHOOK_FAILING = "webhook_failing"
 AUDIT_ALARM = "audit_alarm"  # the audit sequencer found the log forked or could not run (audit/)
+SAFEGUARDING_OVERDUE = "safeguarding_overdue"  # cover: safeguarding/escalation.py
 
 # The notice's category: the only words about the event a notice ever carries.
 LABELS: dict[str, str] = {
@@ -21,12 +22,13 @@ LABELS: dict[str, str] = {
     DEADLINE_MISSED: "Deadline missed",
     WEBHOOK_FAILING: "Webhook deliveries keep failing",
     AUDIT_ALARM: "Audit log incident: the sequencer stalled",
+    SAFEGUARDING_OVERDUE: "Overdue safeguarding referral nobody has taken up",
 }
 
 # Urgent safeguarding always reaches the safeguarding leads by e-mail: a child may be at
 # risk, and nobody should have to be looking at the inbox to learn of it.
 # An audit incident is e-mailed too: whoever stalled the log may also be reading the inbox.
-ALWAYS_EMAIL = frozenset({SAFEGUARDING_URGENT, AUDIT_ALARM})
+ALWAYS_EMAIL = frozenset({SAFEGUARDING_URGENT, AUDIT_ALARM, SAFEGUARDING_OVERDUE})
 
 # Which kinds each role can receive: the preferences page offers these.
 _CASE_ROLES = frozenset({Role.SAFEGUARDING_LEAD, Role.CASE_HANDLER, Role.CEO, Role.INDEPENDENT_REVIEWER})
@@ -38,6 +40,7 @@ FOR_ROLES: dict[str, frozenset[str]] = {
     DEADLINE_MISSED: _CASE_ROLES,
     WEBHOOK_FAILING: frozenset({Role.ADMIN}),
     AUDIT_ALARM: frozenset({Role.ADMIN, Role.INDEPENDENT_REVIEWER}),
+    SAFEGUARDING_OVERDUE: frozenset({Role.SAFEGUARDING_LEAD, Role.CEO}),
 }
 
 

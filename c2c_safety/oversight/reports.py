@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
+from c2c_safety.oversight import safeguarding_figures
 from c2c_safety.review import wellbeing
 from models import SUBSTANTIATED_OUTCOMES, CaseFile, CaseRegime, Flag, ReviewItem, User, utcnow
 from models.review import Appeal, AppealStatus, Decision, DecisionKind
@@ -42,6 +43,7 @@ class Report:
     decisions_by_ground: list[tuple[str, int]] = field(default_factory=list)
     decisions_by_action: list[tuple[str, int]] = field(default_factory=list)
     bias: list[wellbeing.BiasRow] = field(default_factory=list)
+    safeguarding: list[Metric] = field(default_factory=list)  # oversight/safeguarding_figures.py
 
 
 def _share(hit: int, total: int) -> float | None:
@@ -138,6 +140,7 @@ def build(session: Session, viewer: User, since: datetime | None = None, until: 
     rep.directive, rep.by_category, rep.outcomes = directive_figures(session, viewer, since, until, now)
     rep.transparency, rep.decisions_by_ground, rep.decisions_by_action = transparency_figures(session, since, until)
     rep.bias = wellbeing.automation_bias_summary(session, since)
+    rep.safeguarding = [Metric(*f) for f in safeguarding_figures.figures(session, since, until, now)]
     return rep
 
 
@@ -160,6 +163,8 @@ def rows(rep: Report) -> list[dict[str, Any]]:
         add("decisions_by_ground", k, n)
     for k, n in rep.decisions_by_action:
         add("decisions_by_action", k, n)
+    for m in rep.safeguarding:
+        add("safeguarding", m.label, m.value, m.unit, m.of)
     for b in rep.bias:
         add("automation_bias", f"moderator {b.moderator_id} agreement with AI", b.agreement_rate, "share",
             b.with_ai_position)

@@ -24,8 +24,10 @@ from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.csv_export import to_csv
 from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.oversight import reviewer as service
+from c2c_safety.oversight import safeguarding_sample as sg_sample
 from c2c_safety.oversight.forms import ReviewNoteForm, VerdictForm
 from models import CaseFile, QualitySample
+from models.safeguarding_records import SafeguardingSample
 
 bp = Blueprint("reviewer", __name__, url_prefix="/review")
 NAV.append(NavLink("reviewer.index", "Independent review", frozenset({"independent_reviewer"})))
@@ -193,20 +195,22 @@ def sample() -> tuple[str, int]:
     # misses the rest of the week's decisions, so it is drawn once the week is over.
     in_progress = not service.week_is_over(year, week)
     samples = [] if in_progress else service.draw_sample(s, year, week)
+    referrals = [] if in_progress else sg_sample.draw(s, year, week)
     audit.record(s, "view.quality_sample", actor=staff(), target_type="quality_sample",
-                 details={"week": f"{year}-W{week:02d}", "size": len(samples)})
+                 details={"week": f"{year}-W{week:02d}", "size": len(samples), "referrals": len(referrals)})
     s.commit()
-    return _render_sample(year, week, samples, in_progress=in_progress), 200
+    return _render_sample(year, week, samples, in_progress=in_progress, referrals=referrals), 200
 
 
 def _render_sample(year: int, week: int, samples: list[QualitySample], *, in_progress: bool,
-                   error: str | None = None, asked: str = "") -> str:
+                   error: str | None = None, asked: str = "",
+                   referrals: list[SafeguardingSample] | None = None) -> str:
     s = db.session()
     by_mod = service.disagreement_rates(s, "moderator")
     by_cat = service.disagreement_rates(s, "category")
     return render_template("oversight/sample.html", year=year, week=week, rows=service.sample_rows(s, samples),
                            form=VerdictForm(), by_moderator=by_mod, by_category=by_cat, error=error,
-                           asked=asked, in_progress=in_progress,
+                           asked=asked, in_progress=in_progress, sg_rows=sg_sample.rows(s, referrals or []),
                            ends=service.week_bounds(year, week)[1],
                            mod_chart=[(f"{r.key} {r.week}", round(r.rate * 100)) for r in by_mod][-20:],
                            cat_chart=[(f"{r.key} {r.week}", round(r.rate * 100)) for r in by_cat][-20:])
@@ -229,3 +233,22 @@ def verdict(sample_id: int) -> WResponse:
     s.commit()
     flash("Verdict saved.", "success")
     return redirect(url_for("reviewer.sample", week=f"{row.iso_year}-W{row.iso_week:02d}"))
+
+
+@bp.route("/sample/safeguarding/<int:sample_id>", methods=["POST"])
+@roles_required(REVIEWER)
+def referral_verdict(sample_id: int) -> WResponse:
+    s = db.session()
+    form = VerdictForm()
+    if not form.validate_on_submit():
+        abort(400, "Choose agree or disagree.")
+    try:
+        row = sg_sample.set_verdict(s, staff(), sample_id, form.verdict.data or "", form.note.data or "")
+    except LookupError:
+        abort(404)
+    except service.ReviewerError as exc:
+        s.rollback()
+        abort(400, str(exc))
+    s.commit()
+    flash("Verdict saved.", "success")
+    return redirect(url_for("reviewer.sample", week=f"{row.iso_year}-W{row.iso_week:02d}") + "#safeguarding-sample")

@@ -9,6 +9,12 @@ transitions' statuses and dates, and the exclusion rows (user ids only, so the p
 concerned still cannot see even its stub). Everything else goes: the report's fields,
 contact details, receipt hash and lookup, messages, attachments, notes, redaction records,
 review notes, alerts, hold and reopening reasons, who handled it, AI scores of its text.
+
+What is kept of a safeguarding referral: its id, reasons (rule labels), status, dates,
+outcome, the kinds and dates of the lead's records and the authorities' names (public
+bodies), cover steps and holds' dates. Everything else goes: the people (pseudonyms, parts,
+ages), the child's pseudonym, notes, reference numbers, hold reasons, who handled it, the
+webhook payloads naming a person, and the item with its conversation (review_items).
 """
 
 from __future__ import annotations
@@ -40,7 +46,16 @@ from models import (
     ReviewNote,
 )
 from models.media import MediaObject
-from models.review import Appeal, Decision, StatementOfReasons, WebhookDelivery
+from models.review import (
+    Appeal,
+    Decision,
+    SafeguardingAction,
+    SafeguardingPerson,
+    SafeguardingReferral,
+    StatementOfReasons,
+    WebhookDelivery,
+)
+from models.safeguarding_records import SafeguardingEscalation, SafeguardingHold
 
 ANONYMISED = "[anonymised]"
 
@@ -83,6 +98,46 @@ def case_files(session: Session, ids: list[int], now: datetime, *, policy: dict[
          "case_id": cid, "details": policy, "at": now} for cid in ids
     ])
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def safeguarding_referrals(session: Session, ids: list[int], now: datetime, *, policy: dict[str, Any]) -> int:
+    """Anonymise these closed referrals (the caller selected them as due and not held)."""
+    if not ids:
+        return 0
+    in_refs = _among(session, SafeguardingAction.referral_id, ids)
+    deliveries = [d for row in session.execute(select(SafeguardingAction.delivery_id,
+                                                      SafeguardingAction.withdrawal_delivery_id).where(in_refs))
+                  for d in row if d is not None]
+    if deliveries:
+        session.execute(update(WebhookDelivery).where(_among(session, WebhookDelivery.id, deliveries))
+                        .values(payload={"anonymised": True}).execution_options(synchronize_session=False))
+    session.execute(update(SafeguardingAction).where(in_refs)
+                    .values(detail_sealed=None, authority_ref_sealed=None, person_id=None,
+                            child_pseudonym=ANONYMISED)
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(SafeguardingPerson).where(_among(session, SafeguardingPerson.referral_id, ids))
+                    .execution_options(synchronize_session=False))
+    session.execute(update(SafeguardingHold).where(_among(session, SafeguardingHold.referral_id, ids))
+                    .values(reason_sealed=None, release_reason_sealed=None, placed_by_id=None, released_by_id=None)
+                    .execution_options(synchronize_session=False))
+    session.execute(update(SafeguardingEscalation).where(_among(session, SafeguardingEscalation.referral_id, ids))
+                    .values(recipient_ids=[]).execution_options(synchronize_session=False))
+    session.execute(update(SafeguardingReferral).where(_among(session, SafeguardingReferral.id, ids))
+                    .values(child_pseudonym="anonymised-" + SafeguardingReferral.id.cast(String()),
+                            assigned_to_id=None, deputy_id=None, closed_by_id=None)
+                    .execution_options(synchronize_session=False))
+    done_items = select(AnonymisedRecord.record_id).where(AnonymisedRecord.record_type == "review_item")
+    items = list(session.scalars(select(SafeguardingReferral.item_id).where(
+        _among(session, SafeguardingReferral.id, ids), SafeguardingReferral.item_id.not_in(done_items))))
+    review_items(session, items, now, policy=policy)
+    session.add_all([AnonymisedRecord(record_type="safeguarding_referral", record_id=i,
+                                      category="safeguarding_referrals", anonymised_at=now) for i in ids])
+    audit.record_many(session, [
+        {"action": "retention.referral_anonymised", "target_type": "safeguarding_referral", "target_id": i,
+         "details": policy, "at": now} for i in ids
+    ])
+    session.flush()
+    return len(ids)
 
 
 def review_items(session: Session, ids: list[int], now: datetime, *, policy: dict[str, Any]) -> int:

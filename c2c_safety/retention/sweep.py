@@ -2,8 +2,11 @@
 
 Clocks: a case file's starts when it is closed (`retention_clock_from`), stops when it is
 reopened, restarts at the next closure, and is paused by a legal hold (cases.lifecycle).
-A moderation item's starts at its latest decision. The audit log rolls after 90 days, but
-an entry tied to a case follows that case: it stays until the case is anonymised.
+A safeguarding referral's starts when it is closed (`closed_at`; reopening clears it) and
+is paused by a legal hold on the referral (`SafeguardingHold`); its item follows it. A
+moderation item's starts at its latest decision. The audit log rolls after 90 days, but an
+entry tied to a case or a referral (its views, and views of the chronology of anyone in it)
+follows that record: it stays until the record is anonymised.
 
 The sweep works in committed batches chosen by state (what is still due), so it is
 idempotent and resumable: kill it halfway and the next run finishes the rest. Every
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, String, and_, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import checkpoints
@@ -39,7 +42,8 @@ from models import (
     User,
     utcnow,
 )
-from models.review import Appeal, AppealStatus, Decision
+from models.review import Appeal, AppealStatus, Decision, ReferralStatus, SafeguardingPerson, SafeguardingReferral
+from models.safeguarding_records import SafeguardingHold
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,14 @@ DEFAULTS: tuple[PolicySpec, ...] = (
                "prune",
                "Security and audit logs: 90 days rolling. Entries tied to a case follow the case "
                "and are kept until it is anonymised. Floor: 30 days."),
+    PolicySpec(RetentionCategory.SAFEGUARDING_REFERRALS, 60, PeriodUnit.MONTHS, 60, "from referral closure",
+               "anonymise",
+               "Safeguarding referrals, kept as investigation case files: at least 5 years from closure, as "
+               "the platform's published retention schedule promises (child-protection record keeping; "
+               "Directive (EU) 2019/1937 Art. 18 for the investigation record), then the people, notes, "
+               "references and the item are removed and a statistical stub kept. A referral under a legal "
+               "hold (evidence preserved) is skipped until released. Who viewed a referral or a child's "
+               "chronology is kept as long as the referral. Legal floor: 5 years."),
     PolicySpec(RetentionCategory.PARENTAL_CONSENT, 60, PeriodUnit.MONTHS, 60, "from consent withdrawal or account end",
                "delete",
                "Parental-consent records: 5 years. The desk holds none today (the platform keeps "
@@ -147,6 +159,34 @@ def held_cases(policy: RetentionPolicy, now: datetime) -> Select[int]:
             .order_by(CaseFile.id))
 
 
+def _referral_anonymised() -> Any:
+    return (exists().where(AnonymisedRecord.record_type == "safeguarding_referral",
+                           AnonymisedRecord.record_id == SafeguardingReferral.id)
+            .correlate(SafeguardingReferral))
+
+
+def _referral_held() -> Any:
+    return (exists().where(SafeguardingHold.referral_id == SafeguardingReferral.id,
+                           SafeguardingHold.released_at.is_(None))
+            .correlate(SafeguardingReferral))
+
+
+def due_referrals(policy: RetentionPolicy, now: datetime) -> Select[int]:
+    """Closed referrals past the period, not anonymised, not under a legal hold."""
+    return (select(SafeguardingReferral.id)
+            .where(SafeguardingReferral.status == ReferralStatus.CLOSED, SafeguardingReferral.closed_at.is_not(None),
+                   SafeguardingReferral.closed_at <= cutoff(policy, now), ~_referral_anonymised(),
+                   ~_referral_held())
+            .order_by(SafeguardingReferral.closed_at, SafeguardingReferral.id))
+
+
+def held_referrals(policy: RetentionPolicy, now: datetime) -> Select[int]:
+    return (select(SafeguardingReferral.id)
+            .where(SafeguardingReferral.status == ReferralStatus.CLOSED,
+                   SafeguardingReferral.closed_at <= cutoff(policy, now), ~_referral_anonymised(), _referral_held())
+            .order_by(SafeguardingReferral.id))
+
+
 def due_items(policy: RetentionPolicy, now: datetime) -> Select[int]:
     """Decided items whose latest decision is older than the period, unless an open appeal
     or a case file that is not yet anonymised still needs them (the case escalated from the
@@ -166,7 +206,9 @@ def due_items(policy: RetentionPolicy, now: datetime) -> Select[int]:
                                    AnonymisedRecord.record_id == ReviewItem.id).correlate(ReviewItem),
                    ~exists().where(Appeal.item_id == ReviewItem.id, Appeal.status == AppealStatus.OPEN)
                    .correlate(ReviewItem),
-                   ~case_from_item, ~case_from_decision)
+                   ~case_from_item, ~case_from_decision,
+                   # A safeguarding referral's item follows the referral (anonymised with it).
+                   ~exists().where(SafeguardingReferral.item_id == ReviewItem.id).correlate(ReviewItem))
             .order_by(ReviewItem.id))
 
 
@@ -184,10 +226,25 @@ def audit_prunable_through(session: Session, policy: RetentionPolicy, now: datet
         .outerjoin(CaseFile, CaseFile.id == AuditEvent.case_id)
         .where(AuditEvent.seq.is_not(None),
                or_(AuditEvent.at >= cutoff(policy, now),
-                   and_(CaseFile.id.is_not(None), CaseFile.anonymised_at.is_(None))))
+                   and_(CaseFile.id.is_not(None), CaseFile.anonymised_at.is_(None)),
+                   _tied_to_live_referral()))
     )
     last = (blocker - 1) if blocker is not None else head
     return (first, last) if last >= first else (0, 0)
+
+
+def _tied_to_live_referral() -> Any:
+    """An audit entry about a referral that is not anonymised (its views and actions), or a
+    view of the chronology of someone in such a referral: the access log of a referral is
+    kept as long as the referral (anonymisation deletes its people and renames its child)."""
+    live_referral = (exists().where(cast(SafeguardingReferral.id, String) == AuditEvent.target_id,
+                                    ~_referral_anonymised())
+                     .correlate(AuditEvent))
+    in_a_referral = or_(
+        exists().where(SafeguardingPerson.pseudonym == AuditEvent.target_id).correlate(AuditEvent),
+        exists().where(SafeguardingReferral.child_pseudonym == AuditEvent.target_id).correlate(AuditEvent))
+    return or_(and_(AuditEvent.target_type == "safeguarding_referral", live_referral),
+               and_(AuditEvent.target_type == "child", in_a_referral))
 
 
 # --- the dry run ------------------------------------------------------------------------------
@@ -214,6 +271,12 @@ def plan(session: Session, now: datetime | None = None, *, limit: int = 10_000) 
     for cid in session.scalars(held_cases(cp, now).limit(limit)):
         ref = session.scalar(select(CaseFile.reference).where(CaseFile.id == cid))
         out.append(Planned(cp.category, str(ref), "skip", "period elapsed but under legal hold"))
+    sp = pols[RetentionCategory.SAFEGUARDING_REFERRALS]
+    for rid in session.scalars(due_referrals(sp, now).limit(limit)):
+        out.append(Planned(sp.category, f"referral {rid}", "anonymise",
+                           f"closed before {cutoff(sp, now):%Y-%m-%d} ({sp.period} {sp.unit})"))
+    for rid in session.scalars(held_referrals(sp, now).limit(limit)):
+        out.append(Planned(sp.category, f"referral {rid}", "skip", "period elapsed but under legal hold"))
     mp = pols[RetentionCategory.MODERATION]
     for iid in session.scalars(due_items(mp, now).limit(limit)):
         out.append(Planned(mp.category, f"item {iid}", "anonymise",
@@ -276,7 +339,8 @@ def _sweep(session: Session, now: datetime, batch_size: int,
     run = RetentionRun(clock=now, started_at=utcnow(), counts={})
     session.add(run)
     session.commit()
-    result = SweepResult(run.id, {"cases_anonymised": 0, "items_anonymised": 0, "audit_pruned": 0})
+    result = SweepResult(run.id, {"cases_anonymised": 0, "referrals_anonymised": 0, "items_anonymised": 0,
+                                  "audit_pruned": 0})
 
     def done_batch(key: str, n: int) -> None:
         result.counts[key] += n
@@ -294,6 +358,11 @@ def _sweep(session: Session, now: datetime, batch_size: int,
     take = _batches(session, due_cases(cp, now), batch_size, CaseFile)
     while ids := take():
         done_batch("cases_anonymised", anonymise.case_files(session, ids, now, policy=_policy_details(cp)))
+    sp = pols[RetentionCategory.SAFEGUARDING_REFERRALS]
+    take = _batches(session, due_referrals(sp, now), batch_size, SafeguardingReferral)
+    while ids := take():
+        done_batch("referrals_anonymised",
+                   anonymise.safeguarding_referrals(session, ids, now, policy=_policy_details(sp)))
     mp = pols[RetentionCategory.MODERATION]
     take = _batches(session, due_items(mp, now), batch_size, ReviewItem)
     while ids := take():
@@ -308,6 +377,8 @@ def _sweep(session: Session, now: datetime, batch_size: int,
         first = through + 1
     result.counts["held_skipped"] = session.scalar(
         select(func.count()).select_from(held_cases(cp, now).subquery())) or 0
+    result.counts["referrals_held_skipped"] = session.scalar(
+        select(func.count()).select_from(held_referrals(sp, now).subquery())) or 0
     run.counts = dict(result.counts)
     run.status = "finished"
     run.finished_at = utcnow()

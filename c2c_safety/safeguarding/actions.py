@@ -37,6 +37,8 @@ from models import CaseFile, CaseOutcome, CaseRegime, CaseStatus, Role, User, ut
 from models.review import ReferralStatus, SafeguardingAction, SafeguardingPerson, SafeguardingReferral
 
 MAX_DETAIL = 5000
+# A restriction, suspension, consent block, withdrawal or closing needs its reason (item 8).
+MIN_RATIONALE = 20
 
 # Things the lead did outside the desk and records here.
 RECORD_KINDS: dict[str, str] = {
@@ -47,6 +49,10 @@ RECORD_KINDS: dict[str, str] = {
     "notify_police": "Reported to the police",
     "inform_leadership": "Informed the school's leadership",
     "refer_allegation": "Referred the allegation to the police or the municipality",
+    # Issue 19, item 9: what a lead records daily beside CPOMS / MyConcern.
+    "contact_parents": "Contacted the child's parents or carers",
+    "support_given": "Support given to the child",
+    "hotline_report": "Reported sexual images of the child to a hotline",
 }
 # Requests to the platform (requests.py): confirmed first, then sent, withdrawable.
 PLATFORM_KINDS: dict[str, str] = {
@@ -59,8 +65,13 @@ ACTION_KINDS: dict[str, str] = {
     "refer_external": "Referred to an external authority",  # rows from before issue 13
     "close": "Closed with an outcome",
     "reply_reporter": "Answered the reporter (message in the report's thread)",
+    "request_withdrawal": "Withdrew a request to the platform",
+    "evidence_preserved": "Evidence preserved (legal hold placed)",
+    "hold_released": "Legal hold released",
 }
 EXTERNAL_REFERRALS = frozenset({"notify_municipality", "notify_police", "refer_allegation", "refer_external"})
+# Records that name a body outside the desk and its reference for the matter (sealed).
+WITH_REFERENCE = EXTERNAL_REFERRALS | {"hotline_report"}
 SCHOOL_CONTACTS = frozenset({"contact_teacher", "contact_school", "inform_leadership"})
 RESTRICTIONS = frozenset({"request_restriction", "request_suspension"})
 
@@ -86,13 +97,26 @@ class SafeguardingError(ValueError):
     """A safeguarding rule was broken; the message is safe to show."""
 
 
+def rationale(text: str | None, what: str = "this step") -> str:
+    """The cleaned rationale, refused when blank, shorter than MIN_RATIONALE or too long.
+    Line ends are normalised: a browser sends a textarea's lines as CRLF but a reason carried
+    back in a hidden field may come as LF, and the confirmation token binds the exact text."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(text) < MIN_RATIONALE:
+        raise SafeguardingError(f"Write why you are taking {what} (at least {MIN_RATIONALE} characters): "
+                                "it is kept in the referral for anyone who reviews it later.")
+    return clean_detail(text)
+
+
 def record_kinds_for(person: SafeguardingPerson) -> list[str]:
     if person.part == CHILD_AT_RISK:
-        return ["contact_teacher", "contact_school", "notify_municipality", "notify_police", "note"]
+        return ["contact_teacher", "contact_school", "contact_parents", "support_given", "notify_municipality",
+                "notify_police", "hotline_report", "note"]
     if person.part == PERSON_OF_CONCERN and not is_child(person.platform_role, person.age_band):
         return ["inform_leadership", "refer_allegation", "note"]
     if person.part == PERSON_OF_CONCERN:
-        return ["contact_teacher", "contact_school", "notify_municipality", "note"]
+        return ["contact_teacher", "contact_school", "contact_parents", "support_given", "notify_municipality",
+                "note"]
     return ["note"]
 
 
@@ -128,8 +152,11 @@ def clean_detail(detail: str) -> str:
 
 
 def record(session: Session, ref: SafeguardingReferral, person: SafeguardingPerson | None, *, actor: User,
-           kind: str, detail: str = "", authority: str = "", authority_ref: str = "") -> SafeguardingAction:
-    """Record one thing the lead did about one person (or a note on the whole referral)."""
+           kind: str, detail: str = "", authority: str = "", authority_ref: str = "",
+           hotlines: list[str] | None = None) -> SafeguardingAction:
+    """Record one thing the lead did about one person (or a note on the whole referral).
+    A hotline report names one of `hotlines` (settings.hotlines) and the hotline's reference;
+    the desk never stores or forwards the image itself, only that it was reported."""
     require_lead(actor)
     require_open(ref)
     allowed = record_kinds_for(person) if person is not None else ["note"]
@@ -139,7 +166,11 @@ def record(session: Session, ref: SafeguardingReferral, person: SafeguardingPers
     authority, authority_ref = authority.strip(), authority_ref.strip()
     if kind == "note" and not detail:
         raise SafeguardingError("Write the note.")
-    if kind in EXTERNAL_REFERRALS:
+    if kind in ("contact_parents", "support_given") and not detail:
+        raise SafeguardingError("Say briefly what was done (who was contacted, what support was given).")
+    if kind == "hotline_report" and authority not in (hotlines or []):
+        raise SafeguardingError("Choose the hotline you reported to.")
+    if kind in WITH_REFERENCE:
         if not authority or not authority_ref:
             raise SafeguardingError("Name the authority and give its reference number for the matter.")
         if len(authority) > 200 or len(authority_ref) > 100:
@@ -187,12 +218,11 @@ def close(session: Session, ref: SafeguardingReferral, *, actor: User, outcome: 
     require_open(ref)
     if outcome not in OUTCOMES:
         raise SafeguardingError("Choose the outcome.")
-    detail = clean_detail(detail)
-    if outcome in ("no_concern", "other") and not detail:
-        raise SafeguardingError(f"To close with “{OUTCOMES[outcome]}”, write the reason.")
     if not _has_record_for(session, ref, outcome):
         raise SafeguardingError(f"To close with “{OUTCOMES[outcome]}”, first record "
                                 f"{OUTCOME_NEEDS[outcome]}.")
+    # Every closing needs its rationale (item 8), whatever the outcome or the form sent.
+    detail = rationale(detail, f"the closing “{OUTCOMES[outcome]}”")
     now = utcnow()
     row = SafeguardingAction(referral_id=ref.id, child_pseudonym=ref.child_pseudonym, kind="close",
                              detail_sealed=seal_text(detail) if detail else None, outcome=outcome,

@@ -4,9 +4,10 @@ select starts on "Choose…", so the lead picks each action and each person them
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from c2c_safety.core.params import BoundedIntegerField
 from c2c_safety.review.forms import choices
 from c2c_safety.safeguarding.actions import OUTCOMES
 from c2c_safety.safeguarding.people import AGE_BANDS, PARTS, PLATFORM_ROLES
@@ -19,29 +20,42 @@ class RecordForm(FlaskForm):
                       validators=[InputRequired(message="Choose what you did.")])
     authority = StringField("Authority (for a notification or referral)", validators=[Optional(), Length(max=200)])
     authority_ref = StringField("Their reference number for the matter", validators=[Optional(), Length(max=100)])
+    hotline = SelectField("Hotline (for a hotline report)", choices=[], validate_choice=False,
+                          validators=[Optional()])
     detail = TextAreaField("Details (who you spoke to, what was agreed; for a note: the note)",
                            validators=[Optional(), Length(max=5000)])
 
 
-class RequestChoiceForm(FlaskForm):
-    """GET: choose a platform request, then see the confirmation page. Changes nothing."""
+WHY_LABEL = "Why (kept in the referral, never sent to the platform)"
 
-    class Meta:
-        csrf = False
+
+class RequestForm(FlaskForm):
+    """The request and its reason (POST, changes nothing): leads to the confirmation page."""
 
     kind = RadioField("Ask the platform to", choices=[], default=None, validate_choice=False,
                       validators=[InputRequired(message="Choose what to ask the platform.")])
+    detail = TextAreaField(WHY_LABEL, validators=[Optional(), Length(max=5000)])
 
 
 class ConfirmForm(FlaskForm):
-    """The confirmation page's POST: only this sends a request to the platform."""
+    """The confirmation page's POST: only this sends a request to the platform, and only with
+    the page's signed token and the reason it was issued for (confirmation.py)."""
 
-    detail = TextAreaField("Why (kept in the referral, never sent to the platform)",
+    kind = HiddenField()
+    detail = HiddenField()
+    token = HiddenField()
+
+
+class WithdrawReasonForm(FlaskForm):
+    detail = TextAreaField("Why withdraw it (kept in the referral, never sent to the platform)",
                            validators=[Optional(), Length(max=5000)])
 
 
 class WithdrawForm(FlaskForm):
-    """The withdrawal confirmation's POST: the button is the whole form."""
+    """The withdrawal confirmation's POST: the reason shown and the page's signed token."""
+
+    detail = HiddenField()
+    token = HiddenField()
 
 
 class PersonForm(FlaskForm):
@@ -66,13 +80,27 @@ class AssignForm(FlaskForm):
 class CloseForm(FlaskForm):
     outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOMES.items()]),
                           validators=[InputRequired(message="Choose the outcome.")])
-    detail = TextAreaField("Reason or summary (required for “no concern” and “other”)",
+    detail = TextAreaField("Reason for closing (required, at least 20 characters)",
                            validators=[Optional(), Length(max=5000)])
 
 
 class NoteForm(FlaskForm):
     detail = TextAreaField("Note on the whole referral", validators=[InputRequired(message="Write the note."),
                                                                       Length(max=5000)])
+
+
+class HoldForm(FlaskForm):
+    """Place or release a legal hold: the reason is the form (evidence.py)."""
+
+    detail = TextAreaField("Why (e.g. the police asked us to preserve it; required, at least 20 characters)",
+                           validators=[Optional(), Length(max=5000)])
+
+
+class SettingsForm(FlaskForm):
+    ceo_after_hours = BoundedIntegerField("Escalate to the CEO this many hours after the deputy",
+                                          lo=1, hi=24 * 14, validators=[InputRequired()])
+    hotlines = TextAreaField("Hotlines for sexual images of a child (one per line)",
+                             validators=[InputRequired(), Length(max=400)])
 
 
 class StepForm(FlaskForm):

@@ -1,10 +1,11 @@
 """Requests that change something on the platform: restrict a person's messaging, suspend
 their account pending investigation, block a student's access (parental consent).
 
-Each needs a second look: the lead sees a confirmation page naming the person, their part
-in the referral, their role and what the platform will do (`explain`), and only the POST
-from that page (`send`) records the request and writes its signed webhook delivery, in
-the same transaction as the audit row; the view commits, then enqueues the delivery. A
+Each needs its reason and a second look: the lead writes why, then sees a confirmation page
+naming the person, their part in the referral, their role, what the platform will do and
+the reason (`prepare`), carrying a signed single-use token (confirmation.py); only the POST
+from that page with that token (`send`) records the request and writes its signed webhook
+delivery, in the same transaction as the audit row; the view commits, then enqueues the delivery. A
 request can be withdrawn (`withdraw`, again after a confirmation page) for WITHDRAW_WINDOW:
 the platform gets a signed `safeguarding.request_withdrawn` naming the request.
 
@@ -22,12 +23,13 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import seal_text
+from c2c_safety.safeguarding import confirmation
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding.actions import (
     PLATFORM_KINDS,
     SafeguardingError,
-    clean_detail,
     platform_kinds_for,
+    rationale,
     require_lead,
     require_open,
 )
@@ -76,6 +78,19 @@ def explain(ref: SafeguardingReferral, person: SafeguardingPerson, kind: str, *,
                     int(WITHDRAW_WINDOW.total_seconds() // 3600))
 
 
+def subject(ref: SafeguardingReferral, person: SafeguardingPerson, kind: str) -> confirmation.Subject:
+    return confirmation.Subject(ref.id, person.id, kind)
+
+
+def prepare(ref: SafeguardingReferral, person: SafeguardingPerson, kind: str, *, actor: User,
+            detail: str) -> tuple[Proposal, str, str]:
+    """The confirmation page's content: the proposal, the checked reason and a token bound to
+    this lead, referral, person, request and reason. Sends and records nothing."""
+    proposal = explain(ref, person, kind, actor=actor)
+    why = rationale(detail, "this request")
+    return proposal, why, confirmation.issue(actor, subject(ref, person, kind), why)
+
+
 def _payload(ref: SafeguardingReferral, action: SafeguardingAction, person: SafeguardingPerson,
              kind: str) -> dict[str, object]:
     assert action.withdrawable_until is not None
@@ -91,11 +106,12 @@ def _payload(ref: SafeguardingReferral, action: SafeguardingAction, person: Safe
 
 
 def send(session: Session, ref: SafeguardingReferral, person: SafeguardingPerson, kind: str, *, actor: User,
-         detail: str = "") -> SafeguardingAction:
-    """The confirmed request: record it and write its webhook delivery (the caller commits,
-    then enqueues `action.delivery_id`)."""
+         detail: str, token: str | None) -> SafeguardingAction:
+    """The confirmed request: check its reason and spend its confirmation token, then record
+    it and write its webhook delivery (the caller commits, then enqueues `action.delivery_id`)."""
     explain(ref, person, kind, actor=actor)
-    detail = clean_detail(detail)
+    detail = rationale(detail, "this request")
+    confirmation.redeem(session, token, actor, subject(ref, person, kind), detail)
     # A second POST of the same confirmation (a double click, a reload) sends nothing twice;
     # the referral's row lock makes two at the same moment queue up (PostgreSQL; SQLite
     # serialises writers already).
@@ -143,12 +159,29 @@ def withdrawal_of(session: Session, action_id: int, *, actor: User) -> tuple[Saf
     return action, ref
 
 
-def withdraw(session: Session, action_id: int, *, actor: User) -> SafeguardingAction:
-    """Withdraw a request inside its window: a signed withdrawal goes to the platform (the
-    caller commits, then enqueues `action.withdrawal_delivery_id`)."""
+def withdrawal_subject(action: SafeguardingAction) -> confirmation.Subject:
+    return confirmation.Subject(action.referral_id or 0, action.person_id, f"withdraw:{action.id}")
+
+
+def prepare_withdrawal(session: Session, action_id: int, *, actor: User,
+                       detail: str) -> tuple[SafeguardingAction, SafeguardingReferral, str, str]:
+    """The withdrawal's confirmation page: the request, its referral, the checked reason and a
+    token bound to them. Changes nothing."""
+    action, ref = withdrawal_of(session, action_id, actor=actor)
+    why = rationale(detail, "this withdrawal")
+    return action, ref, why, confirmation.issue(actor, withdrawal_subject(action), why)
+
+
+def withdraw(session: Session, action_id: int, *, actor: User, detail: str,
+             token: str | None) -> SafeguardingAction:
+    """Withdraw a request inside its window, with its reason and its confirmation token: a
+    signed withdrawal goes to the platform (the caller commits, then enqueues
+    `action.withdrawal_delivery_id`) and the reason is kept as a `request_withdrawal` record."""
     # Lock the request first so two withdrawals at once send one (PostgreSQL).
     session.execute(select(SafeguardingAction.id).where(SafeguardingAction.id == action_id).with_for_update())
     action, ref = withdrawal_of(session, action_id, actor=actor)
+    why = rationale(detail, "this withdrawal")
+    confirmation.redeem(session, token, actor, withdrawal_subject(action), why)
     now = utcnow()
     original = session.get(WebhookDelivery, action.delivery_id) if action.delivery_id else None
     delivery = webhook_service.create_delivery(session, WITHDRAWN_EVENT, {
@@ -157,6 +190,9 @@ def withdraw(session: Session, action_id: int, *, actor: User) -> SafeguardingAc
         "person": {"id": action.child_pseudonym}, "withdrawn_at": now.isoformat(), "decided_by_human": True,
     })
     action.withdrawn_at, action.withdrawn_by_id, action.withdrawal_delivery_id = now, actor.id, delivery.id
+    session.add(SafeguardingAction(referral_id=ref.id, person_id=action.person_id,
+                                   child_pseudonym=action.child_pseudonym, kind="request_withdrawal",
+                                   detail_sealed=seal_text(why), actor_id=actor.id, at=now))
     session.flush()
     audit.record(session, "safeguarding.request_withdrawn", actor=actor, target_type="safeguarding_referral",
                  target_id=ref.id, details={"action_id": action.id, "kind": action.kind,

@@ -19,19 +19,22 @@ from c2c_safety.review.decisions import ACTION_LABELS
 from c2c_safety.review.forms import choices
 from c2c_safety.review.statements import kind_label
 from c2c_safety.safeguarding import actions as actions_service
-from c2c_safety.safeguarding import chronology, concern_view
+from c2c_safety.safeguarding import chronology, concern_view, escalation, evidence, risk
 from c2c_safety.safeguarding import desk as desk_service
+from c2c_safety.safeguarding import oversight as sg_oversight
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import referrals as referrals_service
 from c2c_safety.safeguarding import requests as requests_service
+from c2c_safety.safeguarding import settings as sg_settings
 from c2c_safety.safeguarding.forms import (
     AddPersonForm,
     AssignForm,
     CloseForm,
+    HoldForm,
     NoteForm,
     PersonForm,
     RecordForm,
-    RequestChoiceForm,
+    RequestForm,
     StepForm,
 )
 from models.review import SafeguardingPerson
@@ -51,14 +54,15 @@ def _filter() -> desk_service.Filter:
 
 
 @bp.route("")
-@roles_required(LEAD)
+@roles_required(LEAD, *sg_oversight.READERS)
 def index() -> str:
     s = db.session()
     f = _filter()
     desk = desk_service.desk(s, staff(), f)
+    sg_oversight.record_desk_view(s, actor=staff(), state=f.state, rows=len(desk.rows))
     s.commit()
     return render_template("safeguarding/index.html", desk=desk, f=f, states=desk_service.STATES,
-                           form=StepForm())
+                           form=StepForm(), read_only=sg_oversight.read_only(staff()))
 
 
 @bp.route("/alerts/seen", methods=["POST"])
@@ -90,15 +94,17 @@ def person_forms(person: SafeguardingPerson, forms: dict[str, FlaskForm]) -> dic
     prefix = f"p{person.id}"
     record = forms.get(f"record-{person.id}") or RecordForm(prefix=prefix)
     assert isinstance(record, RecordForm)
-    record.kind.choices = choices([(k, actions_service.RECORD_KINDS[k])
-                                   for k in actions_service.record_kinds_for(person)])
-    ask = RequestChoiceForm(prefix=f"q{person.id}", formdata=None)  # own ids: not the record form's
+    kinds = actions_service.record_kinds_for(person)
+    record.kind.choices = choices([(k, actions_service.RECORD_KINDS[k]) for k in kinds])
+    if "hotline_report" in kinds:
+        record.hotline.choices = choices([("", "Choose…"), *((h, h) for h in sg_settings.hotlines(db.session()))])
+    ask = RequestForm(prefix=f"q{person.id}", formdata=None)  # own ids: not the record form's
     ask.kind.choices = choices([(k, actions_service.PLATFORM_KINDS[k])
                                 for k in actions_service.platform_kinds_for(person)])
     correct = forms.get(f"person-{person.id}") or PersonForm(
         prefix=f"c{person.id}", data={"part": person.part, "platform_role": person.platform_role,
                                       "age_band": person.age_band})
-    return {"record": record, "ask": ask, "correct": correct}
+    return {"record": record, "ask": ask, "correct": correct, "hotline": "hotline_report" in kinds}
 
 
 def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> tuple[str, int]:
@@ -132,17 +138,20 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
         outcome_needs=actions_service.OUTCOME_NEEDS, parts=people_service.PARTS,
         roles=people_service.PLATFORM_ROLES, bands=people_service.AGE_BANDS, how=people_service.HOW,
         can_withdraw=requests_service.can_withdraw, withdraw_hours=requests_service.WITHDRAW_WINDOW,
-        people_by_id={p.id: p for p in people}, action_labels=ACTION_LABELS, kind_label=kind_label), status
+        people_by_id={p.id: p for p in people}, action_labels=ACTION_LABELS, kind_label=kind_label,
+        hold=evidence.active_hold(s, ref.id), hold_form=forms.get("hold") or HoldForm(prefix="hold"),
+        escalations=escalation.for_referral(s, ref.id), steps=escalation.STEPS,
+        read_only=sg_oversight.read_only(staff())), status
 
 
 @bp.route("/referrals/<int:referral_id>")
-@roles_required(LEAD)
+@roles_required(LEAD, *sg_oversight.READERS)
 def referral(referral_id: int) -> tuple[str, int]:
     return render_referral(referral_id)
 
 
 @bp.route("/child/<path:pseudonym>")
-@roles_required(LEAD)
+@roles_required(LEAD, *sg_oversight.READERS)
 def child(pseudonym: str) -> str:
     if len(pseudonym) > 128:
         abort(404)

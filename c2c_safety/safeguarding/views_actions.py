@@ -2,7 +2,8 @@
 
 Each POST validates its form, calls one service, commits, redirects; a refused form
 re-renders the referral with status 400. Requests that change something on the platform
-go through a confirmation page (GET, changes nothing) and are sent only by its POST; the
+need a reason and go through a confirmation page (changes nothing) carrying a signed,
+single-use token; only its POST with that token sends them (confirmation.py), and the
 webhook is enqueued after the commit. Withdrawing one is confirmed the same way.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -21,7 +22,9 @@ from c2c_safety.safeguarding import actions as actions_service
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import referrals as referrals_service
 from c2c_safety.safeguarding import requests as requests_service
+from c2c_safety.safeguarding import settings as sg_settings
 from c2c_safety.safeguarding.actions import SafeguardingError
+from c2c_safety.safeguarding.confirmation import ConfirmationError
 from c2c_safety.safeguarding.forms import (
     AddPersonForm,
     AssignForm,
@@ -30,12 +33,14 @@ from c2c_safety.safeguarding.forms import (
     NoteForm,
     PersonForm,
     RecordForm,
+    RequestForm,
     WithdrawForm,
+    WithdrawReasonForm,
 )
 from c2c_safety.safeguarding.people import PersonError
 from c2c_safety.safeguarding.views import LEAD, bp, render_referral
 from c2c_safety.webhooks import deliveries as webhook_service
-from models.review import SafeguardingPerson, SafeguardingReferral
+from models.review import SafeguardingAction, SafeguardingPerson, SafeguardingReferral
 
 Page = Response | tuple[str, int]
 
@@ -112,9 +117,12 @@ def record(referral_id: int, person_id: int) -> Page:
     form.kind.choices = choices([(k, actions_service.RECORD_KINDS[k])
                                  for k in actions_service.record_kinds_for(person)])
     kind = str(form.kind.data or "")
+    # A hotline report names its hotline from the configured list (settings.hotlines).
+    authority = str((form.hotline.data if kind == "hotline_report" else form.authority.data) or "")
     return _run(referral_id, form, f"record-{person.id}", lambda: actions_service.record(
         db.session(), ref, person, actor=staff(), kind=kind, detail=form.detail.data or "",
-        authority=form.authority.data or "", authority_ref=form.authority_ref.data or ""),
+        authority=authority, authority_ref=form.authority_ref.data or "",
+        hotlines=sg_settings.hotlines(db.session())),
         f"Recorded: {actions_service.RECORD_KINDS.get(kind, kind)} ({person.pseudonym}).", "kind")
 
 
@@ -138,16 +146,29 @@ def close(referral_id: int) -> Page:
         "Referral closed.", "outcome")
 
 
-# --- requests to the platform: a confirmation page, then the POST that sends --------------
+# --- requests to the platform: reason, a confirmation page with a signed token, then the POST
 
 def _kind_arg(person: SafeguardingPerson) -> str:
     return params.arg_text("kind", 40) or params.arg_text(f"q{person.id}-kind", 40)
 
 
+def _refused(ref: SafeguardingReferral | None, exc: SafeguardingError, status: int) -> tuple[str, int]:
+    return render_template("safeguarding/refused.html", ref=ref, message=str(exc)), status
+
+
+def _confirm_page(ref: SafeguardingReferral, proposal: requests_service.Proposal, form: FlaskForm,
+                  why: str = "", status: int = 200) -> tuple[str, int]:
+    person = proposal.person
+    return render_template("safeguarding/confirm.html", ref=ref, p=proposal, form=form, why=why,
+                           part=people_service.PARTS.get(person.part, person.part),
+                           role=people_service.PLATFORM_ROLES.get(person.platform_role, person.platform_role),
+                           band=people_service.AGE_BANDS.get(person.age_band, person.age_band)), status
+
+
 @bp.route("/referrals/<int:referral_id>/people/<int:person_id>/request", methods=["GET"])
 @roles_required(LEAD)
 def confirm_request(referral_id: int, person_id: int) -> Page:
-    """Names the person, their part and role and what will happen. Sends nothing."""
+    """Names the person, their part and role and what will happen, and asks why. Sends nothing."""
     ref = _referral(referral_id)
     person = _person(ref, person_id)
     kind = _kind_arg(person)
@@ -157,11 +178,34 @@ def confirm_request(referral_id: int, person_id: int) -> Page:
     try:
         proposal = requests_service.explain(ref, person, kind, actor=staff())
     except SafeguardingError as exc:
-        return render_template("safeguarding/refused.html", ref=ref, message=str(exc)), 400
-    return render_template("safeguarding/confirm.html", ref=ref, p=proposal, form=ConfirmForm(),
-                           part=people_service.PARTS.get(person.part, person.part),
-                           role=people_service.PLATFORM_ROLES.get(person.platform_role, person.platform_role),
-                           band=people_service.AGE_BANDS.get(person.age_band, person.age_band)), 200
+        return _refused(ref, exc, 400)
+    return _confirm_page(ref, proposal, RequestForm(prefix=f"q{person.id}", formdata=None))
+
+
+@bp.route("/referrals/<int:referral_id>/people/<int:person_id>/request/check", methods=["POST"])
+@roles_required(LEAD)
+def check_request(referral_id: int, person_id: int) -> Page:
+    """The request and its reason → the confirmation page with its signed token. Records nothing."""
+    ref = _referral(referral_id)
+    person = _person(ref, person_id)
+    form = RequestForm(prefix=f"q{person.id}")
+    form.kind.choices = choices([(k, actions_service.PLATFORM_KINDS[k])
+                                 for k in actions_service.platform_kinds_for(person)])
+    if not form.validate_on_submit():
+        flash(f"Choose what to ask the platform to do about {person.pseudonym}, and say why.", "error")
+        return render_referral(referral_id, 400)
+    kind = str(form.kind.data)
+    try:
+        proposal = requests_service.explain(ref, person, kind, actor=staff())
+    except SafeguardingError as exc:
+        return _refused(ref, exc, 400)
+    try:
+        _p, why, token = requests_service.prepare(ref, person, kind, actor=staff(), detail=form.detail.data or "")
+    except SafeguardingError as exc:
+        form.detail.errors = [str(exc)]
+        return _confirm_page(ref, proposal, form, status=400)
+    return _confirm_page(ref, proposal, ConfirmForm(formdata=None, data={"kind": kind, "detail": why,
+                                                                         "token": token}), why=why)
 
 
 @bp.route("/referrals/<int:referral_id>/people/<int:person_id>/request", methods=["POST"])
@@ -169,16 +213,20 @@ def confirm_request(referral_id: int, person_id: int) -> Page:
 def send_request(referral_id: int, person_id: int) -> Page:
     ref = _referral(referral_id)
     person = _person(ref, person_id)
-    kind = params.clean_text(request.form.get("kind", ""), 40)
     form = ConfirmForm()
+    kind = params.clean_text(form.kind.data or "", 40)
     if not form.validate_on_submit():
         abort(400, "The confirmation form expired or was incomplete. Go back and confirm again.")
     s = db.session()
     try:
-        action = requests_service.send(s, ref, person, kind, actor=staff(), detail=form.detail.data or "")
+        action = requests_service.send(s, ref, person, kind, actor=staff(), detail=form.detail.data or "",
+                                       token=form.token.data or None)
+    except ConfirmationError as exc:
+        s.rollback()
+        return _refused(ref, exc, 400)
     except SafeguardingError as exc:
         s.rollback()
-        return render_template("safeguarding/refused.html", ref=ref, message=str(exc)), 409
+        return _refused(ref, exc, 409)
     s.commit()
     if action.delivery_id is not None:
         webhook_service.enqueue(action.delivery_id)
@@ -186,6 +234,12 @@ def send_request(referral_id: int, person_id: int) -> Page:
           f"withdraw it within {int(requests_service.WITHDRAW_WINDOW.total_seconds() // 3600)} hours.",
           "success")
     return redirect(url_for("safeguarding.referral", referral_id=referral_id))
+
+
+def _withdraw_page(action: SafeguardingAction, ref: SafeguardingReferral, form: FlaskForm, why: str = "",
+                   status: int = 200) -> tuple[str, int]:
+    return render_template("safeguarding/withdraw.html", action=action, ref=ref, form=form, why=why,
+                           label=actions_service.PLATFORM_KINDS[action.kind]), status
 
 
 @bp.route("/actions/<int:action_id>/withdraw", methods=["GET"])
@@ -197,24 +251,50 @@ def confirm_withdraw(action_id: int) -> Page:
     except LookupError:
         abort(404)
     except SafeguardingError as exc:
-        return render_template("safeguarding/refused.html", ref=None, message=str(exc)), 409
-    return render_template("safeguarding/withdraw.html", action=action, ref=ref, form=WithdrawForm(),
-                           label=actions_service.PLATFORM_KINDS[action.kind]), 200
+        return _refused(None, exc, 409)
+    return _withdraw_page(action, ref, WithdrawReasonForm(formdata=None))
+
+
+@bp.route("/actions/<int:action_id>/withdraw/check", methods=["POST"])
+@roles_required(LEAD)
+def check_withdraw(action_id: int) -> Page:
+    form = WithdrawReasonForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired. Go back and try again.")
+    s = db.session()
+    try:
+        action, ref = requests_service.withdrawal_of(s, action_id, actor=staff())
+    except LookupError:
+        abort(404)
+    except SafeguardingError as exc:
+        return _refused(None, exc, 409)
+    try:
+        _a, _r, why, token = requests_service.prepare_withdrawal(s, action_id, actor=staff(),
+                                                                 detail=form.detail.data or "")
+    except SafeguardingError as exc:
+        form.detail.errors = [str(exc)]
+        return _withdraw_page(action, ref, form, status=400)
+    return _withdraw_page(action, ref, WithdrawForm(formdata=None, data={"detail": why, "token": token}), why=why)
 
 
 @bp.route("/actions/<int:action_id>/withdraw", methods=["POST"])
 @roles_required(LEAD)
 def withdraw(action_id: int) -> Page:
-    if not WithdrawForm().validate_on_submit():
+    form = WithdrawForm()
+    if not form.validate_on_submit():
         abort(400, "The form expired. Go back and confirm again.")
     s = db.session()
     try:
-        action = requests_service.withdraw(s, action_id, actor=staff())
+        action = requests_service.withdraw(s, action_id, actor=staff(), detail=form.detail.data or "",
+                                           token=form.token.data or None)
     except LookupError:
         abort(404)
+    except ConfirmationError as exc:
+        s.rollback()
+        return _refused(None, exc, 400)
     except SafeguardingError as exc:
         s.rollback()
-        return render_template("safeguarding/refused.html", ref=None, message=str(exc)), 409
+        return _refused(None, exc, 409)
     s.commit()
     if action.withdrawal_delivery_id is not None:
         webhook_service.enqueue(action.withdrawal_delivery_id)

@@ -54,6 +54,7 @@ SIGNED_OUT_ONLY = ("/login",)
 def _populate(app: Flask, make_user: Callable[..., User]) -> User:
     from c2c_safety.intake import api_keys
     from c2c_safety.review import policy
+    from c2c_safety.safeguarding import confirmation
     from c2c_safety.safeguarding import people as people_service
     from c2c_safety.safeguarding import requests as requests_service
     from tests.support.review import make_item
@@ -75,7 +76,9 @@ def _populate(app: Flask, make_user: Callable[..., User]) -> User:
         ref = s.scalars(select(SafeguardingReferral).where(SafeguardingReferral.item_id == iid)).one()
         lead = s.get(User, everyone.id)
         ppl = {p.part: p for p in people_service.sync(s, ref)}
-        requests_service.send(s, ref, ppl["person_of_concern"], "request_restriction", actor=lead)
+        poc, why = ppl["person_of_concern"], "Synthetic: the police are informed and investigating."
+        token = confirmation.issue(lead, requests_service.subject(ref, poc, "request_restriction"), why)
+        requests_service.send(s, ref, poc, "request_restriction", actor=lead, detail=why, token=token)
         s.commit()
         s.close()
     db = new_session(app)

@@ -61,12 +61,13 @@ def test_adult_teacher_referral_from_flag_to_a_confirmed_restriction(app, live_s
     assert axe_check(page) == [], dump(axe_check(page))
 
     teacher.get_by_label("Asked the platform to restrict their messaging pending investigation").check()
+    teacher.get_by_label("Why (kept in the referral").fill("Police are informed; pending their investigation.")
     teacher.get_by_role("button", name="Continue to confirmation").click()
     # The second look: who, their part and role, what will happen, the undo window.
     assert page.get_by_role("heading", level=1).inner_text() == "Check before you send"
     text = page.locator("main").inner_text()
     for words in (TEACHER, "Person of concern", "Teacher, adult", "stop this person from sending messages",
-                  "24 hours"):
+                  "24 hours", "Police are informed; pending their investigation."):
         assert words in text, words
     violations = axe_check(page)
     assert violations == [], dump(violations)
@@ -74,7 +75,6 @@ def test_adult_teacher_referral_from_flag_to_a_confirmed_restriction(app, live_s
         s = new_session(app)
         assert s.scalar(select(WebhookDelivery.id)) is None  # nothing sent before confirming
         s.close()
-    page.get_by_label("Why (kept in the referral").fill("Police are informed; pending their investigation.")
     page.get_by_role("button", name=f"Confirm and send: asked the platform to restrict their messaging "
                                     f"pending investigation ({TEACHER})").click()
     assert "Sent to the platform" in page.content()
@@ -112,6 +112,7 @@ def test_a_close_is_refused_without_its_record(app, live_server, page_nojs, axe_
     child.get_by_role("button", name="Record").click()
     assert "Recorded: Notified the child's municipality" in page.content()
     page.get_by_label("Outcome").select_option("referred_externally")
+    page.get_by_label("Reason for closing").fill("The municipality took the matter over.")
     page.get_by_role("button", name="Close the referral").click()
     assert "Referral closed." in page.content()
 

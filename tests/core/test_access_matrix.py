@@ -63,3 +63,69 @@ def test_anonymous_is_sent_to_sign_in(app, client):
         if resp.status_code != 302 or "/login" not in resp.headers.get("Location", ""):
             wrong.append(f"{path}: {resp.status_code} {resp.headers.get('Location')}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_reviewer_reads_every_safeguarding_page_and_changes_nothing(app, client, signed_in, make_user, db):
+    """Issue 19, item 10: the independent reviewer (and the CEO an overdue referral reaches)
+    read the desk, a referral and a child's chronology (200, each view audited); every
+    state-changing route of the desk, and the pages that lead to one, are 403 for them."""
+    from sqlalchemy import func, select
+
+    from models import AuditEvent
+    from models.review import SafeguardingAction, SafeguardingPerson, WebhookDelivery
+    from tests.safeguarding.test_people_and_actions import teacher_dm
+    from tests.support.safeguarding import open_referral, people, referral_id, request_platform
+
+    rid = referral_id(app, teacher_dm(app))
+    lead = make_user("safeguarding_lead")
+    from tests.conftest import login
+
+    login(client, lead)
+    open_referral(client, rid)
+    teacher = people(app, rid)["u-teacher-1"]
+    assert request_platform(client, rid, teacher.id, "request_restriction").status_code == 302
+    action_id = db.scalar(select(SafeguardingAction.id))
+    db.rollback()
+    client.get("/logout")
+
+    def counts() -> tuple[int, ...]:
+        out = tuple(db.scalar(select(func.count()).select_from(m)) or 0
+                    for m in (SafeguardingAction, SafeguardingPerson, WebhookDelivery))
+        db.rollback()
+        return out
+
+    before = counts()
+    for role in ("independent_reviewer", "ceo"):
+        reader = signed_in(role)
+        for url in ("/safeguarding", f"/safeguarding/referrals/{rid}", "/safeguarding/child/u-child-1",
+                    "/safeguarding?state=all"):
+            resp = client.get(url)
+            assert resp.status_code == 200, (role, url, resp.status_code)
+            html = resp.get_data(as_text=True)
+            assert 'method="post"' not in html.split("<main", 1)[-1].split("</main>")[0].replace(
+                'action="/logout"', ""), (role, url)  # no forms to change anything
+        views = db.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == reader.id)).all()
+        db.rollback()
+        assert {"view.safeguarding_desk", "view.safeguarding_referral", "view.child_chronology"} <= set(views)
+        from tests.conftest import CSRF_RE
+
+        csrf = CSRF_RE.search(client.get("/account").get_data(as_text=True)).group(1)  # a real token of theirs
+        refused = []
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith("safeguarding."):
+                continue
+            url = rule.rule.replace("<int:referral_id>", str(rid)).replace("<int:person_id>", str(teacher.id)) \
+                .replace("<int:action_id>", str(action_id)).replace("<path:pseudonym>", "u-child-1")
+            if "POST" in (rule.methods or ()):
+                got = client.post(url, data={"csrf_token": csrf, "kind": "request_suspension",
+                                             "detail": "x" * 40}).status_code
+                if got != 403:
+                    refused.append(f"POST {url}: {got}")
+            elif rule.endpoint in ("safeguarding.confirm_request", "safeguarding.confirm_withdraw",
+                                   "safeguarding.settings"):
+                got = client.get(url + "?kind=request_suspension").status_code
+                if got != 403:
+                    refused.append(f"GET {url}: {got}")
+        assert not refused, "\n".join(refused)
+        client.get("/logout")
+    assert counts() == before

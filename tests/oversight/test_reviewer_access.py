@@ -19,8 +19,8 @@ from tests.support.cases import get, make_case, scalars
 # Exclusions are the reviewer's on purpose (issue 10, item 4): the reviewer may exclude someone
 # from a case and is the only one who may lift an exclusion; tests/cases/test_exclusion_safeguards.py
 # covers both, audited both ways.
-ALLOWED_PREFIXES = ("reviewer.notes", "reviewer.note_edit", "reviewer.verdict", "auth.", "report.",
-                    "admin.confirm_grant", "admin.reject_grant", "notices.", "cases.exclusions",
+ALLOWED_PREFIXES = ("reviewer.notes", "reviewer.note_edit", "reviewer.verdict", "reviewer.referral_verdict",
+                    "auth.", "report.", "admin.confirm_grant", "admin.reject_grant", "notices.", "cases.exclusions",
                     "cases.lift_exclusion")
 
 

@@ -257,7 +257,7 @@ def test_admin_changes_periods_within_the_legal_floor(app, client, db, signed_in
     (ev,) = scalars(db, select(AuditEvent).where(AuditEvent.action == "retention.policy_changed"))
     assert ev.details == {"category": "moderation", "from": 24, "to": 36, "unit": "months"}
     rows = {p.category for p in scalars(db, select(RetentionPolicy))}
-    assert rows == {"case_files", "moderation", "audit_log", "parental_consent"}
+    assert rows == {"case_files", "moderation", "audit_log", "parental_consent", "safeguarding_referrals"}
 
 
 def test_longer_case_period_postpones_anonymisation(app, db, make_user):

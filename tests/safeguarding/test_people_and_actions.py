@@ -22,6 +22,7 @@ from tests.support.safeguarding import (
     record,
     referral_id,
     request_platform,
+    withdraw,
 )
 
 
@@ -200,7 +201,8 @@ def test_no_concern_needs_a_reason_and_access_outcomes_need_a_live_request(app, 
     signed_in("safeguarding_lead")
     open_referral(client, rid)
     teacher = people(app, rid)["u-teacher-1"]
-    assert close(client, rid, "no_concern").status_code == 400
+    assert close(client, rid, "no_concern", detail="").status_code == 400
+    assert close(client, rid, "no_concern", detail="too short").status_code == 400
     assert close(client, rid, "access_restricted").status_code == 400
     assert close(client, rid, "access_blocked").status_code == 400  # no consent block exists
     assert request_platform(client, rid, teacher.id, "request_restriction").status_code == 302
@@ -209,8 +211,7 @@ def test_no_concern_needs_a_reason_and_access_outcomes_need_a_live_request(app, 
     # Withdrawn: it no longer counts as the record of a restriction.
     page = client.get(f"/safeguarding/actions/{action_id}/withdraw")
     assert page.status_code == 200
-    assert post(client, f"/safeguarding/actions/{action_id}/withdraw", {},
-                f"/safeguarding/actions/{action_id}/withdraw").status_code == 302
+    assert withdraw(client, action_id).status_code == 302
     assert close(client, rid, "access_restricted").status_code == 400
     assert request_platform(client, rid, teacher.id, "request_suspension").status_code == 302
     assert close(client, rid, "access_restricted").status_code == 302

@@ -16,7 +16,7 @@ from c2c_safety.webhooks import deliveries as webhooks
 from models import AuditEvent, utcnow
 from models.review import SafeguardingAction, WebhookDelivery
 from tests.safeguarding.test_people_and_actions import teacher_dm
-from tests.support.safeguarding import open_referral, people, post, referral_id, request_platform
+from tests.support.safeguarding import open_referral, people, post, referral_id, request_platform, withdraw
 from tests.webhooks.test_webhooks import SECRET, Receiver
 
 FORBIDDEN_IN_PAYLOADS = ("text", "comment", "note", "email", "@test.c2c", "detail")
@@ -99,8 +99,7 @@ def test_suspension_and_withdrawal_are_signed_and_name_the_request(app, client, 
     db.rollback()
     confirm = client.get(f"/safeguarding/actions/{action_id}/withdraw")
     assert confirm.status_code == 200 and "u-teacher-1" in confirm.get_data(as_text=True)
-    assert post(client, f"/safeguarding/actions/{action_id}/withdraw", {},
-                f"/safeguarding/actions/{action_id}/withdraw").status_code == 302
+    assert withdraw(client, action_id).status_code == 302
     deliver_all(app, db)
     events = [r["event"] for r in receiver.received]
     assert events == ["safeguarding.suspension_requested", "safeguarding.request_withdrawn"]

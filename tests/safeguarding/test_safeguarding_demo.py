@@ -30,14 +30,13 @@ def test_demo_referrals_and_their_people(app, db):
     assert parts["demo-sg-self-harm"]["demo-pupil-12"] == "child_at_risk"
     assert parts["demo-sg-bullying"] == {"demo-pupil-14": "person_of_concern", "demo-pupil-15": "child_at_risk"}
     n = db.scalar(select(func.count()).select_from(ReviewItem).where(ReviewItem.platform_content_id.like("demo-sg-%")))
-    assert n == 3
+    assert n == 4  # + the overdue referral of the cover demo (issue 19)
 
 
 def test_demo_shows_each_state_of_one_record(app, db):
     from c2c_safety.demo import safeguarding_record as record_demo
     from c2c_safety.report.reports import find_case
     from models.review import RiskAssessment
-
     with app.app_context():
         demo_seed.seed_staff(db)
         db.commit()
@@ -60,3 +59,22 @@ def test_demo_shows_each_state_of_one_record(app, db):
         parts = {p.pseudonym: p.part for p in people_service.people_of(db, ref)}
         assert parts["demo-parent-31"] == "involved" and parts["demo-coach-31"] == "person_of_concern"
         db.rollback()
+
+
+def test_demo_shows_cover_a_hotline_report_and_a_legal_hold(app, db):
+    from models.review import SafeguardingAction
+    from models.safeguarding_records import SafeguardingEscalation, SafeguardingHold
+
+    with app.app_context():
+        demo_seed.seed_staff(db)
+        db.commit()
+        demo.seed_safeguarding_demo(db)
+        demo.seed_safeguarding_demo(db)  # idempotent
+        db.commit()
+    steps = [e.step for e in db.scalars(select(SafeguardingEscalation).order_by(SafeguardingEscalation.id))]
+    assert steps == ["deputy", "ceo"]
+    hotline = db.scalars(select(SafeguardingAction).where(SafeguardingAction.kind == "hotline_report")).one()
+    assert hotline.authority and hotline.authority_ref_sealed is not None
+    assert db.scalar(select(func.count()).select_from(SafeguardingHold).where(SafeguardingHold.released_at.is_(None))) \
+        == 1
+    db.rollback()

@@ -58,16 +58,48 @@ def record(client: FlaskClient, rid: int, pid: int, kind: str, **fields: str) ->
                 f"/safeguarding/referrals/{rid}")
 
 
-def request_platform(client: FlaskClient, rid: int, pid: int, kind: str, detail: str = "") -> Any:
-    """The real two-step: the confirmation page (GET), then its POST."""
-    page = client.get(f"/safeguarding/referrals/{rid}/people/{pid}/request?q{pid}-kind={kind}")
+WHY = "Police informed; pending their investigation."
+
+
+def hidden(html: str, name: str) -> str:
+    m = re.search(rf'name="{re.escape(name)}"[^>]*value="([^"]*)"', html) or re.search(
+        rf'value="([^"]*)"[^>]*name="{re.escape(name)}"', html)
+    assert m, f"no hidden field {name}"
+    return m.group(1).replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&").replace("&lt;", "<") \
+        .replace("&gt;", ">").replace("&quot;", '"')
+
+
+def check_request(client: FlaskClient, rid: int, pid: int, kind: str, detail: str = WHY) -> Any:
+    """The reason step: the referral page's form, POSTed; returns the confirmation page."""
+    return post(client, f"/safeguarding/referrals/{rid}/people/{pid}/request/check",
+                {f"q{pid}-kind": kind, f"q{pid}-detail": detail}, f"/safeguarding/referrals/{rid}")
+
+
+def confirmation_fields(html: str) -> dict[str, str]:
+    return {"csrf_token": token(html), "kind": hidden(html, "kind"), "detail": hidden(html, "detail"),
+            "token": hidden(html, "token")}
+
+
+def request_platform(client: FlaskClient, rid: int, pid: int, kind: str, detail: str = WHY) -> Any:
+    """The real steps: the reason (POST, changes nothing), the confirmation page with its
+    signed token, then its POST."""
+    page = check_request(client, rid, pid, kind, detail)
+    assert page.status_code == 200, page.get_data(as_text=True)[:800]
+    return client.post(f"/safeguarding/referrals/{rid}/people/{pid}/request",
+                       data=confirmation_fields(page.get_data(as_text=True)))
+
+
+def withdraw(client: FlaskClient, action_id: int, detail: str = "The police asked us to lift it for now.") -> Any:
+    page = post(client, f"/safeguarding/actions/{action_id}/withdraw/check", {"detail": detail},
+                f"/safeguarding/actions/{action_id}/withdraw")
     assert page.status_code == 200, page.get_data(as_text=True)[:800]
     html = page.get_data(as_text=True)
-    return client.post(f"/safeguarding/referrals/{rid}/people/{pid}/request",
-                       data={"csrf_token": token(html), "kind": kind, "detail": detail})
+    return client.post(f"/safeguarding/actions/{action_id}/withdraw",
+                       data={"csrf_token": token(html), "detail": hidden(html, "detail"),
+                             "token": hidden(html, "token")})
 
 
-def close(client: FlaskClient, rid: int, outcome: str, detail: str = "") -> Any:
+def close(client: FlaskClient, rid: int, outcome: str, detail: str = "Closed after the record was made.") -> Any:
     return post(client, f"/safeguarding/referrals/{rid}/close",
                 {"close-outcome": outcome, "close-detail": detail}, f"/safeguarding/referrals/{rid}")
 

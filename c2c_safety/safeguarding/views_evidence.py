@@ -1,0 +1,66 @@
+"""The lead's legal hold on a referral (evidence.py) and the desk's own settings (settings.py):
+the hotlines offered for a hotline report and how soon an overdue referral goes on to the CEO."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from c2c_safety.core import db
+from c2c_safety.core.access import roles_required, staff
+from c2c_safety.safeguarding import evidence
+from c2c_safety.safeguarding import settings as sg_settings
+from c2c_safety.safeguarding.forms import HoldForm, SettingsForm
+from c2c_safety.safeguarding.views import LEAD, bp
+from c2c_safety.safeguarding.views_actions import Page, _referral, _run
+
+
+@bp.route("/referrals/<int:referral_id>/hold", methods=["POST"])
+@roles_required(LEAD)
+def place_hold(referral_id: int) -> Page:
+    ref = _referral(referral_id)
+    form = HoldForm(prefix="hold")
+    return _run(referral_id, form, "hold", lambda: evidence.place(
+        db.session(), ref, actor=staff(), reason=form.detail.data or ""),
+        "Evidence preserved: a legal hold is in place.", "detail")
+
+
+@bp.route("/referrals/<int:referral_id>/hold/release", methods=["POST"])
+@roles_required(LEAD)
+def release_hold(referral_id: int) -> Page:
+    ref = _referral(referral_id)
+    form = HoldForm(prefix="hold")
+    return _run(referral_id, form, "hold", lambda: evidence.release(
+        db.session(), ref, actor=staff(), reason=form.detail.data or ""),
+        "Legal hold released.", "detail")
+
+
+def _settings_page(form: SettingsForm, status: int = 200) -> tuple[str, int]:
+    return render_template("safeguarding/settings.html", form=form), status
+
+
+@bp.route("/settings")
+@roles_required(LEAD, "admin")
+def settings() -> tuple[str, int]:
+    s = db.session()
+    return _settings_page(SettingsForm(data={"ceo_after_hours": sg_settings.ceo_after_hours(s),
+                                             "hotlines": "\n".join(sg_settings.hotlines(s))}))
+
+
+@bp.route("/settings", methods=["POST"])
+@roles_required(LEAD, "admin")
+def save_settings() -> Response | tuple[str, int]:
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        return _settings_page(form, 400)
+    s = db.session()
+    try:
+        sg_settings.set_ceo_after_hours(s, int(form.ceo_after_hours.data or 0), actor=staff())
+        sg_settings.set_hotlines(s, form.hotlines.data or "", actor=staff())
+    except sg_settings.SettingsError as exc:
+        s.rollback()
+        form.hotlines.errors = [str(exc)]
+        return _settings_page(form, 400)
+    s.commit()
+    flash("Safeguarding settings saved.", "success")
+    return redirect(url_for("safeguarding.settings"))
