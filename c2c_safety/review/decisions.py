@@ -24,7 +24,7 @@ from c2c_safety.cases import assignment
 from c2c_safety.cases.routing import route_case
 from c2c_safety.core.crypto import seal_text
 from c2c_safety.notifications import triggers as notify_triggers
-from c2c_safety.review import claims, priority, statements, triage
+from c2c_safety.review import claims, hide, priority, statements, support, triage
 from c2c_safety.review.requests import DecisionRequest as DecisionRequest
 from c2c_safety.webhooks import deliveries as webhook_service
 from models import (
@@ -88,6 +88,17 @@ class UnrevealedError(DecisionError):
                          "Nothing was saved.", "confirm_unrevealed")
 
 
+class SupportConfirmError(DecisionError):
+    """"No violation" on a child-safety item about a minor: ask the moderator to confirm."""
+
+    def __init__(self, kind: str) -> None:
+        what = "self-harm" if kind == "self_harm" else "grooming or sexual content"
+        super().__init__(f"This item is about {what} and a child is involved. Confirm below that it breaks "
+                         "no rule: the author will get a supportive notice with helplines along with the "
+                         "statement. If you are worried about the child, escalate to the safeguarding lead "
+                         "instead. Nothing was saved.", "confirm_support")
+
+
 @dataclass
 class DecisionResult:
     decision: Decision
@@ -149,6 +160,16 @@ def _check_request(session: Session, user: User, req: DecisionRequest, item: Rev
         raise DecisionError(f"Keep the facts under {MAX_FACTS} characters.", "facts")
     if action in statements.DURATION_ACTIONS and req.duration not in statements.DURATIONS:
         raise DecisionError("Say for how long the restriction applies.", "duration")
+    if req.hide_content and action != DecisionAction.ESCALATE_SAFEGUARDING:
+        raise DecisionError("Hiding the content at once goes with an escalation to the safeguarding lead; "
+                            "for other decisions choose remove or restrict.", "hide_content")
+    # A statement never claims an action that was not taken (issue 19.4): "we have removed
+    # it" on an escalation that restricts nothing is refused, whoever wrote the text.
+    claimed = statements.unrecorded_claims(f"{facts}\n{req.restriction}", action, req.hide_content)
+    if claimed:
+        raise DecisionError(f"The statement says the content or account is {' and '.join(sorted(claimed))}, "
+                            "but this decision does not do that. Change the text so it says what happens.",
+                            "facts")
     return action, original
 
 
@@ -191,6 +212,9 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
     revealed = _content_revealed(session, item, user, req, score.scores if score is not None else None,
                                  bulk_of)
+    support_kind = support.needs_confirmation(item, score.scores if score is not None else None, action)
+    if support_kind is not None and not req.confirm_support:
+        raise SupportConfirmError(support_kind)
 
     done = session.execute(
         update(ReviewItem)
@@ -233,7 +257,10 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
 
     result = DecisionResult(decision)
     if action == DecisionAction.ESCALATE_SAFEGUARDING:
-        safeguarding.escalate(session, item, actor=user, decision=decision)
+        ref = safeguarding.escalate(session, item, actor=user, decision=decision)
+        if req.hide_content:
+            hidden = hide.request_hide(session, item, ref, actor=user, decision=decision)
+            result.delivery_ids += [hidden.delivery_id] if hidden.delivery_id is not None else []
     elif action == DecisionAction.ESCALATE_CASE:
         result.case_file_id = _escalate_to_case(session, item, user, decision, req.facts.strip())
         decision.case_file_id = result.case_file_id
@@ -246,13 +273,16 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
                           "reason_code": reason.code, "item_version": req.version,
                           "ai_band": ai_band, "ai_agreed": decision.ai_agreed,
                           "appeal_id": appeal.id if appeal else None, "content_revealed": revealed,
+                          "hide_content": req.hide_content, "support_notice": support_kind,
                           "bulk_of": decision.bulk_of_id})
     if action not in ESCALATIONS:
         # Escalations change nothing on the platform; they stay internal to the desk.
         event = {DecisionKind.INITIAL: "decision.made", DecisionKind.APPEAL_UPHELD: "appeal.upheld",
                  DecisionKind.APPEAL_REVERSED: "appeal.reversed"}[kind]
-        delivery = webhook_service.create_delivery(
-            session, event, statements.payload(item, decision, original, appeal), decision_id=decision.id)
+        body = statements.payload(item, decision, original, appeal)
+        if support_kind is not None:  # the platform shows it to the author with the statement
+            body["support"] = support.notice(support_kind, item.school_country)
+        delivery = webhook_service.create_delivery(session, event, body, decision_id=decision.id)
         result.delivery_ids.append(delivery.id)
     session.flush()
     return result

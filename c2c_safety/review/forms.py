@@ -59,6 +59,12 @@ class DecideForm(FlaskForm):
                                       Length(min=MIN_FACTS, max=5000)])
     # Shown after the desk refused a decision on sensitive content nobody revealed.
     confirm_unrevealed = BooleanField("I confirm I decide without looking at the content")
+    # With "escalate to the safeguarding lead": ask the platform to hide the content now.
+    hide_content = BooleanField("Also ask the platform to hide the content now (it is kept for the "
+                                "safeguarding lead, not deleted)")
+    # Shown after the desk asked to confirm a "no violation" on a child-safety item about a minor.
+    confirm_support = BooleanField("I confirm it breaks no rule; send the author the supportive notice "
+                                   "with helplines")
     # Shown when other waiting items have the same text (a spam wave).
     bulk = BooleanField("Also apply this decision to the other waiting items with the same text")
 

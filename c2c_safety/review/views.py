@@ -79,6 +79,11 @@ def _apply_preset(form: DecideForm, page: item_page.ItemPage, key: str | None) -
     return chosen.label
 
 
+def _asked(form: DecideForm | None, name: str) -> bool:
+    """A confirmation box the desk asked for (its error) or the moderator already ticked."""
+    return bool(form is not None and name in form and (form[name].errors or form[name].data))
+
+
 def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200,
                  error: str | None = None) -> tuple[str, int]:
     s = db.session()
@@ -95,8 +100,8 @@ def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200
                            exposure=page.exposure_today, kind_label=kind_label,
                            action_labels=decisions.ACTION_LABELS,
                            duration_actions=sorted(DURATION_ACTIONS), level_labels=priority.LEVEL_LABELS,
-                           confirm_needed=bool(form is not None and "confirm_unrevealed" in form
-                                               and (form.confirm_unrevealed.errors or form.confirm_unrevealed.data))), \
+                           confirm_needed=_asked(form, "confirm_unrevealed"),
+                           support_needed=_asked(form, "confirm_support")), \
         status
 
 
@@ -183,7 +188,8 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         reason_code=str(form.reason_code.data or ""), facts=str(form.facts.data or ""),
         duration=str(form.duration.data or ""), restriction=str(form.restriction.data or ""),
         appeal_outcome=str(form["appeal_outcome"].data or "") if appeal else None,
-        confirm_unrevealed=bool(form.confirm_unrevealed.data))
+        confirm_unrevealed=bool(form.confirm_unrevealed.data), hide_content=bool(form.hide_content.data),
+        confirm_support=bool(form.confirm_support.data))
     try:
         result = loop.decide(s, staff(), req, then_next=request.form.get("then") != "queue",
                              apply_to_same_text=bool(form.bulk.data) and not appeal)
@@ -195,7 +201,8 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         form = _form_for_errors(item_id, form)
         if exc.field and exc.field in form:
             form[exc.field].errors = [str(exc)]
-            return _render_item(item_id, form, 409 if isinstance(exc, decisions.UnrevealedError) else 400)
+            confirm = isinstance(exc, (decisions.UnrevealedError, decisions.SupportConfirmError))
+            return _render_item(item_id, form, 409 if confirm else 400)
         return _render_item(item_id, form, 400, error=str(exc))
     s.commit()
     loop.enqueue_deliveries(result)
