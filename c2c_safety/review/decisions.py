@@ -174,15 +174,13 @@ def _check_request(session: Session, user: User, req: DecisionRequest, item: Rev
 
 
 def _content_revealed(session: Session, item: ReviewItem, user: User, req: DecisionRequest,
-                      scores: dict[str, float] | None, bulk_of: Decision | None) -> bool | None:
+                      scores: dict[str, float] | None) -> bool | None:
     """None when the content was shown openly; else whether this moderator revealed it. A
-    spam-wave decision carries over what was true of the item they had open (same text)."""
+    spam-wave child is judged on its own (review/bulk.py confirms unseen siblings by number)."""
     from c2c_safety.review import reveals, wellbeing
 
     if not wellbeing.is_sensitive(item, scores):
         return None
-    if bulk_of is not None:
-        return bulk_of.content_revealed
     seen = reveals.revealed(session, item.id, user.id)
     if not seen and not req.confirm_unrevealed:
         raise UnrevealedError()
@@ -210,8 +208,7 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     if reason is None or not reason.active:
         raise DecisionError("Choose a reason from the policy list.", "reason_code")
     score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
-    revealed = _content_revealed(session, item, user, req, score.scores if score is not None else None,
-                                 bulk_of)
+    revealed = _content_revealed(session, item, user, req, score.scores if score is not None else None)
     support_kind = support.needs_confirmation(item, score.scores if score is not None else None, action)
     if support_kind is not None and not req.confirm_support:
         raise SupportConfirmError(support_kind)

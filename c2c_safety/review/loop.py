@@ -60,13 +60,16 @@ def release_then_next(session: Session, user: User, release_id: int | None,
 
 
 def decide(session: Session, user: User, req: DecisionRequest, *, then_next: bool, apply_to_same_text: bool,
-           now: datetime | None = None) -> LoopResult:
+           now: datetime | None = None, confirmed_unseen: frozenset[int] = frozenset()) -> LoopResult:
+    """`confirmed_unseen`: same-text items the moderator confirmed, by number, deciding
+    without looking (review/bulk.py)."""
     now = now or utcnow()
     if apply_to_same_text:
         bulk.check(req)  # refuse before deciding anything
+        bulk.check_reveals(session, user, req, confirmed_unseen)
     out = LoopResult(decisions.decide(session, user, req, now))
     if apply_to_same_text:
-        out.bulk = bulk.decide_same_text(session, user, req, out.result, now)
+        out.bulk = bulk.decide_same_text(session, user, req, out.result, now, confirmed_unseen)
     if then_next:
         out.next_item_id = next_item(session, user, now)
     return out

@@ -16,6 +16,7 @@ from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.review import (
+    bulk,
     claims,
     decisions,
     item_page,
@@ -191,8 +192,10 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         confirm_unrevealed=bool(form.confirm_unrevealed.data), hide_content=bool(form.hide_content.data),
         confirm_support=bool(form.confirm_support.data))
     try:
+        unseen = frozenset(i for i in (params.parse_int(v) for v in request.form.getlist("bulk_unseen"))
+                           if i is not None)
         result = loop.decide(s, staff(), req, then_next=request.form.get("then") != "queue",
-                             apply_to_same_text=bool(form.bulk.data) and not appeal)
+                             apply_to_same_text=bool(form.bulk.data) and not appeal, confirmed_unseen=unseen)
     except (decisions.StaleDecisionError, decisions.NoClaimError) as exc:
         s.rollback()
         return _render_item(item_id, None, 409, error=str(exc))
@@ -201,7 +204,8 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         form = _form_for_errors(item_id, form)
         if exc.field and exc.field in form:
             form[exc.field].errors = [str(exc)]
-            confirm = isinstance(exc, (decisions.UnrevealedError, decisions.SupportConfirmError))
+            confirm = isinstance(exc, (decisions.UnrevealedError, decisions.SupportConfirmError,
+                                       bulk.BulkUnrevealedError))
             return _render_item(item_id, form, 409 if confirm else 400)
         return _render_item(item_id, form, 400, error=str(exc))
     s.commit()
