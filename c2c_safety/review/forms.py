@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from c2c_safety.core.params import BoundedIntegerField
-from c2c_safety.review import queue
+from c2c_safety.review import queue, skips
 from c2c_safety.review.decisions import ACTION_LABELS, APPEAL_ACTIONS, APPEAL_OUTCOMES, MIN_FACTS
 from c2c_safety.review.statements import DURATIONS
 from classifiers import CATEGORIES
@@ -67,6 +67,16 @@ class DecideForm(FlaskForm):
                                    "with helplines")
     # Shown when other waiting items have the same text (a spam wave).
     bulk = BooleanField("Also apply this decision to the other waiting items with the same text")
+
+
+class SkipForm(FlaskForm):
+    """Skip an item for this session, with a reason (review/skips.py)."""
+
+    reason = RadioField("Why are you skipping it?", choices=choices(list(skips.REASONS.items())), default=None,
+                        validators=[InputRequired(message="Choose why you are skipping this item.")])
+    category = SelectField("The category you need a break from",
+                           choices=_opts(list(CATEGORIES), "Choose a category (for a break)"),
+                           validators=[Optional()])
 
 
 class AppealDecideForm(DecideForm):

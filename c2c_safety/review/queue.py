@@ -8,12 +8,13 @@ Rows are read as plain columns (no item text) to keep the list cheap.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.orm import Session
 
 from c2c_safety.review import priority, queue_count
@@ -134,9 +135,11 @@ def waiting_count(session: Session, f: QueueFilters, viewer: User, cache: Redis 
 
 def page(session: Session, f: QueueFilters, viewer: User, *, after: Cursor | None = None,
          before: Cursor | None = None, limit: int = PAGE_SIZE, now: datetime | None = None,
-         with_count: bool = True, cache: Redis | None = None) -> QueuePage:
+         with_count: bool = True, cache: Redis | None = None,
+         exclude: Sequence[ColumnElement[bool]] = ()) -> QueuePage:
+    """`exclude`: the viewer's skip list (review/skips.py); the count ignores it."""
     now = now or utcnow()
-    conds = conditions(f, viewer, now)
+    conds = [*conditions(f, viewer, now), *exclude]
     key = tuple_(ReviewItem.queue_rank, ReviewItem.id)
     stmt = select(*_COLUMNS).where(*conds)
     if before is not None:

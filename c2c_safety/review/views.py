@@ -6,7 +6,7 @@ see items that concern children) but not claim or decide. Admins do not see cont
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
@@ -26,9 +26,10 @@ from c2c_safety.review import (
     priority,
     queue,
     reveals,
+    skips,
     wellbeing,
 )
-from c2c_safety.review.forms import AppealDecideForm, DecideForm, FilterForm, choices
+from c2c_safety.review.forms import AppealDecideForm, DecideForm, FilterForm, SkipForm, choices
 from c2c_safety.review.statements import DURATION_ACTIONS, kind_label
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
@@ -44,6 +45,17 @@ def _redis() -> Redis | None:
         return None
 
 
+SKIPS_KEY = "review_skips"
+
+
+def _skips() -> skips.SkipList:
+    return skips.SkipList.from_session(session.get(SKIPS_KEY))
+
+
+def _keep_skips(value: skips.SkipList) -> None:
+    session[SKIPS_KEY] = value.to_session()
+
+
 def _filters(form: FilterForm) -> queue.QueueFilters:
     return queue.QueueFilters(**{name: str(form[name].data or "") for name in (
         "category", "age_band", "language", "source", "status", "waiting")}).cleaned()
@@ -55,10 +67,12 @@ def index() -> str:
     form = FilterForm(request.args)
     filters = _filters(form)
     s = db.session()
+    skipping = _skips()
     pg = queue.page(s, filters, staff(), after=queue.Cursor.decode(request.args.get("after")),
-                    before=queue.Cursor.decode(request.args.get("before")), cache=_redis())
+                    before=queue.Cursor.decode(request.args.get("before")), cache=_redis(),
+                    exclude=skipping.exclusions())
     return render_template("review/index.html", form=form, page=pg, filters=filters.active(),
-                           exposure=wellbeing.exposure_today(s, staff()))
+                           exposure=wellbeing.exposure_today(s, staff()), skipping=skipping)
 
 
 def _decide_form(appeal: bool, version: int) -> DecideForm:
@@ -95,7 +109,9 @@ def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200
     if form is None and page.mine:
         form = _decide_form(page.under_appeal, page.view.item.version)
         applied = _apply_preset(form, page, request.args.get("preset"))
+    skip_form = SkipForm() if staff().has_role("moderator") and page.view.item.status in claims.WAITING else None
     return render_template("review/item.html", page=page, view=page.view, form=form, mine=page.mine,
+                           skip_form=skip_form,
                            error=error, applied=applied, can_decide=staff().has_role("moderator"),
                            excluded=page.view.excluded_decider_id == staff().id,
                            exposure=page.exposure_today, kind_label=kind_label,
@@ -158,12 +174,53 @@ def claim_next() -> Response:
     `release=<id>` (the item page's "Release and open the next"), that item goes back first."""
     s = db.session()
     release_id = params.parse_int(request.form.get("release"))
-    next_id = loop.release_then_next(s, staff(), release_id)
+    next_id, skipping = loop.release_then_next(s, staff(), release_id, skips=_skips())
     s.commit()
+    _keep_skips(skipping)
     if next_id is None:
         flash("Nothing is waiting that you can claim.", "info")
         return redirect(url_for("queue.index"))
     return redirect(url_for("queue.item", item_id=next_id, _anchor="work"))
+
+
+@bp.route("/<int:item_id>/skip", methods=["POST"])
+@roles_required("moderator")
+def skip(item_id: int) -> Response | tuple[str, int]:
+    """Skip this item (and, by the reason, its language or category) for this session, then
+    open the next item."""
+    form = SkipForm()
+    if not form.validate_on_submit():
+        flash("Choose why you are skipping this item" + (
+            " and, for a break, the category." if form.reason.data == "break" else "."), "error")
+        return redirect(url_for("queue.item", item_id=item_id, _anchor="skip"))
+    s = db.session()
+    try:
+        skipping = skips.skip(s, staff(), item_id, str(form.reason.data), _skips(),
+                              category=str(form.category.data or ""))
+    except LookupError:
+        s.rollback()
+        abort(404)
+    except skips.SkipError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("queue.item", item_id=item_id, _anchor="skip"))
+    next_id = loop.next_item(s, staff(), skips=skipping)
+    s.commit()
+    _keep_skips(skipping)
+    flash(f"Skipped item {item_id} for this session.", "info")
+    if next_id is None:
+        flash("Nothing else is waiting that you can claim.", "info")
+        return redirect(url_for("queue.index"))
+    return redirect(url_for("queue.item", item_id=next_id, _anchor="work"))
+
+
+@bp.route("/skips/clear", methods=["POST"])
+@roles_required("moderator")
+def clear_skips() -> Response:
+    # CSRFProtect checks every POST app-wide; `what` is matched against the list, never trusted.
+    _keep_skips(skips.clear(_skips(), str(request.values.get("what", "all"))[:40]))
+    flash("Your skip list was updated.", "info")
+    return redirect(url_for("queue.index"))
 
 
 def _form_for_errors(item_id: int, form: DecideForm) -> DecideForm:
@@ -195,7 +252,8 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         unseen = frozenset(i for i in (params.parse_int(v) for v in request.form.getlist("bulk_unseen"))
                            if i is not None)
         result = loop.decide(s, staff(), req, then_next=request.form.get("then") != "queue",
-                             apply_to_same_text=bool(form.bulk.data) and not appeal, confirmed_unseen=unseen)
+                             apply_to_same_text=bool(form.bulk.data) and not appeal, confirmed_unseen=unseen,
+                             skips=_skips())
     except (decisions.StaleDecisionError, decisions.NoClaimError) as exc:
         s.rollback()
         return _render_item(item_id, None, 409, error=str(exc))
