@@ -69,6 +69,8 @@ class DecisionError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        # Other confirmations the same submit lacks, so the page asks for all of them at once.
+        self.also: dict[str, str] = {}
 
 
 class StaleDecisionError(DecisionError):
@@ -208,10 +210,16 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     if reason is None or not reason.active:
         raise DecisionError("Choose a reason from the policy list.", "reason_code")
     score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
-    revealed = _content_revealed(session, item, user, req, score.scores if score is not None else None)
     support_kind = support.needs_confirmation(item, score.scores if score is not None else None, action)
-    if support_kind is not None and not req.confirm_support:
-        raise SupportConfirmError(support_kind)
+    missing_support = SupportConfirmError(support_kind) if support_kind and not req.confirm_support else None
+    try:
+        revealed = _content_revealed(session, item, user, req, score.scores if score is not None else None)
+    except UnrevealedError as exc:
+        if missing_support is not None:
+            exc.also["confirm_support"] = str(missing_support)
+        raise
+    if missing_support is not None:
+        raise missing_support
 
     done = session.execute(
         update(ReviewItem)

@@ -262,6 +262,8 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         form = _form_for_errors(item_id, form)
         if exc.field and exc.field in form:
             form[exc.field].errors = [str(exc)]
+            for name, message in exc.also.items():
+                form[name].errors = [message]
             confirm = isinstance(exc, (decisions.UnrevealedError, decisions.SupportConfirmError,
                                        bulk.BulkUnrevealedError))
             return _render_item(item_id, form, 409 if confirm else 400)
