@@ -147,27 +147,35 @@ def _make_item(session: Session, rng: random.Random, n: int) -> tuple[ReviewItem
 
 
 # What came before a flagged chat message (synthetic): the moderator sees it as a thread.
-LEAD_IN: dict[str, list[str]] = {
-    "grooming": ["Hi! How was school today?", "ok i guess. boring", "You seem really mature for your age."],
-    "sexual": ["what are you doing", "homework", "I can help you with it if you want"],
-    "harassment": ["Who wants to present first?", "Not with that one in the group lol", "stop it"],
+# Who says what before the flagged message ("author": the item's author, "other": someone
+# else), so the lead-in fits the item: in a grooming item the author is the one flattering
+# the child, never the child (issue 22.9: demo roles contradicted the item).
+LEAD_IN: dict[str, list[tuple[str, str]]] = {
+    "grooming": [("author", "Hi! How was school today?"), ("other", "ok i guess. boring"),
+                 ("author", "You seem really mature for your age.")],
+    "sexual": [("author", "what are you doing"), ("other", "homework"),
+               ("author", "I can help you with it if you want")],
+    "harassment": [("other", "Who wants to present first?"), ("author", "Not with that one in the group lol"),
+                   ("other", "stop it")],
 }
+DEFAULT_LEAD_IN = [("other", "Did everyone upload their part?"), ("author", "almost done"), ("other", "ok")]
 
 
 def _conversation(session: Session, rng: random.Random, item: ReviewItem, category: str) -> None:
     """A few messages before the flagged one, between the author and one other person (a
-    one-to-one chat) or two (a group)."""
+    one-to-one chat) or two (a group). The author speaks with their own role and age band;
+    the others are children (the author's peers, or the children an adult author writes to)."""
     from c2c_safety.review import conversations
 
     others = [f"demo-u-{rng.randint(121, 400)}" for _ in range(1 if item.chat_kind == "one_to_one" else 2)]
-    band = "13to15" if item.author_age_band == "adult" else "adult" if category == "grooming" else "13to15"
-    lines = LEAD_IN.get(category, ["Did everyone upload their part?", "almost done", "ok"])
+    band = "13to15" if item.author_age_band in ("adult", "16plus") else item.author_age_band
+    lines = LEAD_IN.get(category, DEFAULT_LEAD_IN)
     before = tuple(
-        conversations.MessageIn(others[i % len(others)] if i % 2 == 0 else item.author_pseudonym,
-                                "teacher" if band == "adult" and i % 2 == 0 else "student",
-                                band if i % 2 == 0 else item.author_age_band,
+        conversations.MessageIn(item.author_pseudonym if who == "author" else others[i % len(others)],
+                                item.author_role if who == "author" else "student",
+                                item.author_age_band if who == "author" else band,
                                 item.first_flagged_at - timedelta(minutes=10 - i), line)
-        for i, line in enumerate(lines))
+        for i, (who, line) in enumerate(lines))
     conversations.store(session, item, conversations.ConversationIn(
         kind=item.chat_kind or "group", participant_age_bands=(band, item.author_age_band), before=before))
 
