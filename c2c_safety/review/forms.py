@@ -79,6 +79,17 @@ class SkipForm(FlaskForm):
                            validators=[Optional()])
 
 
+class UpholdForm(FlaskForm):
+    """Uphold the decision under appeal in one action; the original statement is kept."""
+
+    version = BoundedIntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    note = TextAreaField("A note for the person who complained (optional)",
+                         validators=[Optional(), Length(max=2000)])
+    confirm_unrevealed = BooleanField("I confirm I decide without looking at the content")
+    confirm_support = BooleanField("I confirm it breaks no rule; send the author the supportive notice "
+                                   "with helplines")
+
+
 class AppealDecideForm(DecideForm):
     appeal_outcome = RadioField("Appeal outcome", choices=choices(list(APPEAL_OUTCOMES.items())), default=None,
                                 validators=[InputRequired(message="Choose uphold or reverse.")])

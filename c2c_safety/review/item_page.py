@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.review import bulk, claims, conversations, evidence, history, policy, presets, queue, reveals, wellbeing
 from models import User
+from models.review import Decision
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ItemPage:
     presets: list[presets.Preset] = field(default_factory=list)
     same_text: list[bulk.SameText] = field(default_factory=list)
     exposure_today: int = 0
+    original: Decision | None = None  # the decision under appeal
 
     @property
     def under_appeal(self) -> bool:
@@ -54,8 +56,11 @@ def open_item(session: Session, item_id: int, viewer: User, *, classifier_spec: 
         reliable_languages=evidence.reliable_languages(classifier_spec),
         exposure_today=wellbeing.exposure_today(session, viewer),
     )
+    if page.under_appeal and view.appeal is not None:
+        page.original = session.get(Decision, view.appeal.decision_id)
     if mine:
         appeal = page.under_appeal
-        page.presets = presets.for_item(item, view.scores or None, policy.reasons(session), appeal=appeal)
+        page.presets = presets.for_item(item, view.scores or None, policy.reasons(session), appeal=appeal,
+                                        original_action=page.original.action if page.original else None)
         page.same_text = [] if appeal else bulk.same_text_waiting(session, item, viewer)
     return page

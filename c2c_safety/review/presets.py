@@ -20,6 +20,8 @@ from models import ReviewItem
 from models.review import DecisionAction, PolicyReason
 
 MAX_SHOWN_FIRST = 9  # number keys 1-9
+# Escalation is not an appeal outcome (decisions.APPEAL_ACTIONS).
+REVERSE_EXCLUDED = frozenset({DecisionAction.ESCALATE_SAFEGUARDING, DecisionAction.ESCALATE_CASE})
 
 
 @dataclass(frozen=True)
@@ -158,12 +160,11 @@ def _label(action: str, reason: PolicyReason) -> str:
 
 
 def for_item(item: ReviewItem, scores: dict[str, float] | None, reasons: list[PolicyReason],
-             *, appeal: bool = False) -> list[Preset]:
+             *, appeal: bool = False, original_action: str | None = None) -> list[Preset]:
     """The presets offered on an item's page: those whose reason is in play first, each with
-    its acting and its "no violation" variant. None under appeal (the outcome is a choice
-    about the earlier decision, not a template)."""
-    if appeal:
-        return []
+    its acting and its "no violation" variant. Under appeal, only reversals: presets whose
+    action differs from the decision under appeal and is an appeal outcome (no escalations);
+    upholding is its own one-step action (review/appeal_review.py)."""
     cats = priority.categories_in_play(item, scores)
     flagged = {f.reason_category for f in item.flags}
     first: list[Preset] = []
@@ -174,7 +175,10 @@ def for_item(item: ReviewItem, scores: dict[str, float] | None, reasons: list[Po
         for action, template in ((t.action, t.action_text), (DecisionAction.NO_VIOLATION, t.no_violation_text)):
             if not template.strip():
                 continue
-            preset = Preset(key=f"{reason.code}:{action}", label=_label(action, reason), action=action,
+            if appeal and (action == original_action or action in REVERSE_EXCLUDED):
+                continue
+            label = f"Reverse to {_label(action, reason)}" if appeal else _label(action, reason)
+            preset = Preset(key=f"{reason.code}:{action}", label=label, action=action,
                             reason_code=reason.code,
                             duration=t.duration if action != DecisionAction.NO_VIOLATION else "",
                             facts=render(template, item, reason), in_play=in_play)

@@ -16,6 +16,7 @@ from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.review import (
+    appeal_review,
     bulk,
     claims,
     decisions,
@@ -29,7 +30,7 @@ from c2c_safety.review import (
     skips,
     wellbeing,
 )
-from c2c_safety.review.forms import AppealDecideForm, DecideForm, FilterForm, SkipForm, choices
+from c2c_safety.review.forms import AppealDecideForm, DecideForm, FilterForm, SkipForm, UpholdForm, choices
 from c2c_safety.review.statements import DURATION_ACTIONS, kind_label
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
@@ -91,6 +92,8 @@ def _apply_preset(form: DecideForm, page: item_page.ItemPage, key: str | None) -
         return None
     form.action.data, form.reason_code.data = chosen.action, chosen.reason_code
     form.duration.data, form.facts.data = chosen.duration, chosen.facts
+    if "appeal_outcome" in form:  # under appeal a preset is a reversal
+        form["appeal_outcome"].data = "reverse"
     return chosen.label
 
 
@@ -100,7 +103,7 @@ def _asked(form: DecideForm | None, name: str) -> bool:
 
 
 def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200,
-                 error: str | None = None) -> tuple[str, int]:
+                 error: str | None = None, uphold_form: UpholdForm | None = None) -> tuple[str, int]:
     s = db.session()
     page = item_page.open_item(s, item_id, staff(), classifier_spec=current_app.config["C2C"].classifier) \
         or abort(404)
@@ -110,8 +113,11 @@ def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200
         form = _decide_form(page.under_appeal, page.view.item.version)
         applied = _apply_preset(form, page, request.args.get("preset"))
     skip_form = SkipForm() if staff().has_role("moderator") and page.view.item.status in claims.WAITING else None
+    if uphold_form is None and page.mine and page.original is not None:
+        uphold_form = UpholdForm()
+        uphold_form.version.data = page.view.item.version
     return render_template("review/item.html", page=page, view=page.view, form=form, mine=page.mine,
-                           skip_form=skip_form,
+                           skip_form=skip_form, uphold_form=uphold_form,
                            error=error, applied=applied, can_decide=staff().has_role("moderator"),
                            excluded=page.view.excluded_decider_id == staff().id,
                            exposure=page.exposure_today, kind_label=kind_label,
@@ -181,6 +187,37 @@ def claim_next() -> Response:
         flash("Nothing is waiting that you can claim.", "info")
         return redirect(url_for("queue.index"))
     return redirect(url_for("queue.item", item_id=next_id, _anchor="work"))
+
+
+@bp.route("/<int:item_id>/uphold", methods=["POST"])
+@roles_required("moderator")
+def uphold(item_id: int) -> Response | tuple[str, int]:
+    """Uphold the decision under appeal in one action, keeping its statement (+ a note)."""
+    form = UpholdForm()
+    if not form.validate_on_submit():
+        return _render_item(item_id, None, 400, error="Check the note (at most 2,000 characters).",
+                            uphold_form=form)
+    s = db.session()
+    try:
+        result = appeal_review.uphold(s, staff(), item_id, int(form.version.data or 0), str(form.note.data or ""),
+                                      then_next=request.form.get("then") != "queue",
+                                      confirm_unrevealed=bool(form.confirm_unrevealed.data),
+                                      confirm_support=bool(form.confirm_support.data), skips=_skips())
+    except decisions.DecisionError as exc:
+        s.rollback()
+        if exc.field and exc.field in form:
+            form[exc.field].errors = [str(exc)]
+            for name, message in exc.also.items():
+                form[name].errors = [message]
+        confirm = isinstance(exc, (decisions.UnrevealedError, decisions.SupportConfirmError))
+        return _render_item(item_id, None, 409 if confirm or isinstance(exc, decisions.StaleDecisionError) else 400,
+                            error=None if exc.field in form else str(exc), uphold_form=form)
+    s.commit()
+    loop.enqueue_deliveries(result)
+    flash(f"Appeal on item {item_id} answered: the original decision is upheld.", "success")
+    if result.next_item_id is not None:
+        return redirect(url_for("queue.item", item_id=result.next_item_id, _anchor="work"))
+    return redirect(url_for("queue.index"))
 
 
 @bp.route("/<int:item_id>/skip", methods=["POST"])

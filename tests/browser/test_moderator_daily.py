@@ -136,3 +136,41 @@ def test_hide_and_escalate_in_the_browser(app: Flask, live_server: str, browser:
         assert events == ["safeguarding.content_hide_requested"]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_an_appeal_upheld_in_one_action_keeps_the_original_statement(
+        app: Flask, live_server: str, browser: Any, axe_check: Any, make_user: Any, js: bool) -> None:
+    from tests.review.test_appeals import api_key, decided_item, post
+
+    iid, did, _ = decided_item(app, make_user)
+    assert post(app.test_client(), api_key(app), {"decision_id": did, "appellant": "author",
+                                                  "text": "It was a joke."}).status_code == 201
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=js)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        browser_login(page, live_server, make_user("moderator"))
+        page.goto(f"{live_server}/queue")
+        n = Counter(page)
+        n.click(page.get_by_role("button", name="Claim the next item"))
+        assert item_id(page.url) == iid
+        assert page.locator(".uphold-box blockquote").inner_text() == "The post insults a classmate by name."
+        violations = axe_check(page)
+        assert violations == [], dump(violations)
+        n.click(page.get_by_role("button", name="Uphold and open the next item"))
+        assert "the original decision is upheld" in page.content()
+        print(f"\nuphold an appeal ({'JS' if js else 'no JS'}): {n.actions} actions from the queue page, "
+              f"{n.actions - 1} from the item page")
+        assert n.actions == 2
+        with app.app_context():
+            s = new_session(app)
+            from models.review import Decision
+
+            original = s.get(Decision, did)
+            outcome = s.scalars(select(Decision).where(Decision.kind == "appeal_upheld")).one()
+            assert outcome.statement.facts == original.statement.facts  # type: ignore[union-attr]
+            assert outcome.action == original.action  # type: ignore[union-attr]
+            s.close()
+    finally:
+        context.close()
