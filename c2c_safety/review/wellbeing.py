@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -27,8 +27,12 @@ FAST_SECONDS = 30.0  # agreeing with the AI in under this is flagged as possibly
 
 
 def is_sensitive(item: ReviewItem, scores: Mapping[str, float] | None) -> bool:
-    if any(priority.reason_category(f.reason_category) in priority.SENSITIVE_CATEGORIES
-           for f in item.flags):
+    return sensitive_from([f.reason_category for f in item.flags], scores)
+
+
+def sensitive_from(flag_reasons: Iterable[str], scores: Mapping[str, float] | None) -> bool:
+    """Sexual, self-harm or grooming by a flag reason, or by an AI band medium or high."""
+    if any(priority.reason_category(r) in priority.SENSITIVE_CATEGORIES for r in flag_reasons):
         return True
     return any(c in priority.SENSITIVE_CATEGORIES and b != "low"
                for c, b in priority.bands(scores).items())

@@ -174,3 +174,29 @@ def test_an_appeal_upheld_in_one_action_keeps_the_original_statement(
             s.close()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_record_is_always_in_view_at_1366x768(app: Flask, live_server: str, browser: Any, make_user: Any,
+                                              js: bool) -> None:
+    from tests.browser.test_moderator_loop import with_conversation
+
+    iid = make_item(app, text="You are useless. " * 30, scores=LOW, content_type="chat_message",
+                    chat_kind="group", age_band="13to15", audience="13to15")
+    with_conversation(app, iid)
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=js)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        browser_login(page, live_server, make_user("moderator"))
+        page.goto(f"{live_server}/queue")
+        assert page.locator("table.queue .preview").first.is_visible()  # the two-line preview
+        page.get_by_role("button", name="Claim the next item").click()
+        record = page.get_by_role("button", name="Record decision and open the next item")
+        for _ in range(2):  # on arrival, and after scrolling the page to the bottom
+            box = record.bounding_box()
+            assert box and 0 <= box["y"] and box["y"] + box["height"] <= DESKTOP["height"], box
+            page.mouse.wheel(0, 3000)
+            page.wait_for_timeout(200)
+    finally:
+        context.close()
