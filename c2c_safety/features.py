@@ -28,6 +28,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.safeguarding.views",
     "c2c_safety.safeguarding.views_actions",
     "c2c_safety.review.views_policy",
+    "c2c_safety.review.views_account",
     "c2c_safety.cases.views",
     "c2c_safety.cases.views_actions",
     "c2c_safety.oversight.views",

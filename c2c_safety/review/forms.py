@@ -96,3 +96,10 @@ class AppealDecideForm(DecideForm):
     action = RadioField("If you reverse it: the decision that replaces it",
                         choices=choices([(a, ACTION_LABELS[a]) for a in APPEAL_ACTIONS]), default=None,
                         validators=[Optional()])
+
+
+class NoteForm(FlaskForm):
+    """An internal note (on an account or an item): never sent to the author."""
+
+    text = TextAreaField("Note (internal: never sent to the author)",
+                         validators=[InputRequired(message="Write the note."), Length(max=2000)])

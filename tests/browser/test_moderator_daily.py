@@ -195,8 +195,32 @@ def test_record_is_always_in_view_at_1366x768(app: Flask, live_server: str, brow
         record = page.get_by_role("button", name="Record decision and open the next item")
         for _ in range(2):  # on arrival, and after scrolling the page to the bottom
             box = record.bounding_box()
-            assert box and 0 <= box["y"] and box["y"] + box["height"] <= DESKTOP["height"], box
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= DESKTOP["height"], box
             page.mouse.wheel(0, 3000)
             page.wait_for_timeout(200)
+    finally:
+        context.close()
+
+
+def test_an_authors_account_page(app: Flask, live_server: str, browser: Any, axe_check: Any,
+                                 make_user: Any) -> None:
+    first = make_item(app, author="u-acct-b", scores=LOW, age_band="adult")
+    second = make_item(app, author="u-acct-b", scores=LOW, age_band="adult", waited=timedelta(minutes=1))
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        browser_login(page, live_server, make_user("moderator"))
+        page.goto(f"{live_server}/queue/{first}")
+        page.get_by_role("link", name="their account").click()
+        assert page.url.endswith(f"/queue/{first}/account")
+        assert page.get_by_role("link", name=f"#{second} post").is_visible()
+        assert page.get_by_role("link", name=f"#{first} post").is_visible()
+        violations = axe_check(page)
+        assert violations == [], dump(violations)
+        page.get_by_label("Note (internal: never sent to the author)").fill("Asked their teacher to talk to them.")
+        page.get_by_role("button", name="Add the note").click()
+        assert page.get_by_text("Asked their teacher to talk to them.").is_visible()
+        assert "u-acct-b" not in page.content()
     finally:
         context.close()

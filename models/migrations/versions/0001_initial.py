@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:25:39.587636
+Create Date: 2026-12-07 03:00:50.072301
 """
 
 from __future__ import annotations
@@ -199,6 +199,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
+    op.create_table(
+        "account_notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pseudonym", sa.String(length=128), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("text_sealed", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_account_notes_author_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_account_notes")),
+    )
+    with op.batch_alter_table("account_notes", schema=None) as batch_op:
+        batch_op.create_index("ix_account_notes_pseudonym", ["pseudonym", "at"], unique=False)
+
     op.create_table(
         "desk_settings",
         sa.Column("key", sa.String(length=64), nullable=False),
@@ -564,6 +577,32 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_item_conversations")),
     )
+    op.create_table(
+        "item_notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("text_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("asked_id", sa.Integer(), nullable=True),
+        sa.Column("answered_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["asked_id"], ["users.id"], name=op.f("fk_item_notes_asked_id_users")),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_item_notes_author_id_users")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["review_items.id"], name=op.f("fk_item_notes_item_id_review_items"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_item_notes")),
+    )
+    with op.batch_alter_table("item_notes", schema=None) as batch_op:
+        batch_op.create_index("ix_item_notes_item", ["item_id"], unique=False)
+        batch_op.create_index(
+            "ix_item_notes_open_asks",
+            ["asked_id"],
+            unique=False,
+            postgresql_where=sa.text("answered_at IS NULL"),
+            sqlite_where=sa.text("answered_at IS NULL"),
+        )
+
     op.create_table(
         "item_triage",
         sa.Column("item_id", sa.Integer(), nullable=False),
@@ -1167,6 +1206,15 @@ def downgrade() -> None:
     op.drop_table("safeguarding_referrals")
     op.drop_table("reviewer_exposures")
     op.drop_table("item_triage")
+    with op.batch_alter_table("item_notes", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_item_notes_open_asks",
+            postgresql_where=sa.text("answered_at IS NULL"),
+            sqlite_where=sa.text("answered_at IS NULL"),
+        )
+        batch_op.drop_index("ix_item_notes_item")
+
+    op.drop_table("item_notes")
     op.drop_table("item_conversations")
     with op.batch_alter_table("item_claims", schema=None) as batch_op:
         batch_op.drop_index("ix_item_claims_item_user")
@@ -1244,6 +1292,10 @@ def downgrade() -> None:
     op.drop_table("quality_samples")
     op.drop_table("notice_preferences")
     op.drop_table("desk_settings")
+    with op.batch_alter_table("account_notes", schema=None) as batch_op:
+        batch_op.drop_index("ix_account_notes_pseudonym")
+
+    op.drop_table("account_notes")
     op.drop_table("users")
     op.drop_table("retention_runs")
     op.drop_table("policy_reasons")

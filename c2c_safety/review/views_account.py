@@ -1,0 +1,50 @@
+"""The author's account page (review/account_view.py) and internal notes on items
+(review/second_opinion.py). Thin views over the `queue` blueprint."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from c2c_safety.core import db
+from c2c_safety.core.access import roles_required, staff
+from c2c_safety.review import account_view, decisions
+from c2c_safety.review.forms import NoteForm
+from c2c_safety.review.statements import kind_label
+from c2c_safety.review.views import READERS, bp
+
+
+def _render_account(item_id: int, form: NoteForm | None = None, status: int = 200) -> tuple[str, int]:
+    s = db.session()
+    page = account_view.open_account(s, item_id, staff()) or abort(404)
+    s.commit()
+    return render_template("review/account.html", page=page, form=form or NoteForm(),
+                           can_note=staff().has_role("moderator"), kind_label=kind_label,
+                           action_labels=decisions.ACTION_LABELS), status
+
+
+@bp.route("/<int:item_id>/account")
+@roles_required(*READERS)
+def account(item_id: int) -> tuple[str, int]:
+    return _render_account(item_id)
+
+
+@bp.route("/<int:item_id>/account/note", methods=["POST"])
+@roles_required("moderator")
+def account_note(item_id: int) -> Response | tuple[str, int]:
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _render_account(item_id, form, 400)
+    s = db.session()
+    try:
+        account_view.add_note(s, item_id, staff(), str(form.text.data or ""))
+    except LookupError:
+        s.rollback()
+        abort(404)
+    except account_view.AccountError as exc:
+        s.rollback()
+        form.text.errors = [str(exc)]
+        return _render_account(item_id, form, 400)
+    s.commit()
+    flash("Note added to the account.", "success")
+    return redirect(url_for("queue.account", item_id=item_id))
