@@ -24,7 +24,7 @@ from c2c_safety.cases import assignment
 from c2c_safety.cases.routing import route_case
 from c2c_safety.core.crypto import seal_text
 from c2c_safety.notifications import triggers as notify_triggers
-from c2c_safety.review import claims, hide, priority, statements, support, triage
+from c2c_safety.review import claims, hide, priority, second_opinion, statements, support, triage
 from c2c_safety.review.requests import DecisionRequest as DecisionRequest
 from c2c_safety.webhooks import deliveries as webhook_service
 from models import (
@@ -269,6 +269,7 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     elif action == DecisionAction.ESCALATE_CASE:
         result.case_file_id = _escalate_to_case(session, item, user, decision, req.facts.strip())
         decision.case_file_id = result.case_file_id
+    second_opinion.answer_asks(session, item.id, user, now)  # a decision answers a question put to me
     if appeal is not None:
         appeal.status = AppealStatus.UPHELD if kind == DecisionKind.APPEAL_UPHELD else AppealStatus.REVERSED
         appeal.decided_at, appeal.outcome_decision_id = now, decision.id

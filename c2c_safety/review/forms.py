@@ -103,3 +103,12 @@ class NoteForm(FlaskForm):
 
     text = TextAreaField("Note (internal: never sent to the author)",
                          validators=[InputRequired(message="Write the note."), Length(max=2000)])
+
+
+class AskForm(FlaskForm):
+    """Ask a senior colleague about an item; the item waits in their list."""
+
+    senior = SelectField("Ask", choices=[], validate_choice=False,
+                         validators=[InputRequired(message="Choose a colleague.")])
+    question = TextAreaField("Your question (internal: never sent to the author)",
+                             validators=[InputRequired(message="Write your question."), Length(max=2000)])

@@ -11,7 +11,19 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from c2c_safety.review import bulk, claims, conversations, evidence, history, policy, presets, queue, reveals, wellbeing
+from c2c_safety.review import (
+    bulk,
+    claims,
+    conversations,
+    evidence,
+    history,
+    policy,
+    presets,
+    queue,
+    reveals,
+    second_opinion,
+    wellbeing,
+)
 from models import User
 from models.review import Decision
 
@@ -29,6 +41,8 @@ class ItemPage:
     same_text: list[bulk.SameText] = field(default_factory=list)
     exposure_today: int = 0
     original: Decision | None = None  # the decision under appeal
+    notes: list[second_opinion.NoteRow] = field(default_factory=list)  # internal, never to the author
+    seniors: list[User] = field(default_factory=list)
 
     @property
     def under_appeal(self) -> bool:
@@ -56,6 +70,9 @@ def open_item(session: Session, item_id: int, viewer: User, *, classifier_spec: 
         reliable_languages=evidence.reliable_languages(classifier_spec),
         exposure_today=wellbeing.exposure_today(session, viewer),
     )
+    page.notes = second_opinion.notes_on(session, item.id)
+    if viewer.has_role("moderator") and item.status in claims.WAITING:
+        page.seniors = second_opinion.seniors(session, viewer)
     if page.under_appeal and view.appeal is not None:
         page.original = session.get(Decision, view.appeal.decision_id)
     if mine:

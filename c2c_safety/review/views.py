@@ -27,11 +27,22 @@ from c2c_safety.review import (
     priority,
     queue,
     reveals,
+    second_opinion,
     skips,
     wellbeing,
 )
-from c2c_safety.review.forms import AppealDecideForm, DecideForm, FilterForm, SkipForm, UpholdForm, choices
+from c2c_safety.review.forms import (
+    AppealDecideForm,
+    AskForm,
+    DecideForm,
+    FilterForm,
+    NoteForm,
+    SkipForm,
+    UpholdForm,
+    choices,
+)
 from c2c_safety.review.statements import DURATION_ACTIONS, kind_label
+from models import User
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 NAV.append(NavLink("queue.index", "Moderation queue", frozenset({"moderator", "safeguarding_lead"})))
@@ -73,7 +84,8 @@ def index() -> str:
                     before=queue.Cursor.decode(request.args.get("before")), cache=_redis(),
                     exclude=skipping.exclusions())
     return render_template("review/index.html", form=form, page=pg, filters=filters.active(),
-                           exposure=wellbeing.exposure_today(s, staff()), skipping=skipping)
+                           exposure=wellbeing.exposure_today(s, staff()), skipping=skipping,
+                           asked=second_opinion.asked_of(s, staff()))
 
 
 def _decide_form(appeal: bool, version: int) -> DecideForm:
@@ -97,6 +109,13 @@ def _apply_preset(form: DecideForm, page: item_page.ItemPage, key: str | None) -
     return chosen.label
 
 
+def _ask_form(seniors: list[User]) -> AskForm:
+    form = AskForm()
+    form.senior.choices = choices([("", "Choose a colleague")] + [(str(u.id), u.display_name or u.email)
+                                                                  for u in seniors])
+    return form
+
+
 def _asked(form: DecideForm | None, name: str) -> bool:
     """A confirmation box the desk asked for (its error) or the moderator already ticked."""
     return bool(form is not None and name in form and (form[name].errors or form[name].data))
@@ -117,7 +136,8 @@ def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200
         uphold_form = UpholdForm()
         uphold_form.version.data = page.view.item.version
     return render_template("review/item.html", page=page, view=page.view, form=form, mine=page.mine,
-                           skip_form=skip_form, uphold_form=uphold_form,
+                           skip_form=skip_form, uphold_form=uphold_form, note_form=NoteForm(),
+                           ask_form=_ask_form(page.seniors),
                            error=error, applied=applied, can_decide=staff().has_role("moderator"),
                            excluded=page.view.excluded_decider_id == staff().id,
                            exposure=page.exposure_today, kind_label=kind_label,

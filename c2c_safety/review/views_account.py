@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from c2c_safety.core import db
+from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
-from c2c_safety.review import account_view, decisions
-from c2c_safety.review.forms import NoteForm
+from c2c_safety.review import account_view, decisions, second_opinion
+from c2c_safety.review.forms import AskForm, NoteForm
 from c2c_safety.review.statements import kind_label
 from c2c_safety.review.views import READERS, bp
 
@@ -48,3 +48,50 @@ def account_note(item_id: int) -> Response | tuple[str, int]:
     s.commit()
     flash("Note added to the account.", "success")
     return redirect(url_for("queue.account", item_id=item_id))
+
+
+@bp.route("/<int:item_id>/note", methods=["POST"])
+@roles_required("moderator")
+def item_note(item_id: int) -> Response:
+    """An internal note on the item (it also answers a question put to me on it)."""
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash("Write the note (at most 2,000 characters).", "error")
+        return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
+    s = db.session()
+    try:
+        second_opinion.add_note(s, item_id, staff(), str(form.text.data or ""))
+    except LookupError:
+        s.rollback()
+        abort(404)
+    except second_opinion.NoteError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
+    s.commit()
+    flash("Note added. It is internal: the author never sees it.", "success")
+    return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
+
+
+@bp.route("/<int:item_id>/ask", methods=["POST"])
+@roles_required("moderator")
+def ask_senior(item_id: int) -> Response:
+    """Ask a senior colleague: the item goes back and waits in their list."""
+    form = AskForm()
+    senior_id = params.parse_int(str(form.senior.data or ""))
+    if not form.validate_on_submit() or senior_id is None:
+        flash("Choose a colleague and write your question (at most 2,000 characters).", "error")
+        return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
+    s = db.session()
+    try:
+        second_opinion.ask_senior(s, item_id, staff(), senior_id, str(form.question.data or ""))
+    except LookupError:
+        s.rollback()
+        abort(404)
+    except second_opinion.NoteError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
+    s.commit()
+    flash(f"Question sent; item {item_id} waits in your colleague's list and is no longer held by you.", "success")
+    return redirect(url_for("queue.index"))
