@@ -398,6 +398,19 @@ class AccountNote(Base):
     text_sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class SavedQueueView(Base):
+    """A moderator's named queue filter (issue 22.3): only filter values, never content."""
+
+    __tablename__ = "saved_queue_views"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_queue_views_user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    filters: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ReviewerExposure(Base):
     """A reviewer opened a high-severity item (counted once per item per day)."""
 

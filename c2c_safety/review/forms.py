@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
@@ -112,3 +112,7 @@ class AskForm(FlaskForm):
                          validators=[InputRequired(message="Choose a colleague.")])
     question = TextAreaField("Your question (internal: never sent to the author)",
                              validators=[InputRequired(message="Write your question."), Length(max=2000)])
+
+
+class SaveViewForm(FlaskForm):
+    name = StringField("Name this view", validators=[InputRequired(message="Name the view."), Length(max=60)])

@@ -27,6 +27,7 @@ from c2c_safety.review import (
     priority,
     queue,
     reveals,
+    saved_views,
     second_opinion,
     skips,
     wellbeing,
@@ -85,7 +86,7 @@ def index() -> str:
                     exclude=skipping.exclusions())
     return render_template("review/index.html", form=form, page=pg, filters=filters.active(),
                            exposure=wellbeing.exposure_today(s, staff()), skipping=skipping,
-                           asked=second_opinion.asked_of(s, staff()))
+                           asked=second_opinion.asked_of(s, staff()), saved=saved_views.views_of(s, staff()))
 
 
 def _decide_form(appeal: bool, version: int) -> DecideForm:

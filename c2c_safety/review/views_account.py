@@ -1,15 +1,18 @@
-"""The author's account page (review/account_view.py) and internal notes on items
-(review/second_opinion.py). Thin views over the `queue` blueprint."""
+"""The author's account page (review/account_view.py), internal notes on items
+(review/second_opinion.py) and saved queue views (review/saved_views.py). Thin views over
+the `queue` blueprint."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from urllib.parse import urlencode
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
-from c2c_safety.review import account_view, decisions, second_opinion
-from c2c_safety.review.forms import AskForm, NoteForm
+from c2c_safety.review import account_view, decisions, queue, saved_views, second_opinion
+from c2c_safety.review.forms import AskForm, NoteForm, SaveViewForm
 from c2c_safety.review.statements import kind_label
 from c2c_safety.review.views import READERS, bp
 
@@ -94,4 +97,42 @@ def ask_senior(item_id: int) -> Response:
         return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
     s.commit()
     flash(f"Question sent; item {item_id} waits in your colleague's list and is no longer held by you.", "success")
+    return redirect(url_for("queue.index"))
+
+
+def _queue_with(filters: queue.QueueFilters) -> str:
+    active = filters.active()
+    return url_for("queue.index") + ("?" + urlencode(active) if active else "")
+
+
+@bp.route("/views", methods=["POST"])
+@roles_required(*READERS)
+def save_view() -> Response:
+    form = SaveViewForm()
+    filters = queue.QueueFilters(**{k: str(request.form.get(k, ""))[:40] for k in (
+        "category", "age_band", "language", "source", "status", "waiting")}).cleaned()
+    if not form.validate_on_submit():
+        flash("Give the view a name (at most 60 characters).", "error")
+        return redirect(_queue_with(filters))
+    s = db.session()
+    try:
+        saved_views.save(s, staff(), str(form.name.data or ""), filters)
+    except saved_views.SavedViewError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(_queue_with(filters))
+    s.commit()
+    flash("View saved: it is listed above the queue.", "success")
+    return redirect(_queue_with(filters))
+
+
+@bp.route("/views/<int:view_id>/delete", methods=["POST"])
+@roles_required(*READERS)
+def delete_view(view_id: int) -> Response:
+    s = db.session()
+    if not saved_views.remove(s, staff(), view_id):
+        s.rollback()
+        abort(404)
+    s.commit()
+    flash("Saved view deleted.", "info")
     return redirect(url_for("queue.index"))

@@ -31,3 +31,24 @@ def test_preview_shows_plain_text_and_hides_sensitive_text_until_revealed(
     html = client.get("/queue").get_data(as_text=True)
     assert "FLAGGED-SENSITIVE" in html and "SCORED-SENSITIVE" not in html
     assert plain and scored
+
+
+def test_saved_queue_views_per_moderator(app: Flask, client: FlaskClient, signed_in: Any, make_user: Any) -> None:
+    from tests.conftest import login
+
+    german = make_item(app, language="de", text="GERMAN-ITEM Hallo zusammen")
+    make_item(app, language="da", text="DANISH-ITEM Hej allesammen")
+    signed_in("moderator")
+    page = client.get("/queue?language=de").get_data(as_text=True)
+    token = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
+    resp = client.post("/queue/views", data={"csrf_token": token, "name": "German", "language": "de"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/queue?language=de")
+    listing = client.get("/queue").get_data(as_text=True)
+    assert '<a href="/queue?language=de">German</a>' in listing
+    again = client.post("/queue/views", data={"csrf_token": token, "name": "German", "language": "de"})
+    assert again.status_code == 302
+    assert "already have a view with that name" in client.get("/queue").get_data(as_text=True)
+    other = app.test_client()
+    login(other, make_user("moderator"))
+    assert "German</a>" not in other.get("/queue").get_data(as_text=True)  # per moderator
+    assert german

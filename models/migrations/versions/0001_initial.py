@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 03:00:50.072301
+Create Date: 2026-12-07 03:06:39.412617
 """
 
 from __future__ import annotations
@@ -386,6 +386,19 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 'pending'"),
         )
 
+    op.create_table(
+        "saved_queue_views",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("filters", sa.JSON(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_saved_queue_views_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_queue_views")),
+        sa.UniqueConstraint("user_id", "name", name="uq_saved_queue_views_user_name"),
+    )
     op.create_table(
         "staff_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -1252,6 +1265,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_staff_sessions_user_id")
 
     op.drop_table("staff_sessions")
+    op.drop_table("saved_queue_views")
     with op.batch_alter_table("role_grants", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_role_grants_pending",
