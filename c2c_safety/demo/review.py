@@ -219,6 +219,7 @@ def seed_review_desk(session: Session) -> None:
         first = first or item
     if first is not None:
         _appeal_one(session, first)
+    _notes(session, moderator, made, used)
     session.commit()
 
 
@@ -230,8 +231,23 @@ def _decide(session: Session, moderator: User, item: ReviewItem, action: str, re
     reveals.reveal(session, moderator, item.id)  # the demo moderator looks before deciding
     decisions.decide(session, moderator, decisions.DecisionRequest(
         item_id=item.id, version=item.version, action=action, reason_code=reason, facts=facts,
-        duration=duration))
+        duration=duration, confirm_support=True,
+        # the grooming escalation also asks the platform to hide it (issue 19.4)
+        hide_content=action == "escalate_safeguarding" and reason == "grooming_child_safety"))
     session.commit()
+
+
+def _notes(session: Session, moderator: User, made: list[tuple[ReviewItem, str]], used: set[int]) -> None:
+    """An internal note on a waiting item and a note on its author's account (issue 22.5-6)."""
+    from c2c_safety.review import account_view, second_opinion
+
+    item = next((i for i, c in made if c == "harassment" and i.id not in used), None)
+    if item is None:
+        return
+    second_opinion.add_note(session, item.id, moderator, "Same group chat as last week's report; the "
+                            "teacher knows about the conflict.")
+    account_view.add_note(session, item.id, moderator, "Several reports from classmates this month; "
+                          "worth a word with the teacher if it goes on.")
 
 
 def _appeal_one(session: Session, item: ReviewItem) -> None:
