@@ -35,7 +35,7 @@ browsers:
 
 demo: install
 	C2C_ENV=demo $(BIN)/flask --app app db upgrade
-	C2C_ENV=demo $(BIN)/flask --app app demo seed
+	C2C_ENV=demo $(BIN)/flask --app app demo seed --port $(PORT)
 	C2C_ENV=demo $(BIN)/flask --app app demo run --port $(PORT)
 
 lint: install

@@ -31,6 +31,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.safeguarding.views_concern",
     "c2c_safety.safeguarding.views_evidence",
     "c2c_safety.review.views_policy",
+    "c2c_safety.review.views_account",
     "c2c_safety.cases.views",
     "c2c_safety.cases.views_actions",
     "c2c_safety.oversight.views",

@@ -12,7 +12,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -386,6 +386,54 @@ class ContentReveal(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ItemNote(Base):
+    """An internal note on an item (issue 22.6): for colleagues only, never sent to the
+    author, never in a statement of reasons or a webhook. With `asked_id` it is a question
+    to a senior colleague: the item waits in their "asked of you" list until they answer."""
+
+    __tablename__ = "item_notes"
+    __table_args__ = (
+        Index("ix_item_notes_item", "item_id"),
+        Index("ix_item_notes_open_asks", "asked_id", postgresql_where=text("answered_at IS NULL"),
+              sqlite_where=text("answered_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    text_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    asked_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AccountNote(Base):
+    """A moderator's note about an author's account as a whole (issue 22.5), internal only.
+    Keyed by the platform pseudonym; the text is sealed."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (Index("ix_account_notes_pseudonym", "pseudonym", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(128))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    text_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SavedQueueView(Base):
+    """A moderator's named queue filter (issue 22.3): only filter values, never content."""
+
+    __tablename__ = "saved_queue_views"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_queue_views_user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    filters: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ReviewerExposure(Base):

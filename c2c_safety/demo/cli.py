@@ -31,7 +31,8 @@ def _require_demo() -> None:
 
 
 @group.command("seed")
-def seed() -> None:
+@click.option("--port", default=5000, show_default=True, help="The port `demo run` will use, for the examples printed")
+def seed(port: int) -> None:
     """Create demo staff for every role and demo data (idempotent)."""
     _require_demo()
     migrations.upgrade(engine_for(current_app))
@@ -47,7 +48,7 @@ def seed() -> None:
     click.echo(f"\nEvery account signs in with two-factor. Demo TOTP key: {demo_data.DEMO_TOTP_SECRET}")
     click.echo("  add it to an authenticator app, or print the current code: flask --app app demo totp")
     click.echo("  (each code works once per account; the key is refused outside C2C_ENV=demo)")
-    click.echo("\n" + demo_api.demo_curl_example() + "\n\n" + demo_reports.demo_note())
+    click.echo("\n" + demo_api.demo_curl_example(f"http://127.0.0.1:{port}") + "\n\n" + demo_reports.demo_note())
 
 
 def _retire_stale_witness() -> None:

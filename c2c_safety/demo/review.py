@@ -147,27 +147,35 @@ def _make_item(session: Session, rng: random.Random, n: int) -> tuple[ReviewItem
 
 
 # What came before a flagged chat message (synthetic): the moderator sees it as a thread.
-LEAD_IN: dict[str, list[str]] = {
-    "grooming": ["Hi! How was school today?", "ok i guess. boring", "You seem really mature for your age."],
-    "sexual": ["what are you doing", "homework", "I can help you with it if you want"],
-    "harassment": ["Who wants to present first?", "Not with that one in the group lol", "stop it"],
+# Who says what before the flagged message ("author": the item's author, "other": someone
+# else), so the lead-in fits the item: in a grooming item the author is the one flattering
+# the child, never the child (issue 22.9: demo roles contradicted the item).
+LEAD_IN: dict[str, list[tuple[str, str]]] = {
+    "grooming": [("author", "Hi! How was school today?"), ("other", "ok i guess. boring"),
+                 ("author", "You seem really mature for your age.")],
+    "sexual": [("author", "what are you doing"), ("other", "homework"),
+               ("author", "I can help you with it if you want")],
+    "harassment": [("other", "Who wants to present first?"), ("author", "Not with that one in the group lol"),
+                   ("other", "stop it")],
 }
+DEFAULT_LEAD_IN = [("other", "Did everyone upload their part?"), ("author", "almost done"), ("other", "ok")]
 
 
 def _conversation(session: Session, rng: random.Random, item: ReviewItem, category: str) -> None:
     """A few messages before the flagged one, between the author and one other person (a
-    one-to-one chat) or two (a group)."""
+    one-to-one chat) or two (a group). The author speaks with their own role and age band;
+    the others are children (the author's peers, or the children an adult author writes to)."""
     from c2c_safety.review import conversations
 
     others = [f"demo-u-{rng.randint(121, 400)}" for _ in range(1 if item.chat_kind == "one_to_one" else 2)]
-    band = "13to15" if item.author_age_band == "adult" else "adult" if category == "grooming" else "13to15"
-    lines = LEAD_IN.get(category, ["Did everyone upload their part?", "almost done", "ok"])
+    band = "13to15" if item.author_age_band in ("adult", "16plus") else item.author_age_band
+    lines = LEAD_IN.get(category, DEFAULT_LEAD_IN)
     before = tuple(
-        conversations.MessageIn(others[i % len(others)] if i % 2 == 0 else item.author_pseudonym,
-                                "teacher" if band == "adult" and i % 2 == 0 else "student",
-                                band if i % 2 == 0 else item.author_age_band,
+        conversations.MessageIn(item.author_pseudonym if who == "author" else others[i % len(others)],
+                                item.author_role if who == "author" else "student",
+                                item.author_age_band if who == "author" else band,
                                 item.first_flagged_at - timedelta(minutes=10 - i), line)
-        for i, line in enumerate(lines))
+        for i, (who, line) in enumerate(lines))
     conversations.store(session, item, conversations.ConversationIn(
         kind=item.chat_kind or "group", participant_age_bands=(band, item.author_age_band), before=before))
 
@@ -211,6 +219,7 @@ def seed_review_desk(session: Session) -> None:
         first = first or item
     if first is not None:
         _appeal_one(session, first)
+    _notes(session, moderator, made, used)
     session.commit()
 
 
@@ -222,8 +231,23 @@ def _decide(session: Session, moderator: User, item: ReviewItem, action: str, re
     reveals.reveal(session, moderator, item.id)  # the demo moderator looks before deciding
     decisions.decide(session, moderator, decisions.DecisionRequest(
         item_id=item.id, version=item.version, action=action, reason_code=reason, facts=facts,
-        duration=duration))
+        duration=duration, confirm_support=True,
+        # the grooming escalation also asks the platform to hide it (issue 19.4)
+        hide_content=action == "escalate_safeguarding" and reason == "grooming_child_safety"))
     session.commit()
+
+
+def _notes(session: Session, moderator: User, made: list[tuple[ReviewItem, str]], used: set[int]) -> None:
+    """An internal note on a waiting item and a note on its author's account (issue 22.5-6)."""
+    from c2c_safety.review import account_view, second_opinion
+
+    item = next((i for i, c in made if c == "harassment" and i.id not in used), None)
+    if item is None:
+        return
+    second_opinion.add_note(session, item.id, moderator, "Same group chat as last week's report; the "
+                            "teacher knows about the conflict.")
+    account_view.add_note(session, item.id, moderator, "Several reports from classmates this month; "
+                          "worth a word with the teacher if it goes on.")
 
 
 def _appeal_one(session: Session, item: ReviewItem) -> None:

@@ -107,7 +107,7 @@ def _decide(session: Session, moderator: User, item: ReviewItem, at: datetime, a
     session.refresh(item)
     decisions.decide(session, moderator, decisions.DecisionRequest(
         item_id=item.id, version=item.version, action=action, reason_code=reason, facts=facts,
-        duration=duration, confirm_unrevealed=True), now=at)
+        duration=duration, confirm_unrevealed=True, confirm_support=True), now=at)
     session.commit()
 
 

@@ -172,4 +172,6 @@ def rows(rep: Report) -> list[dict[str, Any]]:
             b.with_ai_position)
         add("automation_bias", f"moderator {b.moderator_id} decided sensitive content unseen", b.unrevealed,
             "decisions", b.decisions)
+        add("automation_bias", f"moderator {b.moderator_id} same-text items decided along", b.bulk,
+            "decisions", b.decisions)
     return out

@@ -6,6 +6,12 @@ same key and may apply their decision to them as well. Each of those is claimed 
 decided on its own: its own decision, statement of reasons, audit row and webhook. Items
 under appeal, held by another moderator, or barred to this moderator are left out, and
 escalations are never applied in bulk (a referral or a case needs its own facts).
+
+Reveal is respected (issue 22.1): a sibling whose content is sensitive (wellbeing.is_sensitive)
+is decided in bulk only when this moderator revealed it or confirmed, for that item by its
+number, that they decide it without looking. Otherwise the whole request is refused before
+anything is saved (`BulkUnrevealedError`, listing them), and decisions.decide re-checks each
+child, so a sibling that turned sensitive meanwhile is skipped, never decided unseen.
 """
 
 from __future__ import annotations
@@ -33,6 +39,54 @@ class SameText:
     author_age_band: str
     flag_count: int
     claimed_by_other: bool
+    categories: tuple[str, ...] = ()
+    sensitive: bool = False
+    revealed: bool = False  # by this moderator
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.sensitive and not self.revealed and not self.claimed_by_other
+
+
+class BulkUnrevealedError(decisions.DecisionError):
+    """Sensitive siblings this moderator has not looked at nor confirmed by name."""
+
+    def __init__(self, ids: list[int]) -> None:
+        names = ", ".join(f"#{i}" for i in ids)
+        super().__init__(f"Nothing was saved. {len(ids)} item{'s' if len(ids) != 1 else ''} with the same text "
+                         f"({names}) may be distressing and you have not looked at "
+                         f"{'them' if len(ids) != 1 else 'it'}. Open and show "
+                         f"{'them' if len(ids) != 1 else 'it'}, tick \"decide without looking\" for each by "
+                         "number, or untick \"also apply\".", "bulk")
+        self.ids = ids
+
+
+def _sibling_facts(session: Session, ids: list[int], user: User) -> dict[int, tuple[tuple[str, ...], bool, bool]]:
+    """Per sibling: categories in play, sensitive, revealed by `user` (three queries in all)."""
+    from sqlalchemy.orm import selectinload
+
+    from c2c_safety.review import priority, wellbeing
+    from models import ItemScore
+    from models.review import ContentReveal
+
+    if not ids:
+        return {}
+    items = session.scalars(select(ReviewItem).where(ReviewItem.id.in_(ids))
+                            .options(selectinload(ReviewItem.flags))).all()
+    latest: dict[int, dict[str, float]] = {}
+    for subject_id, scores in session.execute(
+            select(ItemScore.subject_id, ItemScore.scores)
+            .where(ItemScore.subject_type == "item", ItemScore.subject_id.in_(ids))
+            .order_by(ItemScore.created_at, ItemScore.id)):
+        latest[subject_id] = scores  # the last one wins: the latest score
+    seen = set(session.scalars(select(ContentReveal.item_id).where(
+        ContentReveal.item_id.in_(ids), ContentReveal.user_id == user.id)))
+    out = {}
+    for it in items:
+        sc: dict[str, float] | None = latest.get(it.id) if priority.is_scored(it) else None
+        out[it.id] = (tuple(sorted(priority.categories_in_play(it, sc))), wellbeing.is_sensitive(it, sc),
+                      it.id in seen)
+    return out
 
 
 def _candidates(item: ReviewItem) -> Select[int, str, str, int, int | None, datetime | None]:
@@ -49,12 +103,26 @@ def same_text_waiting(session: Session, item: ReviewItem, user: User, now: datet
     if not item.text_key:
         return []
     now = now or utcnow()
+    rows = session.execute(_candidates(item)).all()
+    facts = _sibling_facts(session, [r.id for r in rows], user)
     out = []
-    for r in session.execute(_candidates(item)):
+    for r in rows:
         other = r.claimed_by_id not in (None, user.id) and r.claim_expires_at is not None \
             and r.claim_expires_at > now
-        out.append(SameText(r.id, r.content_type, r.author_age_band, r.flag_count, other))
+        cats, sensitive, seen = facts.get(r.id, ((), False, False))
+        out.append(SameText(r.id, r.content_type, r.author_age_band, r.flag_count, other, cats, sensitive, seen))
     return out
+
+
+def check_reveals(session: Session, user: User, req: DecisionRequest, confirmed: frozenset[int]) -> None:
+    """Refuse (before anything is decided) a bulk request that would decide sensitive
+    siblings this moderator neither revealed nor confirmed by number."""
+    item = session.get(ReviewItem, req.item_id)
+    if item is None:
+        return
+    missing = [o.id for o in same_text_waiting(session, item, user) if o.needs_confirmation and o.id not in confirmed]
+    if missing:
+        raise BulkUnrevealedError(missing)
 
 
 def check(req: DecisionRequest) -> None:
@@ -68,7 +136,8 @@ def check(req: DecisionRequest) -> None:
 
 
 def decide_same_text(session: Session, user: User, req: DecisionRequest, main: decisions.DecisionResult,
-                     now: datetime | None = None) -> list[decisions.DecisionResult]:
+                     now: datetime | None = None, confirmed: frozenset[int] = frozenset()
+                     ) -> list[decisions.DecisionResult]:
     """Apply the decision just made on `req.item_id` to the other waiting items with the same
     text. Each is claimed and decided separately inside a savepoint: one that changed hands
     meanwhile is skipped, the others still go through. Caller commits."""
@@ -89,8 +158,10 @@ def decide_same_text(session: Session, user: User, req: DecisionRequest, main: d
                 claims.claim(session, other_id, user, now)
                 other = session.get(ReviewItem, other_id, populate_existing=True)
                 assert other is not None
-                out.append(decisions.decide(session, user, replace(req, item_id=other_id, version=other.version),
-                                            now, bulk_of=main.decision))
+                # Deciding unseen is confirmed per item, never carried over from the item open.
+                child = replace(req, item_id=other_id, version=other.version,
+                                confirm_unrevealed=other_id in confirmed)
+                out.append(decisions.decide(session, user, child, now, bulk_of=main.decision))
         except (claims.ClaimError, decisions.DecisionError):
             continue  # taken or changed meanwhile: it stays in the queue for someone to open
     return out

@@ -8,10 +8,11 @@ substance (flags, scores, decisions) do, and those invalidate an open decide for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -158,9 +159,11 @@ def holds_live_claim(item: ReviewItem, user: User, now: datetime | None = None) 
 
 
 def next_claimable(session: Session, user: User, now: datetime | None = None,
-                   tries: int = 5, exclude: tuple[int, ...] = ()) -> ClaimResult | None:
+                   tries: int = 5, exclude: tuple[int, ...] = (),
+                   where: Sequence[ColumnElement[bool]] = ()) -> ClaimResult | None:
     """Claim the highest-ranked waiting item nobody holds (skipping appeals of my decisions,
-    and `exclude`: the item the moderator just stepped away from)."""
+    `exclude`: the item the moderator just stepped away from, and whatever `where` leaves
+    out: the moderator's skip list, review/skips.py)."""
     now = now or utcnow()
     skip: list[int] = list(exclude)
     for _ in range(tries):
@@ -172,6 +175,7 @@ def next_claimable(session: Session, user: User, now: datetime | None = None,
                    ~ReviewItem.id.in_(
                        select(Appeal.item_id).where(and_(Appeal.status == AppealStatus.OPEN,
                                                          Appeal.original_decider_id == user.id))))
+            .where(*where)
             .order_by(ReviewItem.queue_rank.desc(), ReviewItem.id.desc())
             .limit(1)
         )

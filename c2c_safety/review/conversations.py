@@ -130,6 +130,17 @@ def conversation_for(session: Session, item: ReviewItem | int) -> list[str]:
     return preceding_texts(session, [item_id]).get(item_id, [])
 
 
+def speaker_letters(n: int) -> str:
+    """0 → A, 25 → Z, 26 → AA, 27 → AB … (spreadsheet columns): no two participants share a
+    label however many there are (a class chat has more than 26)."""
+    out = ""
+    n += 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(ord("A") + rem) + out
+    return out
+
+
 @dataclass(frozen=True)
 class ThreadMessage:
     speaker: str  # "the author" or "participant B": letters, never the pseudonym
@@ -161,7 +172,7 @@ def thread(session: Session, item: ReviewItem) -> Thread | None:
 
     def speaker(pseudonym: str) -> str:
         if pseudonym not in letters:
-            letters[pseudonym] = f"participant {chr(ord('A') + (len(letters) - 1) % 26)}"
+            letters[pseudonym] = f"participant {speaker_letters(len(letters) - 1)}"
         return letters[pseudonym]
 
     def view(m: MessageIn) -> ThreadMessage:

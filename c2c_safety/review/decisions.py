@@ -24,7 +24,7 @@ from c2c_safety.cases import assignment
 from c2c_safety.cases.routing import route_case
 from c2c_safety.core.crypto import seal_text
 from c2c_safety.notifications import triggers as notify_triggers
-from c2c_safety.review import claims, priority, statements, triage
+from c2c_safety.review import claims, hide, priority, second_opinion, statements, support, triage
 from c2c_safety.review.requests import DecisionRequest as DecisionRequest
 from c2c_safety.webhooks import deliveries as webhook_service
 from models import (
@@ -69,6 +69,8 @@ class DecisionError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        # Other confirmations the same submit lacks, so the page asks for all of them at once.
+        self.also: dict[str, str] = {}
 
 
 class StaleDecisionError(DecisionError):
@@ -86,6 +88,17 @@ class UnrevealedError(DecisionError):
         super().__init__("You have not looked at this content: it is hidden because it may be distressing. "
                          "Show it and check it, or confirm below that you decide without looking. "
                          "Nothing was saved.", "confirm_unrevealed")
+
+
+class SupportConfirmError(DecisionError):
+    """"No violation" on a child-safety item about a minor: ask the moderator to confirm."""
+
+    def __init__(self, kind: str) -> None:
+        what = "self-harm" if kind == "self_harm" else "grooming or sexual content"
+        super().__init__(f"This item is about {what} and a child is involved. Confirm below that it breaks "
+                         "no rule: the author will get a supportive notice with helplines along with the "
+                         "statement. If you are worried about the child, escalate to the safeguarding lead "
+                         "instead. Nothing was saved.", "confirm_support")
 
 
 @dataclass
@@ -149,19 +162,27 @@ def _check_request(session: Session, user: User, req: DecisionRequest, item: Rev
         raise DecisionError(f"Keep the facts under {MAX_FACTS} characters.", "facts")
     if action in statements.DURATION_ACTIONS and req.duration not in statements.DURATIONS:
         raise DecisionError("Say for how long the restriction applies.", "duration")
+    if req.hide_content and action != DecisionAction.ESCALATE_SAFEGUARDING:
+        raise DecisionError("Hiding the content at once goes with an escalation to the safeguarding lead; "
+                            "for other decisions choose remove or restrict.", "hide_content")
+    # A statement never claims an action that was not taken (issue 19.4): "we have removed
+    # it" on an escalation that restricts nothing is refused, whoever wrote the text.
+    claimed = statements.unrecorded_claims(f"{facts}\n{req.restriction}", action, req.hide_content)
+    if claimed:
+        raise DecisionError(f"The statement says the content or account is {' and '.join(sorted(claimed))}, "
+                            "but this decision does not do that. Change the text so it says what happens.",
+                            "facts")
     return action, original
 
 
 def _content_revealed(session: Session, item: ReviewItem, user: User, req: DecisionRequest,
-                      scores: dict[str, float] | None, bulk_of: Decision | None) -> bool | None:
+                      scores: dict[str, float] | None) -> bool | None:
     """None when the content was shown openly; else whether this moderator revealed it. A
-    spam-wave decision carries over what was true of the item they had open (same text)."""
+    spam-wave child is judged on its own (review/bulk.py confirms unseen siblings by number)."""
     from c2c_safety.review import reveals, wellbeing
 
     if not wellbeing.is_sensitive(item, scores):
         return None
-    if bulk_of is not None:
-        return bulk_of.content_revealed
     seen = reveals.revealed(session, item.id, user.id)
     if not seen and not req.confirm_unrevealed:
         raise UnrevealedError()
@@ -189,8 +210,16 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     if reason is None or not reason.active:
         raise DecisionError("Choose a reason from the policy list.", "reason_code")
     score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
-    revealed = _content_revealed(session, item, user, req, score.scores if score is not None else None,
-                                 bulk_of)
+    support_kind = support.needs_confirmation(item, score.scores if score is not None else None, action)
+    missing_support = SupportConfirmError(support_kind) if support_kind and not req.confirm_support else None
+    try:
+        revealed = _content_revealed(session, item, user, req, score.scores if score is not None else None)
+    except UnrevealedError as exc:
+        if missing_support is not None:
+            exc.also["confirm_support"] = str(missing_support)
+        raise
+    if missing_support is not None:
+        raise missing_support
 
     done = session.execute(
         update(ReviewItem)
@@ -233,10 +262,14 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
 
     result = DecisionResult(decision)
     if action == DecisionAction.ESCALATE_SAFEGUARDING:
-        safeguarding.escalate(session, item, actor=user, decision=decision)
+        ref = safeguarding.escalate(session, item, actor=user, decision=decision)
+        if req.hide_content:
+            hidden = hide.request_hide(session, item, ref, actor=user, decision=decision)
+            result.delivery_ids += [hidden.delivery_id] if hidden.delivery_id is not None else []
     elif action == DecisionAction.ESCALATE_CASE:
         result.case_file_id = _escalate_to_case(session, item, user, decision, req.facts.strip())
         decision.case_file_id = result.case_file_id
+    second_opinion.answer_asks(session, item.id, user, now)  # a decision answers a question put to me
     if appeal is not None:
         appeal.status = AppealStatus.UPHELD if kind == DecisionKind.APPEAL_UPHELD else AppealStatus.REVERSED
         appeal.decided_at, appeal.outcome_decision_id = now, decision.id
@@ -246,13 +279,16 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
                           "reason_code": reason.code, "item_version": req.version,
                           "ai_band": ai_band, "ai_agreed": decision.ai_agreed,
                           "appeal_id": appeal.id if appeal else None, "content_revealed": revealed,
+                          "hide_content": req.hide_content, "support_notice": support_kind,
                           "bulk_of": decision.bulk_of_id})
     if action not in ESCALATIONS:
         # Escalations change nothing on the platform; they stay internal to the desk.
         event = {DecisionKind.INITIAL: "decision.made", DecisionKind.APPEAL_UPHELD: "appeal.upheld",
                  DecisionKind.APPEAL_REVERSED: "appeal.reversed"}[kind]
-        delivery = webhook_service.create_delivery(
-            session, event, statements.payload(item, decision, original, appeal), decision_id=decision.id)
+        body = statements.payload(item, decision, original, appeal)
+        if support_kind is not None:  # the platform shows it to the author with the statement
+            body["support"] = support.notice(support_kind, item.school_country)
+        delivery = webhook_service.create_delivery(session, event, body, decision_id=decision.id)
         result.delivery_ids.append(delivery.id)
     session.flush()
     return result

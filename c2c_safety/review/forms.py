@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from c2c_safety.core.params import BoundedIntegerField
-from c2c_safety.review import queue
+from c2c_safety.review import queue, skips
 from c2c_safety.review.decisions import ACTION_LABELS, APPEAL_ACTIONS, APPEAL_OUTCOMES, MIN_FACTS
 from c2c_safety.review.statements import DURATIONS
 from classifiers import CATEGORIES
@@ -59,8 +59,35 @@ class DecideForm(FlaskForm):
                                       Length(min=MIN_FACTS, max=5000)])
     # Shown after the desk refused a decision on sensitive content nobody revealed.
     confirm_unrevealed = BooleanField("I confirm I decide without looking at the content")
+    # With "escalate to the safeguarding lead": ask the platform to hide the content now.
+    hide_content = BooleanField("Also ask the platform to hide the content now (it is kept for the "
+                                "safeguarding lead, not deleted)")
+    # Shown after the desk asked to confirm a "no violation" on a child-safety item about a minor.
+    confirm_support = BooleanField("I confirm it breaks no rule; send the author the supportive notice "
+                                   "with helplines")
     # Shown when other waiting items have the same text (a spam wave).
     bulk = BooleanField("Also apply this decision to the other waiting items with the same text")
+
+
+class SkipForm(FlaskForm):
+    """Skip an item for this session, with a reason (review/skips.py)."""
+
+    reason = RadioField("Why are you skipping it?", choices=choices(list(skips.REASONS.items())), default=None,
+                        validators=[InputRequired(message="Choose why you are skipping this item.")])
+    category = SelectField("The category you need a break from",
+                           choices=_opts(list(CATEGORIES), "Choose a category (for a break)"),
+                           validators=[Optional()])
+
+
+class UpholdForm(FlaskForm):
+    """Uphold the decision under appeal in one action; the original statement is kept."""
+
+    version = BoundedIntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    note = TextAreaField("A note for the person who complained (optional)",
+                         validators=[Optional(), Length(max=2000)])
+    confirm_unrevealed = BooleanField("I confirm I decide without looking at the content")
+    confirm_support = BooleanField("I confirm it breaks no rule; send the author the supportive notice "
+                                   "with helplines")
 
 
 class AppealDecideForm(DecideForm):
@@ -69,3 +96,23 @@ class AppealDecideForm(DecideForm):
     action = RadioField("If you reverse it: the decision that replaces it",
                         choices=choices([(a, ACTION_LABELS[a]) for a in APPEAL_ACTIONS]), default=None,
                         validators=[Optional()])
+
+
+class NoteForm(FlaskForm):
+    """An internal note (on an account or an item): never sent to the author."""
+
+    text = TextAreaField("Note (internal: never sent to the author)",
+                         validators=[InputRequired(message="Write the note."), Length(max=2000)])
+
+
+class AskForm(FlaskForm):
+    """Ask a senior colleague about an item; the item waits in their list."""
+
+    senior = SelectField("Ask", choices=[], validate_choice=False,
+                         validators=[InputRequired(message="Choose a colleague.")])
+    question = TextAreaField("Your question (internal: never sent to the author)",
+                             validators=[InputRequired(message="Write your question."), Length(max=2000)])
+
+
+class SaveViewForm(FlaskForm):
+    name = StringField("Name this view", validators=[InputRequired(message="Name the view."), Length(max=60)])

@@ -54,16 +54,19 @@ class AuthorHistory:
         return self.total_items > len(self.rows)
 
 
-def author_history(session: Session, item: ReviewItem, limit: int = LIMIT) -> AuthorHistory:
-    """The `limit` latest other items by the author of `item` (three queries, all indexed)."""
+def author_history(session: Session, item: ReviewItem, limit: int = LIMIT, *,
+                   include_self: bool = False) -> AuthorHistory:
+    """The `limit` latest other items by the author of `item` (three queries, all indexed);
+    with `include_self`, every item of theirs (the account page, review/account_view.py)."""
     others = ReviewItem.author_pseudonym == item.author_pseudonym
-    total = session.scalar(select(func.count()).select_from(ReviewItem)
-                           .where(others, ReviewItem.id != item.id)) or 0
+    if not include_self:
+        others = others & (ReviewItem.id != item.id)
+    total = session.scalar(select(func.count()).select_from(ReviewItem).where(others)) or 0
     rows = {r.id: HistoryRow(r.id, r.content_type, r.first_flagged_at, r.status, r.flag_count)
             for r in session.execute(
                 select(ReviewItem.id, ReviewItem.content_type, ReviewItem.first_flagged_at, ReviewItem.status,
                        ReviewItem.flag_count)
-                .where(others, ReviewItem.id != item.id).order_by(ReviewItem.id.desc()).limit(limit))}
+                .where(others).order_by(ReviewItem.id.desc()).limit(limit))}
     if rows:
         for d in session.execute(select(Decision.id, Decision.item_id, Decision.kind, Decision.action,
                                         Decision.created_at).where(Decision.item_id.in_(rows))

@@ -12,8 +12,21 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from c2c_safety.media import viewing as media_viewing
-from c2c_safety.review import bulk, claims, conversations, evidence, history, policy, presets, queue, reveals, wellbeing
+from c2c_safety.review import (
+    bulk,
+    claims,
+    conversations,
+    evidence,
+    history,
+    policy,
+    presets,
+    queue,
+    reveals,
+    second_opinion,
+    wellbeing,
+)
 from models import User
+from models.review import Decision
 
 
 @dataclass
@@ -29,6 +42,9 @@ class ItemPage:
     same_text: list[bulk.SameText] = field(default_factory=list)
     exposure_today: int = 0
     images: list[media_viewing.ImageView] = field(default_factory=list)  # blurred until revealed one by one
+    original: Decision | None = None  # the decision under appeal
+    notes: list[second_opinion.NoteRow] = field(default_factory=list)  # internal, never to the author
+    seniors: list[User] = field(default_factory=list)
 
     @property
     def under_appeal(self) -> bool:
@@ -57,8 +73,14 @@ def open_item(session: Session, item_id: int, viewer: User, *, classifier_spec: 
         exposure_today=wellbeing.exposure_today(session, viewer),
         images=media_viewing.for_item(session, item.id, viewer),
     )
+    page.notes = second_opinion.notes_on(session, item.id)
+    if viewer.has_role("moderator") and item.status in claims.WAITING:
+        page.seniors = second_opinion.seniors(session, viewer)
+    if page.under_appeal and view.appeal is not None:
+        page.original = session.get(Decision, view.appeal.decision_id)
     if mine:
         appeal = page.under_appeal
-        page.presets = presets.for_item(item, view.scores or None, policy.reasons(session), appeal=appeal)
+        page.presets = presets.for_item(item, view.scores or None, policy.reasons(session), appeal=appeal,
+                                        original_action=page.original.action if page.original else None)
         page.same_text = [] if appeal else bulk.same_text_waiting(session, item, viewer)
     return page

@@ -10,6 +10,7 @@ Everything is one transaction: the caller commits, then enqueues the webhook del
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.review import bulk, claims, decisions
+from c2c_safety.review import skips as skip_service
 from c2c_safety.review.requests import DecisionRequest
+from c2c_safety.review.skips import SkipList
 from models import ReviewItem, User, utcnow
 
 
@@ -33,42 +36,52 @@ class LoopResult:
 
 
 def next_item(session: Session, user: User, now: datetime | None = None,
-              exclude: tuple[int, ...] = ()) -> int | None:
-    """The item to open next: one I hold already, else a newly claimed one (None: nothing)."""
+              exclude: tuple[int, ...] = (), skips: SkipList | None = None) -> int | None:
+    """The item to open next: one I hold already, else a newly claimed one (None: nothing);
+    never one on my skip list."""
     now = now or utcnow()
+    where = skips.exclusions() if skips else []
     stmt = (select(ReviewItem.id)
             .where(ReviewItem.claimed_by_id == user.id, ReviewItem.claim_expires_at > now,
-                   ReviewItem.status.in_(claims.WAITING))
+                   ReviewItem.status.in_(claims.WAITING), *where)
             .order_by(ReviewItem.queue_rank.desc(), ReviewItem.id.desc()).limit(1))
     if exclude:
         stmt = stmt.where(ReviewItem.id.not_in(exclude))
     held = session.scalar(stmt)
     if held is not None:
         return held
-    got = claims.next_claimable(session, user, now, exclude=exclude)
+    got = claims.next_claimable(session, user, now, exclude=exclude, where=where)
     return got.item_id if got is not None else None
 
 
 def release_then_next(session: Session, user: User, release_id: int | None,
-                      now: datetime | None = None) -> int | None:
+                      now: datetime | None = None, skips: SkipList | None = None) -> tuple[int | None, SkipList]:
     """"Open the next item" (and, from an item I hold, release it first so it goes back to
-    the queue for someone else). Caller commits."""
+    the queue for someone else, and pass on it for this session: releasing twice must not
+    bounce between the top two items). Returns the next item and the new skip list; the
+    caller stores the list and commits."""
     now = now or utcnow()
+    skips = skips or SkipList()
     if release_id is not None:
-        claims.release(session, release_id, user, now)
-    return next_item(session, user, now, exclude=(release_id,) if release_id is not None else ())
+        with suppress(LookupError):  # gone meanwhile: just open the next one
+            skips = skip_service.skip(session, user, release_id, "pass", skips)
+    return next_item(session, user, now, skips=skips), skips
 
 
 def decide(session: Session, user: User, req: DecisionRequest, *, then_next: bool, apply_to_same_text: bool,
-           now: datetime | None = None) -> LoopResult:
+           now: datetime | None = None, confirmed_unseen: frozenset[int] = frozenset(),
+           skips: SkipList | None = None) -> LoopResult:
+    """`confirmed_unseen`: same-text items the moderator confirmed, by number, deciding
+    without looking (review/bulk.py)."""
     now = now or utcnow()
     if apply_to_same_text:
         bulk.check(req)  # refuse before deciding anything
+        bulk.check_reveals(session, user, req, confirmed_unseen)
     out = LoopResult(decisions.decide(session, user, req, now))
     if apply_to_same_text:
-        out.bulk = bulk.decide_same_text(session, user, req, out.result, now)
+        out.bulk = bulk.decide_same_text(session, user, req, out.result, now, confirmed_unseen)
     if then_next:
-        out.next_item_id = next_item(session, user, now)
+        out.next_item_id = next_item(session, user, now, skips=skips)
     return out
 
 

@@ -8,15 +8,16 @@ Rows are read as plain columns (no item text) to keep the list cheap.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from redis import Redis
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from c2c_safety.review import priority, queue_count
+from c2c_safety.review import priority, queue_count, wellbeing
 from c2c_safety.review.queue_filters import (
     AGE_BANDS as AGE_BANDS,
 )
@@ -44,8 +45,8 @@ from c2c_safety.review.queue_filters import (
 from c2c_safety.review.queue_filters import (
     conditions,
 )
-from models import Flag, ItemStatus, ReviewItem, ScoreStatus, User, utcnow
-from models.review import Appeal, AppealStatus, Decision, ItemTriage
+from models import Flag, ItemScore, ItemStatus, ReviewItem, ScoreStatus, User, utcnow
+from models.review import Appeal, AppealStatus, ContentReveal, Decision, ItemTriage
 
 PAGE_SIZE = 50
 _COLUMNS = (
@@ -87,6 +88,10 @@ class QueueRow:
     decided_original: bool = False  # the viewer made the decision now under appeal
     level: int = 0  # the severity level it is ranked at now (lifted one for waiting, at most)
     lifted: bool = False
+    # The first PREVIEW_CHARS of the text (issue 22.3); None when sensitive and not revealed
+    # by this viewer: such text is never sent to the browser from the list.
+    preview: str | None = None
+    sensitive: bool = False
 
     @property
     def waited_label(self) -> str:
@@ -134,9 +139,11 @@ def waiting_count(session: Session, f: QueueFilters, viewer: User, cache: Redis 
 
 def page(session: Session, f: QueueFilters, viewer: User, *, after: Cursor | None = None,
          before: Cursor | None = None, limit: int = PAGE_SIZE, now: datetime | None = None,
-         with_count: bool = True, cache: Redis | None = None) -> QueuePage:
+         with_count: bool = True, cache: Redis | None = None,
+         exclude: Sequence[ColumnElement[bool]] = ()) -> QueuePage:
+    """`exclude`: the viewer's skip list (review/skips.py); the count ignores it."""
     now = now or utcnow()
-    conds = conditions(f, viewer, now)
+    conds = [*conditions(f, viewer, now), *exclude]
     key = tuple_(ReviewItem.queue_rank, ReviewItem.id)
     stmt = select(*_COLUMNS).where(*conds)
     if before is not None:
@@ -163,6 +170,41 @@ def page(session: Session, f: QueueFilters, viewer: User, *, after: Cursor | Non
     return QueuePage(rows, next_c, prev_c, count)
 
 
+PREVIEW_CHARS = 180
+
+
+def _previews(session: Session, raw: list[Any], reasons: dict[int, list[str]],
+              viewer: User) -> dict[int, tuple[str | None, bool]]:
+    """Per row: (preview, sensitive). Sensitivity as on the item page (any flag reason, any AI
+    category at band medium or high, from the latest scores), so the list never shows what the
+    item page would hide; the viewer's own reveals count."""
+    ids = [r.id for r in raw]
+    if not ids:
+        return {}
+    scored = [r.id for r in raw if r.score_status == ScoreStatus.SCORED]
+    latest: dict[int, dict[str, float]] = {}
+    if scored:
+        for subject_id, scores in session.execute(
+                select(ItemScore.subject_id, ItemScore.scores)
+                .where(ItemScore.subject_type == "item", ItemScore.subject_id.in_(scored))
+                .order_by(ItemScore.created_at, ItemScore.id)):
+            latest[subject_id] = scores
+    sensitive = {i for i in ids if wellbeing.sensitive_from(reasons.get(i, []), latest.get(i))}
+    seen = set(session.scalars(select(ContentReveal.item_id).where(
+        ContentReveal.item_id.in_(sorted(sensitive)), ContentReveal.user_id == viewer.id))) if sensitive else set()
+    shown = [i for i in ids if i not in sensitive or i in seen]
+    texts: dict[int, str] = {i: t for i, t in session.execute(
+        select(ReviewItem.id, func.substr(ReviewItem.text, 1, PREVIEW_CHARS + 1)).where(ReviewItem.id.in_(shown)))
+    } if shown else {}
+    out: dict[int, tuple[str | None, bool]] = {}
+    for i in ids:
+        text = texts.get(i)
+        if text is not None and len(text) > PREVIEW_CHARS:
+            text = text[:PREVIEW_CHARS].rstrip() + "…"
+        out[i] = (text, i in sensitive)
+    return out
+
+
 def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list[QueueRow]:
     ids = [r.id for r in raw]
     reasons: dict[int, list[str]] = {}
@@ -184,6 +226,7 @@ def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list
             mine_appealed = set(session.scalars(select(Appeal.item_id).where(
                 Appeal.item_id.in_(appealed), Appeal.status == AppealStatus.OPEN,
                 Appeal.original_decider_id == viewer.id)))
+    previews = _previews(session, raw, reasons, viewer)
     out = []
     for r in raw:
         waited = max(timedelta(0), now - (r.waiting_since or now))
@@ -206,6 +249,7 @@ def _rows(session: Session, raw: list[Any], viewer: User, now: datetime) -> list
             reasons=reasons.get(r.id, []),
             decided_original=r.id in mine_appealed,
             level=level, lifted=level > r.queue_level,
+            preview=previews.get(r.id, (None, False))[0], sensitive=previews.get(r.id, (None, False))[1],
         ))
     return out
 

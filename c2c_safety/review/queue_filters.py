@@ -64,19 +64,27 @@ class Cursor:
         return cls(parts[0], parts[1]) if parts else None
 
 
+def in_category(category: str) -> ColumnElement[bool]:
+    """The AI's top category, or a flag whose reason maps to it (also review/skips.py)."""
+    aliases = [r for r, c in priority.REASON_CATEGORY.items() if c == category] or [category]
+    by_flag = exists().where(Flag.item_id == ReviewItem.id, Flag.reason_category.in_(aliases))
+    return or_(and_(ReviewItem.top_category == category, ReviewItem.score_status == ScoreStatus.SCORED), by_flag)
+
+
+def language_of() -> ColumnElement[str | None]:
+    return func.coalesce(ReviewItem.language, ReviewItem.language_hint)
+
+
 def conditions(f: QueueFilters, viewer: User, now: datetime) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [ReviewItem.status.in_(WAITING_STATES)]
     if f.category == "unscored":
         conds.append(ReviewItem.score_status != ScoreStatus.SCORED)
     elif f.category:
-        aliases = [r for r, c in priority.REASON_CATEGORY.items() if c == f.category]
-        by_flag = exists().where(Flag.item_id == ReviewItem.id, Flag.reason_category.in_(aliases))
-        conds.append(or_(and_(ReviewItem.top_category == f.category,
-                              ReviewItem.score_status == ScoreStatus.SCORED), by_flag))
+        conds.append(in_category(f.category))
     if f.age_band:
         conds.append(ReviewItem.author_age_band == f.age_band)
     if f.language:
-        conds.append(func.coalesce(ReviewItem.language, ReviewItem.language_hint) == f.language)
+        conds.append(language_of() == f.language)
     if f.source:
         conds.append(exists().where(Flag.item_id == ReviewItem.id, Flag.flagger_role == f.source))
     if f.status in ("open", "appealed"):

@@ -17,3 +17,8 @@ class DecisionRequest:
     appeal_outcome: str | None = None  # "uphold" | "reverse" when reviewing an appeal
     # Sensitive content the moderator never revealed: they confirmed deciding without looking.
     confirm_unrevealed: bool = False
+    # Escalating to safeguarding: also ask the platform to hide the content now (review/hide.py).
+    hide_content: bool = False
+    # "No violation" on a child-safety item about a minor: the moderator confirmed it, and the
+    # author gets a supportive notice with help (review/support.py).
+    confirm_support: bool = False

@@ -8,6 +8,7 @@ and how to complain. It is frozen at decision time.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -50,6 +51,57 @@ _RESTRICTION: dict[str, str] = {
                                   "a case handler.",
 }
 
+HIDDEN_FOR_LEAD = ("The {ct} is hidden from other users while the safeguarding lead looks at it; it is "
+                   "kept, not deleted, so the lead can see it.")
+HIDDEN_DURATION = "Until the safeguarding lead has looked at it"
+
+# What a statement may claim was done, per recorded decision (issue 19.4): a statement never
+# claims a removal, hiding, restriction or suspension that was not recorded.
+EFFECTS: dict[str, frozenset[str]] = {
+    DecisionAction.REMOVE: frozenset({"removed", "hidden"}),
+    DecisionAction.RESTRICT: frozenset({"hidden", "restricted"}),
+    DecisionAction.REQUEST_SUSPENSION: frozenset({"suspended", "restricted"}),
+}
+# A claim is "we (have) removed / will remove" or "it is / has been removed": first person or
+# passive, so facts such as "the author blocked a classmate" are not read as our action.
+_PARTICIPLES: dict[str, str] = {
+    "removed": r"removed|deleted|taken (?:down|off)", "hidden": r"hidden|hid",
+    "restricted": r"restricted|blocked", "suspended": r"suspended",
+}
+_VERBS: dict[str, str] = {
+    "removed": r"remove|delete|take (?:it )?(?:down|off)", "hidden": r"hide",
+    "restricted": r"restrict|block", "suspended": r"suspend",
+}
+_BEFORE = r"(?:we(?:'ve| have| had)?|is|are|was|were|be|been|gets?|got)\s+(?:\w+\s+)?"
+_NEGATION = re.compile(r"(?:\b(?:nothing|not|never|no)\b|n't\b)[^.!?;:]*$", re.I)
+
+
+def effects_of(action: str, hidden: bool) -> frozenset[str]:
+    """What the recorded decision actually does to the content or the account."""
+    out = EFFECTS.get(action, frozenset())
+    return out | {"hidden"} if hidden else out
+
+
+def claimed_effects(text: str) -> set[str]:
+    """The actions a text says were (or will be) taken: "we have removed it", "it is hidden",
+    "we will suspend"; a negation earlier in the same clause ("nothing is removed", "it is
+    not hidden") does not count."""
+    found: set[str] = set()
+    for effect in _PARTICIPLES:
+        pattern = (rf"\b{_BEFORE}(?:{_PARTICIPLES[effect]})\b"
+                   rf"|\bwe(?:'ll| will| shall| are going to)?\s+(?:{_VERBS[effect]})\b"
+                   rf"|\basked to (?:{_VERBS[effect]})\b")
+        for m in re.finditer(pattern, text, re.I):
+            negated = _NEGATION.search(text[:m.end()]) or re.match(r"\s+(?:nothing|no\b)", text[m.end():], re.I)
+            if not negated:
+                found.add(effect)
+    return found
+
+
+def unrecorded_claims(text: str, action: str, hidden: bool) -> set[str]:
+    return claimed_effects(text) - effects_of(action, hidden)
+
+
 REDRESS = ("You can ask Class2Class to look at this decision again through the complaint form "
            "on the platform, free of charge, within six months; a different person will review "
            "it. You can also turn to a certified out-of-court dispute settlement body or to a "
@@ -82,14 +134,18 @@ def automated_note(item: ReviewItem, score_version: str | None) -> tuple[bool, s
 
 def build(item: ReviewItem, action: str, reason: PolicyReason, req: DecisionRequest, *,
           score_version: str | None, appeal: Appeal | None) -> StatementOfReasons:
-    restriction = _RESTRICTION[action].format(ct=item.content_type.replace("_", " "))
+    hidden = req.hide_content and action == DecisionAction.ESCALATE_SAFEGUARDING
+    ct = item.content_type.replace("_", " ")
+    restriction = HIDDEN_FOR_LEAD.format(ct=ct) + " The matter is referred to the safeguarding lead." \
+        if hidden else _RESTRICTION[action].format(ct=ct)
     extra = req.restriction.strip()
     if extra:
         restriction = f"{restriction} {extra}"
+    duration = DURATIONS[req.duration] if action in DURATION_ACTIONS else NOT_APPLICABLE
     detected, note = automated_note(item, score_version)
     return StatementOfReasons(
         restriction=restriction,
-        duration=DURATIONS[req.duration] if action in DURATION_ACTIONS else NOT_APPLICABLE,
+        duration=HIDDEN_DURATION if hidden else duration,
         facts=req.facts.strip(), source=source_of(item), automated_detection=detected,
         automated_note=note, automated_decision=False, policy_code=reason.code,
         policy_ground=f"{reason.label}. {reason.ground}",

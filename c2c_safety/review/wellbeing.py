@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -27,8 +27,12 @@ FAST_SECONDS = 30.0  # agreeing with the AI in under this is flagged as possibly
 
 
 def is_sensitive(item: ReviewItem, scores: Mapping[str, float] | None) -> bool:
-    if any(priority.reason_category(f.reason_category) in priority.SENSITIVE_CATEGORIES
-           for f in item.flags):
+    return sensitive_from([f.reason_category for f in item.flags], scores)
+
+
+def sensitive_from(flag_reasons: Iterable[str], scores: Mapping[str, float] | None) -> bool:
+    """Sexual, self-harm or grooming by a flag reason, or by an AI band medium or high."""
+    if any(priority.reason_category(r) in priority.SENSITIVE_CATEGORIES for r in flag_reasons):
         return True
     return any(c in priority.SENSITIVE_CATEGORIES and b != "low"
                for c, b in priority.bands(scores).items())
@@ -90,37 +94,47 @@ class BiasRow:
     # Decisions on sensitive content this moderator never revealed (they confirmed deciding
     # without looking): a sign of deciding on the AI's word, or of protecting themselves.
     unrevealed: int = 0
+    # Same-text items decided along with one the moderator had open (review/bulk.py): counted
+    # apart, so a spam wave does not read as dozens of zero-second agreements (issue 22.1).
+    bulk: int = 0
 
 
 def automation_bias_summary(session: Session, since: datetime) -> list[BiasRow]:
     """Per moderator since `since`: how often they agreed with the AI and how fast."""
     rows = session.execute(
         select(Decision.decided_by_id, User.email, Decision.ai_agreed, Decision.time_on_item_seconds,
-               Decision.content_revealed)
+               Decision.content_revealed, Decision.bulk_of_id)
         .join(User, User.id == Decision.decided_by_id)
         .where(Decision.created_at >= since)
         .order_by(Decision.decided_by_id)
     ).all()
     grouped: dict[int, list[tuple[str, bool | None, float | None]]] = {}
     unrevealed: dict[int, int] = {}
-    for uid, email, ai_agreed, seconds, revealed in rows:
-        grouped.setdefault(uid, []).append((email, ai_agreed, seconds))
+    bulk: dict[int, int] = {}
+    emails: dict[int, str] = {}
+    for uid, email, ai_agreed, seconds, revealed, bulk_of in rows:
+        emails[uid] = email
         if revealed is False:
             unrevealed[uid] = unrevealed.get(uid, 0) + 1
+        if bulk_of is not None:
+            bulk[uid] = bulk.get(uid, 0) + 1
+            continue
+        grouped.setdefault(uid, []).append((email, ai_agreed, seconds))
     out: list[BiasRow] = []
-    for uid, items in grouped.items():
+    for uid in emails:
+        items = grouped.get(uid, [])
         positioned = [x for x in items if x[1] is not None]
         agreeing = [x for x in positioned if x[1]]
         fast = [x for x in agreeing if x[2] is not None and x[2] < FAST_SECONDS]
         times = [x[2] for x in items if x[2] is not None]
         out.append(BiasRow(
-            moderator_id=uid, email=items[0][0], decisions=len(items),
+            moderator_id=uid, email=emails[uid], decisions=len(items),
             with_ai_position=len(positioned), agreed=len(agreeing),
             agreement_rate=len(agreeing) / len(positioned) if positioned else None,
             fast_agreements=len(fast),
             fast_agreement_rate=len(fast) / len(positioned) if positioned else None,
             median_seconds=statistics.median(times) if times else None,
-            unrevealed=unrevealed.get(uid, 0),
+            unrevealed=unrevealed.get(uid, 0), bulk=bulk.get(uid, 0),
         ))
     out.sort(key=lambda r: (-(r.fast_agreement_rate or 0.0), r.email))
     return out

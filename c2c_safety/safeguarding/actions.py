@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.review.hide import HIDE_KIND, HIDE_LABEL
 from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child, is_platform_account
 from models import CaseFile, CaseOutcome, CaseRegime, CaseStatus, Role, User, utcnow
 from models.review import ReferralStatus, SafeguardingAction, SafeguardingPerson, SafeguardingReferral
@@ -59,6 +60,8 @@ PLATFORM_KINDS: dict[str, str] = {
     "request_restriction": "Asked the platform to restrict their messaging pending investigation",
     "request_suspension": "Asked the platform to suspend their account pending investigation",
     "consent_block": "Asked the platform to block the student's access (parental consent)",
+    # Made by the moderator who escalated the item (review/hide.py); the lead can withdraw it.
+    HIDE_KIND: HIDE_LABEL,
 }
 ACTION_KINDS: dict[str, str] = {
     **RECORD_KINDS, **PLATFORM_KINDS,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import seal_text
+from c2c_safety.review import hide as hide_requests
 from c2c_safety.safeguarding import confirmation
 from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding.actions import (
@@ -42,6 +43,7 @@ EVENTS: dict[str, str] = {
     "request_restriction": "safeguarding.restriction_requested",
     "request_suspension": "safeguarding.suspension_requested",
     "consent_block": "safeguarding.block_requested",
+    hide_requests.HIDE_KIND: hide_requests.HIDE_EVENT,  # the moderator's hide and escalate
 }
 WITHDRAWN_EVENT = "safeguarding.request_withdrawn"
 # What the platform will do, in words the confirmation page shows.
@@ -188,6 +190,7 @@ def withdraw(session: Session, action_id: int, *, actor: User, detail: str,
         "request_id": action.id, "referral_id": ref.id, "withdrawn_event": EVENTS[action.kind],
         "withdrawn_event_id": original.event_id if original else None,
         "person": {"id": action.child_pseudonym}, "withdrawn_at": now.isoformat(), "decided_by_human": True,
+        **hide_requests.withdrawal_fields(session, action),
     })
     action.withdrawn_at, action.withdrawn_by_id, action.withdrawal_delivery_id = now, actor.id, delivery.id
     session.add(SafeguardingAction(referral_id=ref.id, person_id=action.person_id,

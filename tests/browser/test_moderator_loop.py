@@ -176,6 +176,8 @@ def test_hidden_sensitive_content_asks_for_confirmation_or_a_reveal(
         assert "You have not looked at this content" in page.content()
         assert decisions_by_item(app) == {}
         page.get_by_label("I confirm I decide without looking at the content").check()
+        # a child is involved: "no violation" on grooming also sends a supportive notice (asked at once)
+        page.get_by_label("I confirm it breaks no rule; send the author the supportive notice with helplines").check()
         page.get_by_role("button", name="Record decision and open the next item").click()
         assert page.url.endswith(f"/queue/{other}#work")
         # the next one: reveal first (one action), then no confirmation is needed

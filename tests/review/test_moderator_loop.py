@@ -156,8 +156,9 @@ def test_deciding_hidden_sensitive_content_asks_for_confirmation(app: Flask, cli
     assert "You have not looked at this content" in html and "I confirm I decide without looking" in html
     assert "HIDDEN-TEXT" not in html  # still hidden: confirming is not revealing
     assert count(db, Decision) == 0
+    # A child (13-15) is involved: "no violation" on grooming also confirms the support notice.
     ok = decide(client, iid, action="no_violation", reason="grooming_child_safety", duration="",
-                confirm_unrevealed="y")
+                confirm_unrevealed="y", confirm_support="y")
     assert ok.status_code == 302
     d = db.scalars(select(Decision)).one()
     assert d.content_revealed is False

@@ -28,4 +28,11 @@ def test_demo_seed_builds_a_realistic_queue_once(app):
         assert s.scalar(select(func.count()).select_from(StatementOfReasons)) >= 6
         assert s.scalar(select(func.count()).select_from(SafeguardingReferral)) >= 3
         assert s.scalar(select(func.count()).select_from(Appeal)) == 1
+        # issue 19.4 / 22.5-6: a hide-and-escalate request, an internal note, an account note
+        from models.review import AccountNote, ItemNote, SafeguardingAction
+
+        assert s.scalar(select(func.count()).select_from(SafeguardingAction)
+                        .where(SafeguardingAction.kind == "hide_content")) == 1
+        assert s.scalar(select(func.count()).select_from(ItemNote)) == 1
+        assert s.scalar(select(func.count()).select_from(AccountNote)) == 1
         s.close()

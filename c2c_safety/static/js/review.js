@@ -36,6 +36,9 @@
     var duration = form.querySelector('select[name="duration"]');
     var facts = form.querySelector('textarea[name="facts"]');
     chooseAction(link.getAttribute("data-action"));
+    // Under appeal every preset is a reversal.
+    var reverse = form.querySelector('input[name="appeal_outcome"][value="reverse"]');
+    if (reverse) { reverse.checked = true; }
     if (reason) { reason.value = link.getAttribute("data-reason"); }
     if (duration) { duration.value = link.getAttribute("data-duration") || ""; }
     if (facts) { facts.value = link.getAttribute("data-facts"); }
@@ -85,6 +88,11 @@
     if (key === "f" && form) {
       var facts = form.querySelector('textarea[name="facts"]');
       if (facts) { event.preventDefault(); facts.focus(); }
+      return;
+    }
+    if (key === "u") {
+      var uphold = document.getElementById("uphold-next");
+      if (uphold) { event.preventDefault(); uphold.click(); }
       return;
     }
     if (key === "j") {
