@@ -19,7 +19,7 @@ from c2c_safety.review.decisions import ACTION_LABELS
 from c2c_safety.review.forms import choices
 from c2c_safety.review.statements import kind_label
 from c2c_safety.safeguarding import actions as actions_service
-from c2c_safety.safeguarding import chronology, concern_view, escalation, evidence, risk
+from c2c_safety.safeguarding import chronology, concern_view, escalation, evidence
 from c2c_safety.safeguarding import desk as desk_service
 from c2c_safety.safeguarding import oversight as sg_oversight
 from c2c_safety.safeguarding import people as people_service
