@@ -45,7 +45,7 @@ from models.intake import (
     ScoreStatus,
 )
 from models.jobs import PeriodicRun
-from models.notifications import Notice, NoticeEmail, NoticePreference
+from models.notifications import HomeVisit, Notice, NoticeEmail, NoticePreference
 from models.retention import (
     AnonymisedRecord,
     PeriodUnit,
@@ -98,6 +98,7 @@ __all__ = [
     "ExclusionKind",
     "Flag",
     "GrantStatus",
+    "HomeVisit",
     "ItemConversation",
     "ItemScore",
     "ItemStatus",

@@ -10,6 +10,7 @@ APPEAL = "appeal"
 DEADLINE_SOON = "deadline_soon"
 DEADLINE_MISSED = "deadline_missed"
 WEBHOOK_FAILING = "webhook_failing"
+HANDOVER = "handover"
 
 # The notice's category: the only words about the event a notice ever carries.
 LABELS: dict[str, str] = {
@@ -19,6 +20,18 @@ LABELS: dict[str, str] = {
     DEADLINE_SOON: "Deadline due within 24 hours",
     DEADLINE_MISSED: "Deadline missed",
     WEBHOOK_FAILING: "Webhook deliveries keep failing",
+    HANDOVER: "Handed over to you",
+}
+
+# The inbox groups open notices by kind: "12 new urgent safeguarding referrals".
+PLURALS: dict[str, str] = {
+    SAFEGUARDING_URGENT: "new urgent safeguarding referrals",
+    NEW_CASE: "new cases for your desk",
+    APPEAL: "new appeals to review",
+    DEADLINE_SOON: "deadlines due within 24 hours",
+    DEADLINE_MISSED: "deadlines missed",
+    WEBHOOK_FAILING: "days of webhook deliveries failing",
+    HANDOVER: "referrals or cases handed over to you",
 }
 
 # Urgent safeguarding always reaches the safeguarding leads by e-mail: a child may be at
@@ -34,6 +47,7 @@ FOR_ROLES: dict[str, frozenset[str]] = {
     DEADLINE_SOON: _CASE_ROLES,
     DEADLINE_MISSED: _CASE_ROLES,
     WEBHOOK_FAILING: frozenset({Role.ADMIN}),
+    HANDOVER: _CASE_ROLES,
 }
 
 
@@ -44,3 +58,11 @@ def kinds_for(role_names: frozenset[str]) -> list[str]:
 
 def label(kind: str) -> str:
     return LABELS.get(kind, kind.replace("_", " "))
+
+
+def counted(kind: str, n: int) -> str:
+    """"1 new case for your desk" / "12 new urgent safeguarding referrals"."""
+    if n == 1:
+        one = "referral or case handed over to you" if kind == HANDOVER else label(kind)
+        return f"1 {one[0].lower()}{one[1:]}"
+    return f"{n} {PLURALS.get(kind, label(kind).lower())}"
