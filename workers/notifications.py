@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from c2c_safety.notifications import handovers as handovers  # the handover hook, in workers too
 from c2c_safety.notifications import mailer, resolution, triggers
 from c2c_safety.review.referrals import deadline_notices as referral_deadlines
 from workers.context import get_app, job_session

@@ -23,6 +23,7 @@ from models import (
     CaseMessage,
     CaseNote,
     CaseOutcome,
+    CaseSource,
     CaseStatus,
     CaseTransition,
     LegalHold,
@@ -300,13 +301,16 @@ class DeadlineView:
     summary: str  # "3 days left", "2 days overdue", "met", ...
     urgent: bool
     reopened_at: datetime | None = None  # set: these are the reopened cycle's deadlines
+    # "directive" (the Whistleblower Act's 7 days / 3 months) or "internal" (an escalation
+    # from the queue: no reporter, the desk's own service level, cases.deadlines.internal).
+    clock: str = "directive"
 
     @property
     def next_state(self) -> str:
         """The state of the deadline that is next due ('' when none is pending)."""
-        if self.next_label == "acknowledge":
+        if self.next_label in ("acknowledge", "take up"):
             return self.ack_state
-        if self.next_label == "feedback":
+        if self.next_label in ("feedback", "conclude"):
             return self.feedback_state
         return ""
 
@@ -328,14 +332,18 @@ def deadline_view(case: CaseFile, now: datetime | None = None) -> DeadlineView:
     """Computed from the case's dates and the clock at the moment of asking, so a page shows
     a deadline as overdue the minute it passes, whether or not the daily job has run."""
     return deadline_view_of(case.status, case.received_at, case.acknowledged_at, case.feedback_at, now,
-                            reopened_at=case.reopened_at, reopen_feedback_at=case.reopen_feedback_at)
+                            reopened_at=case.reopened_at, reopen_feedback_at=case.reopen_feedback_at,
+                            source=case.source, closed_at=case.closed_at)
 
 
 def deadline_view_of(status: str, received_at: datetime, acknowledged_at: datetime | None,
                      feedback_at: datetime | None, now: datetime | None = None, *,
                      reopened_at: datetime | None = None,
-                     reopen_feedback_at: datetime | None = None) -> DeadlineView:
+                     reopen_feedback_at: datetime | None = None, source: str = CaseSource.ANONYMOUS_REPORT,
+                     closed_at: datetime | None = None) -> DeadlineView:
     now = now or utcnow()
+    if source == CaseSource.ESCALATION:
+        return _internal_view(status, received_at, acknowledged_at, reopened_at, closed_at, now)
     cycle = deadlines.current_cycle(received_at, acknowledged_at, feedback_at, reopened_at, reopen_feedback_at)
     d = cycle.deadlines
     ack = deadlines.state(d.acknowledge_by, cycle.acknowledged_at, now)
@@ -350,6 +358,28 @@ def deadline_view_of(status: str, received_at: datetime, acknowledged_at: dateti
                                            else "a deadline was missed")
     urgent = (ack if label == "acknowledge" else fb) in ("overdue", "due_soon") if label else False
     return DeadlineView(d.acknowledge_by, d.feedback_by, ack, fb, label, due, summary, urgent, cycle.reopened_at)
+
+
+def _internal_view(status: str, received_at: datetime, acknowledged_at: datetime | None,
+                   reopened_at: datetime | None, closed_at: datetime | None, now: datetime) -> DeadlineView:
+    """An escalation: take it up within 2 days, conclude within 30 (from a reopening, again)."""
+    start = reopened_at or received_at
+    d = deadlines.internal(start)
+    taken = reopened_at or acknowledged_at
+    done = closed_at if status == CaseStatus.CLOSED else None
+    take = deadlines.state(d.acknowledge_by, taken, now)
+    conclude = deadlines.state(d.feedback_by, done, now)
+    if taken is None:
+        label, due = "take up", d.acknowledge_by
+    elif done is None:
+        label, due = "conclude", d.feedback_by
+    else:
+        label, due = "", None
+    summary = _left(due, now) if due else ("service level met" if "missed" not in (take, conclude)
+                                           else "the service level was missed")
+    urgent = (take if label == "take up" else conclude) in ("overdue", "due_soon") if label else False
+    return DeadlineView(d.acknowledge_by, d.feedback_by, take, conclude, label, due, summary, urgent,
+                        reopened_at, clock="internal")
 
 
 def message_texts(case: CaseFile) -> list[tuple[CaseMessage, str]]:

@@ -79,10 +79,11 @@ def listing(session: Session, viewer: User, f: ListFilter, *, now: datetime | No
         stmt = stmt.where(CaseFile.category == f.category)
     light = session.execute(stmt.with_only_columns(
         CaseFile.id, CaseFile.status, CaseFile.received_at, CaseFile.acknowledged_at, CaseFile.feedback_at,
-        CaseFile.reopened_at, CaseFile.reopen_feedback_at, CaseFile.closed_at)).all()
+        CaseFile.reopened_at, CaseFile.reopen_feedback_at, CaseFile.closed_at, CaseFile.source)).all()
     keyed: list[tuple[tuple[int, float], int, DeadlineView]] = []
-    for cid, status, received, acked, fed, reopened, refed, closed in light:
-        d = deadline_view_of(status, received, acked, fed, now, reopened_at=reopened, reopen_feedback_at=refed)
+    for cid, status, received, acked, fed, reopened, refed, closed, source in light:
+        d = deadline_view_of(status, received, acked, fed, now, reopened_at=reopened, reopen_feedback_at=refed,
+                             source=source, closed_at=closed)
         if f.deadline and d.next_state != f.deadline:
             continue
         keyed.append((_urgency(status, d.next_due, received, closed), cid, d))
@@ -107,15 +108,15 @@ def counts(session: Session, viewer: User, *, now: datetime | None = None) -> di
     out = {"open": 0, "overdue": 0, "due_soon": 0, "closed": 0, "on_hold": 0}
     rows = session.execute(case_access.visible_cases_query(viewer).with_only_columns(
         CaseFile.status, CaseFile.received_at, CaseFile.acknowledged_at, CaseFile.feedback_at,
-        CaseFile.legal_hold, CaseFile.reopened_at, CaseFile.reopen_feedback_at)).all()
-    for status, received, acked, fed, held, reopened, refed in rows:
+        CaseFile.legal_hold, CaseFile.reopened_at, CaseFile.reopen_feedback_at, CaseFile.source)).all()
+    for status, received, acked, fed, held, reopened, refed, source in rows:
         out["on_hold"] += bool(held)
         if status == CaseStatus.CLOSED:
             out["closed"] += 1
             continue
         out["open"] += 1
         state = deadline_view_of(status, received, acked, fed, now, reopened_at=reopened,
-                                 reopen_feedback_at=refed).next_state
+                                 reopen_feedback_at=refed, source=source).next_state
         if state == "overdue":
             out["overdue"] += 1
         elif state == "due_soon":

@@ -231,6 +231,10 @@ def _note_subjects(session: Session, _ctx: object) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _resolve_touched(session: Session) -> None:
+    if session.info.get(_RUNNING):
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # before_commit comes before commit's own flush: see every change first
     subjects: set[Subject] | None = session.info.pop(_TOUCHED, None)
     if not subjects:
         return

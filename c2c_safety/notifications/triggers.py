@@ -91,20 +91,28 @@ def _next_due(case: CaseFile) -> tuple[str, datetime] | None:
     return None
 
 
+def next_target(session: Session, case: CaseFile) -> datetime | None:
+    """The target a notice about this case carries: a child's concern, the safeguarding
+    first-look target; an escalation, the internal service level; else the Directive's."""
+    if case.category == CaseCategory.SAFEGUARDING_MINOR:
+        return case.received_at + safeguarding_target(session)
+    if case.source == CaseSource.ESCALATION:
+        d = deadlines.internal(case.reopened_at or case.received_at)
+        return d.acknowledge_by if case.status == CaseStatus.RECEIVED else d.feedback_by
+    due = _next_due(case)
+    return due[1] if due else None
+
+
 def new_case(session: Session, case: CaseFile, now: datetime | None = None) -> int:
     now = now or utcnow()
-    due = _next_due(case)
     if case.category == CaseCategory.SAFEGUARDING_MINOR:
         # Urgent: every safeguarding lead who may see it, not only an assignee.
         people: Iterable[User] = [p for p in case_access.eligible_handlers(session, case)
                                   if case_access.can_view(session, p, case)]
-        kind = kinds.SAFEGUARDING_URGENT
-        # A child's concern runs on the safeguarding first-look target, not the Directive's.
-        target: datetime | None = case.received_at + safeguarding_target(session)
+        kind = kinds.SAFEGUARDING_URGENT  # a child's concern: the first-look target (next_target)
     else:
         people, kind = case_recipients(session, case), kinds.NEW_CASE
-        target = due[1] if due else None
-    return notify(session, people, kind, link=f"/cases/{case.id}", target_at=target,
+    return notify(session, people, kind, link=f"/cases/{case.id}", target_at=next_target(session, case),
                   event_key=f"case:{case.id}:new", case_id=case.id, subject=(CASE, case.id), now=now)
 
 

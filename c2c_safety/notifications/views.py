@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.templating import NAV, NavLink
+from c2c_safety.notifications import handovers as handovers  # registers the handover hook with the app
 from c2c_safety.notifications import inbox, kinds, preferences
 from c2c_safety.notifications.forms import PostForm, PreferencesForm
 

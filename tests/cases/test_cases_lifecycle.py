@@ -136,8 +136,8 @@ def test_deadline_view_shows_time_left(app, db):
 
 def test_case_list_shows_counts_and_filters(app, client, db, signed_in):
     signed_in("case_handler")
-    make_case(app, db, status=CaseStatus.RECEIVED, received_at=utcnow() - timedelta(days=10), reporter=False)
-    make_case(app, db, status=CaseStatus.RECEIVED, received_at=utcnow() - timedelta(days=5), reporter=False)
+    make_case(app, db, status=CaseStatus.RECEIVED, received_at=utcnow() - timedelta(days=10))
+    make_case(app, db, status=CaseStatus.RECEIVED, received_at=utcnow() - timedelta(days=5))
     make_case(app, db, status=CaseStatus.CLOSED)
     html = client.get("/cases/").get_data(as_text=True)
     assert "<strong>2</strong> open" in html and "<strong>1</strong> overdue" in html
