@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WResponse
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import alerts as case_alerts
-from c2c_safety.cases import attachments
+from c2c_safety.cases import attachments, closing
 from c2c_safety.cases import lifecycle as cases
 from c2c_safety.cases import queries as case_queries
 from c2c_safety.cases import redaction as case_redaction
@@ -100,6 +100,8 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
         "review_notes": case_queries.reviewer_notes(s, case.id) if user.has_role("independent_reviewer") else [],
         "step_form": StepForm(), "feedback_form": forms.get("feedback_form") or FeedbackForm(),
         "close_form": forms.get("close_form") or CloseForm(),
+        "findings": closing.findings(case) if case.anonymised_at is None else "",
+        "second_people": closing.second_people(s, case, user) if handler else [],
         "reopen_form": forms.get("reopen_form") or ReasonForm(prefix="reopen"),
         "hold_form": forms.get("hold_form") or ReasonForm(prefix="hold"),
         "message_form": forms.get("message_form") or MessageForm(prefix="msg"),

@@ -24,6 +24,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
+from c2c_safety.cases.lifecycle import SELF_TAKEN
 from c2c_safety.notifications import triggers
 from c2c_safety.notifications.resolution import CASE, REFERRAL
 from models import CaseFile, CaseStatus, User
@@ -86,6 +87,8 @@ def _announce_case(session: Session, case: CaseFile, before: dict[str, object]) 
     else:
         how = "reassigned"
     previous = before.get("assigned_to_id")
+    if how == "reassigned" and case.id in session.info.get(SELF_TAKEN, set()):
+        return  # they took it themselves
     people = [p for p in triggers.case_recipients(session, case) if p.id != previous]
     for person in people:
         triggers.handover(session, person, subject=(CASE, case.id), link=f"/cases/{case.id}", how=how,
@@ -124,6 +127,7 @@ def _announce(session: Session) -> None:
     seen: dict[tuple[str, int], Change] | None = session.info.pop(_SEEN, None)
     born: set[tuple[str, int]] = session.info.pop(_BORN, set())
     if not seen:
+        session.info.pop(SELF_TAKEN, None)
         return
     session.info[_RUNNING] = True
     try:
@@ -140,10 +144,12 @@ def _announce(session: Session) -> None:
                     _announce_referral(session, ref, change.before)
     finally:
         session.info.pop(_RUNNING, None)
+        session.info.pop(SELF_TAKEN, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_SEEN, None)
     session.info.pop(_BORN, None)
+    session.info.pop(SELF_TAKEN, None)
 

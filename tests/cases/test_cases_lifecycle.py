@@ -25,10 +25,14 @@ def test_escalation_walks_the_whole_life_cycle(app, client, db, signed_in):
     assert _post(client, cid, "acknowledge").status_code == 302
     assert _post(client, cid, "investigate").status_code == 302
     assert _post(client, cid, "feedback").status_code == 302  # escalation: no reporter to write to
-    assert _post(client, cid, "close", {"outcome": "not_substantiated"}).status_code == 302
+    assert _post(client, cid, "close", {"outcome": "not_substantiated"}).status_code == 400  # no findings
+    assert _post(client, cid, "close", {"outcome": "not_substantiated",
+                                        "findings": "The logs show no contact between them."}).status_code == 302
     case = get(db, CaseFile, cid)
     assert case.status == CaseStatus.CLOSED and case.outcome == "not_substantiated"
-    assert case.closed_approved_by_id == handler.id and case.closed_at is not None
+    # The only handler: closed alone, recorded as such; acting on it made it theirs.
+    assert case.closed_approved_by_id == handler.id and case.closed_at is not None and case.closed_alone
+    assert case.assigned_to_id == handler.id
     assert case.retention_clock_from == case.closed_at
     steps = [(t.from_status, t.to_status) for t in scalars(db, select(CaseTransition).order_by(CaseTransition.id))]
     assert steps == [("received", "acknowledged"), ("acknowledged", "investigating"),
