@@ -66,6 +66,7 @@ def index() -> str:
         category=params.arg_choice("category", [str(c) for c in CaseCategory], ""),
         deadline=params.arg_choice("deadline", ("overdue", "due_soon"), ""),
         q=params.arg_text("q", 200),
+        mine=params.arg_choice("mine", ("", "1"), "") == "1",
     )
     result = case_queries.listing(s, staff(), f)
     case_queries.record_list_view(s, staff(), f)
