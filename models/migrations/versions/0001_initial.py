@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:25:39.587636
+Create Date: 2026-12-07 03:04:10.476129
 """
 
 from __future__ import annotations
@@ -207,6 +207,15 @@ def upgrade() -> None:
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["updated_by_id"], ["users.id"], name=op.f("fk_desk_settings_updated_by_id_users")),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_desk_settings")),
+    )
+    op.create_table(
+        "home_visits",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("seen_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_home_visits_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_home_visits")),
     )
     op.create_table(
         "notice_preferences",
@@ -428,6 +437,12 @@ def upgrade() -> None:
         sa.Column("first_read_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=40), nullable=True),
         sa.Column("closed_approved_by_id", sa.Integer(), nullable=True),
+        sa.Column("findings_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("close_proposed_by_id", sa.Integer(), nullable=True),
+        sa.Column("close_proposed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("close_proposed_outcome", sa.String(length=40), nullable=True),
+        sa.Column("close_record_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("closed_alone", sa.Boolean(), nullable=False),
         sa.Column("legal_hold", sa.Boolean(), nullable=False),
         sa.Column("anonymised_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("retention_clock_from", models.base.UTCDateTime(timezone=True), nullable=True),
@@ -440,6 +455,9 @@ def upgrade() -> None:
         sa.Column("scoring_lease_until", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["assigned_to_id"], ["users.id"], name=op.f("fk_case_files_assigned_to_id_users")),
+        sa.ForeignKeyConstraint(
+            ["close_proposed_by_id"], ["users.id"], name=op.f("fk_case_files_close_proposed_by_id_users")
+        ),
         sa.ForeignKeyConstraint(
             ["closed_approved_by_id"], ["users.id"], name=op.f("fk_case_files_closed_approved_by_id_users")
         ),
@@ -808,6 +826,9 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(length=160), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("read_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("subject_kind", sa.String(length=24), nullable=True),
+        sa.Column("subject_id", sa.Integer(), nullable=True),
+        sa.Column("resolved_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["case_files.id"], name=op.f("fk_notices_case_id_case_files"), ondelete="CASCADE"
         ),
@@ -816,7 +837,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_notices_dedupe_key")),
     )
     with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.create_index("ix_notices_subject", ["subject_kind", "subject_id"], unique=False)
         batch_op.create_index("ix_notices_user_created", ["user_id", "created_at"], unique=False)
+        batch_op.create_index("ix_notices_user_open", ["user_id", "resolved_at", "kind"], unique=False)
 
     op.create_table(
         "review_notes",
@@ -1124,7 +1147,9 @@ def downgrade() -> None:
 
     op.drop_table("review_notes")
     with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.drop_index("ix_notices_user_open")
         batch_op.drop_index("ix_notices_user_created")
+        batch_op.drop_index("ix_notices_subject")
 
     op.drop_table("notices")
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:
@@ -1243,6 +1268,7 @@ def downgrade() -> None:
 
     op.drop_table("quality_samples")
     op.drop_table("notice_preferences")
+    op.drop_table("home_visits")
     op.drop_table("desk_settings")
     op.drop_table("users")
     op.drop_table("retention_runs")
