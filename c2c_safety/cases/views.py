@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WResponse
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import alerts as case_alerts
-from c2c_safety.cases import attachments, closing
+from c2c_safety.cases import attachments, closing, message_templates
 from c2c_safety.cases import lifecycle as cases
 from c2c_safety.cases import queries as case_queries
 from c2c_safety.cases import redaction as case_redaction
@@ -110,6 +110,7 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
         "assign_form": assign, "exclude_form": exclude,
         "recuse_form": forms.get("recuse_form") or RecuseForm(prefix="recuse"),
         "redact_form": forms.get("redact_form") or RedactForm(prefix="redact"),
+        "message_templates": message_templates.TEMPLATES,
     }
 
 
@@ -117,7 +118,11 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
 @roles_required(*CASE_ROLES)
 def detail(case_id: int) -> str:
     case = visible_or_404(case_id)
-    ctx = detail_context(case)
+    key = params.arg_choice("template", list(message_templates.TEMPLATES), "")
+    start = message_templates.text(key)
+    # A template fills the message box (and, for feedback, the feedback box); nothing is sent.
+    ctx = detail_context(case, **({"message_form": MessageForm(prefix="msg", data={"text": start}),
+                                   "feedback_form": FeedbackForm(data={"text": start})} if start else {}))
     cases.record_view(db.session(), case, actor=staff())
     db.session().commit()
     return render_template("cases/detail.html", **ctx)

@@ -81,3 +81,16 @@ def test_an_escalation_has_an_internal_service_level_and_no_directive_alerts(app
         assert case_alerts.generate(db) == 0
         assert case_alerts.live_for_user(db, handler) == []
         db.commit()
+
+
+def test_message_templates_fill_the_box_and_send_nothing(app, client, db, make_user):
+    handler = make_user("case_handler")
+    cid = make_case(app, db, assigned_to_id=handler.id)
+    login(client, handler)
+    page = client.get(f"/cases/{cid}?template=information").get_data(as_text=True)
+    assert "could you tell us a little more?" in page and "Request for information" in page
+    assert client.get(f"/cases/{cid}?template=nonsense").status_code == 200
+    from models import CaseMessage
+
+    sent = scalars(db, select(CaseMessage).where(CaseMessage.case_id == cid, CaseMessage.from_reporter.is_(False)))
+    assert sent == []
