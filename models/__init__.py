@@ -49,6 +49,7 @@ from models.intake import (
 from models.jobs import PeriodicRun
 from models.media import HashList, ListAction, ListedHash, MediaObject, MediaStatus, MediaView
 from models.notifications import Notice, NoticeEmail, NoticePreference
+from models.notifications import HomeVisit, Notice, NoticeEmail, NoticePreference
 from models.retention import (
     AnonymisedRecord,
     PeriodUnit,
@@ -103,6 +104,7 @@ __all__ = [
     "Flag",
     "GrantStatus",
     "HashList",
+    "HomeVisit",
     "ItemConversation",
     "ItemScore",
     "ItemStatus",

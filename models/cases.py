@@ -110,6 +110,15 @@ class CaseFile(Base):
     first_read_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(String(40), default=None)
     closed_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Closing (cases/closing.py): the handler proposes an outcome with written findings
+    # (sealed); a second person who may handle the case approves. A lone handler closes alone,
+    # recorded as such (closed_alone).
+    findings_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    close_proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    close_proposed_at: Mapped[datetime | None] = mapped_column(default=None)
+    close_proposed_outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+    close_record_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    closed_alone: Mapped[bool] = mapped_column(default=False)
     legal_hold: Mapped[bool] = mapped_column(default=False)
     anonymised_at: Mapped[datetime | None] = mapped_column(default=None)
     # When the retention clock last (re)started: set at closure, cleared on reopening, moved

@@ -23,6 +23,10 @@ class Notice(Base):
         # scan every few minutes) finds its own earlier row and adds nothing.
         UniqueConstraint("dedupe_key"),
         Index("ix_notices_user_created", "user_id", "created_at"),
+        # The inbox and the home pages count a person's open notices by kind.
+        Index("ix_notices_user_open", "user_id", "resolved_at", "kind"),
+        # resolve_for(subject) and the resolvers find every notice about one piece of work.
+        Index("ix_notices_subject", "subject_kind", "subject_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +41,12 @@ class Notice(Base):
     dedupe_key: Mapped[str] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The piece of work the notice is about ("referral", "case", "appeal", "webhooks" + its
+    # id): a resolver per subject kind (notifications/resolution.py) asks whether the work
+    # is done, and a done notice leaves the inbox's main list.
+    subject_kind: Mapped[str | None] = mapped_column(String(24), default=None)
+    subject_id: Mapped[int | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class EmailStatus:
@@ -74,3 +84,12 @@ class NoticePreference(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     email: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HomeVisit(Base):
+    """When a person last looked at their home page: "changed since your last visit"."""
+
+    __tablename__ = "home_visits"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from c2c_safety.notifications import mailer, triggers
+from c2c_safety.notifications import handovers as handovers  # the handover hook, in workers too
+from c2c_safety.notifications import mailer, resolution, triggers
 from c2c_safety.review.referrals import deadline_notices as referral_deadlines
 from workers.context import get_app, job_session
 from workers.periodic import tracked
@@ -56,6 +57,6 @@ def send_due() -> dict[str, int]:
 def scan() -> dict[str, int]:
     with job_session() as s:
         out = {"case_deadlines": triggers.case_deadlines(s), "referral_deadlines": referral_deadlines(s),
-               "webhooks": triggers.webhooks(s)}
+               "webhooks": triggers.webhooks(s), "resolved": resolution.resolve_open(s)}
         s.commit()
     return out

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
-from models import AlertKind, CaseAlert, CaseFile, CaseRegime, CaseStatus, Role, User, UserRole, utcnow
+from models import AlertKind, CaseAlert, CaseFile, CaseRegime, CaseSource, CaseStatus, Role, User, UserRole, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,11 @@ def generate(session: Session, now: datetime | None = None) -> int:
     now = now or utcnow()
     day = now.date().isoformat()
     created = 0
+    # Escalations from the queue have no reporter and no Directive clock (deadlines.internal).
     open_cases = session.scalars(select(CaseFile).where(
         CaseFile.status != CaseStatus.CLOSED, CaseFile.anonymised_at.is_(None),
-        CaseFile.regime == CaseRegime.WHISTLEBLOWING).order_by(CaseFile.id))  # referrals keep their own clock
+        CaseFile.regime == CaseRegime.WHISTLEBLOWING,  # referrals keep their own clock
+        CaseFile.source != CaseSource.ESCALATION).order_by(CaseFile.id))
     for case in open_cases:
         kinds = _kinds(case, now)
         if not kinds:
@@ -135,7 +137,8 @@ def live_for_user(session: Session, user: User, now: datetime | None = None,
         select(CaseFile.id, CaseFile.reference, CaseFile.received_at, CaseFile.acknowledged_at,
                CaseFile.feedback_at, CaseFile.reopened_at, CaseFile.reopen_feedback_at)
         .where(case_access.visibility_clause(user), mine, CaseFile.status != CaseStatus.CLOSED,
-               CaseFile.anonymised_at.is_(None), CaseFile.regime == CaseRegime.WHISTLEBLOWING)).all()
+               CaseFile.anonymised_at.is_(None), CaseFile.regime == CaseRegime.WHISTLEBLOWING,
+               CaseFile.source != CaseSource.ESCALATION)).all()
     out: list[LiveAlert] = []
     for cid, ref, received, acked, fed, reopened, refed in rows:
         cycle = deadlines.current_cycle(received, acked, fed, reopened, refed)

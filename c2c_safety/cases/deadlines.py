@@ -10,6 +10,11 @@ the shorter month), never 2 March.
 A reopened case starts a fresh cycle at the reopening (`current_cycle`): the handler who
 reopens it has taken it up again, which is its acknowledgment, and feedback is due three
 months later. The first cycle's dates are kept for the compliance figures.
+
+An escalation from the moderators' queue has no reporter: the Directive's clocks do not
+apply (nobody to acknowledge or give feedback to). It runs on the desk's internal service
+level instead (`internal`): take it up within 2 days, conclude within 30 days of receipt.
+It raises no Directive deadline alerts and is counted apart in the reviewer's figures.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from c2c_safety.core.calendar import add_months
 ACK_DAYS = 7
 FEEDBACK_MONTHS = 3
 DUE_SOON = timedelta(days=3)
+INTERNAL_TAKE_UP = timedelta(days=2)
+INTERNAL_CONCLUDE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,11 @@ def compute(received_at: datetime, acknowledged_at: datetime | None) -> Deadline
     ack_by = received_at + timedelta(days=ACK_DAYS)
     start = acknowledged_at if acknowledged_at is not None else ack_by
     return Deadlines(acknowledge_by=ack_by, feedback_by=add_months(start, FEEDBACK_MONTHS))
+
+
+def internal(received_at: datetime) -> Deadlines:
+    """An escalation's internal service level: take up by, conclude by (no statutory force)."""
+    return Deadlines(acknowledge_by=received_at + INTERNAL_TAKE_UP, feedback_by=received_at + INTERNAL_CONCLUDE)
 
 
 def state(due: datetime, done: datetime | None, now: datetime) -> str:

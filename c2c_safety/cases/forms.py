@@ -30,10 +30,12 @@ class FeedbackForm(FlaskForm):
 class CloseForm(FlaskForm):
     outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOME_LABELS.items()]),
                           validators=[DataRequired(message="Choose an outcome.")])
-    # Required (by cases.lifecycle.close) when the outcome is a referral to an authority.
+    # Required (by cases.closing) when the outcome is a referral to an authority.
     authority = StringField("Authority referred to (when referred externally)",
                             validators=[Optional(), Length(max=200)])
     authority_ref = StringField("Its reference number for the matter", validators=[Optional(), Length(max=100)])
+    # Required (cases.closing) for substantiated, partly and not substantiated; sealed.
+    findings = TextAreaField("Findings", validators=[Optional(), Length(max=20_000)])
 
 
 class ReasonForm(FlaskForm):

@@ -23,6 +23,7 @@ from models import (
     CaseMessage,
     CaseNote,
     CaseOutcome,
+    CaseSource,
     CaseStatus,
     CaseTransition,
     LegalHold,
@@ -31,6 +32,9 @@ from models import (
 )
 
 MAX_TEXT = 20_000
+# session.info key: cases someone took for themselves in this transaction (acting on an
+# unassigned case, assigning themselves), so the handover notice does not tell them.
+SELF_TAKEN = "c2c_cases_self_taken"
 MIN_REASON = 10
 
 # The life cycle. A closed case can only go back to investigation, with a written reason.
@@ -68,6 +72,12 @@ class CaseForbiddenError(PermissionError):
 def _require_handler(session: Session, actor: User, case: CaseFile) -> None:
     if not case_access.can_handle(session, actor, case):
         raise CaseForbiddenError(case.id)
+
+
+def _act(session: Session, actor: User, case: CaseFile) -> None:
+    """A handler acts on the case: they must be allowed to, and an unassigned case becomes theirs."""
+    _require_handler(session, actor, case)
+    take_if_unassigned(session, case, actor)
 
 
 def _clean(text: str | None, what: str, minimum: int = 1) -> str:
@@ -111,7 +121,7 @@ def _expect(case: CaseFile, status: str) -> None:
 
 
 def acknowledge(session: Session, case: CaseFile, *, actor: User, now: datetime | None = None) -> None:
-    _require_handler(session, actor, case)
+    _act(session, actor, case)
     _expect(case, CaseStatus.RECEIVED)
     now = now or utcnow()
     case.acknowledged_at = now
@@ -120,7 +130,7 @@ def acknowledge(session: Session, case: CaseFile, *, actor: User, now: datetime 
 
 def start_investigation(session: Session, case: CaseFile, *, actor: User,
                         now: datetime | None = None) -> None:
-    _require_handler(session, actor, case)
+    _act(session, actor, case)
     _expect(case, CaseStatus.ACKNOWLEDGED)
     _transition(session, case, actor, CaseStatus.INVESTIGATING, now or utcnow())
 
@@ -129,7 +139,7 @@ def give_feedback(session: Session, case: CaseFile, *, actor: User, text: str | 
                   now: datetime | None = None) -> None:
     """Record that feedback was given. For anonymous reports the feedback IS a message to
     the reporter (Art. 9(1)(f)); escalations have no reporter to write to."""
-    _require_handler(session, actor, case)
+    _act(session, actor, case)
     _expect(case, CaseStatus.INVESTIGATING)
     now = now or utcnow()
     if has_reporter_channel(case):
@@ -142,37 +152,39 @@ def give_feedback(session: Session, case: CaseFile, *, actor: User, text: str | 
     _transition(session, case, actor, CaseStatus.FEEDBACK_GIVEN, now)
 
 
-def close(session: Session, case: CaseFile, *, actor: User, outcome: str, authority: str = "",
-          authority_ref: str = "", now: datetime | None = None) -> None:
-    """Close with an outcome; the closing handler is recorded as the approver. Starts the
-    retention clock. "Referred to an external authority" needs the referral's record: the
-    authority and its reference number (sealed on the closing step)."""
-    _require_handler(session, actor, case)
+def close_now(session: Session, case: CaseFile, *, actor: User, approver: User, outcome: str,
+              record: str | None, alone: bool, now: datetime) -> None:
+    """Close with an outcome (cases/closing.py checks findings and approval first). Starts
+    the retention clock; a referral's record is sealed on the closing step."""
     _expect(case, CaseStatus.FEEDBACK_GIVEN)
-    if outcome not in OUTCOME_LABELS:
-        raise CaseError("Choose an outcome.")
-    record: str | None = None
-    if outcome == CaseOutcome.REFERRED:
-        authority, authority_ref = authority.strip(), authority_ref.strip()
-        if not authority or not authority_ref:
-            raise CaseError("To close as referred, record the referral: the authority and its "
-                            "reference number.")
-        if len(authority) > 200 or len(authority_ref) > 100:
-            raise CaseError("Keep the authority under 200 and the reference under 100 characters.")
-        record = f"Referred to {authority}, reference {authority_ref}"
-    now = now or utcnow()
     case.closed_at = now
     case.outcome = outcome
-    case.closed_approved_by_id = actor.id
+    case.closed_approved_by_id = approver.id
+    case.closed_alone = alone
     case.retention_clock_from = now
     _transition(session, case, actor, CaseStatus.CLOSED, now, outcome=outcome, reason=record)
+    audit.record(session, "case.close_approved", actor=approver, target_type="case", target_id=case.id,
+                 case_id=case.id, details={"outcome": outcome, "alone": alone}, at=now)
+
+
+def take_if_unassigned(session: Session, case: CaseFile, actor: User) -> None:
+    """Whoever acts on an unassigned case is assigned it, if they may hold it."""
+    if case.assigned_to_id is not None:
+        return
+    if actor.id not in {p.id for p in case_access.eligible_handlers(session, case)}:
+        return
+    case.assigned_to_id = actor.id
+    session.info.setdefault(SELF_TAKEN, set()).add(case.id)
+    session.flush()
+    audit.record(session, "case.assigned", actor=actor, target_type="user", target_id=actor.id,
+                 case_id=case.id, details={"assignee_id": actor.id, "by_acting": True})
 
 
 def reopen(session: Session, case: CaseFile, *, actor: User, reason: str,
            now: datetime | None = None) -> None:
     """Back to investigation with a written reason. Stops the retention clock; the next
     closure starts it again from zero."""
-    _require_handler(session, actor, case)
+    _act(session, actor, case)
     _expect(case, CaseStatus.CLOSED)
     reason = _clean(reason, "why the case is reopened", MIN_REASON)
     now = now or utcnow()
@@ -190,7 +202,7 @@ def reopen(session: Session, case: CaseFile, *, actor: User, reason: str,
 def send_message(session: Session, case: CaseFile, *, actor: User, text: str,
                  now: datetime | None = None) -> CaseMessage:
     """A message to the anonymous reporter, shown on their receipt page (sealed at rest)."""
-    _require_handler(session, actor, case)
+    _act(session, actor, case)
     if not has_reporter_channel(case):
         raise CaseError("This case came from an escalation; there is no reporter to write to.")
     msg = CaseMessage(case_id=case.id, from_reporter=False, author_id=actor.id,
@@ -205,7 +217,7 @@ def send_message(session: Session, case: CaseFile, *, actor: User, text: str,
 def add_note(session: Session, case: CaseFile, *, actor: User, text: str,
              now: datetime | None = None) -> CaseNote:
     """An internal note. The reporter never sees notes."""
-    _require_handler(session, actor, case)
+    _act(session, actor, case)
     note = CaseNote(case_id=case.id, author_id=actor.id, body_sealed=seal_text(_clean(text, "a note")),
                     created_at=now or utcnow())
     session.add(note)
@@ -228,6 +240,8 @@ def assign(session: Session, case: CaseFile, *, actor: User, assignee_id: int | 
         if case.assigned_to_id == assignee_id:
             return
         case.assigned_to_id = assignee_id
+        if assignee_id == actor.id:
+            session.info.setdefault(SELF_TAKEN, set()).add(case.id)
     session.flush()
     audit.record(session, "case.assigned", actor=actor, target_type="user",
                  target_id=assignee_id or "", case_id=case.id,
@@ -279,7 +293,12 @@ def open_hold(session: Session, case: CaseFile) -> LegalHold | None:
 # --- reading ----------------------------------------------------------------------------
 
 def record_view(session: Session, case: CaseFile, *, actor: User) -> None:
-    """Staff views of a case are audited (who opened what, when)."""
+    """Staff views of a case are audited (who opened what, when). The first time someone who
+    handles it opens it, the report counts as read (`first_read_at`: the reporter's status
+    page says a person has read it, and "new case" notices resolve)."""
+    if case.first_read_at is None and case_access.can_handle(session, actor, case):
+        case.first_read_at = utcnow()
+        session.flush()
     audit.record(session, "case.viewed", actor=actor, target_type="case", target_id=case.id,
                  case_id=case.id)
 
@@ -295,13 +314,16 @@ class DeadlineView:
     summary: str  # "3 days left", "2 days overdue", "met", ...
     urgent: bool
     reopened_at: datetime | None = None  # set: these are the reopened cycle's deadlines
+    # "directive" (the Whistleblower Act's 7 days / 3 months) or "internal" (an escalation
+    # from the queue: no reporter, the desk's own service level, cases.deadlines.internal).
+    clock: str = "directive"
 
     @property
     def next_state(self) -> str:
         """The state of the deadline that is next due ('' when none is pending)."""
-        if self.next_label == "acknowledge":
+        if self.next_label in ("acknowledge", "take up"):
             return self.ack_state
-        if self.next_label == "feedback":
+        if self.next_label in ("feedback", "conclude"):
             return self.feedback_state
         return ""
 
@@ -323,14 +345,18 @@ def deadline_view(case: CaseFile, now: datetime | None = None) -> DeadlineView:
     """Computed from the case's dates and the clock at the moment of asking, so a page shows
     a deadline as overdue the minute it passes, whether or not the daily job has run."""
     return deadline_view_of(case.status, case.received_at, case.acknowledged_at, case.feedback_at, now,
-                            reopened_at=case.reopened_at, reopen_feedback_at=case.reopen_feedback_at)
+                            reopened_at=case.reopened_at, reopen_feedback_at=case.reopen_feedback_at,
+                            source=case.source, closed_at=case.closed_at)
 
 
 def deadline_view_of(status: str, received_at: datetime, acknowledged_at: datetime | None,
                      feedback_at: datetime | None, now: datetime | None = None, *,
                      reopened_at: datetime | None = None,
-                     reopen_feedback_at: datetime | None = None) -> DeadlineView:
+                     reopen_feedback_at: datetime | None = None, source: str = CaseSource.ANONYMOUS_REPORT,
+                     closed_at: datetime | None = None) -> DeadlineView:
     now = now or utcnow()
+    if source == CaseSource.ESCALATION:
+        return _internal_view(status, received_at, acknowledged_at, reopened_at, closed_at, now)
     cycle = deadlines.current_cycle(received_at, acknowledged_at, feedback_at, reopened_at, reopen_feedback_at)
     d = cycle.deadlines
     ack = deadlines.state(d.acknowledge_by, cycle.acknowledged_at, now)
@@ -345,6 +371,28 @@ def deadline_view_of(status: str, received_at: datetime, acknowledged_at: dateti
                                            else "a deadline was missed")
     urgent = (ack if label == "acknowledge" else fb) in ("overdue", "due_soon") if label else False
     return DeadlineView(d.acknowledge_by, d.feedback_by, ack, fb, label, due, summary, urgent, cycle.reopened_at)
+
+
+def _internal_view(status: str, received_at: datetime, acknowledged_at: datetime | None,
+                   reopened_at: datetime | None, closed_at: datetime | None, now: datetime) -> DeadlineView:
+    """An escalation: take it up within 2 days, conclude within 30 (from a reopening, again)."""
+    start = reopened_at or received_at
+    d = deadlines.internal(start)
+    taken = reopened_at or acknowledged_at
+    done = closed_at if status == CaseStatus.CLOSED else None
+    take = deadlines.state(d.acknowledge_by, taken, now)
+    conclude = deadlines.state(d.feedback_by, done, now)
+    if taken is None:
+        label, due = "take up", d.acknowledge_by
+    elif done is None:
+        label, due = "conclude", d.feedback_by
+    else:
+        label, due = "", None
+    summary = _left(due, now) if due else ("service level met" if "missed" not in (take, conclude)
+                                           else "the service level was missed")
+    urgent = (take if label == "take up" else conclude) in ("overdue", "due_soon") if label else False
+    return DeadlineView(d.acknowledge_by, d.feedback_by, take, conclude, label, due, summary, urgent,
+                        reopened_at, clock="internal")
 
 
 def message_texts(case: CaseFile) -> list[tuple[CaseMessage, str]]:

@@ -23,6 +23,21 @@ class CaseRow:
     case: CaseFile
     deadline: DeadlineView
     assignee: str
+    summary: str = ""  # one line of what happened (the handler's screen only; never logged)
+
+
+SUMMARY_CHARS = 110
+
+
+def summary(case: CaseFile) -> str:
+    """One line for the list: the start of the reporter's account, or where an escalation
+    came from."""
+    if case.anonymised_at is not None:
+        return "Anonymised"
+    text = " ".join((open_text(case.body_sealed) or "").split()) if case.body_sealed else ""
+    if not text and case.review_item_id is not None:
+        return f"Escalated from the moderators' queue (item {case.review_item_id})"
+    return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS - 1].rstrip() + "…"
 
 
 @dataclass
@@ -38,6 +53,7 @@ class ListFilter:
     category: str = ""
     deadline: str = ""  # overdue | due_soon
     q: str = ""
+    mine: bool = False  # only cases assigned to the viewer
 
 
 def _matches(case: CaseFile, q: str) -> bool:
@@ -78,12 +94,15 @@ def listing(session: Session, viewer: User, f: ListFilter, *, now: datetime | No
         stmt = stmt.where(CaseFile.status == f.status)
     if f.category:
         stmt = stmt.where(CaseFile.category == f.category)
+    if f.mine:
+        stmt = stmt.where(CaseFile.assigned_to_id == viewer.id)
     light = session.execute(stmt.with_only_columns(
         CaseFile.id, CaseFile.status, CaseFile.received_at, CaseFile.acknowledged_at, CaseFile.feedback_at,
-        CaseFile.reopened_at, CaseFile.reopen_feedback_at, CaseFile.closed_at)).all()
+        CaseFile.reopened_at, CaseFile.reopen_feedback_at, CaseFile.closed_at, CaseFile.source)).all()
     keyed: list[tuple[tuple[int, float], int, DeadlineView]] = []
-    for cid, status, received, acked, fed, reopened, refed, closed in light:
-        d = deadline_view_of(status, received, acked, fed, now, reopened_at=reopened, reopen_feedback_at=refed)
+    for cid, status, received, acked, fed, reopened, refed, closed, source in light:
+        d = deadline_view_of(status, received, acked, fed, now, reopened_at=reopened, reopen_feedback_at=refed,
+                             source=source, closed_at=closed)
         if f.deadline and d.next_state != f.deadline:
             continue
         keyed.append((_urgency(status, d.next_due, received, closed), cid, d))
@@ -98,7 +117,7 @@ def listing(session: Session, viewer: User, f: ListFilter, *, now: datetime | No
     ordered = ordered[:limit]
     names = dict(session.execute(select(User.id, User.display_name).where(
         User.id.in_({c.assigned_to_id for c, _ in ordered if c.assigned_to_id}))).all())
-    rows = [CaseRow(c, d, names.get(c.assigned_to_id or 0, "")) for c, d in ordered]
+    rows = [CaseRow(c, d, names.get(c.assigned_to_id or 0, ""), summary(c)) for c, d in ordered]
     return Listing(rows, counts(session, viewer, now=now))
 
 
@@ -109,15 +128,15 @@ def counts(session: Session, viewer: User, *, now: datetime | None = None) -> di
     rows = session.execute(case_access.visible_cases_query(viewer).where(
         CaseFile.regime == CaseRegime.WHISTLEBLOWING).with_only_columns(
         CaseFile.status, CaseFile.received_at, CaseFile.acknowledged_at, CaseFile.feedback_at,
-        CaseFile.legal_hold, CaseFile.reopened_at, CaseFile.reopen_feedback_at)).all()
-    for status, received, acked, fed, held, reopened, refed in rows:
+        CaseFile.legal_hold, CaseFile.reopened_at, CaseFile.reopen_feedback_at, CaseFile.source)).all()
+    for status, received, acked, fed, held, reopened, refed, source in rows:
         out["on_hold"] += bool(held)
         if status == CaseStatus.CLOSED:
             out["closed"] += 1
             continue
         out["open"] += 1
         state = deadline_view_of(status, received, acked, fed, now, reopened_at=reopened,
-                                 reopen_feedback_at=refed).next_state
+                                 reopen_feedback_at=refed, source=source).next_state
         if state == "overdue":
             out["overdue"] += 1
         elif state == "due_soon":

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WResponse
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import alerts as case_alerts
-from c2c_safety.cases import attachments
+from c2c_safety.cases import attachments, closing, message_templates
 from c2c_safety.cases import lifecycle as cases
 from c2c_safety.cases import queries as case_queries
 from c2c_safety.cases import redaction as case_redaction
@@ -67,6 +67,7 @@ def index() -> str:
         category=params.arg_choice("category", [str(c) for c in CaseCategory], ""),
         deadline=params.arg_choice("deadline", ("overdue", "due_soon"), ""),
         q=params.arg_text("q", 200),
+        mine=params.arg_choice("mine", ("", "1"), "") == "1",
     )
     result = case_queries.listing(s, staff(), f)
     case_queries.record_list_view(s, staff(), f)
@@ -104,6 +105,8 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
         "review_notes": case_queries.reviewer_notes(s, case.id) if user.has_role("independent_reviewer") else [],
         "step_form": StepForm(), "feedback_form": forms.get("feedback_form") or FeedbackForm(),
         "close_form": forms.get("close_form") or CloseForm(),
+        "findings": closing.findings(case) if case.anonymised_at is None else "",
+        "second_people": closing.second_people(s, case, user) if handler else [],
         "reopen_form": forms.get("reopen_form") or ReasonForm(prefix="reopen"),
         "hold_form": forms.get("hold_form") or ReasonForm(prefix="hold"),
         "message_form": forms.get("message_form") or MessageForm(prefix="msg"),
@@ -111,6 +114,7 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
         "assign_form": assign, "exclude_form": exclude,
         "recuse_form": forms.get("recuse_form") or RecuseForm(prefix="recuse"),
         "redact_form": forms.get("redact_form") or RedactForm(prefix="redact"),
+        "message_templates": message_templates.TEMPLATES,
     }
 
 
@@ -123,7 +127,11 @@ def detail(case_id: int) -> str | WResponse:
         ref_id = db.session().scalar(select(SafeguardingReferral.id).where(SafeguardingReferral.case_id == case.id))
         if ref_id is not None:
             return redirect(url_for("safeguarding.referral", referral_id=ref_id))
-    ctx = detail_context(case)
+    key = params.arg_choice("template", list(message_templates.TEMPLATES), "")
+    start = message_templates.text(key)
+    # A template fills the message box (and, for feedback, the feedback box); nothing is sent.
+    ctx = detail_context(case, **({"message_form": MessageForm(prefix="msg", data={"text": start}),
+                                   "feedback_form": FeedbackForm(data={"text": start})} if start else {}))
     cases.record_view(db.session(), case, actor=staff())
     db.session().commit()
     return render_template("cases/detail.html", **ctx)

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from c2c_safety.cases import access as case_access
+from c2c_safety.cases import closing
 from c2c_safety.cases import lifecycle as cases
 from c2c_safety.cases import redaction as case_redaction
 from c2c_safety.cases.access import CASE_ROLES, ExclusionError
@@ -41,7 +42,7 @@ from models import CaseFile, User
 Action = Callable[[CaseFile, Any], object]
 
 
-def _run(case_id: int, form: FlaskForm, form_key: str, action: Action, done: str,
+def _run(case_id: int, form: FlaskForm, form_key: str, action: Action, done: str | Callable[[], str],
          *, leaves: bool = False) -> Response | tuple[str, int]:
     case = visible_or_404(case_id)
     s = db.session()
@@ -62,7 +63,7 @@ def _run(case_id: int, form: FlaskForm, form_key: str, action: Action, done: str
             s.rollback()
             flash("Someone else changed this case at the same time. Check it and try again.", "error")
             return redirect(url_for("cases.detail", case_id=case_id))
-        flash(done, "success")
+        flash(done() if callable(done) else done, "success")
         return redirect(url_for("cases.index") if leaves else url_for("cases.detail", case_id=case_id))
     return render_template("cases/detail.html", **detail_context(case, **{form_key: form})), 400
 
@@ -93,11 +94,33 @@ def feedback(case_id: int) -> Response | tuple[str, int]:
 @bp.route("/<int:case_id>/close", methods=["POST"])
 @roles_required(*CASE_ROLES)
 def close(case_id: int) -> Response | tuple[str, int]:
-    return _run(case_id, CloseForm(), "close_form",
-                lambda c, f: cases.close(db.session(), c, actor=staff(), outcome=f.outcome.data or "",
-                                         authority=f.authority.data or "",
-                                         authority_ref=f.authority_ref.data or ""),
-                "Case closed. The retention clock has started.")
+    closed: list[bool] = []
+
+    def act(c: CaseFile, f: Any) -> None:
+        closed.append(closing.propose(db.session(), c, actor=staff(), outcome=f.outcome.data or "",
+                                      findings=f.findings.data or "", authority=f.authority.data or "",
+                                      authority_ref=f.authority_ref.data or ""))
+
+    return _run(case_id, CloseForm(), "close_form", act,
+                lambda: "Case closed. Nobody else may handle it, so it is recorded as closed alone. The retention "
+                        "clock has started." if closed and closed[0] else
+                        "Closure proposed. A second person who handles this case approves it.")
+
+
+@bp.route("/<int:case_id>/close/approve", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def approve_close(case_id: int) -> Response | tuple[str, int]:
+    return _run(case_id, StepForm(), "step_form",
+                lambda c, f: closing.approve(db.session(), c, actor=staff()),
+                "Closure approved. The case is closed and the retention clock has started.")
+
+
+@bp.route("/<int:case_id>/close/decline", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def decline_close(case_id: int) -> Response | tuple[str, int]:
+    return _run(case_id, StepForm(), "step_form",
+                lambda c, f: closing.decline(db.session(), c, actor=staff()),
+                "The proposed closure was sent back. The case stays open.")
 
 
 @bp.route("/<int:case_id>/reopen", methods=["POST"])

@@ -124,6 +124,9 @@ def _advance(session: Session, case: CaseFile, status: str, received: datetime, 
             case.closed_at = case.retention_clock_from = at
             case.outcome = "partly_substantiated"
             case.closed_approved_by_id = actor_id
+            case.closed_alone = True  # the demo has one case handler (cases/closing.py)
+            case.findings_sealed = seal_text("Synthetic findings: the school's log confirms part of the account; "
+                                             "the rest could not be established.")
     if status in (S.INVESTIGATING, S.FEEDBACK_GIVEN) and actor_id:
         case.assigned_to_id = actor_id if case.routed_role == "case_handler" else None
         session.add(CaseNote(case_id=case.id, author_id=actor_id, created_at=at,

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from c2c_safety.core.db import new_session
-from c2c_safety.notifications import mailer, triggers
+from c2c_safety.notifications import mailer, resolution, triggers
 
 group = AppGroup("notices", help="Staff notices: e-mail outbox and deadline scan.")
 COMMANDS = (group,)
@@ -33,11 +33,13 @@ def send() -> None:
 @group.command("scan")
 def scan() -> None:
     """Make the notices for case deadlines due within 24 hours or missed, and for failing
-    webhooks (safeguarding referrals: `flask review referral-deadlines`)."""
+    webhooks (safeguarding referrals: `flask review referral-deadlines`), and mark done
+    every notice whose work is done."""
     s = new_session()
     try:
         made = triggers.case_deadlines(s) + triggers.webhooks(s)
+        resolved = resolution.resolve_open(s)
         s.commit()
     finally:
         s.close()
-    click.echo(f"{made} notice(s) made")
+    click.echo(f"{made} notice(s) made, {resolved} resolved")

@@ -12,6 +12,7 @@ DEADLINE_MISSED = "deadline_missed"
 WEBHOOK_FAILING = "webhook_failing"
 AUDIT_ALARM = "audit_alarm"  # the audit sequencer found the log forked or could not run (audit/)
 SAFEGUARDING_OVERDUE = "safeguarding_overdue"  # cover: safeguarding/escalation.py
+HANDOVER = "handover"
 
 # The notice's category: the only words about the event a notice ever carries.
 LABELS: dict[str, str] = {
@@ -23,6 +24,20 @@ LABELS: dict[str, str] = {
     WEBHOOK_FAILING: "Webhook deliveries keep failing",
     AUDIT_ALARM: "Audit log incident: the sequencer stalled",
     SAFEGUARDING_OVERDUE: "Overdue safeguarding referral nobody has taken up",
+    HANDOVER: "Handed over to you",
+}
+
+# The inbox groups open notices by kind: "12 new urgent safeguarding referrals".
+PLURALS: dict[str, str] = {
+    SAFEGUARDING_URGENT: "new urgent safeguarding referrals",
+    NEW_CASE: "new cases for your desk",
+    APPEAL: "new appeals to review",
+    DEADLINE_SOON: "deadlines due within 24 hours",
+    DEADLINE_MISSED: "deadlines missed",
+    WEBHOOK_FAILING: "days of webhook deliveries failing",
+    HANDOVER: "referrals or cases handed over to you",
+    AUDIT_ALARM: "audit log incidents",
+    SAFEGUARDING_OVERDUE: "overdue safeguarding referrals nobody has taken up",
 }
 
 # Urgent safeguarding always reaches the safeguarding leads by e-mail: a child may be at
@@ -41,6 +56,7 @@ FOR_ROLES: dict[str, frozenset[str]] = {
     WEBHOOK_FAILING: frozenset({Role.ADMIN}),
     AUDIT_ALARM: frozenset({Role.ADMIN, Role.INDEPENDENT_REVIEWER}),
     SAFEGUARDING_OVERDUE: frozenset({Role.SAFEGUARDING_LEAD, Role.CEO}),
+    HANDOVER: _CASE_ROLES,
 }
 
 
@@ -51,3 +67,11 @@ def kinds_for(role_names: frozenset[str]) -> list[str]:
 
 def label(kind: str) -> str:
     return LABELS.get(kind, kind.replace("_", " "))
+
+
+def counted(kind: str, n: int) -> str:
+    """"1 new case for your desk" / "12 new urgent safeguarding referrals"."""
+    if n == 1:
+        one = "referral or case handed over to you" if kind == HANDOVER else label(kind)
+        return f"1 {one[0].lower()}{one[1:]}"
+    return f"{n} {PLURALS.get(kind, label(kind).lower())}"

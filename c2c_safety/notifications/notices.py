@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.notifications import preferences
+from c2c_safety.notifications.resolution import subject_from_link
 from models import Notice, NoticeEmail, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -32,17 +33,23 @@ _PENDING = "c2c_notice_emails"  # session.info key: e-mail ids to hand over afte
 
 
 def notify(session: Session, users: Iterable[User], kind: str, *, link: str, target_at: datetime | None,
-           event_key: str, case_id: int | None = None, now: datetime | None = None) -> int:
+           event_key: str, case_id: int | None = None, subject: tuple[str, int] | None = None,
+           now: datetime | None = None) -> int:
     """Give each active person one notice of `kind` for this event (idempotent: the same
-    `event_key` again adds nothing). Returns how many notices were made."""
+    `event_key` again adds nothing). Returns how many notices were made.
+
+    `subject` names the work the notice is about (e.g. ("referral", 12)); its resolver
+    (notifications/resolution.py) takes the notice out of the inbox once the work is done."""
     now = now or utcnow()
+    subject = subject or subject_from_link(link)
     made = emails = 0
     for user in {u.id: u for u in users if u.active}.values():
         key = f"{kind}:{event_key}:u{user.id}"[:160]
         if session.scalar(select(Notice.id).where(Notice.dedupe_key == key)) is not None:
             continue
         notice = Notice(user_id=user.id, kind=kind, link=link, target_at=target_at, case_id=case_id,
-                        dedupe_key=key, created_at=now)
+                        dedupe_key=key, created_at=now, subject_kind=subject[0] if subject else None,
+                        subject_id=subject[1] if subject else None)
         try:
             with session.begin_nested():
                 session.add(notice)

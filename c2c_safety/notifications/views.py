@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from c2c_safety.core import db
+from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.templating import NAV, NavLink
+from c2c_safety.notifications import handovers as handovers  # registers the handover hook with the app
 from c2c_safety.notifications import inbox, kinds, preferences
 from c2c_safety.notifications.forms import PostForm, PreferencesForm
 
@@ -20,8 +21,13 @@ NAV.append(NavLink("notices.index", "Notices", frozenset()))
 def index() -> str:
     s = db.session()
     me = staff()
-    return render_template("notifications/inbox.html", rows=inbox.rows(s, me),
-                           unread=inbox.unread_count(s, me), form=PostForm())
+    view = params.arg_choice("view", ("open", "done"), "open")
+    groups = inbox.groups(s, me)  # resolves my notices whose work is done first
+    done = inbox.rows(s, me, done=True) if view == "done" else []
+    unread = inbox.unread_count(s, me)
+    s.commit()
+    return render_template("notifications/inbox.html", groups=groups, done=done, view=view,
+                           unread=unread, form=PostForm())
 
 
 @bp.route("/<int:notice_id>/open", methods=["POST"])

@@ -20,7 +20,7 @@ from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
 from c2c_safety.oversight import safeguarding_figures
 from c2c_safety.review import wellbeing
-from models import SUBSTANTIATED_OUTCOMES, CaseFile, CaseRegime, Flag, ReviewItem, User, utcnow
+from models import SUBSTANTIATED_OUTCOMES, CaseFile, CaseRegime, CaseSource, Flag, ReviewItem, User, utcnow
 from models.review import Appeal, AppealStatus, Decision, DecisionKind
 
 
@@ -61,13 +61,26 @@ def directive_figures(session: Session, viewer: User, since: datetime, until: da
         .where(CaseFile.received_at >= since, CaseFile.received_at < until,
                CaseFile.regime == CaseRegime.WHISTLEBLOWING)  # reports about a child are referrals
         .with_only_columns(CaseFile.category, CaseFile.received_at, CaseFile.acknowledged_at,
-                           CaseFile.feedback_at, CaseFile.closed_at, CaseFile.outcome)).all())
+                           CaseFile.feedback_at, CaseFile.closed_at, CaseFile.outcome, CaseFile.source)).all())
     ack_due = ack_met = fb_due = fb_met = 0
+    escalations = internal_due = internal_met = 0
     to_close: list[timedelta] = []
     cats: dict[str, int] = {}
     outs: dict[str, int] = {}
-    for cat, received, acked, fed, closed, outcome in cases:
+    for cat, received, acked, fed, closed, outcome, source in cases:
         cats[cat] = cats.get(cat, 0) + 1
+        if source == CaseSource.ESCALATION:
+            # No reporter, no Directive clock: counted apart, against the internal service level.
+            escalations += 1
+            sla = deadlines.internal(received)
+            if acked is not None or now > sla.acknowledge_by:
+                internal_due += 1
+                internal_met += acked is not None and acked <= sla.acknowledge_by
+            if closed is not None:
+                to_close.append(closed - received)
+                if outcome:
+                    outs[outcome] = outs.get(outcome, 0) + 1
+            continue
         d = deadlines.compute(received, acked)
         # A deadline counts once it has passed or been met.
         if acked is not None or now > d.acknowledge_by:
@@ -84,8 +97,11 @@ def directive_figures(session: Session, viewer: User, since: datetime, until: da
     substantiated = sum(n for o, n in outs.items() if o in SUBSTANTIATED_OUTCOMES)
     metrics = [
         Metric("Cases received", len(cases)),
+        Metric("Anonymous reports (Whistleblower Act clocks)", len(cases) - escalations),
         Metric("Acknowledged within 7 days", _share(ack_met, ack_due), "%", ack_due),
         Metric("Feedback within 3 months", _share(fb_met, fb_due), "%", fb_due),
+        Metric("Escalations from the queue (internal service level)", escalations),
+        Metric("Escalations taken up within 2 days", _share(internal_met, internal_due), "%", internal_due),
         Metric("Cases closed", len(to_close)),
         Metric("Median time to close", _median_days(to_close), "days", len(to_close)),
         Metric("Substantiated (fully or partly)", _share(substantiated, decided), "%", decided),

@@ -89,6 +89,7 @@ def case_files(session: Session, ids: list[int], now: datetime, *, policy: dict[
         .where(_among(session, CaseFile.id, ids), CaseFile.anonymised_at.is_(None), CaseFile.legal_hold.is_(False))
         .values(body_sealed=None, occurred_sealed=None, involved_sealed=None, contact_sealed=None,
                 receipt_lookup=None, receipt_hash=None, assigned_to_id=None, closed_approved_by_id=None,
+                findings_sealed=None, close_record_sealed=None, close_proposed_by_id=None,
                 review_item_id=None, score_error=None, anonymised_at=now, version=CaseFile.version + 1)
         .execution_options(synchronize_session=False)
     )

@@ -27,7 +27,11 @@ def test_handler_flow_and_reviewer_trail(app, db, live_server, page_nojs, browse
     page.get_by_role("button", name="Record feedback given").click()
     page.get_by_label("Outcome").select_option("substantiated")
     page.get_by_role("button", name="Close the case").click()
-    assert "Case closed." in page.content()
+    assert "Write the findings" in page.content()  # substantiated needs written findings
+    page.get_by_label("Outcome").select_option("substantiated")
+    page.get_by_label("Findings").fill("The school's log confirms the messages on the dates given.")
+    page.get_by_role("button", name="Close the case").click()
+    assert "Case closed." in page.content() and "closed alone by" in page.content()  # the only handler
     violations = axe_check(page)
     assert violations == [], dump(violations)
 

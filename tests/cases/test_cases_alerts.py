@@ -19,7 +19,7 @@ NOW = utcnow()
 def test_assignee_is_warned_once_a_day(app, db, make_user):
     handler = make_user("case_handler")
     other = make_user("case_handler")
-    cid = make_case(app, db, status=CaseStatus.RECEIVED, received_at=NOW - timedelta(days=8), reporter=False,
+    cid = make_case(app, db, status=CaseStatus.RECEIVED, received_at=NOW - timedelta(days=8),
                     assigned_to_id=handler.id)
     with app.app_context():
         assert case_alerts.generate(db, NOW) == 1
@@ -58,7 +58,7 @@ def test_closed_and_on_time_cases_make_no_alerts(app, db, make_user):
 
 def test_alerts_page_lists_and_marks_read(app, client, db, make_user):
     handler = make_user("case_handler")
-    make_case(app, db, status=CaseStatus.RECEIVED, received_at=NOW - timedelta(days=9), reporter=False,
+    make_case(app, db, status=CaseStatus.RECEIVED, received_at=NOW - timedelta(days=9),
               assigned_to_id=handler.id)
     with app.app_context():
         case_alerts.generate(db, NOW)
@@ -84,7 +84,7 @@ def test_daily_job_is_scheduled_once_per_day(app, redis_conn):
 
 def test_cli_daily_runs_alerts_then_retention(app, db, make_user):
     handler = make_user("case_handler")
-    make_case(app, db, status=CaseStatus.RECEIVED, received_at=NOW - timedelta(days=9), reporter=False,
+    make_case(app, db, status=CaseStatus.RECEIVED, received_at=NOW - timedelta(days=9),
               assigned_to_id=handler.id)
     out = app.test_cli_runner().invoke(args=["cases", "daily", "--now", NOW.isoformat()])
     assert out.exit_code == 0, out.output

@@ -25,10 +25,14 @@ def test_escalation_walks_the_whole_life_cycle(app, client, db, signed_in):
     assert _post(client, cid, "acknowledge").status_code == 302
     assert _post(client, cid, "investigate").status_code == 302
     assert _post(client, cid, "feedback").status_code == 302  # escalation: no reporter to write to
-    assert _post(client, cid, "close", {"outcome": "not_substantiated"}).status_code == 302
+    assert _post(client, cid, "close", {"outcome": "not_substantiated"}).status_code == 400  # no findings
+    assert _post(client, cid, "close", {"outcome": "not_substantiated",
+                                        "findings": "The logs show no contact between them."}).status_code == 302
     case = get(db, CaseFile, cid)
     assert case.status == CaseStatus.CLOSED and case.outcome == "not_substantiated"
-    assert case.closed_approved_by_id == handler.id and case.closed_at is not None
+    # The only handler: closed alone, recorded as such; acting on it made it theirs.
+    assert case.closed_approved_by_id == handler.id and case.closed_at is not None and case.closed_alone
+    assert case.assigned_to_id == handler.id
     assert case.retention_clock_from == case.closed_at
     steps = [(t.from_status, t.to_status) for t in scalars(db, select(CaseTransition).order_by(CaseTransition.id))]
     assert steps == [("received", "acknowledged"), ("acknowledged", "investigating"),
@@ -136,8 +140,8 @@ def test_deadline_view_shows_time_left(app, db):
 
 def test_case_list_shows_counts_and_filters(app, client, db, signed_in):
     signed_in("case_handler")
-    make_case(app, db, status=CaseStatus.RECEIVED, received_at=utcnow() - timedelta(days=10), reporter=False)
-    make_case(app, db, status=CaseStatus.RECEIVED, received_at=utcnow() - timedelta(days=5), reporter=False)
+    make_case(app, db, status=CaseStatus.RECEIVED, received_at=utcnow() - timedelta(days=10))
+    make_case(app, db, status=CaseStatus.RECEIVED, received_at=utcnow() - timedelta(days=5))
     make_case(app, db, status=CaseStatus.CLOSED)
     html = client.get("/cases/").get_data(as_text=True)
     assert "<strong>2</strong> open" in html and "<strong>1</strong> overdue" in html

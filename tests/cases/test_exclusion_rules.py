@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import AuditEvent, CaseExclusion, CaseFile
+from models import AuditEvent, CaseExclusion, CaseFile, Notice
 from tests.conftest import login, post_form
 from tests.support.cases import get, make_case, scalars
 
@@ -48,8 +48,11 @@ def test_case_goes_to_the_reviewer_when_nobody_unconflicted_is_left(app, client,
     assert resp.status_code == 302
     case = get(db, CaseFile, cid)
     assert case.routed_role == "independent_reviewer"
-    assert [e.action for e in scalars(db, select(AuditEvent).where(AuditEvent.case_id == cid))][-2:] == [
-        "case.exclusion_added", "case.rerouted"]
+    # ...and the reviewer, its new holder, is told (issue 19.6), in the same transaction.
+    assert [e.action for e in scalars(db, select(AuditEvent).where(AuditEvent.case_id == cid))][-4:] == [
+        "case.exclusion_added", "case.rerouted", "notifications.created", "notifications.handover"]
+    assert scalars(db, select(Notice.user_id).where(Notice.case_id == cid, Notice.kind == "handover")) == [
+        reviewer.id]
     page = client.get("/cases/exclusions").get_data(as_text=True)
     assert ref in page and ceo.email in page
 

@@ -164,9 +164,9 @@ def test_deadlines_due_within_a_day_or_missed_and_excluded_people_hear_nothing(
         wapp: Flask, smtp: SmtpServer, db: Session, people: dict[str, User]) -> None:
     now = utcnow()
     # received ~6 days 14 hours ago and never acknowledged: acknowledgment due within 24 h
-    soon = make_case(wapp, db, status="received", received_at=now - timedelta(days=6, hours=14), reporter=False)
-    late = make_case(wapp, db, status="received", received_at=now - timedelta(days=8), reporter=False)
-    calm = make_case(wapp, db, status="received", received_at=now - timedelta(days=1), reporter=False)
+    soon = make_case(wapp, db, status="received", received_at=now - timedelta(days=6, hours=14))
+    late = make_case(wapp, db, status="received", received_at=now - timedelta(days=8))
+    calm = make_case(wapp, db, status="received", received_at=now - timedelta(days=1))
     with wapp.app_context():
         s = new_session(wapp)
         excluded = s.get(User, people["handler2"].id)
@@ -193,7 +193,7 @@ def test_an_exclusion_after_the_notice_hides_it_and_stops_its_email(
         wapp: Flask, client: FlaskClient, smtp: SmtpServer, db: Session, people: dict[str, User]) -> None:
     from tests.conftest import login
 
-    cid = make_case(wapp, db, status="received", received_at=utcnow() - timedelta(days=8), reporter=False)
+    cid = make_case(wapp, db, status="received", received_at=utcnow() - timedelta(days=8))
     with wapp.app_context():
         s = new_session(wapp)
         triggers.case_deadlines(s)
@@ -207,7 +207,7 @@ def test_an_exclusion_after_the_notice_hides_it_and_stops_its_email(
     assert [m["To"] for m in smtp.inbox.messages] == ["handler1@desk.test"]
     login(client, people["handler2"])
     html = client.get("/notices").get_data(as_text=True)
-    assert "Deadline missed" not in html and "No notices yet" in html
+    assert "Deadline missed" not in html and "Nothing is waiting for you" in html
     assert client.post(f"/notices/{mine}/open", data={"csrf_token": _token(client)}).status_code == 404
 
 
@@ -265,7 +265,7 @@ def test_in_app_only_preference_and_the_inbox(wapp: Flask, client: FlaskClient, 
     assert resp.status_code == 302
     assert client.post("/notices/preferences", data={"csrf_token": _token(client, "/notices/preferences"),
                                                      "email": ["bogus"]}).status_code == 400
-    make_case(wapp, db, status="received", received_at=utcnow() - timedelta(days=6, hours=20), reporter=False)
+    make_case(wapp, db, status="received", received_at=utcnow() - timedelta(days=6, hours=20))
     with wapp.app_context():
         s = new_session(wapp)
         triggers.case_deadlines(s)

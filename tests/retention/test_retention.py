@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from c2c_safety.audit import log as audit
 from c2c_safety.audit import sequencer
+from c2c_safety.cases import closing
 from c2c_safety.cases import lifecycle as cases
 from c2c_safety.cases.deadlines import add_months
 from c2c_safety.retention import sweep as retention
@@ -92,7 +93,8 @@ def test_a_new_closure_restarts_the_clock(app, db, make_user):
         case = db.get(CaseFile, cid)
         cases.reopen(db, case, actor=actor, reason="New facts came to light.", now=NOW - timedelta(days=10))
         case.status = CaseStatus.FEEDBACK_GIVEN  # (skip the middle steps)
-        cases.close(db, case, actor=actor, outcome="not_substantiated", now=NOW - timedelta(days=5))
+        closing.propose(db, case, actor=actor, outcome="not_substantiated", now=NOW - timedelta(days=5),
+                        findings="Nothing in the records supports the report.")  # a lone handler: closes
         db.commit()
     _sweep(app, db)
     case = get(db, CaseFile, cid)
