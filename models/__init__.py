@@ -48,7 +48,6 @@ from models.intake import (
 )
 from models.jobs import PeriodicRun
 from models.media import HashList, ListAction, ListedHash, MediaObject, MediaStatus, MediaView
-from models.notifications import Notice, NoticeEmail, NoticePreference
 from models.notifications import HomeVisit, Notice, NoticeEmail, NoticePreference
 from models.retention import (
     AnonymisedRecord,
