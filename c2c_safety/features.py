@@ -30,6 +30,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.review.views_policy",
     "c2c_safety.cases.views",
     "c2c_safety.cases.views_actions",
+    "c2c_safety.cases.views_exclusions",
     "c2c_safety.oversight.views",
     "c2c_safety.oversight.views_reports",
     "c2c_safety.oversight.views_roles",

@@ -4,7 +4,10 @@ from models import review as review  # registers the review desk's tables (decis
 from models.accounts import (
     PRIVILEGED_ROLES,
     ROLES_REQUIRING_TOTP,
+    AccessReview,
+    AccessReviewEntry,
     GrantStatus,
+    Invitation,
     LoginThrottle,
     RecoveryCode,
     Role,
@@ -33,6 +36,7 @@ from models.cases import (
     CaseStatus,
     CaseTransition,
     ExclusionKind,
+    ExclusionRequest,
     LegalHold,
 )
 from models.intake import (
@@ -71,6 +75,8 @@ __all__ = [
     "PRIVILEGED_ROLES",
     "ROLES_REQUIRING_TOTP",
     "SUBSTANTIATED_OUTCOMES",
+    "AccessReview",
+    "AccessReviewEntry",
     "AlertKind",
     "AnonymisedRecord",
     "ApiClient",
@@ -96,8 +102,10 @@ __all__ = [
     "Decision",
     "DeskSetting",
     "ExclusionKind",
+    "ExclusionRequest",
     "Flag",
     "GrantStatus",
+    "Invitation",
     "ItemConversation",
     "ItemScore",
     "ItemStatus",

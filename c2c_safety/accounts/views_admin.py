@@ -113,11 +113,14 @@ def _refused(exc: AccountError) -> tuple[str, int]:
 
 def _back() -> str:
     # Back to the list the button was on; only our own two pages, never a given URL.
-    return url_for("reviewer.roles") if request.form.get("back") == "review" else url_for("admin.users")
+    back = request.form.get("back")
+    if back == "account":
+        return url_for("auth.role_requests")
+    return url_for("reviewer.roles") if back == "review" else url_for("admin.users")
 
 
 @bp.route("/grants/<int:grant_id>/confirm", methods=["POST"])
-@roles_required("admin", "independent_reviewer")
+@roles_required("admin", "independent_reviewer", "ceo", "safeguarding_lead")
 def confirm_grant(grant_id: int) -> Response | tuple[str, int]:
     s = db.session()
     try:
@@ -127,12 +130,16 @@ def confirm_grant(grant_id: int) -> Response | tuple[str, int]:
     except AccountError as exc:
         return _refused(exc)
     s.commit()
-    flash(f"Confirmed: {grant.user.email} is now {grant.role.replace('_', ' ')}.", "success")
+    if grant.status == "confirmed":
+        flash(f"Confirmed: {grant.user.email} is now {grant.role.replace('_', ' ')}.", "success")
+    else:
+        flash(f"Confirmed. {grant.user.email} becomes {grant.role.replace('_', ' ')} once they accept "
+              "it themselves after signing in.", "success")
     return redirect(_back())
 
 
 @bp.route("/grants/<int:grant_id>/reject", methods=["POST"])
-@roles_required("admin", "independent_reviewer")
+@roles_required("admin", "independent_reviewer", "ceo", "safeguarding_lead")
 def reject_grant(grant_id: int) -> Response | tuple[str, int]:
     s = db.session()
     try:

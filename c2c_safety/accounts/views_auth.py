@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from c2c_safety.accounts import client_limit, devices, sessions, signin
+from c2c_safety.accounts import client_limit, devices, grants, sessions, signin
 from c2c_safety.accounts import totp as totp_keys
 from c2c_safety.accounts.forms_auth import LoginForm, RecoveryCodeForm, TotpForm
 from c2c_safety.accounts.signin import Outcome, StepResult
@@ -50,6 +50,13 @@ def _open_session(result: StepResult) -> str:
     login_user(result.user)
     session[SESSION_TOKEN_KEY] = result.token
     return result.user.email
+
+
+def _after_sign_in(result: StepResult) -> str:
+    """Someone asked to become the independent reviewer accepts it themselves first thing."""
+    if result.user is not None and grants.awaiting_acceptance(db.session(), result.user):
+        return url_for("auth.role_requests")
+    return url_for("home.index")
 
 
 def _start_session(result: StepResult, resp: Response) -> Response:
@@ -99,7 +106,7 @@ def totp() -> Response | str | tuple[str, int]:
                                            client=client_limit.client_key())
         db.session().commit()
         if result.outcome is Outcome.SIGNED_IN:
-            return _start_session(result, redirect(url_for("home.index")))
+            return _start_session(result, redirect(_after_sign_in(result)))
         if result.outcome is Outcome.THROTTLED:
             return _throttled("accounts/totp.html", result.retry_after, form=form)
         if result.outcome is Outcome.ENDED:

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WResponse
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import alerts as case_alerts
-from c2c_safety.cases import attachments
+from c2c_safety.cases import attachments, reviewer_oversight
 from c2c_safety.cases import lifecycle as cases
 from c2c_safety.cases import queries as case_queries
 from c2c_safety.cases import redaction as case_redaction
@@ -71,7 +71,7 @@ def index() -> str:
     case_queries.record_list_view(s, staff(), f)
     s.commit()
     return render_template("cases/index.html", listing=result, f=f, status_labels=cases.STATUS_LABELS,
-                           categories=list(CaseCategory))
+                           categories=list(CaseCategory), stubs=reviewer_oversight.stubs_for(s, staff()))
 
 
 def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
@@ -179,7 +179,7 @@ def exclusions() -> WResponse | str | tuple[str, int]:
             person = s.scalars(select(User).where(User.email == (form.email.data or "").strip().lower())).first()
             if person is None:
                 raise case_access.ExclusionError("No staff account has that e-mail.")
-            case_access.exclude(s, case, person, actor=staff(), reason=form.reason.data or "")
+            done = case_access.exclude(s, case, person, actor=staff(), reason=form.reason.data or "")
         except (CaseNotFoundError, PermissionError):
             s.rollback()
             form.reference.errors = [NO_SUCH_CASE]
@@ -188,17 +188,24 @@ def exclusions() -> WResponse | str | tuple[str, int]:
             form.email.errors = [str(exc)]
         else:
             s.commit()
-            flash("Exclusion recorded. That person can no longer find or open the case.", "success")
+            if isinstance(done, CaseExclusion):
+                flash("Exclusion recorded. That person can no longer find or open the case.", "success")
+            else:
+                flash("Excluding an independent reviewer needs a second person: it waits below until the CEO "
+                      "or the other reviewer confirms it. Until then the reviewer can still open the case.",
+                      "success")
             return redirect(url_for("cases.exclusions"))
     rows = case_access.exclusions_visible_to(s, staff())
     status = 400 if form.is_submitted() else 200
-    return render_template("cases/exclusions.html", form=form, rows=rows, lift_form=StepForm()), status
+    return render_template("cases/exclusions.html", form=form, rows=rows, lift_form=StepForm(),
+                           requests=reviewer_oversight.pending_visible_to(s, staff()),
+                           stubs=reviewer_oversight.stubs_for(s, staff())), status
 
 
 @bp.route("/exclusions/<int:exclusion_id>/lift", methods=["POST"])
-@roles_required("independent_reviewer")
+@roles_required("independent_reviewer", "ceo")
 def lift_exclusion(exclusion_id: int) -> WResponse:
-    """The independent reviewer undoes an exclusion or recusal (audited)."""
+    """The independent reviewer undoes an exclusion or recusal; the CEO a reviewer's (audited)."""
     if not StepForm().validate_on_submit():
         abort(400)
     s = db.session()

@@ -150,7 +150,9 @@ def exclude(case_id: int) -> Response | tuple[str, int]:
         case_access.exclude(db.session(), c, person, actor=staff(), reason=f.reason.data or "")
 
     return _run(case_id, form, "exclude_form", act,
-                "Exclusion recorded. That person can no longer find, open or be alerted about this case.")
+                "Exclusion recorded. That person can no longer find, open or be alerted about this case. "
+                "(Excluding an independent reviewer waits until the CEO or the other reviewer confirms it; "
+                "see Case conflicts.)")
 
 
 @bp.route("/<int:case_id>/recuse", methods=["POST"])

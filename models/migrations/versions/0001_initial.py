@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:25:39.587636
+Create Date: 2026-12-07 02:57:38.655617
 """
 
 from __future__ import annotations
@@ -196,8 +196,20 @@ def upgrade() -> None:
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_sign_in_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    op.create_table(
+        "access_reviews",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("started_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_by_id", sa.Integer(), nullable=True),
+        sa.Column("completed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["started_by_id"], ["users.id"], name=op.f("fk_access_reviews_started_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_reviews")),
     )
     op.create_table(
         "desk_settings",
@@ -208,6 +220,28 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["updated_by_id"], ["users.id"], name=op.f("fk_desk_settings_updated_by_id_users")),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_desk_settings")),
     )
+    op.create_table(
+        "invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_invitations_created_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_invitations_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_invitations_token_hash")),
+    )
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.create_index("ix_invitations_user_id", ["user_id"], unique=False)
+
     op.create_table(
         "notice_preferences",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -353,11 +387,17 @@ def upgrade() -> None:
         sa.Column("requested_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("seconded_by_id", sa.Integer(), nullable=True),
+        sa.Column("seconded_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["decided_by_id"], ["users.id"], name=op.f("fk_role_grants_decided_by_id_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
             ["requested_by_id"], ["users.id"], name=op.f("fk_role_grants_requested_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["seconded_by_id"], ["users.id"], name=op.f("fk_role_grants_seconded_by_id_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_role_grants_user_id_users"), ondelete="CASCADE"
@@ -404,6 +444,34 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_roles")),
         sa.UniqueConstraint("user_id", "role", name=op.f("uq_user_roles_user_id")),
+    )
+    op.create_table(
+        "access_review_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("roles", sa.String(length=200), nullable=False),
+        sa.Column("verdict", sa.String(length=12), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["users.id"],
+            name=op.f("fk_access_review_entries_decided_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["access_reviews.id"],
+            name=op.f("fk_access_review_entries_review_id_access_reviews"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_access_review_entries_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_review_entries")),
+        sa.UniqueConstraint("review_id", "user_id", name=op.f("uq_access_review_entries_review_id")),
     )
     op.create_table(
         "case_files",
@@ -658,8 +726,12 @@ def upgrade() -> None:
         sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["case_files.id"], name=op.f("fk_case_exclusions_case_id_case_files"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["confirmed_by_id"], ["users.id"], name=op.f("fk_case_exclusions_confirmed_by_id_users")
         ),
         sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_case_exclusions_created_by_id_users")),
         sa.ForeignKeyConstraint(
@@ -777,6 +849,40 @@ def upgrade() -> None:
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.create_index("ix_decisions_decider_at", ["decided_by_id", "created_at"], unique=False)
         batch_op.create_index("ix_decisions_item", ["item_id"], unique=False)
+
+    op.create_table(
+        "exclusion_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("requested_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["case_files.id"], name=op.f("fk_exclusion_requests_case_id_case_files"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_exclusion_requests_decided_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_exclusion_requests_requested_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_exclusion_requests_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exclusion_requests")),
+    )
+    with op.batch_alter_table("exclusion_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_exclusion_requests_pending",
+            ["case_id", "user_id"],
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
 
     op.create_table(
         "legal_holds",
@@ -1131,6 +1237,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_legal_holds_case")
 
     op.drop_table("legal_holds")
+    with op.batch_alter_table("exclusion_requests", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_exclusion_requests_pending",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
+
+    op.drop_table("exclusion_requests")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_index("ix_decisions_item")
         batch_op.drop_index("ix_decisions_decider_at")
@@ -1199,6 +1313,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_case_files_receipt_lookup")
 
     op.drop_table("case_files")
+    op.drop_table("access_review_entries")
     op.drop_table("user_roles")
     with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_staff_sessions_user_id")
@@ -1243,7 +1358,12 @@ def downgrade() -> None:
 
     op.drop_table("quality_samples")
     op.drop_table("notice_preferences")
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_index("ix_invitations_user_id")
+
+    op.drop_table("invitations")
     op.drop_table("desk_settings")
+    op.drop_table("access_reviews")
     op.drop_table("users")
     op.drop_table("retention_runs")
     op.drop_table("policy_reasons")
