@@ -122,10 +122,15 @@ def _run(s: Session, step: tuple, people: list[int], cases: list[int]) -> None: 
         assert case is not None and person is not None
         _exclude(s, case, person, actor)
     elif kind == "exclude_reviewer":
+        # By someone who can open the case (a random actor rarely can), as a handler would.
         reviewers = _reviewers(s)
         case = s.get(CaseFile, cases[rest[0] % len(cases)])
         if reviewers and case is not None:
-            _exclude(s, case, reviewers[rest[1] % len(reviewers)], actor)
+            target = reviewers[rest[1] % len(reviewers)]
+            able = [u for u in s.scalars(select(User).order_by(User.id)).all()
+                    if u.id != target.id and case_access.can_view(s, u, case)]
+            if able:
+                _exclude(s, case, target, able[who % len(able)])
     elif kind == "drop_reviewer":
         reviewers = _reviewers(s)
         if reviewers:
