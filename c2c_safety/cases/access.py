@@ -299,12 +299,14 @@ class ExclusionRow:
 def exclusions_visible_to(session: Session, user: User, limit: int = 200) -> list[ExclusionRow]:
     """Exclusions on the cases the viewer can open (none on a case they cannot: the page must
     not show that a case exists), newest first, with whether they may lift each."""
-    stmt = (select(CaseExclusion, CaseFile.reference, User.email)
+    stmt = (select(CaseExclusion, CaseFile.reference, User.email, User.display_name)
             .join(CaseFile, CaseFile.id == CaseExclusion.case_id)
             .join(User, User.id == CaseExclusion.user_id)
             .where(CaseFile.anonymised_at.is_(None), visibility_clause(user))
             .order_by(CaseExclusion.created_at.desc(), CaseExclusion.id.desc()).limit(limit))
-    return [ExclusionRow(row, ref, email, can_lift(session, user, row)) for row, ref, email in session.execute(stmt)]
+    # Name and e-mail: a look-alike account cannot pass for someone else in the list.
+    return [ExclusionRow(row, ref, f"{name} <{email}>", can_lift(session, user, row))
+            for row, ref, email, name in session.execute(stmt)]
 
 
 # --- the invariant: every open case has someone who may handle it --------------------------

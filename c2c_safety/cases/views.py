@@ -79,11 +79,11 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
     user = staff()
     handler = case_access.can_handle(s, user, case)
     assign = forms.get("assign_form") or AssignForm(assignee=case.assigned_to_id or 0)
-    assign.assignee.choices = choices([(0, "Nobody")] + [(p.id, p.display_name or p.email)
+    assign.assignee.choices = choices([(0, "Nobody")] + [(p.id, f"{p.display_name} <{p.email}>")
                                                           for p in case_access.eligible_handlers(s, case)])
     exclude = forms.get("exclude_form") or ExcludeForm()
     excluded = case_access.excluded_user_ids(s, case.id)
-    exclude.person.choices = choices((p.id, f"{p.display_name} ({p.email})") for p in s.scalars(
+    exclude.person.choices = choices((p.id, f"{p.display_name} <{p.email}>") for p in s.scalars(
         select(User).where(User.active.is_(True)).order_by(User.email)) if p.id not in excluded and p.id != user.id)
     people = {u.id: u for u in s.scalars(select(User))}
     exclusions = list(s.scalars(select(CaseExclusion).where(CaseExclusion.case_id == case.id)))

@@ -129,7 +129,7 @@ def note(case_id: int) -> Response | tuple[str, int]:
 def assign(case_id: int) -> Response | tuple[str, int]:
     case = visible_or_404(case_id)
     form = AssignForm()
-    form.assignee.choices = choices([(0, "Nobody")] + [(p.id, p.email) for p in
+    form.assignee.choices = choices([(0, "Nobody")] + [(p.id, f"{p.display_name} <{p.email}>") for p in
                                                         case_access.eligible_handlers(db.session(), case)])
     return _run(case_id, form, "assign_form",
                 lambda c, f: cases.assign(db.session(), c, actor=staff(), assignee_id=f.assignee.data or None),
@@ -140,7 +140,7 @@ def assign(case_id: int) -> Response | tuple[str, int]:
 @roles_required(*CASE_ROLES)
 def exclude(case_id: int) -> Response | tuple[str, int]:
     form = ExcludeForm()
-    form.person.choices = choices((u.id, u.email) for u in db.session().scalars(
+    form.person.choices = choices((u.id, f"{u.display_name} <{u.email}>") for u in db.session().scalars(
         select(User).where(User.active.is_(True))))
 
     def act(c: CaseFile, f: Any) -> None:
