@@ -30,7 +30,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from c2c_safety.accounts import sessions
+from c2c_safety.accounts import invitations, sessions
 from c2c_safety.accounts.users import AccountError, create_user, validate_roles
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
@@ -166,20 +166,23 @@ def change_roles(session: Session, user: User, wanted: list[str], *, actor: User
     return change
 
 
-def create_account(session: Session, email: str, password: str, roles: list[str], *,
-                   display_name: str, actor: User) -> tuple[User, RoleChange]:
-    """An admin creates an account: ordinary roles at once, privileged ones as pending grants."""
+def create_account(session: Session, email: str, roles: list[str], *,
+                   display_name: str, actor: User) -> tuple[User, RoleChange, str]:
+    """An admin creates an account: ordinary roles at once, privileged ones as pending grants.
+    The account has a password nobody knows; the person chooses theirs with the invitation
+    link returned here (shown once to the admin, who sends it on)."""
     _require_admin(actor)
     wanted = validate_roles(roles)
     direct = [r for r in wanted if r not in PRIVILEGED]
-    user = create_user(session, email, password, direct, display_name=display_name, actor=actor,
-                       allow_no_roles=True)
+    user = create_user(session, email, invitations.unusable_password(), direct, display_name=display_name,
+                       actor=actor, allow_no_roles=True)
+    token = invitations.issue(session, user, actor=actor)
     change = RoleChange(granted=direct)
     for role in wanted:
         if role in PRIVILEGED:
             _request(session, user, role, actor)
             change.requested.append(role)
-    return user, change
+    return user, change, token
 
 
 def confirmers(session: Session, role: str) -> list[User]:

@@ -10,8 +10,9 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from c2c_safety.accounts import client_limit, devices, grants, sessions, signin
+from c2c_safety.accounts import client_limit, devices, grants, invitations, sessions, signin
 from c2c_safety.accounts import totp as totp_keys
+from c2c_safety.accounts.forms_admin import InvitationForm
 from c2c_safety.accounts.forms_auth import LoginForm, RecoveryCodeForm, TotpForm
 from c2c_safety.accounts.signin import Outcome, StepResult
 from c2c_safety.accounts.users import AccountError, account_key
@@ -189,3 +190,32 @@ def logout() -> Response:
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Response | str | tuple[str, int]:
+    """A new colleague chooses their own password with their single-use link (invitations.py)."""
+    s = db.session()
+    row = invitations.find(s, token)
+    s.rollback()
+    if row is None:
+        return render_template("accounts/invitation.html", form=None), 404
+    form = InvitationForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            form.confirm.errors = ["The two passwords differ."]
+            return render_template("accounts/invitation.html", form=form), 400
+        try:
+            invitations.accept(s, token, form.password.data or "")
+        except LookupError:
+            s.rollback()
+            return render_template("accounts/invitation.html", form=None), 404
+        except AccountError as exc:
+            s.rollback()
+            form.password.errors = [str(exc)]
+            return render_template("accounts/invitation.html", form=form), 400
+        s.commit()
+        session.clear()
+        flash("Your password is set. Sign in now; you will set up your second factor next.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("accounts/invitation.html", form=form), 400 if form.is_submitted() else 200
