@@ -69,12 +69,16 @@ def _dangerous(text: str) -> bool:
     return bool(confusables.is_dangerous(text))
 
 
+def refuse_invisible(email: str) -> None:
+    if _invisible(normalise_email(email), spaces=True):
+        raise IdentityError("The e-mail address holds an invisible or control character (such as a "
+                            "zero-width space or a text-direction mark). Type it again.")
+
+
 def check_email(session: Session, email: str, *, except_id: int | None = None) -> str:
     """The normalised address, or IdentityError."""
     email = normalise_email(email)
-    if _invisible(email, spaces=True):
-        raise IdentityError("The e-mail address holds an invisible or control character (such as a "
-                            "zero-width space or a text-direction mark). Type it again.")
+    refuse_invisible(email)
     if _dangerous(email):
         raise IdentityError("The e-mail address mixes alphabets with look-alike letters (such as a "
                             "Cyrillic \"е\" among Latin ones). Type it again.")

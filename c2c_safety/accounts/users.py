@@ -127,9 +127,10 @@ def create_user(
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError("Give a valid e-mail address.")
-    if get_by_email(session, email) is not None:
-        raise AccountError("An account with that e-mail already exists.")
     try:  # issue 20 item 5: no invisible characters, no look-alikes of an existing account
+        identity.refuse_invisible(email)  # before any query: PostgreSQL refuses NUL in a parameter
+        if get_by_email(session, email) is not None:
+            raise AccountError("An account with that e-mail already exists.")
         email = identity.check_email(session, email)
         name = identity.check_name(session, display_name or email.split("@")[0])
     except identity.IdentityError as exc:

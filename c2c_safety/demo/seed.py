@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.accounts import totp
 from c2c_safety.accounts import users as accounts
+from c2c_safety.demo import accounts as accounts_demo
 from c2c_safety.demo import api as demo_api
 from c2c_safety.demo import cases as case_demo
 from c2c_safety.demo import reports as demo_reports
@@ -60,6 +61,7 @@ SEEDERS += [demo_api.seed_demo_client, demo_reports.seed_demo_reports]  # intake
 SEEDERS += [case_demo.seed_demo_cases]  # cases, retention, review (#6)
 SEEDERS += [review_demo.seed_review_desk]  # review desk (#5)
 SEEDERS += [safeguarding_demo.seed_safeguarding_demo]  # referrals with people, a sample week (#13)
+SEEDERS += [accounts_demo.seed_accounts_demo]  # an invitation, an access review in progress (#20)
 
 
 def seed_all(session: Session) -> None:
