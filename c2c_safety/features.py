@@ -34,6 +34,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.review.views_account",
     "c2c_safety.cases.views",
     "c2c_safety.cases.views_actions",
+    "c2c_safety.cases.views_exclusions",
     "c2c_safety.oversight.views",
     "c2c_safety.oversight.views_reports",
     "c2c_safety.oversight.views_roles",

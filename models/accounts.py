@@ -40,6 +40,8 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # For the access review (accounts.access_review): the last full sign-in.
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(default=None)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -151,6 +153,12 @@ class RoleGrant(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
                                                       default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The independent reviewer role also needs the incoming person's own acceptance (given
+    # after signing in): the second person's confirmation is kept here until then.
+    seconded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                       default=None)
+    seconded_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="joined")
@@ -167,3 +175,47 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(default=None)
     blocked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Invitation(Base):
+    """A single-use, expiring link with which a new colleague chooses their own password
+    (and then sets up their second factor): no admin ever knows it. The token is stored as
+    its SHA-256 (accounts.invitations)."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AccessReview(Base):
+    """The quarterly access review: the independent reviewer confirms or flags, for every
+    account, the roles it holds (accounts.access_review)."""
+
+    __tablename__ = "access_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AccessReviewEntry(Base):
+    __tablename__ = "access_review_entries"
+    __table_args__ = (UniqueConstraint("review_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("access_reviews.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    roles: Mapped[str] = mapped_column(String(200))  # the roles as reviewed, comma-separated
+    verdict: Mapped[str] = mapped_column(String(12))  # confirmed | flagged
+    note: Mapped[str] = mapped_column(String(500), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -219,6 +219,29 @@ class CaseExclusion(Base):
     reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The second person who confirmed excluding an independent reviewer (ExclusionRequest).
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class ExclusionRequest(Base):
+    """Excluding an independent reviewer from a case waits for a second person (the CEO, or
+    the other reviewer): one handler alone must not blind oversight (cases.access)."""
+
+    __tablename__ = "exclusion_requests"
+    __table_args__ = (
+        Index("uq_exclusion_requests_pending", "case_id", "user_id", unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|confirmed|rejected|withdrawn
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CaseNote(Base):

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import RadioField, SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -20,9 +20,7 @@ class MultiCheckboxField(SelectMultipleField):
 class CreateUserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     display_name = StringField("Name", validators=[Length(max=120)])
-    password = PasswordField("Initial password (at least 12 characters)",
-                             validators=[DataRequired(), Length(min=12, max=72)],
-                             render_kw={"autocomplete": "new-password"})
+    # No password field: the new colleague chooses their own with an invitation link.
     roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
 
 
@@ -34,3 +32,20 @@ class EditUserForm(FlaskForm):
     # May be empty: removing every role leaves an account that can only sign in.
     roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES)
     active = BooleanField("Account is active")
+
+
+class InvitationForm(FlaskForm):
+    """The invited colleague chooses their password (the token travels in the URL once)."""
+
+    password = PasswordField("Choose a password (at least 12 characters)",
+                             validators=[DataRequired(), Length(min=12, max=72)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("The same password again", validators=[DataRequired(), Length(max=72)],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class AccessReviewForm(FlaskForm):
+    verdict = RadioField("Verdict", choices=[SelectChoice("confirmed", "The roles are right"),
+                                             SelectChoice("flagged", "Flag: the roles should change")],
+                         validators=[DataRequired()])
+    note = TextAreaField("Note (what should change, and why)", validators=[Length(max=500)])

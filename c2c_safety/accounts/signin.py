@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.accounts import client_limit, devices, recovery, sessions, throttle, totp, users
 from c2c_safety.audit import log as audit
-from models import SessionStage, StaffSession, User
+from models import SessionStage, StaffSession, User, utcnow
 
 
 class Outcome(StrEnum):
@@ -110,6 +110,7 @@ def _complete(session: Session, pending: StaffSession, user: User, method: str) 
     throttle.clear(session, pending.throttle_key)
     sessions.prune(session, user.id)
     _, token = sessions.start(session, user, SessionStage.FULL)
+    user.last_sign_in_at = utcnow()  # for the access review
     audit.record(session, "auth.login", actor=user, target_type="user", target_id=user.id,
                  details={"second_factor": method})
     return token

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+from c2c_safety.accounts import identity
 from c2c_safety.audit import log as audit
 from models import ROLES_REQUIRING_TOTP, Role, User, UserRole
 
@@ -28,7 +29,7 @@ class AccountError(ValueError):
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    return identity.normalise_email(email)
 
 
 def password_problem(password: str) -> str | None:
@@ -126,10 +127,17 @@ def create_user(
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError("Give a valid e-mail address.")
-    if get_by_email(session, email) is not None:
-        raise AccountError("An account with that e-mail already exists.")
-    user = User(email=email, display_name=display_name or email.split("@")[0],
-                password_hash=hash_password(password))
+    try:  # issue 20 item 5: no invisible characters, no look-alikes of an existing account
+        identity.refuse_invisible(email)  # before any query: PostgreSQL refuses NUL in a parameter
+        if get_by_email(session, email) is not None:
+            raise AccountError("An account with that e-mail already exists.")
+        email = identity.check_email(session, email)
+        name = identity.check_name(session, display_name or email.split("@")[0])
+    except identity.IdentityError as exc:
+        raise AccountError(str(exc)) from None
+    if len(name) > 120:
+        raise AccountError("Give a shorter name (at most 120 characters).")
+    user = User(email=email, display_name=name, password_hash=hash_password(password))
     user.roles = [UserRole(role=r) for r in validate_roles(roles, allow_empty=allow_no_roles)]
     session.add(user)
     session.flush()

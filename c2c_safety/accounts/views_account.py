@@ -1,4 +1,5 @@
-"""My account: password, other sessions, authenticator and recovery codes."""
+"""My account: password, other sessions, authenticator and recovery codes, and the role
+requests I must accept (the independent reviewer role) or may confirm as the second person."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
-from c2c_safety.accounts import own_account, recovery, sessions, totp
+from c2c_safety.accounts import grants, own_account, recovery, sessions, totp
+from c2c_safety.accounts.forms_admin import DecideForm
 from c2c_safety.accounts.forms_auth import ActionForm, PasswordChangeForm, ReplaceTotpForm, TotpForm
 from c2c_safety.accounts.own_account import SessionEndedError
 from c2c_safety.accounts.users import AccountError
@@ -135,3 +137,52 @@ def recovery_codes() -> Response | str | tuple[str, int]:
     s.commit()
     # Shown once, in this answer only: the codes are stored hashed.
     return render_template("accounts/recovery_codes.html", codes=codes, first_time=False)
+
+
+@bp.route("/account/roles")
+@roles_required()
+def role_requests() -> str:
+    """Where someone asked to become the independent reviewer accepts it (they are sent here
+    after signing in), and where the CEO, a safeguarding lead or the reviewer confirms grants
+    as the second person in an organisation with one admin."""
+    s = db.session()
+    mine = grants.awaiting_acceptance(s, staff())
+    pending = [g for g in grants.pending_grants(s) if g.user_id != staff().id]
+    options = grants.options_for(s, pending, staff())
+    decidable = [g for g in pending if options[g.id].cannot_confirm is None or options[g.id].may_reject]
+    return render_template("accounts/role_requests.html", mine=mine, pending=decidable, options=options,
+                           form=DecideForm())
+
+
+@bp.route("/account/roles/<int:grant_id>/accept", methods=["POST"])
+@roles_required()
+def accept_role(grant_id: int) -> Response | tuple[str, int]:
+    return _answer(grant_id, accept=True)
+
+
+@bp.route("/account/roles/<int:grant_id>/decline", methods=["POST"])
+@roles_required()
+def decline_role(grant_id: int) -> Response | tuple[str, int]:
+    return _answer(grant_id, accept=False)
+
+
+def _answer(grant_id: int, *, accept: bool) -> Response | tuple[str, int]:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    try:
+        grant = (grants.accept if accept else grants.decline)(s, grant_id, actor=staff())
+    except LookupError:
+        abort(404)
+    except AccountError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("auth.role_requests"))
+    s.commit()
+    if not accept:
+        flash("You declined the role.", "success")
+    elif grant.status == "confirmed":
+        flash("You accepted the role. Please sign in again to use it.", "success")
+    else:
+        flash("You accepted the role. It applies when the second person confirms it.", "success")
+    return redirect(url_for("auth.role_requests"))

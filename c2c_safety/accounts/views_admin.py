@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from c2c_safety.accounts import grants, totp
+from c2c_safety.accounts import access_review, grants, invitations, totp
 from c2c_safety.accounts.forms_admin import CreateUserForm, DecideForm, EditUserForm
 from c2c_safety.accounts.grants import RoleChange
 from c2c_safety.accounts.users import AccountError
@@ -45,7 +45,9 @@ def users() -> str:
     s.commit()
     return render_template("accounts/admin_users.html", people=people, pending=pending,
                            options=grants.options_for(s, pending, staff()),
-                           has_reviewer=grants.has_active_reviewer(s), form=DecideForm())
+                           has_reviewer=grants.has_active_reviewer(s), form=DecideForm(),
+                           thin=grants.thin_confirmers(s, staff()), invited=invitations.outstanding(s),
+                           flagged=access_review.flagged(s))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -55,17 +57,40 @@ def user_new() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         s = db.session()
         try:
-            user, change = grants.create_account(s, form.email.data or "", form.password.data or "",
-                                                 list(form.roles.data or []),
-                                                 display_name=form.display_name.data or "", actor=staff())
+            user, change, token = grants.create_account(s, form.email.data or "", list(form.roles.data or []),
+                                                        display_name=form.display_name.data or "",
+                                                        actor=staff())
         except AccountError as exc:
             s.rollback()
             form.email.errors = [str(exc)]
             return render_template("accounts/admin_user_new.html", form=form), 400
         s.commit()
         _say(user, change)
-        return redirect(url_for("admin.users"))
+        # Shown once, in this answer only (never in a flash: that travels in the cookie).
+        return render_template("accounts/admin_invitation.html", person=user, link=_invite_link(token),
+                               hours=int(invitations.LIFETIME.total_seconds() // 3600))
     return render_template("accounts/admin_user_new.html", form=form)
+
+
+def _invite_link(token: str) -> str:
+    return url_for("auth.invitation", token=token, _external=True)
+
+
+@bp.route("/users/<int:user_id>/invite", methods=["POST"])
+@roles_required("admin")
+def reinvite(user_id: int) -> Response | str | tuple[str, int]:
+    """A new link for someone whose link expired or got lost (the old one stops working)."""
+    if not DecideForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    user = s.get(User, user_id) or abort(404)
+    try:
+        token = invitations.issue(s, user, actor=staff())
+    except AccountError as exc:
+        return _refused(exc)
+    s.commit()
+    return render_template("accounts/admin_invitation.html", person=user, link=_invite_link(token),
+                           hours=int(invitations.LIFETIME.total_seconds() // 3600))
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -113,11 +138,14 @@ def _refused(exc: AccountError) -> tuple[str, int]:
 
 def _back() -> str:
     # Back to the list the button was on; only our own two pages, never a given URL.
-    return url_for("reviewer.roles") if request.form.get("back") == "review" else url_for("admin.users")
+    back = request.form.get("back")
+    if back == "account":
+        return url_for("auth.role_requests")
+    return url_for("reviewer.roles") if back == "review" else url_for("admin.users")
 
 
 @bp.route("/grants/<int:grant_id>/confirm", methods=["POST"])
-@roles_required("admin", "independent_reviewer")
+@roles_required("admin", "independent_reviewer", "ceo", "safeguarding_lead")
 def confirm_grant(grant_id: int) -> Response | tuple[str, int]:
     s = db.session()
     try:
@@ -127,12 +155,16 @@ def confirm_grant(grant_id: int) -> Response | tuple[str, int]:
     except AccountError as exc:
         return _refused(exc)
     s.commit()
-    flash(f"Confirmed: {grant.user.email} is now {grant.role.replace('_', ' ')}.", "success")
+    if grant.status == "confirmed":
+        flash(f"Confirmed: {grant.user.email} is now {grant.role.replace('_', ' ')}.", "success")
+    else:
+        flash(f"Confirmed. {grant.user.email} becomes {grant.role.replace('_', ' ')} once they accept "
+              "it themselves after signing in.", "success")
     return redirect(_back())
 
 
 @bp.route("/grants/<int:grant_id>/reject", methods=["POST"])
-@roles_required("admin", "independent_reviewer")
+@roles_required("admin", "independent_reviewer", "ceo", "safeguarding_lead")
 def reject_grant(grant_id: int) -> Response | tuple[str, int]:
     s = db.session()
     try:

@@ -10,8 +10,9 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from c2c_safety.accounts import client_limit, devices, sessions, signin
+from c2c_safety.accounts import client_limit, devices, grants, invitations, sessions, signin
 from c2c_safety.accounts import totp as totp_keys
+from c2c_safety.accounts.forms_admin import InvitationForm
 from c2c_safety.accounts.forms_auth import LoginForm, RecoveryCodeForm, TotpForm
 from c2c_safety.accounts.signin import Outcome, StepResult
 from c2c_safety.accounts.users import AccountError, account_key
@@ -50,6 +51,13 @@ def _open_session(result: StepResult) -> str:
     login_user(result.user)
     session[SESSION_TOKEN_KEY] = result.token
     return result.user.email
+
+
+def _after_sign_in(result: StepResult) -> str:
+    """Someone asked to become the independent reviewer accepts it themselves first thing."""
+    if result.user is not None and grants.awaiting_acceptance(db.session(), result.user):
+        return url_for("auth.role_requests")
+    return url_for("home.index")
 
 
 def _start_session(result: StepResult, resp: Response) -> Response:
@@ -99,7 +107,7 @@ def totp() -> Response | str | tuple[str, int]:
                                            client=client_limit.client_key())
         db.session().commit()
         if result.outcome is Outcome.SIGNED_IN:
-            return _start_session(result, redirect(url_for("home.index")))
+            return _start_session(result, redirect(_after_sign_in(result)))
         if result.outcome is Outcome.THROTTLED:
             return _throttled("accounts/totp.html", result.retry_after, form=form)
         if result.outcome is Outcome.ENDED:
@@ -182,3 +190,32 @@ def logout() -> Response:
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Response | str | tuple[str, int]:
+    """A new colleague chooses their own password with their single-use link (invitations.py)."""
+    s = db.session()
+    row = invitations.find(s, token)
+    s.rollback()
+    if row is None:
+        return render_template("accounts/invitation.html", form=None), 404
+    form = InvitationForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            form.confirm.errors = ["The two passwords differ."]
+            return render_template("accounts/invitation.html", form=form), 400
+        try:
+            invitations.accept(s, token, form.password.data or "")
+        except LookupError:
+            s.rollback()
+            return render_template("accounts/invitation.html", form=None), 404
+        except AccountError as exc:
+            s.rollback()
+            form.password.errors = [str(exc)]
+            return render_template("accounts/invitation.html", form=form), 400
+        s.commit()
+        session.clear()
+        flash("Your password is set. Sign in now; you will set up your second factor next.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("accounts/invitation.html", form=form), 400 if form.is_submitted() else 200

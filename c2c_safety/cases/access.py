@@ -14,9 +14,12 @@ Rules (docs/cases.md explains why):
   handling role (least privilege), and so cannot mark exclusions on them either.
 
 Exclusions (docs/cases.md): only someone who can open a case marks one on it; the
-independent reviewer is never excluded from a case about the CEO and is the only one who
-lifts an exclusion; and after every exclusion, recusal, role change or disabling, every open
-case still has someone who may handle it (`assert_no_orphans`).
+independent reviewer is never excluded from a case about the CEO, and from any other case
+only when a second person confirms (an `ExclusionRequest`: the CEO or the other reviewer,
+cases.reviewer_oversight), after which they still see a stub of it and its exclusion's audit
+rows; the independent reviewer lifts exclusions (and the CEO one of a reviewer's); and after
+every exclusion, recusal, role change or disabling, every open case still has someone who
+may handle it (`assert_no_orphans`).
 
 `visibility_clause(user)` is the rule as a SQL condition; every list, count and lookup
 builds on it, and `can_view` asks the database the same question for one case, so the
@@ -40,6 +43,7 @@ from models import (
     CaseFile,
     CaseStatus,
     ExclusionKind,
+    ExclusionRequest,
     Role,
     User,
     UserRole,
@@ -116,9 +120,19 @@ def is_excluded(session: Session, user_id: int, case_id: int) -> bool:
         CaseExclusion.case_id == case_id, CaseExclusion.user_id == user_id)) is not None
 
 
+# Entries about who is excluded from a case: they hold no case content, and an independent
+# reviewer sees them on every case, also one they are excluded from (oversight of blinding).
+EXCLUSION_ACTIONS = ("case.exclusion_requested", "case.exclusion_confirmed", "case.exclusion_rejected",
+                     "case.exclusion_withdrawn", "case.exclusion_added", "case.exclusion_lifted", "case.recused")
+
+
 def audit_rows_clause(user: User) -> ColumnElement[bool]:
-    """Audit entries a person may see: those not tied to a case, or tied to a visible one."""
-    return or_(AuditEvent.case_id.is_(None), AuditEvent.case_id.in_(visible_case_ids(user)))
+    """Audit entries a person may see: those not tied to a case, or tied to a visible one
+    (and, for an active independent reviewer, every exclusion entry)."""
+    clause = or_(AuditEvent.case_id.is_(None), AuditEvent.case_id.in_(visible_case_ids(user)))
+    if user.active and Role.INDEPENDENT_REVIEWER in user.role_names:
+        clause = or_(clause, AuditEvent.action.in_(EXCLUSION_ACTIONS))
+    return clause
 
 
 # --- finding a case to mark an exclusion on ----------------------------------------------
@@ -177,15 +191,16 @@ class OrphanedCaseError(ExclusionError):
         self.count = count
 
 
-def _apply_exclusion(session: Session, case: CaseFile, person: User, *, actor: User, kind: str,
-                     reason: str) -> CaseExclusion:
+def apply_exclusion(session: Session, case: CaseFile, person: User, *, actor: User, kind: str,
+                     reason: str, requested_by_id: int | None = None) -> CaseExclusion:
     reason = reason.strip()
     if len(reason) < 5:
         raise ExclusionError("Give a short reason (it is sealed and never shown to the person).")
     if is_excluded(session, person.id, case.id):
         raise ExclusionError("That account is already excluded from this case.")
     row = CaseExclusion(case_id=case.id, user_id=person.id, kind=kind, reason_sealed=seal_text(reason[:2000]),
-                        created_by_id=actor.id)
+                        created_by_id=requested_by_id or actor.id,
+                        confirmed_by_id=actor.id if requested_by_id else None)
     session.add(row)
     if case.assigned_to_id == person.id:
         case.assigned_to_id = None
@@ -200,11 +215,13 @@ def _apply_exclusion(session: Session, case: CaseFile, person: User, *, actor: U
     return row
 
 
-def exclude(session: Session, case: CaseFile, person: User, *, actor: User, reason: str) -> CaseExclusion:
+def exclude(session: Session, case: CaseFile, person: User, *, actor: User,
+            reason: str) -> CaseExclusion | ExclusionRequest:
     """Mark `person` as excluded (the person the case concerns). Only someone who can already
     open the case may do it (so an exclusion can never hide a case its author could not
-    see); the independent reviewer can never be excluded from a case about the CEO; and the
-    case must keep someone who may handle it (assert_no_orphans)."""
+    see); the independent reviewer can never be excluded from a case about the CEO, and from
+    another case only when a second person confirms (this returns the pending request); and
+    the case must keep someone who may handle it (assert_no_orphans)."""
     if case.anonymised_at is not None or not can_view(session, actor, case):
         raise PermissionError(case.id)
     if person.id == actor.id:
@@ -212,22 +229,51 @@ def exclude(session: Session, case: CaseFile, person: User, *, actor: User, reas
     if case.category == CaseCategory.CEO and person.has_role(Role.INDEPENDENT_REVIEWER):
         raise ExclusionError("The independent reviewer cannot be excluded from a case about the CEO: "
                              "they are the only person such a case goes to.")
-    return _apply_exclusion(session, case, person, actor=actor, kind=ExclusionKind.EXCLUDED, reason=reason)
+    if person.has_role(Role.INDEPENDENT_REVIEWER):
+        return _request_reviewer_exclusion(session, case, person, actor=actor, reason=reason)
+    return apply_exclusion(session, case, person, actor=actor, kind=ExclusionKind.EXCLUDED, reason=reason)
+
+
+def _request_reviewer_exclusion(session: Session, case: CaseFile, person: User, *, actor: User,
+                                reason: str) -> ExclusionRequest:
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ExclusionError("Give a short reason (the independent reviewer will see it).")
+    if is_excluded(session, person.id, case.id):
+        raise ExclusionError("That account is already excluded from this case.")
+    if session.scalar(select(ExclusionRequest.id).where(
+            ExclusionRequest.case_id == case.id, ExclusionRequest.user_id == person.id,
+            ExclusionRequest.status == "pending")) is not None:
+        raise ExclusionError("Excluding that account already waits for a second person.")
+    row = ExclusionRequest(case_id=case.id, user_id=person.id, reason_sealed=seal_text(reason[:2000]),
+                           requested_by_id=actor.id)
+    session.add(row)
+    session.flush()
+    audit.record(session, "case.exclusion_requested", actor=actor, target_type="user", target_id=person.id,
+                 case_id=case.id, details={"request": row.id})
+    return row
 
 
 def recuse(session: Session, case: CaseFile, *, actor: User, reason: str) -> CaseExclusion:
     """A handler steps back from a case; from then on they cannot see it either."""
     if not can_handle(session, actor, case):
         raise PermissionError(case.id)
-    return _apply_exclusion(session, case, actor, actor=actor, kind=ExclusionKind.RECUSED, reason=reason)
+    return apply_exclusion(session, case, actor, actor=actor, kind=ExclusionKind.RECUSED, reason=reason)
 
 
 def can_lift(session: Session, user: User, row: CaseExclusion) -> bool:
-    """Only the independent reviewer lifts an exclusion or recusal, and only on a case they
-    can open themselves (so an excluded reviewer can never lift their own)."""
-    return (user.active and user.has_role(Role.INDEPENDENT_REVIEWER)
-            and can_view(session, user, row.case_id)
-            and session.scalar(select(CaseFile.anonymised_at).where(CaseFile.id == row.case_id)) is None)
+    """The independent reviewer lifts an exclusion or recusal, and only on a case they can
+    open themselves (so an excluded reviewer can never lift their own); the CEO who can open
+    the case may also lift a reviewer's exclusion (with one reviewer, nobody else could)."""
+    if not user.active or row.user_id == user.id or not can_view(session, user, row.case_id):
+        return False
+    if session.scalar(select(CaseFile.anonymised_at).where(CaseFile.id == row.case_id)) is not None:
+        return False
+    if user.has_role(Role.INDEPENDENT_REVIEWER):
+        return True
+    excluded = session.get(User, row.user_id)
+    return (user.has_role(Role.CEO) and excluded is not None
+            and excluded.has_role(Role.INDEPENDENT_REVIEWER))
 
 
 def lift_exclusion(session: Session, exclusion_id: int, *, actor: User) -> CaseExclusion:
@@ -253,13 +299,14 @@ class ExclusionRow:
 def exclusions_visible_to(session: Session, user: User, limit: int = 200) -> list[ExclusionRow]:
     """Exclusions on the cases the viewer can open (none on a case they cannot: the page must
     not show that a case exists), newest first, with whether they may lift each."""
-    stmt = (select(CaseExclusion, CaseFile.reference, User.email)
+    stmt = (select(CaseExclusion, CaseFile.reference, User.email, User.display_name)
             .join(CaseFile, CaseFile.id == CaseExclusion.case_id)
             .join(User, User.id == CaseExclusion.user_id)
             .where(CaseFile.anonymised_at.is_(None), visibility_clause(user))
             .order_by(CaseExclusion.created_at.desc(), CaseExclusion.id.desc()).limit(limit))
-    lifts = user.active and user.has_role(Role.INDEPENDENT_REVIEWER)
-    return [ExclusionRow(row, ref, email, lifts) for row, ref, email in session.execute(stmt)]
+    # Name and e-mail: a look-alike account cannot pass for someone else in the list.
+    return [ExclusionRow(row, ref, f"{name} <{email}>", can_lift(session, user, row))
+            for row, ref, email, name in session.execute(stmt)]
 
 
 # --- the invariant: every open case has someone who may handle it --------------------------

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WResponse
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import alerts as case_alerts
-from c2c_safety.cases import attachments, closing, message_templates
+from c2c_safety.cases import attachments, closing, message_templates, reviewer_oversight
 from c2c_safety.cases import lifecycle as cases
 from c2c_safety.cases import queries as case_queries
 from c2c_safety.cases import redaction as case_redaction
@@ -73,7 +73,7 @@ def index() -> str:
     case_queries.record_list_view(s, staff(), f)
     s.commit()
     return render_template("cases/index.html", listing=result, f=f, status_labels=cases.STATUS_LABELS,
-                           categories=list(CaseCategory))
+                           categories=list(CaseCategory), stubs=reviewer_oversight.stubs_for(s, staff()))
 
 
 def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
@@ -81,11 +81,11 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
     user = staff()
     handler = case_access.can_handle(s, user, case)
     assign = forms.get("assign_form") or AssignForm(assignee=case.assigned_to_id or 0)
-    assign.assignee.choices = choices([(0, "Nobody")] + [(p.id, p.display_name or p.email)
+    assign.assignee.choices = choices([(0, "Nobody")] + [(p.id, f"{p.display_name} <{p.email}>")
                                                           for p in case_access.eligible_handlers(s, case)])
     exclude = forms.get("exclude_form") or ExcludeForm()
     excluded = case_access.excluded_user_ids(s, case.id)
-    exclude.person.choices = choices((p.id, f"{p.display_name} ({p.email})") for p in s.scalars(
+    exclude.person.choices = choices((p.id, f"{p.display_name} <{p.email}>") for p in s.scalars(
         select(User).where(User.active.is_(True)).order_by(User.email)) if p.id not in excluded and p.id != user.id)
     people = {u.id: u for u in s.scalars(select(User))}
     exclusions = list(s.scalars(select(CaseExclusion).where(CaseExclusion.case_id == case.id)))
@@ -196,7 +196,7 @@ def exclusions() -> WResponse | str | tuple[str, int]:
             person = s.scalars(select(User).where(User.email == (form.email.data or "").strip().lower())).first()
             if person is None:
                 raise case_access.ExclusionError("No staff account has that e-mail.")
-            case_access.exclude(s, case, person, actor=staff(), reason=form.reason.data or "")
+            done = case_access.exclude(s, case, person, actor=staff(), reason=form.reason.data or "")
         except (CaseNotFoundError, PermissionError):
             s.rollback()
             form.reference.errors = [NO_SUCH_CASE]
@@ -205,17 +205,24 @@ def exclusions() -> WResponse | str | tuple[str, int]:
             form.email.errors = [str(exc)]
         else:
             s.commit()
-            flash("Exclusion recorded. That person can no longer find or open the case.", "success")
+            if isinstance(done, CaseExclusion):
+                flash("Exclusion recorded. That person can no longer find or open the case.", "success")
+            else:
+                flash("Excluding an independent reviewer needs a second person: it waits below until the CEO "
+                      "or the other reviewer confirms it. Until then the reviewer can still open the case.",
+                      "success")
             return redirect(url_for("cases.exclusions"))
     rows = case_access.exclusions_visible_to(s, staff())
     status = 400 if form.is_submitted() else 200
-    return render_template("cases/exclusions.html", form=form, rows=rows, lift_form=StepForm()), status
+    return render_template("cases/exclusions.html", form=form, rows=rows, lift_form=StepForm(),
+                           requests=reviewer_oversight.pending_visible_to(s, staff()),
+                           stubs=reviewer_oversight.stubs_for(s, staff())), status
 
 
 @bp.route("/exclusions/<int:exclusion_id>/lift", methods=["POST"])
-@roles_required("independent_reviewer")
+@roles_required("independent_reviewer", "ceo")
 def lift_exclusion(exclusion_id: int) -> WResponse:
-    """The independent reviewer undoes an exclusion or recusal (audited)."""
+    """The independent reviewer undoes an exclusion or recusal; the CEO a reviewer's (audited)."""
     if not StepForm().validate_on_submit():
         abort(400)
     s = db.session()

@@ -152,7 +152,7 @@ def note(case_id: int) -> Response | tuple[str, int]:
 def assign(case_id: int) -> Response | tuple[str, int]:
     case = visible_or_404(case_id)
     form = AssignForm()
-    form.assignee.choices = choices([(0, "Nobody")] + [(p.id, p.email) for p in
+    form.assignee.choices = choices([(0, "Nobody")] + [(p.id, f"{p.display_name} <{p.email}>") for p in
                                                         case_access.eligible_handlers(db.session(), case)])
     return _run(case_id, form, "assign_form",
                 lambda c, f: cases.assign(db.session(), c, actor=staff(), assignee_id=f.assignee.data or None),
@@ -163,7 +163,7 @@ def assign(case_id: int) -> Response | tuple[str, int]:
 @roles_required(*CASE_ROLES)
 def exclude(case_id: int) -> Response | tuple[str, int]:
     form = ExcludeForm()
-    form.person.choices = choices((u.id, u.email) for u in db.session().scalars(
+    form.person.choices = choices((u.id, f"{u.display_name} <{u.email}>") for u in db.session().scalars(
         select(User).where(User.active.is_(True))))
 
     def act(c: CaseFile, f: Any) -> None:
@@ -173,7 +173,9 @@ def exclude(case_id: int) -> Response | tuple[str, int]:
         case_access.exclude(db.session(), c, person, actor=staff(), reason=f.reason.data or "")
 
     return _run(case_id, form, "exclude_form", act,
-                "Exclusion recorded. That person can no longer find, open or be alerted about this case.")
+                "Exclusion recorded. That person can no longer find, open or be alerted about this case. "
+                "(Excluding an independent reviewer waits until the CEO or the other reviewer confirms it; "
+                "see Case conflicts.)")
 
 
 @bp.route("/<int:case_id>/recuse", methods=["POST"])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.accounts import totp
 from c2c_safety.accounts import users as accounts
+from c2c_safety.demo import accounts as accounts_demo
 from c2c_safety.demo import api as demo_api
 from c2c_safety.demo import cases as case_demo
 from c2c_safety.demo import reports as demo_reports
@@ -62,6 +63,7 @@ SEEDERS += [case_demo.seed_demo_cases]  # cases, retention, review (#6)
 SEEDERS += [review_demo.seed_review_desk]  # review desk (#5)
 SEEDERS += [safeguarding_demo.seed_safeguarding_demo]  # referrals with people, a sample week (#13)
 SEEDERS += [safeguarding_record_demo.seed_one_record]  # reports about a child as referrals (#19)
+SEEDERS += [accounts_demo.seed_accounts_demo]  # an invitation, an access review in progress (#20)
 
 
 def seed_all(session: Session) -> None:

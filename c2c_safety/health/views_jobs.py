@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from c2c_safety.accounts import access_review
 from c2c_safety.audit import sequencer
 from c2c_safety.core import db, periodic
 from c2c_safety.core.access import roles_required
@@ -27,5 +28,7 @@ def index() -> str:
     now = utcnow()
     rows = periodic.status(s, now)
     pending = sequencer.pending_count(s)
+    review = access_review.status(s, now)  # a person's job, not a worker's, but as easily forgotten
     return render_template("health/jobs.html", rows=rows, now=now, labels=STATE_LABELS,
-                           attention=sum(r.needs_attention for r in rows), audit_pending=pending)
+                           attention=sum(r.needs_attention for r in rows) + int(review.overdue),
+                           audit_pending=pending, access_review=review)

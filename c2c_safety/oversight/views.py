@@ -53,8 +53,12 @@ def audit_log() -> str:
     audit.record(s, "view.audit_log", actor=staff(), target_type="audit_log",
                  details={"filtered": any([f.action, f.actor, f.since, f.until, f.case_reference])})
     s.commit()
+    # Exclusion entries of a case the reviewer is excluded from are listed without the case
+    # (issue 20: they see that they were excluded, not which case it is).
+    ids = {e.case_id for e in [*page.entries, *page.pending] if e.case_id is not None}
+    openable = set(s.scalars(case_access.visible_case_ids(staff()).where(CaseFile.id.in_(ids)))) if ids else set()
     return render_template("oversight/audit.html", rows=page.entries, pending=page.pending,
-                           pending_total=page.pending_total, f=f, page_size=100)
+                           pending_total=page.pending_total, f=f, page_size=100, openable=openable)
 
 
 def _render_verify(result: VerifyResult, kept_text: str, status: int = 200,

@@ -1,16 +1,21 @@
-"""The independent reviewer's view of who holds power: every role change, and the requests
-for the independent reviewer role that only they can confirm (rules in accounts/grants.py)."""
+"""The independent reviewer's view of who holds power: every role change, the requests for
+the independent reviewer role that only they can confirm (rules in accounts/grants.py), and
+the quarterly access review (accounts/access_review.py)."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
+from c2c_safety.accounts import access_review as access_review_service
 from c2c_safety.accounts import grants
-from c2c_safety.accounts.forms_admin import DecideForm
+from c2c_safety.accounts.forms_admin import AccessReviewForm, DecideForm
+from c2c_safety.accounts.users import AccountError
 from c2c_safety.audit import log as audit
 from c2c_safety.core import db
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.oversight.views import REVIEWER, bp
 from models import User
 
@@ -28,3 +33,53 @@ def roles() -> str:
     return render_template("oversight/roles.html", events=events, pending=pending, emails=emails,
                            options=grants.options_for(s, pending, staff()),
                            form=DecideForm())
+
+
+NAV.append(NavLink("reviewer.access_review", "Access review", frozenset({REVIEWER})))
+
+
+@bp.route("/access")
+@roles_required(REVIEWER)
+def access_review() -> str:
+    """The quarterly access review: every person's roles and last sign-in, confirmed or flagged."""
+    s = db.session()
+    review = access_review_service.open_review(s)
+    audit.record(s, "view.access_review", actor=staff(), target_type="access_review",
+                 target_id=review.id if review else "")
+    s.commit()
+    return render_template("oversight/access_review.html", review=review,
+                           rows=access_review_service.rows(s, review),
+                           status=access_review_service.status(s), form=AccessReviewForm(), start_form=DecideForm())
+
+
+@bp.route("/access/start", methods=["POST"])
+@roles_required(REVIEWER)
+def access_review_start() -> Response:
+    if not DecideForm().validate_on_submit():
+        abort(400)
+    s = db.session()
+    access_review_service.start(s, actor=staff())
+    s.commit()
+    return redirect(url_for("reviewer.access_review"))
+
+
+@bp.route("/access/<int:review_id>/<int:user_id>", methods=["POST"])
+@roles_required(REVIEWER)
+def access_review_mark(review_id: int, user_id: int) -> Response:
+    form = AccessReviewForm()
+    if not form.validate_on_submit():
+        flash("Choose whether the roles are right or should change.", "error")
+        return redirect(url_for("reviewer.access_review"))
+    s = db.session()
+    try:
+        access_review_service.mark(s, review_id, user_id, form.verdict.data or "", form.note.data or "",
+                                   actor=staff())
+    except LookupError:
+        s.rollback()
+        abort(404)
+    except AccountError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("reviewer.access_review"))
+    s.commit()
+    return redirect(url_for("reviewer.access_review") + f"#person-{user_id}")

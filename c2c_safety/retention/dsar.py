@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text
-from c2c_safety.retention import anonymise
+from c2c_safety.retention import anonymise, dsar_withhold
 from c2c_safety.retention import sweep as retention
 from models import (
     AnonymisedRecord,
@@ -88,25 +88,43 @@ def _decision(d: Decision, s: StatementOfReasons | None) -> dict[str, Any]:
 
 
 def export(session: Session, subject: str) -> dict[str, Any]:
-    """Everything the desk holds about `subject`, as JSON-ready data. Audited (caller commits)."""
+    """Everything the desk holds about `subject` that is theirs to see, as JSON-ready data.
+
+    What is withheld because they are the person of concern (`dsar_withhold`) leaves no
+    trace in the export: the shape is the same as for a subject with no such record. The
+    withholding is audited as `dsar.withheld` with its legal basis. Audited (caller commits)."""
     subject = _check_subject(session, subject)
-    items = list(session.scalars(select(ReviewItem).where(ReviewItem.author_pseudonym == subject)
-                                 .order_by(ReviewItem.id)))
+    held = dsar_withhold.find(session, subject)
+    items = [i for i in session.scalars(select(ReviewItem).where(ReviewItem.author_pseudonym == subject)
+                                        .order_by(ReviewItem.id)) if i.id not in held.item_ids]
     item_ids = [i.id for i in items]
-    decisions = session.execute(select(Decision, StatementOfReasons)
-                                .outerjoin(StatementOfReasons, StatementOfReasons.decision_id == Decision.id)
-                                .where(Decision.item_id.in_(item_ids)).order_by(Decision.id)).all()
-    flags = session.scalars(select(Flag).where(Flag.flagger_pseudonym == subject).order_by(Flag.id))
-    appeals = session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == subject).order_by(Appeal.id))
-    referrals = session.scalars(select(SafeguardingReferral).where(
+    decisions = [(d, s) for d, s in session.execute(
+        select(Decision, StatementOfReasons)
+        .outerjoin(StatementOfReasons, StatementOfReasons.decision_id == Decision.id)
+        .where(Decision.item_id.in_(item_ids)).order_by(Decision.id)).all()
+        if d.id not in held.decision_ids]
+    flags = [f for f in session.scalars(select(Flag).where(Flag.flagger_pseudonym == subject).order_by(Flag.id))
+             if f.item_id not in held.item_ids]
+    appeals = [a for a in session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == subject)
+                                          .order_by(Appeal.id))
+               if a.item_id not in held.item_ids and a.decision_id not in held.decision_ids]
+    referrals = [r for r in session.scalars(select(SafeguardingReferral).where(
         SafeguardingReferral.child_pseudonym == subject).order_by(SafeguardingReferral.id))
-    actions = session.scalars(select(SafeguardingAction).where(
-        SafeguardingAction.child_pseudonym == subject).order_by(SafeguardingAction.at))
-    people = list(session.scalars(select(SafeguardingPerson).where(SafeguardingPerson.pseudonym == subject)
-                                  .order_by(SafeguardingPerson.referral_id)))
+        if r.id not in held.referral_ids]
+    actions = [a for a in session.scalars(select(SafeguardingAction).where(
+        SafeguardingAction.child_pseudonym == subject).order_by(SafeguardingAction.at, SafeguardingAction.id))
+        if not held.action_withheld(a)]
+    people = [p for p in session.scalars(select(SafeguardingPerson).where(SafeguardingPerson.pseudonym == subject)
+                                         .order_by(SafeguardingPerson.referral_id))
+              if p.part != dsar_withhold.PERSON_OF_CONCERN and p.referral_id not in held.referral_ids]
+    messages = [m for m in session.scalars(
+        select(ConversationMessage).where(ConversationMessage.author_pseudonym == subject)
+        .order_by(ConversationMessage.item_id, ConversationMessage.position))
+        if m.item_id not in held.item_ids]
     stats = session.get(FlaggerStats, subject)
     scores = session.scalars(select(ItemScore).where(ItemScore.subject_type == "item",
-                                                     ItemScore.subject_id.in_(item_ids)))
+                                                     ItemScore.subject_id.in_(item_ids))
+                             .order_by(ItemScore.id))
     data: dict[str, Any] = {
         "subject": subject,
         "generated_at": utcnow().isoformat(),
@@ -127,25 +145,24 @@ def export(session: Session, subject: str) -> dict[str, Any]:
                                     "outcome": r.outcome} for r in referrals],
         "safeguarding_chronology": [{"id": a.id, "kind": a.kind, "detail": open_text(a.detail_sealed),
                                      "outcome": a.outcome, "at": _iso(a.at)} for a in actions],
-        # Where they are named in a referral as a child at risk or someone involved. Being
-        # named as the person of concern is withheld from the export for the safeguarding
-        # lead to decide on: telling a suspected abuser about an open inquiry can put the
-        # child at risk (GDPR Art. 23 restrictions; the count is there so it is not lost).
+        # Where they are named in a referral as a child at risk or someone involved.
         "safeguarding_involvement": [{"referral_id": p.referral_id, "part": p.part,
                                       "platform_role": p.platform_role, "age_band": p.age_band,
-                                      "how_involved": p.how_involved}
-                                     for p in people if p.part != _PERSON_OF_CONCERN],
-        "withheld_for_safeguarding_lead": sum(1 for p in people if p.part == _PERSON_OF_CONCERN),
+                                      "how_involved": p.how_involved} for p in people],
         "flagger_statistics": ({"decided": stats.decided, "upheld": stats.upheld} if stats else None),
         # Messages they wrote in the conversation around someone else's flagged message.
         "conversation_messages": [{"item_id": m.item_id, "sent_at": _iso(m.sent_at),
-                                   "text": open_text(m.text_sealed)} for m in session.scalars(
-            select(ConversationMessage).where(ConversationMessage.author_pseudonym == subject)
-            .order_by(ConversationMessage.item_id, ConversationMessage.position))],
+                                   "text": open_text(m.text_sealed)} for m in messages],
     }
+    ref = subject_ref(subject)
     audit.record(session, "dsar.exported", actor_label="cli", target_type="subject",
-                 details={"subject_ref": subject_ref(subject),
+                 details={"subject_ref": ref,
                           "counts": {k: len(v) for k, v in data.items() if isinstance(v, list)}})
+    if held.any():
+        # For the data-protection officer and the independent reviewer (the audit browser),
+        # never for the subject: ids and the legal basis, no text.
+        audit.record(session, "dsar.withheld", actor_label="cli", target_type="subject",
+                     details={"subject_ref": ref, **held.audit_details()})
     return data
 
 
@@ -156,8 +173,7 @@ class ErasureReport:
     kept: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
 
 
-# SafeguardingPerson.part (safeguarding/people.py; not imported: safeguarding imports retention).
-_PERSON_OF_CONCERN = "person_of_concern"
+_PERSON_OF_CONCERN = dsar_withhold.PERSON_OF_CONCERN
 
 CASE_LINKED = "linked to a case file, which follows case retention (and any legal hold)"
 
@@ -190,10 +206,15 @@ def erase(session: Session, subject: str, *, now: datetime | None = None) -> Era
     policy = retention.ensure_policies(session)[RetentionCategory.MODERATION]
     cutoff = retention.cutoff(policy, now)
     report = ErasureReport(subject_ref(subject))
+    # What the export withholds is kept, silently: the erasure report goes to the subject
+    # too, and a "kept: linked to a case file" line would tip them off (audited instead).
+    held = dsar_withhold.find(session, subject)
     done = set(session.scalars(select(AnonymisedRecord.record_id).where(
         AnonymisedRecord.record_type == "review_item")))
     to_strip: list[int] = []
     for item in session.scalars(select(ReviewItem).where(ReviewItem.author_pseudonym == subject)):
+        if item.id in held.item_ids:
+            continue
         why = _item_kept_because(session, item, cutoff)
         if why:
             report.kept.append((f"item {item.id}", why))
@@ -205,6 +226,8 @@ def erase(session: Session, subject: str, *, now: datetime | None = None) -> Era
     # Who flagged is not needed to keep a decision's record, so flags lose the pseudonym
     # unless a case file (with its own retention and holds) relies on them.
     for f in flags:
+        if f.item_id in held.item_ids:
+            continue
         if _case_linked(session, f.item_id):
             report.kept.append((f"flag {f.id}", CASE_LINKED))
             continue
@@ -217,6 +240,8 @@ def erase(session: Session, subject: str, *, now: datetime | None = None) -> Era
     messages = list(session.scalars(select(ConversationMessage).where(
         ConversationMessage.author_pseudonym == subject)))
     for m in messages:
+        if m.item_id in held.item_ids:
+            continue
         if _case_linked(session, m.item_id):
             report.kept.append((f"conversation message on item {m.item_id}", CASE_LINKED))
             continue
@@ -224,6 +249,8 @@ def erase(session: Session, subject: str, *, now: datetime | None = None) -> Era
     report.erased["conversation_messages"] = sum(1 for m in messages if m.author_pseudonym.startswith("erased-"))
     appeals = list(session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == subject)))
     for a in appeals:
+        if a.item_id in held.item_ids or a.decision_id in held.decision_ids:
+            continue
         if a.status == AppealStatus.OPEN:
             report.kept.append((f"appeal {a.id}", "still open"))
             continue
@@ -232,12 +259,13 @@ def erase(session: Session, subject: str, *, now: datetime | None = None) -> Era
     report.erased["appeals"] = sum(1 for a in appeals if a.appellant_pseudonym is None)
     report.erased["flagger_statistics"] = int(getattr(session.execute(
         delete(FlaggerStats).where(FlaggerStats.pseudonym == subject)), "rowcount", 0) or 0)
-    n_ref = len(list(session.scalars(select(SafeguardingReferral.id).where(
-        SafeguardingReferral.child_pseudonym == subject))))
-    n_act = len(list(session.scalars(select(SafeguardingAction.id).where(
-        SafeguardingAction.child_pseudonym == subject))))
-    n_people = len(list(session.scalars(select(SafeguardingPerson.id).where(
-        SafeguardingPerson.pseudonym == subject))))
+    n_ref = sum(1 for rid in session.scalars(select(SafeguardingReferral.id).where(
+        SafeguardingReferral.child_pseudonym == subject)) if rid not in held.referral_ids)
+    n_act = sum(1 for a in session.scalars(select(SafeguardingAction).where(
+        SafeguardingAction.child_pseudonym == subject)) if not held.action_withheld(a))
+    n_people = sum(1 for p in session.scalars(select(SafeguardingPerson).where(
+        SafeguardingPerson.pseudonym == subject))
+        if p.part != _PERSON_OF_CONCERN and p.referral_id not in held.referral_ids)
     if n_ref or n_act or n_people:
         report.kept.append((f"{n_ref} safeguarding referral(s), {n_act} chronology entr(ies), "
                             f"named in {n_people} referral(s)",
@@ -249,4 +277,8 @@ def erase(session: Session, subject: str, *, now: datetime | None = None) -> Era
     audit.record(session, "dsar.erased", actor_label="cli", target_type="subject",
                  details={"subject_ref": report.subject_ref, "erased": report.erased,
                           "kept": len(report.kept)})
+    if held.any():
+        audit.record(session, "dsar.withheld", actor_label="cli", target_type="subject",
+                     details={"subject_ref": report.subject_ref, "request": "erasure",
+                              **held.audit_details()})
     return report

@@ -105,8 +105,57 @@ def test_role_request_pages_fit_a_phone_and_pass_axe(app, live_server, browser, 
         _check(page, axe_check, "reviewer's role changes", problems)
         page.get_by_role("button", name=f"Confirm independent reviewer for {person.email}").click()
         assert page.url.endswith("/review/roles")
-        assert "role confirmed" in page.content()
+        assert "once they accept it" in page.content()
+        page.get_by_role("button", name="Sign out").click()
+
+        # Issue 20: the incoming reviewer accepts the role themselves, right after signing in.
+        browser_login(page, live_server, person)
+        page.goto(f"{live_server}/account/roles")
+        _check(page, axe_check, "role requests (incoming reviewer)", problems)
+        page.get_by_role("button", name="Accept").click()
+        assert "You accepted the role" in page.content()
     finally:
         ctx.close()
     assert not problems, "\n".join(problems)
     assert totp_code  # the helpers above sign in with each account's own codes
+
+
+def test_invitation_and_access_review_pages_fit_a_phone_and_pass_axe(app, live_server, browser, axe_check,
+                                                                      make_user):
+    admin = make_user("admin", email="the-only-admin-of-a-small-organisation@c2c-safety.test")
+    reviewer = make_user("independent_reviewer")
+    problems: list[str] = []
+    ctx = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        browser_login(page, live_server, admin)
+        page.goto(f"{live_server}/admin/users")
+        assert "Fewer than two people could confirm a grant" in page.content()
+        _check(page, axe_check, "admin list with the small-organisation warning", problems)
+        page.goto(f"{live_server}/admin/users/new")
+        _check(page, axe_check, "new account (no password field)", problems)
+        page.get_by_label("E-mail").fill("a-newcomer-with-a-long-address@c2c-safety.test")
+        page.get_by_label("Name").fill("Søren Ødegård")
+        page.get_by_label("Moderator").check()
+        page.get_by_role("button", name="Create account").click()
+        link = page.locator("p.user-text code").inner_text()
+        assert "/invitation/" in link
+        _check(page, axe_check, "invitation link shown once", problems)
+        page.get_by_role("button", name="Sign out").click()
+        page.goto(link)
+        _check(page, axe_check, "choose your password", problems)
+        page.get_by_label("Choose a password").fill("my own long password")
+        page.get_by_label("The same password again").fill("my own long password")
+        page.get_by_role("button", name="Set my password").click()
+        assert page.url.endswith("/login")
+        page.goto(link)
+        assert "This link does not work" in page.content()
+
+        browser_login(page, live_server, reviewer)
+        page.goto(f"{live_server}/review/access")
+        page.get_by_role("button", name="Start a review").click()
+        _check(page, axe_check, "access review", problems)
+    finally:
+        ctx.close()
+    assert not problems, "\n".join(problems)

@@ -44,6 +44,8 @@ ARGS: dict[str, Filler] = {
         SafeguardingAction.withdrawable_until.is_not(None))),
     "pseudonym": lambda s: s.scalar(select(SafeguardingReferral.child_pseudonym)),
     "fmt": lambda s: "csv",
+    # The invitation page signed out; a used or unknown link shows "This link does not work".
+    "token": lambda s: "an-unknown-invitation-token",
 }
 # Query strings a page needs to show its content (not just a redirect).
 QUERY: dict[str, str] = {"safeguarding.confirm_request": "?kind=request_restriction"}

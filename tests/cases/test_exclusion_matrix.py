@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import alerts as case_alerts
+from c2c_safety.cases import reviewer_oversight
 from c2c_safety.core.crypto import seal_text
-from models import CaseAlert, CaseFile, CaseStatus, ReviewNote, User, utcnow
+from models import CaseAlert, CaseExclusion, CaseFile, CaseStatus, ReviewNote, User, utcnow
 from tests.conftest import csrf_token, login
 from tests.support.cases import get, make_case, scalars
 
@@ -62,7 +63,10 @@ def _setup(app: Flask, db, make_user, category: str, roles: tuple[str, ...]) -> 
         case = db.get(CaseFile, cid)
         person = db.get(User, victim.id)
         actor = db.get(User, peer.id)
-        case_access.exclude(db, case, person, actor=actor, reason="The case is about this person.")
+        done = case_access.exclude(db, case, person, actor=actor, reason="The case is about this person.")
+        if not isinstance(done, CaseExclusion):  # a reviewer: the other reviewer confirms (issue 20)
+            db.flush()
+            reviewer_oversight.confirm(db, done.id, actor=db.get(User, reviewer.id))
         db.commit()
         # A stale alert made after the exclusion must not show either.
         db.add(CaseAlert(user_id=victim.id, case_id=cid, kind="ack_overdue", day="1999-01-01",

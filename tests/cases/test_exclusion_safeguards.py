@@ -15,8 +15,9 @@ from c2c_safety.accounts import grants
 from c2c_safety.accounts.users import AccountError
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import alerts as case_alerts
+from c2c_safety.cases import reviewer_oversight
 from c2c_safety.core.db import new_session
-from models import AuditEvent, CaseAlert, CaseExclusion, CaseFile, CaseStatus, User, utcnow
+from models import AuditEvent, CaseAlert, CaseExclusion, CaseFile, CaseStatus, ExclusionRequest, User, utcnow
 from tests.conftest import csrf_token, login, post_form
 from tests.support.cases import get, make_case, scalars
 
@@ -134,6 +135,13 @@ def test_an_excluded_reviewer_cannot_lift_their_own_exclusion(app, client, db, m
     reviewer = make_user("independent_reviewer", totp=True)
     cid = make_case(app, db, category="ethical")
     _exclude(app, cid, reviewer.id, handler.id)  # the case is about the reviewer (allowed: not a CEO case)
+    ceo = make_user("ceo")
+    with app.app_context():  # issue 20: a second person (here the CEO) confirms it
+        s = new_session(app)
+        (req_id,) = s.scalars(select(ExclusionRequest.id)).all()
+        reviewer_oversight.confirm(s, req_id, actor=s.get(User, ceo.id))
+        s.commit()
+        s.close()
     (row_id,) = scalars(db, select(CaseExclusion.id))
     ref = get(db, CaseFile, cid).reference
     login(client, reviewer)
