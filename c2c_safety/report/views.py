@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, request, session
+from flask import Blueprint, redirect, request, session
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -80,6 +80,14 @@ def _clean_files() -> tuple[list[uploads.CleanFile], list[tuple[str, dict[str, o
 def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
     return _notice(_lang(), "page.too_large.title", "page.too_large", 413,
                    mb=MAX_REQUEST // (1024 * 1024) - 1)
+
+
+@bp.get("/report/leave")
+def leave() -> Response:
+    """The quick exit without JavaScript: a redirect to the neutral site (no-store, like every
+    page here), so the history holds the neutral site where the button was pressed and a Back
+    re-asks the desk for an empty form instead of showing what was typed."""
+    return redirect(pages.exit_url(), 303)
 
 
 @bp.get("/report")
