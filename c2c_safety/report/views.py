@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from c2c_safety.core import db
 from c2c_safety.core.queueing import enqueue
 from c2c_safety.core.web import csrf
-from c2c_safety.report import pages, reports, tokens, uploads
+from c2c_safety.report import codes, pages, reports, tokens, uploads
 from c2c_safety.report.filters import user_text
 from c2c_safety.report.forms import ReplyForm, ReportForm, chosen_files, file_errors
 from models import CaseFile, CaseMessage
@@ -90,9 +90,28 @@ def leave() -> Response:
     return redirect(pages.exit_url(), 303)
 
 
+def _report_token(lang: str) -> str:
+    # The code this report will get travels sealed in the form's token (tokens.py), so a
+    # reload of the receipt page can show it again without the desk storing it anywhere.
+    return tokens.issue("report", secret=reports.new_receipt(lang))
+
+
 @bp.get("/report")
 def form() -> tuple[str, int]:
-    return _render("report/form.html", _lang(), form=ReportForm(), token=tokens.issue("report"))
+    lang = _lang()
+    return _render("report/form.html", lang, form=ReportForm(), token=_report_token(lang))
+
+
+def _sent_again(lang: str, token: tokens.TokenCheck) -> tuple[str, int]:
+    """The same form posted again: a reload of the receipt page, or a restored tab. Within the
+    stated window the reporter gets their code again; the report is never made twice."""
+    if token.secret and tokens.used_within(token.nonce, tokens.RECEIPT_AGAIN_SECONDS):
+        case = reports.find_case(db.session(), token.secret)
+        if case is not None:
+            return _render("report/receipt.html", lang, receipt=codes.display(token.secret),
+                           view=reports.status_view(case), again=True, token=tokens.issue("follow-up"))
+    return _notice(lang, "receipt.title", "form.already_sent", 409,
+                   minutes=tokens.RECEIPT_AGAIN_SECONDS // 60)
 
 
 @bp.post("/report")
@@ -103,22 +122,27 @@ def submit() -> tuple[str, int]:
     form = ReportForm.parse(request.form)
     token = tokens.check(request.form.get("form_token", ""), "report")
     if not token.ok:
-        return _render("report/form.html", lang, 400, form=form, token=tokens.issue("report"),
+        return _render("report/form.html", lang, 400, form=form, token=_report_token(lang),
                        notice="form.expired")
     if tokens.already_used(token.nonce):
-        return _notice(lang, "receipt.title", "form.already_sent", 409)
+        return _sent_again(lang, token)
     if not form.valid:
         # Files are not checked for a form that goes back to the reporter: they choose them again.
-        return _render("report/form.html", lang, 400, form=form, token=tokens.issue("report"),
+        return _render("report/form.html", lang, 400, form=form, token=_report_token(lang),
                        reselect=bool(chosen_files(request.files)))
+    if not tokens.claim(token.nonce):  # the same form, posted twice at once
+        return _sent_again(lang, token)
     # The reporter's words are committed before any file is opened: a file that is refused,
     # slow, or takes its checking sandbox down costs that file, never the report.
-    submitted = reports.submit_report(db.session(), form.to_input(lang), [])
-    db.session().commit()
-    tokens.mark_used(token.nonce)
+    try:
+        submitted = reports.submit_report(db.session(), form.to_input(lang), [], receipt=token.secret)
+        db.session().commit()
+    except BaseException:
+        tokens.release(token.nonce)  # not saved: sending again must work
+        raise
     enqueue("workers.scoring.score_cases", [submitted.case.id])
     refused = _attach_files(submitted.case)
-    return _render("report/receipt.html", lang, receipt=submitted.receipt,
+    return _render("report/receipt.html", lang, receipt=codes.display(submitted.receipt),
                    view=reports.status_view(submitted.case), refused=refused, token=tokens.issue("follow-up"))
 
 
@@ -171,8 +195,7 @@ def follow_up_post() -> Page:
     receipt = reports.normalise_receipt(raw) or ""
     if request.form.get("action") == "receipt":
         # The receipt page's language switch: the same receipt page, in the language chosen.
-        shown = "-".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))  # as it was first shown
-        return _render("report/receipt.html", lang, receipt=shown, view=reports.status_view(case),
+        return _render("report/receipt.html", lang, receipt=codes.display(receipt), view=reports.status_view(case),
                        token=tokens.issue("follow-up"))
     if request.form.get("action") != "reply":
         return _status(lang, case, receipt)

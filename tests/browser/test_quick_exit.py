@@ -115,3 +115,32 @@ def test_the_quick_exit_leaves_from_every_reporter_page(live_server, browser, js
         assert "12" not in (page.locator("#f-receipt").input_value() if page.locator("#f-receipt").count() else "")
     finally:
         context.close()
+
+
+def test_the_receipt_survives_a_reload_and_a_restored_tab(live_server, browser):
+    """Issue 21.2 in a real browser: reload the receipt page (the browser re-sends the form),
+    then restore it as a phone does a discarded tab (a new page, the same URL and POST): the
+    code is still there, and there is still one report."""
+    for js in (True, False):
+        context, page = _context(browser, js=js)
+        try:
+            page.goto(f"{live_server}/report")
+            page.locator("#f-what").fill("Please do not lose my words")
+            page.get_by_label("Something else").check()
+            form = {"form_token": page.locator("input[name=form_token]").input_value(),
+                    "category": "other", "what": "Please do not lose my words"}
+            page.get_by_role("button", name="Send report").click()
+            code = page.locator(".receipt-code code").inner_text()
+            page.reload()  # Chromium re-posts without asking in automation
+            assert page.locator(".receipt-code code").inner_text() == code
+            assert "You already sent this report" in page.content()
+            restored = context.new_page()
+            restored.goto(f"{live_server}/report", wait_until="commit")  # a fresh tab, then the same POST
+            resp = restored.request.post(f"{live_server}/report", multipart=form)
+            assert resp.status == 200 and code in resp.text()
+            page.goto(f"{live_server}/report/follow-up")
+            page.locator("#f-receipt").fill("  " + code.upper().replace(" ", "   ") + " ")
+            page.get_by_role("button", name="Show my report").click()
+            assert page.get_by_role("heading", level=1).inner_text() == "Your report"
+        finally:
+            context.close()
