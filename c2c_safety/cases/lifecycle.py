@@ -278,10 +278,14 @@ def open_hold(session: Session, case: CaseFile) -> LegalHold | None:
 
 # --- reading ----------------------------------------------------------------------------
 
-def record_view(session: Session, case: CaseFile, *, actor: User) -> None:
-    """Staff views of a case are audited (who opened what, when)."""
+def record_view(session: Session, case: CaseFile, *, actor: User, handler: bool = False) -> None:
+    """Staff views of a case are audited (who opened what, when). The first time someone who
+    handles it opens it, the reporter's status page starts saying "a person has read your
+    report" (`first_read_at`; no name, no time shown to the reporter)."""
     audit.record(session, "case.viewed", actor=actor, target_type="case", target_id=case.id,
                  case_id=case.id)
+    if handler and case.first_read_at is None:
+        case.first_read_at = utcnow()
 
 
 @dataclass(frozen=True)

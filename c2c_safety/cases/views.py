@@ -115,7 +115,7 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
 def detail(case_id: int) -> str:
     case = visible_or_404(case_id)
     ctx = detail_context(case)
-    cases.record_view(db.session(), case, actor=staff())
+    cases.record_view(db.session(), case, actor=staff(), handler=bool(ctx["handler"]))
     db.session().commit()
     return render_template("cases/detail.html", **ctx)
 

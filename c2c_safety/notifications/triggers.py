@@ -27,7 +27,8 @@ from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
 from c2c_safety.notifications import kinds
 from c2c_safety.notifications.notices import notify
-from models import CaseCategory, CaseFile, CaseStatus, Role, User, UserRole, utcnow
+from models import CaseFile, CaseStatus, Role, User, UserRole, utcnow
+from models.cases import CHILD_CATEGORIES
 from models.review import WebhookDelivery, WebhookStatus
 
 SOON = timedelta(hours=24)
@@ -72,7 +73,7 @@ def _next_due(case: CaseFile) -> tuple[str, datetime] | None:
 def new_case(session: Session, case: CaseFile, now: datetime | None = None) -> int:
     now = now or utcnow()
     due = _next_due(case)
-    if case.category == CaseCategory.SAFEGUARDING_MINOR:
+    if case.category in CHILD_CATEGORIES:  # the child-first categories of the form too
         # Urgent: every safeguarding lead who may see it, not only an assignee.
         people: Iterable[User] = [p for p in case_access.eligible_handlers(session, case)
                                   if case_access.can_view(session, p, case)]

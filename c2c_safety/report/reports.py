@@ -36,13 +36,22 @@ from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.notifications import triggers as notify_triggers
 from c2c_safety.report import codes
 from models import CaseCategory, CaseFile, CaseMessage, CaseSource, CaseStatus, utcnow
+from models.cases import CHILD_CATEGORIES, MeetingRequest, ReporterAbout, ReporterAgeBand
 
 log = logging.getLogger(__name__)
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U
 MAX_BODY, MAX_WHEN, MAX_WHO, MAX_CONTACT = 20_000, 200, 2_000, 500
-CATEGORIES = tuple(c.value for c in CaseCategory)
+# The form asks a child's questions first (issue 21.3): the child-first categories, then
+# the whistleblowing categories for adults.
+CHILD_FIRST = (CaseCategory.CHILD_MEAN.value, CaseCategory.CHILD_SEXUAL.value, CaseCategory.CHILD_FRIEND.value,
+               CaseCategory.CHILD_ADULT.value)
+FOR_ADULTS = tuple(c.value for c in CaseCategory if c.value not in CHILD_FIRST)
+CATEGORIES = CHILD_FIRST + FOR_ADULTS
+ABOUT = tuple(a.value for a in ReporterAbout)
+AGE_BANDS = tuple(a.value for a in ReporterAgeBand)
+MEETINGS = tuple(m.value for m in MeetingRequest)
 
 
 
@@ -58,6 +67,9 @@ class ReportInput:
     who: str = ""
     contact: str = ""
     language: str = "en"
+    about: str = ""
+    age_band: str = ""
+    meeting: str = ""  # ignored for a child's concern: a referral, not a Whistleblower Act case
 
 
 @dataclass(frozen=True)
@@ -174,8 +186,11 @@ def submit_report(session: Session, data: ReportInput, files: list[CleanFile], *
         language=data.language[:8], body_sealed=seal_text(data.what.strip()),
         occurred_sealed=_optional(data.when), involved_sealed=_optional(data.who),
         contact_sealed=_optional(data.contact), receipt_lookup=tag, receipt_hash=hash_receipt(digits),
-        score_status="pending",
+        score_status="pending", reporter_about=data.about if data.about in ABOUT else None,
+        reporter_age_band=data.age_band if data.age_band in AGE_BANDS else None,
     )
+    if data.meeting in MEETINGS and data.category not in CHILD_CATEGORIES:
+        case.meeting_request, case.meeting_requested_at = data.meeting, now
     session.add(case)
     session.flush()
     for f in files:
@@ -200,6 +215,9 @@ class MessageView:
 
 @dataclass(frozen=True)
 class StatusView:
+    category: str
+    child: bool  # a child's concern: the safeguarding promise, never the Directive's 3 months
+    read: bool  # a person at the desk has opened it
     reference: str
     status: str
     received_at: datetime
@@ -229,6 +247,7 @@ def status_view(case: CaseFile) -> StatusView:
         for m in case.messages
     ]
     return StatusView(
+        category=case.category, child=case.category in CHILD_CATEGORIES, read=case.first_read_at is not None,
         reference=case.reference, status=case.status, received_at=case.received_at,
         acknowledged_at=case.acknowledged_at, acknowledge_by=due.acknowledge_by,
         feedback_by=due.feedback_by, feedback_at=cycle.feedback_at, closed=not can_reply(case),

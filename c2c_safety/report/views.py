@@ -27,6 +27,7 @@ from c2c_safety.core.web import csrf
 from c2c_safety.report import codes, pages, reports, tokens, uploads
 from c2c_safety.report.filters import user_text
 from c2c_safety.report.forms import ReplyForm, ReportForm, chosen_files, file_errors
+from c2c_safety.review import policy
 from models import CaseFile, CaseMessage
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,14 @@ def _lang() -> str:
 
 def _render(template: str, lang: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
     # The shared reporter layout (language, quick exit): report/pages.py.
-    return pages.render(template, lang, status, categories=reports.CATEGORIES, **ctx)
+    return pages.render(template, lang, status, categories=reports.CATEGORIES, child_first=reports.CHILD_FIRST,
+                        for_adults=reports.FOR_ADULTS, about_choices=reports.ABOUT, age_bands=reports.AGE_BANDS,
+                        meetings=reports.MEETINGS, **ctx)
+
+
+def _target_hours() -> int:
+    # What the receipt and status page promise a child: the safeguarding desk's first-look target.
+    return policy.safeguarding_target_hours(db.session())
 
 
 def _notice(lang: str, title: str, message: str, status: int, **values: Any) -> tuple[str, int]:
@@ -109,7 +117,8 @@ def _sent_again(lang: str, token: tokens.TokenCheck) -> tuple[str, int]:
         case = reports.find_case(db.session(), token.secret)
         if case is not None:
             return _render("report/receipt.html", lang, receipt=codes.display(token.secret),
-                           view=reports.status_view(case), again=True, token=tokens.issue("follow-up"))
+                           view=reports.status_view(case), again=True, token=tokens.issue("follow-up"),
+                           target_hours=_target_hours())
     return _notice(lang, "receipt.title", "form.already_sent", 409,
                    minutes=tokens.RECEIPT_AGAIN_SECONDS // 60)
 
@@ -143,7 +152,8 @@ def submit() -> tuple[str, int]:
     enqueue("workers.scoring.score_cases", [submitted.case.id])
     refused = _attach_files(submitted.case)
     return _render("report/receipt.html", lang, receipt=codes.display(submitted.receipt),
-                   view=reports.status_view(submitted.case), refused=refused, token=tokens.issue("follow-up"))
+                   view=reports.status_view(submitted.case), refused=refused, token=tokens.issue("follow-up"),
+                   target_hours=_target_hours())
 
 
 def _attach_files(case: CaseFile, message: CaseMessage | None = None) -> list[tuple[str, dict[str, object]]]:
@@ -170,7 +180,7 @@ def follow_up() -> tuple[str, int]:
 
 def _status(lang: str, case: CaseFile, receipt: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
     return _render("report/status.html", lang, status, view=reports.status_view(case), receipt=receipt,
-                   can_reply=reports.can_reply(case), token=tokens.issue("follow-up"),
+                   can_reply=reports.can_reply(case), token=tokens.issue("follow-up"), target_hours=_target_hours(),
                    reply=ctx.pop("reply", ReplyForm()), **ctx)
 
 
@@ -196,7 +206,7 @@ def follow_up_post() -> Page:
     if request.form.get("action") == "receipt":
         # The receipt page's language switch: the same receipt page, in the language chosen.
         return _render("report/receipt.html", lang, receipt=codes.display(receipt), view=reports.status_view(case),
-                       token=tokens.issue("follow-up"))
+                       token=tokens.issue("follow-up"), target_hours=_target_hours())
     if request.form.get("action") != "reply":
         return _status(lang, case, receipt)
     if tokens.already_used(token.nonce):

@@ -95,7 +95,7 @@ def test_follow_up_shows_status_deadlines_and_handler_messages(client, db, app):
     feedback_by = add_months(case.received_at, 3)
     assert f"{feedback_by.day} " in html and str(feedback_by.year) in html
     assert "Feedback due by" in html and "Thank you. Can you tell us which project?" in html
-    assert "From the safety team" in html
+    assert "Reply from the safety team" in html
     # The receipt is carried for the reply form in a POST field, never in a URL.
     assert f'name="receipt" value="{receipt}"' in html
     for url in re.findall(r'(?:action|href)="([^"]*)"', html):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 02:25:39.587636
+Create Date: 2026-12-07 02:49:41.094980
 """
 
 from __future__ import annotations
@@ -419,6 +419,10 @@ def upgrade() -> None:
         sa.Column("occurred_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("involved_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("contact_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("reporter_about", sa.String(length=16), nullable=True),
+        sa.Column("reporter_age_band", sa.String(length=8), nullable=True),
+        sa.Column("meeting_request", sa.String(length=16), nullable=True),
+        sa.Column("meeting_requested_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("receipt_lookup", sa.String(length=64), nullable=True),
         sa.Column("receipt_hash", sa.String(length=200), nullable=True),
         sa.Column("received_at", models.base.UTCDateTime(timezone=True), nullable=False),
