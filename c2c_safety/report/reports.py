@@ -21,7 +21,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -53,6 +53,16 @@ ABOUT = tuple(a.value for a in ReporterAbout)
 AGE_BANDS = tuple(a.value for a in ReporterAgeBand)
 MEETINGS = tuple(m.value for m in MeetingRequest)
 
+
+
+# A whistleblower's request for a meeting or an oral report is answered with a time within
+# this many days (the Act says "within a reasonable time"; this is the desk's own target).
+MEETING_WITHIN_DAYS = 14
+
+
+def meeting_due(requested_at: datetime | None) -> datetime | None:
+    """By when the handler offers the meeting or call a reporter asked for."""
+    return requested_at + timedelta(days=MEETING_WITHIN_DAYS) if requested_at else None
 
 
 class ReportError(ValueError):

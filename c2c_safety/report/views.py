@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from c2c_safety.core import db
 from c2c_safety.core.queueing import enqueue
 from c2c_safety.core.web import csrf
-from c2c_safety.report import codes, pages, reports, tokens, uploads
+from c2c_safety.report import codes, helplines, pages, reports, tokens, uploads
 from c2c_safety.report.filters import user_text
 from c2c_safety.report.forms import ReplyForm, ReportForm, chosen_files, file_errors
 from c2c_safety.review import policy
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("report", __name__)
 csrf.exempt(bp)
 bp.add_app_template_filter(user_text, "user_text")  # app-wide: staff pages use it too
+bp.add_app_template_filter(reports.meeting_due, "meeting_due")  # the case page shows the request's deadline
 
 MAX_REQUEST = uploads.MAX_FILES * uploads.MAX_FILE_BYTES + 1024 * 1024
 Page = tuple[str, int] | Response
@@ -102,6 +103,14 @@ def _report_token(lang: str) -> str:
     # The code this report will get travels sealed in the form's token (tokens.py), so a
     # reload of the receipt page can show it again without the desk storing it anywhere.
     return tokens.issue("report", secret=reports.new_receipt(lang))
+
+
+@bp.get("/report/help")
+def help_page() -> tuple[str, int]:
+    """Helplines by country (report/helplines.py): the one for the chosen or suggested
+    country first, then all of them. Nothing about the choice is kept."""
+    return _render("report/help.html", _lang(), all_helplines=helplines.all_countries(),
+                   default_helpline=helplines.directory().default)
 
 
 @bp.get("/report")

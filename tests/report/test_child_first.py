@@ -93,3 +93,15 @@ def test_a_whistleblower_can_ask_for_a_meeting_a_child_report_cannot_carry_one(c
     assert case.meeting_request == "oral" and case.meeting_requested_at == case.received_at
     submit_report(client, {"category": "child_adult", "meeting": "meeting"})
     assert _case(db).meeting_request is None
+
+
+def test_the_handler_sees_the_meeting_request_and_its_deadline(app, client, db, signed_in):
+    anon = app.test_client()
+    submit_report(anon, {"category": "ethical", "meeting": "meeting", "about": "someone_else"})
+    case = _case(db)
+    signed_in("case_handler")
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    due = reports.meeting_due(case.meeting_requested_at)
+    assert "Reporter asks for</dt><dd class=\"meeting-request\">a meeting" in html
+    assert str(due.year) in html and "offer a time by" in html
+    assert "it is about someone else" in html
