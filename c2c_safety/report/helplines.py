@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,7 +44,7 @@ class Directory:
     by_language: dict[str, str]
 
 
-def _entry(code: str, raw: dict[str, object]) -> Helpline:
+def _entry(code: str, raw: Mapping[str, object]) -> Helpline:
     def text(key: str) -> str:
         value = raw.get(key, "")
         return str(value)[:200] if isinstance(value, str | int) else ""
