@@ -244,16 +244,16 @@ def test_cross_site_post_is_refused(client, db):
 
 def test_danish_by_query_string_and_by_browser(client, db):
     html = client.get("/report?lang=da").get_data(as_text=True)
-    assert '<html lang="da">' in html and "Fortæl os om en bekymring" in html
+    assert '<html lang="da">' in html and "Fortæl os, hvad der er sket" in html
     assert 'action="/report?lang=da"' in html and 'href="/report?lang=en"' in html
     by_browser = client.get("/report", headers={"Accept-Language": "da-DK,da;q=0.9,en;q=0.5"})
-    assert "Fortæl os om en bekymring" in by_browser.get_data(as_text=True)
+    assert "Fortæl os, hvad der er sket" in by_browser.get_data(as_text=True)
     english = client.get("/report", headers={"Accept-Language": "fr, en;q=0.1"}).get_data(as_text=True)
     assert '<html lang="en">' in english and "Tell us about a concern" in english
     assert "Tell us about a concern" in client.get("/report?lang=xx").get_data(as_text=True)
 
     resp = submit_report(client, {"what": "Noget skete"}, lang="da")
-    assert "Tak. Vi har modtaget din indberetning." in resp.get_data(as_text=True)
+    assert "Tak. Vi har fået det, du skrev." in resp.get_data(as_text=True)
     assert _case(db).language == "da"
     status = follow_up(client, receipt_of(resp), lang="da").get_data(as_text=True)
     assert "Modtaget og bekræftet" in status and "Besked senest" in status
