@@ -59,3 +59,13 @@ def test_the_child_advice_in_the_template_matches_the_test():
     html = (ROOT / "templates" / "report" / "receipt.html").read_text(encoding="utf-8")
     for category, count in ADVICE.items():
         assert f"'{category}': {count}" in html
+
+
+def test_dates_and_numbers_follow_the_language():
+    from datetime import UTC, datetime
+
+    when = datetime(2027, 3, 7, 12, tzinfo=UTC)
+    assert i18n.format_date(when, "en") == "7 March 2027"
+    assert i18n.format_date(when, "da") == "7. marts 2027"
+    assert i18n.translator("da")("err.too_long", max=20000) == "Skriv højst 20.000 tegn her."
+    assert i18n.translator("en")("err.too_long", max=20000) == "Please keep this under 20,000 characters."

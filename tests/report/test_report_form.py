@@ -164,7 +164,7 @@ def test_missing_fields_keep_what_was_written(client, db):
 
 def test_too_long_text_is_refused_but_kept_in_the_form(client, db):
     resp = submit_report(client, {"what": "x" * 20_001})
-    assert resp.status_code == 400 and "under 20000 characters" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "under 20,000 characters" in resp.get_data(as_text=True)
     assert db.scalars(select(CaseFile)).first() is None
 
 
