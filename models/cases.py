@@ -16,6 +16,13 @@ from models.base import Base, utcnow
 
 
 class CaseCategory(enum.StrEnum):
+    # A child's own words come first on the reporter's form (issue 21): each is a
+    # safeguarding concern (CHILD_CATEGORIES).
+    CHILD_MEAN = "child_mean"  # "someone is being mean to me"
+    CHILD_SEXUAL = "child_sexual"  # "someone asked me for photos or sent me sexual things"
+    CHILD_FRIEND = "child_friend"  # "I'm worried about a friend"
+    CHILD_ADULT = "child_adult"  # "I want to tell about an adult"
+    # Then the whistleblowing categories for adults.
     SAFEGUARDING_MINOR = "safeguarding_minor"
     ETHICAL = "ethical"
     TEAM_MEMBER = "team_member"
@@ -45,7 +52,34 @@ class CaseOutcome(enum.StrEnum):
 # Categories of an anonymous report that are about a child: they are safeguarding concerns,
 # handled as referrals on the safeguarding lead's desk with its clock, never as Whistleblower
 # Act cases. The reporter's form may add child-first categories; each belongs here.
-CHILD_CATEGORIES: frozenset[str] = frozenset({CaseCategory.SAFEGUARDING_MINOR})
+CHILD_CATEGORIES: frozenset[str] = frozenset({
+    CaseCategory.CHILD_MEAN, CaseCategory.CHILD_SEXUAL, CaseCategory.CHILD_FRIEND, CaseCategory.CHILD_ADULT,
+    CaseCategory.SAFEGUARDING_MINOR,
+})
+
+
+class ReporterAbout(enum.StrEnum):
+    """The reporter's answer to "is this about you?" (optional; nothing that identifies them)."""
+
+    ME = "me"
+    SOMEONE_ELSE = "someone_else"
+
+
+class ReporterAgeBand(enum.StrEnum):
+    """The reporter's optional age band: coarse on purpose, so it never narrows to a person."""
+
+    UNDER_10 = "under_10"
+    AGE_10_12 = "10_12"
+    AGE_13_15 = "13_15"
+    AGE_16_17 = "16_17"
+    ADULT = "adult"
+
+
+class MeetingRequest(enum.StrEnum):
+    """A whistleblower's request to report in person or orally (Danish Whistleblower Act §15)."""
+
+    MEETING = "meeting"
+    ORAL = "oral"
 
 
 SUBSTANTIATED_OUTCOMES = frozenset({CaseOutcome.SUBSTANTIATED, CaseOutcome.PARTLY_SUBSTANTIATED})
@@ -95,6 +129,12 @@ class CaseFile(Base):
     occurred_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     involved_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The anonymous reporter's optional answers (small enums above; None: not said).
+    reporter_about: Mapped[str | None] = mapped_column(String(16), default=None)
+    reporter_age_band: Mapped[str | None] = mapped_column(String(8), default=None)
+    # A whistleblower's request for a meeting or an oral report, and when it was made.
+    meeting_request: Mapped[str | None] = mapped_column(String(16), default=None)
+    meeting_requested_at: Mapped[datetime | None] = mapped_column(default=None)
 
     # The reporter's receipt: a slow hash (scrypt) plus a short keyed lookup tag so a
     # follow-up finds its case without trying every hash. Neither reveals the receipt.

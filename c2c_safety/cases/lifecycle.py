@@ -292,11 +292,11 @@ def open_hold(session: Session, case: CaseFile) -> LegalHold | None:
 
 # --- reading ----------------------------------------------------------------------------
 
-def record_view(session: Session, case: CaseFile, *, actor: User) -> None:
+def record_view(session: Session, case: CaseFile, *, actor: User, handler: bool = False) -> None:
     """Staff views of a case are audited (who opened what, when). The first time someone who
     handles it opens it, the report counts as read (`first_read_at`: the reporter's status
-    page says a person has read it, and "new case" notices resolve)."""
-    if case.first_read_at is None and case_access.can_handle(session, actor, case):
+    page says "a person has read your report", no name, no time; "new case" notices resolve)."""
+    if case.first_read_at is None and (handler or case_access.can_handle(session, actor, case)):
         case.first_read_at = utcnow()
         session.flush()
     audit.record(session, "case.viewed", actor=actor, target_type="case", target_id=case.id,

@@ -132,7 +132,7 @@ def detail(case_id: int) -> str | WResponse:
     # A template fills the message box (and, for feedback, the feedback box); nothing is sent.
     ctx = detail_context(case, **({"message_form": MessageForm(prefix="msg", data={"text": start}),
                                    "feedback_form": FeedbackForm(data={"text": start})} if start else {}))
-    cases.record_view(db.session(), case, actor=staff())
+    cases.record_view(db.session(), case, actor=staff(), handler=bool(ctx.get("handler")))
     db.session().commit()
     return render_template("cases/detail.html", **ctx)
 

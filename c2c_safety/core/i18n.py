@@ -19,10 +19,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
 DEFAULT = "en"
 # Dates on the public pages are shown in the platform's home time zone (Denmark).
 DISPLAY_ZONE = "Europe/Copenhagen"
+# The CLDR locale for a page language where the bare code is not the one we mean: English
+# for European children writes "7 March 2027", not the US "March 7, 2027".
+LOCALES = {"en": "en_GB"}
 
 Translator = Callable[..., str]
 
@@ -86,7 +93,10 @@ def text(key: str, lang: str, **values: Any) -> str:
 
 def translator(lang: str) -> Translator:
     def tr(key: str, **values: Any) -> str:
-        return text(key, lang, **values)
+        # Counts and limits in the language's own digits grouping ("20.000 tegn").
+        shown = {k: format_number(v, lang) if isinstance(v, int) and not isinstance(v, bool) else v
+                 for k, v in values.items()}
+        return text(key, lang, **shown)
 
     return tr
 
@@ -100,9 +110,22 @@ def _zone() -> tzinfo:
 
 
 def format_date(when: datetime | None, lang: str) -> str:
-    """A date in words, in the page's language ("1 May 2025", "1. maj 2025")."""
+    """A date in words, in the page's language and that language's own order and spelling
+    ("1 May 2025", "1. maj 2025", "1. Mai 2025"), from the CLDR data Babel ships. The
+    catalog's own `date.format` is the fallback for a language Babel does not know."""
     if when is None:
         return ""
     local = when.astimezone(_zone())
-    months = text("date.months", lang).split(",")
-    return text("date.format", lang, day=local.day, month=months[local.month - 1], year=local.year)
+    try:
+        return babel_dates.format_date(local.date(), format="long", locale=LOCALES.get(lang, lang))
+    except (UnknownLocaleError, ValueError):
+        months = text("date.months", lang).split(",")
+        return text("date.format", lang, day=local.day, month=months[local.month - 1], year=local.year)
+
+
+def format_number(value: int, lang: str) -> str:
+    """A number as the page's language writes it (20,000 / 20.000 / 20 000)."""
+    try:
+        return babel_numbers.format_decimal(value, locale=LOCALES.get(lang, lang))
+    except (UnknownLocaleError, ValueError):
+        return str(value)

@@ -34,6 +34,7 @@ from c2c_safety.notifications import kinds
 from c2c_safety.notifications.notices import notify
 from c2c_safety.notifications.resolution import APPEAL, CASE, REFERRAL, WEBHOOKS
 from models import CaseCategory, CaseFile, CaseRegime, CaseSource, CaseStatus, Role, User, UserRole, utcnow
+from models.cases import CHILD_CATEGORIES
 from models.review import DeskSetting, WebhookDelivery, WebhookStatus
 
 SOON = timedelta(hours=24)
@@ -94,7 +95,7 @@ def _next_due(case: CaseFile) -> tuple[str, datetime] | None:
 def next_target(session: Session, case: CaseFile) -> datetime | None:
     """The target a notice about this case carries: a child's concern, the safeguarding
     first-look target; an escalation, the internal service level; else the Directive's."""
-    if case.category == CaseCategory.SAFEGUARDING_MINOR:
+    if case.category in CHILD_CATEGORIES:
         return case.received_at + safeguarding_target(session)
     if case.source == CaseSource.ESCALATION:
         d = deadlines.internal(case.reopened_at or case.received_at)
@@ -105,7 +106,7 @@ def next_target(session: Session, case: CaseFile) -> datetime | None:
 
 def new_case(session: Session, case: CaseFile, now: datetime | None = None) -> int:
     now = now or utcnow()
-    if case.category == CaseCategory.SAFEGUARDING_MINOR:
+    if case.category in CHILD_CATEGORIES:  # the child-first categories of the form too
         # Urgent: every safeguarding lead who may see it, not only an assignee.
         people: Iterable[User] = [p for p in case_access.eligible_handlers(session, case)
                                   if case_access.can_view(session, p, case)]

@@ -39,6 +39,12 @@ def file_errors(refused: list[AttachmentRejectedError]) -> list[tuple[str, dict[
     return [(f"file.{r.code}", {"name": r.filename}) for r in refused]
 
 
+def _choice(form: ImmutableMultiDict[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    # Optional choices: anything unknown counts as "not said", never as an error.
+    value = form.get(name, "")
+    return value if value in allowed else ""
+
+
 @dataclass
 class ReportForm:
     category: str = ""
@@ -46,13 +52,18 @@ class ReportForm:
     when: str = ""
     who: str = ""
     contact: str = ""
+    about: str = ""  # "me" | "someone_else" | "" (not said)
+    age_band: str = ""
+    meeting: str = ""  # adults only: "meeting" | "oral" | ""
     errors: FieldErrors = field(default_factory=dict)
     files: list[tuple[str, dict[str, object]]] = field(default_factory=list)
 
     @classmethod
     def parse(cls, form: ImmutableMultiDict[str, str]) -> ReportForm:
         f = cls(category=form.get("category", ""), what=_text(form, "what"), when=_text(form, "when"),
-                who=_text(form, "who"), contact=_text(form, "contact"))
+                who=_text(form, "who"), contact=_text(form, "contact"),
+                about=_choice(form, "about", reports.ABOUT), age_band=_choice(form, "age_band", reports.AGE_BANDS),
+                meeting=_choice(form, "meeting", reports.MEETINGS))
         if f.category not in reports.CATEGORIES:
             f.errors["category"] = ("err.category", {})
             f.category = ""
@@ -67,7 +78,8 @@ class ReportForm:
 
     def to_input(self, language: str) -> reports.ReportInput:
         return reports.ReportInput(category=self.category, what=self.what, when=self.when.strip(),
-                                   who=self.who, contact=self.contact, language=language)
+                                   who=self.who, contact=self.contact, language=language, about=self.about,
+                                   age_band=self.age_band, meeting=self.meeting)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, render_template, request
 
 from c2c_safety.core import i18n
+from c2c_safety.report import helplines
 
 # Where "Leave this page" goes: a busy, neutral site, so someone glancing at the screen
 # sees nothing unusual. A link, not a fetch: the desk itself calls nothing at run time.
@@ -30,7 +31,14 @@ def pick_lang() -> str:
 
 def context(lang: str) -> dict[str, Any]:
     return {"lang": lang, "page_lang": lang, "tr": i18n.translator(lang), "languages": i18n.available(),
-            "fmt_date": lambda d: i18n.format_date(d, lang), "exit_url": exit_url()}
+            "fmt_date": lambda d: i18n.format_date(d, lang), "exit_url": exit_url(),
+            "helpline": helplines.choose(lang, params_country())}
+
+
+def params_country() -> str | None:
+    # The reporter's choice of country for the helpline, for this page only (never stored).
+    value = request.args.get("country", "")
+    return value if len(value) == 2 and value.isascii() and value.isalpha() else None
 
 
 def render(template: str, lang: str, status: int = 200, **ctx: Any) -> tuple[str, int]:

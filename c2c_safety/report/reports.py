@@ -1,7 +1,8 @@
 """Anonymous reports: a case file per report, a receipt to come back with, follow-up.
 
-Receipt: 16 random digits in four groups (about 53 bits), shown once. Stored only as
-- `receipt_lookup`: HMAC-SHA256 of the digits under a key derived from the secret key,
+Receipt: seven words of the reporter's language (56 bits; report/codes.py; old receipts:
+16 digits, about 53 bits). Stored only as
+- `receipt_lookup`: HMAC-SHA256 of the canonical code under a key derived from the secret key,
   truncated to 128 bits, so a follow-up finds its case with one indexed query; and
 - `receipt_hash`: scrypt (N=2^14, r=8, p=1) with a per-case salt, checked after the lookup.
 Someone holding a database copy without the secret key can neither find nor test receipts.
@@ -20,7 +21,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -33,18 +34,36 @@ from c2c_safety.cases.attachments import CleanFile
 from c2c_safety.core.crypto import open_text, seal_text
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.notifications import triggers as notify_triggers
+from c2c_safety.report import codes
 from c2c_safety.safeguarding import concerns
 from models import CaseCategory, CaseFile, CaseMessage, CaseRegime, CaseSource, CaseStatus, utcnow
-from models.cases import CHILD_CATEGORIES
+from models.cases import CHILD_CATEGORIES, MeetingRequest, ReporterAbout, ReporterAgeBand
 
 log = logging.getLogger(__name__)
 
-RECEIPT_DIGITS = 16
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 REF_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U
 MAX_BODY, MAX_WHEN, MAX_WHO, MAX_CONTACT = 20_000, 200, 2_000, 500
-CATEGORIES = tuple(c.value for c in CaseCategory)
+# The form asks a child's questions first (issue 21.3): the child-first categories, then
+# the whistleblowing categories for adults.
+CHILD_FIRST = (CaseCategory.CHILD_MEAN.value, CaseCategory.CHILD_SEXUAL.value, CaseCategory.CHILD_FRIEND.value,
+               CaseCategory.CHILD_ADULT.value)
+FOR_ADULTS = tuple(c.value for c in CaseCategory if c.value not in CHILD_FIRST)
+CATEGORIES = CHILD_FIRST + FOR_ADULTS
+ABOUT = tuple(a.value for a in ReporterAbout)
+AGE_BANDS = tuple(a.value for a in ReporterAgeBand)
+MEETINGS = tuple(m.value for m in MeetingRequest)
 
+
+
+# A whistleblower's request for a meeting or an oral report is answered with a time within
+# this many days (the Act says "within a reasonable time"; this is the desk's own target).
+MEETING_WITHIN_DAYS = 14
+
+
+def meeting_due(requested_at: datetime | None) -> datetime | None:
+    """By when the handler offers the meeting or call a reporter asked for."""
+    return requested_at + timedelta(days=MEETING_WITHIN_DAYS) if requested_at else None
 
 
 class ReportError(ValueError):
@@ -59,6 +78,9 @@ class ReportInput:
     who: str = ""
     contact: str = ""
     language: str = "en"
+    about: str = ""
+    age_band: str = ""
+    meeting: str = ""  # ignored for a child's concern: a referral, not a Whistleblower Act case
 
 
 @dataclass(frozen=True)
@@ -69,15 +91,15 @@ class Submitted:
 
 # -- receipts -------------------------------------------------------------------------------
 
-def new_receipt() -> str:
-    digits = "".join(secrets.choice("0123456789") for _ in range(RECEIPT_DIGITS))
-    return "-".join(digits[i : i + 4] for i in range(0, RECEIPT_DIGITS, 4))
+def new_receipt(lang: str = "en") -> str:
+    """A new receipt in canonical form (seven words; report/codes.py)."""
+    return codes.new_code(lang)
 
 
 def normalise_receipt(raw: str) -> str | None:
-    """Digits only (spaces, dashes and the like dropped); None unless exactly 16 digits."""
-    digits = "".join(ch for ch in (raw or "")[:100] if ch in "0123456789")
-    return digits if len(digits) == RECEIPT_DIGITS else None
+    """The canonical code typed (words in any case and spacing, or an old 16-digit code); None
+    if it is not a code at all."""
+    return codes.normalise(raw)
 
 
 def _lookup_key() -> bytes:
@@ -134,12 +156,20 @@ def _new_reference(session: Session) -> str:
             return ref
 
 
-def _fresh_receipt(session: Session) -> tuple[str, str]:
+def _tag_free(session: Session, tag: str) -> bool:
+    return session.scalar(select(CaseFile.id).where(CaseFile.receipt_lookup == tag)) is None
+
+
+def _fresh_receipt(session: Session, lang: str, chosen: str | None) -> tuple[str, str]:
+    """The receipt chosen when the form was given out (so a reload can show it again), unless
+    by a 2^-56 chance it is taken; then a fresh one."""
+    receipt = normalise_receipt(chosen or "")
     while True:
-        receipt = new_receipt()
-        tag = receipt_lookup(normalise_receipt(receipt) or "")
-        if session.scalar(select(CaseFile.id).where(CaseFile.receipt_lookup == tag)) is None:
-            return receipt, tag
+        if receipt is not None:
+            tag = receipt_lookup(receipt)
+            if _tag_free(session, tag):
+                return receipt, tag
+        receipt = new_receipt(lang)
 
 
 def _optional(text: str) -> bytes | None:
@@ -150,17 +180,15 @@ def _optional(text: str) -> bytes | None:
 def submit_report(session: Session, data: ReportInput, files: list[CleanFile], *,
                   receipt: str | None = None, now: datetime | None = None) -> Submitted:
     """Create the case (acknowledged at once), store attachments, audit. The caller commits,
-    then enqueues `workers.scoring.score_cases`. `receipt` is for the demo seeder only."""
+    then enqueues `workers.scoring.score_cases`. `receipt`: the code sealed into the form's
+    token when the form was given out (or the demo seeder's); `Submitted.receipt` is the
+    one actually used, in canonical form."""
     if data.category not in CATEGORIES:
         raise ReportError("unknown category")
     if not data.what.strip() or len(data.what) > MAX_BODY:
         raise ReportError("what happened is required and at most 20,000 characters")
     now = now or utcnow()
-    if receipt is None:
-        receipt, tag = _fresh_receipt(session)
-    else:
-        tag = receipt_lookup(normalise_receipt(receipt) or "")
-    digits = normalise_receipt(receipt) or ""
+    digits, tag = _fresh_receipt(session, data.language, receipt)
     case = CaseFile(
         reference=_new_reference(session), source=CaseSource.ANONYMOUS_REPORT, category=data.category,
         routed_role=routing.route_case(data.category),
@@ -169,8 +197,11 @@ def submit_report(session: Session, data: ReportInput, files: list[CleanFile], *
         language=data.language[:8], body_sealed=seal_text(data.what.strip()),
         occurred_sealed=_optional(data.when), involved_sealed=_optional(data.who),
         contact_sealed=_optional(data.contact), receipt_lookup=tag, receipt_hash=hash_receipt(digits),
-        score_status="pending",
+        score_status="pending", reporter_about=data.about if data.about in ABOUT else None,
+        reporter_age_band=data.age_band if data.age_band in AGE_BANDS else None,
     )
+    if data.meeting in MEETINGS and data.category not in CHILD_CATEGORIES:
+        case.meeting_request, case.meeting_requested_at = data.meeting, now
     session.add(case)
     session.flush()
     for f in files:
@@ -185,7 +216,7 @@ def submit_report(session: Session, data: ReportInput, files: list[CleanFile], *
         assignment.assign_new_case(session, case)  # round robin in the routed role (issue 13)
         notify_triggers.new_case(session, case, now)  # whoever it is routed to; no content in the notice
     log.info("anonymous report received as case %s (%s attachments)", case.id, len(files))
-    return Submitted(case, receipt)
+    return Submitted(case, digits)
 
 
 # -- follow-up ------------------------------------------------------------------------------
@@ -200,6 +231,9 @@ class MessageView:
 
 @dataclass(frozen=True)
 class StatusView:
+    category: str
+    child: bool  # a child's concern: the safeguarding promise, never the Directive's 3 months
+    read: bool  # a person at the desk has opened it
     reference: str
     status: str
     received_at: datetime
@@ -231,6 +265,7 @@ def status_view(case: CaseFile) -> StatusView:
         for m in case.messages
     ]
     return StatusView(
+        category=case.category, child=case.category in CHILD_CATEGORIES, read=case.first_read_at is not None,
         reference=case.reference, status=case.status, received_at=case.received_at,
         acknowledged_at=case.acknowledged_at, acknowledge_by=due.acknowledge_by,
         feedback_by=due.feedback_by, feedback_at=cycle.feedback_at, closed=not can_reply(case),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, request, session
+from flask import Blueprint, redirect, request, session
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -24,15 +24,17 @@ from werkzeug.wrappers import Response
 from c2c_safety.core import db
 from c2c_safety.core.queueing import enqueue
 from c2c_safety.core.web import csrf
-from c2c_safety.report import pages, reports, tokens, uploads
+from c2c_safety.report import codes, helplines, pages, reports, tokens, uploads
 from c2c_safety.report.filters import user_text
 from c2c_safety.report.forms import ReplyForm, ReportForm, chosen_files, file_errors
+from c2c_safety.review import policy
 from models import CaseFile, CaseMessage
 
 log = logging.getLogger(__name__)
 bp = Blueprint("report", __name__)
 csrf.exempt(bp)
 bp.add_app_template_filter(user_text, "user_text")  # app-wide: staff pages use it too
+bp.add_app_template_filter(reports.meeting_due, "meeting_due")  # the case page shows the request's deadline
 
 MAX_REQUEST = uploads.MAX_FILES * uploads.MAX_FILE_BYTES + 1024 * 1024
 Page = tuple[str, int] | Response
@@ -57,7 +59,14 @@ def _lang() -> str:
 
 def _render(template: str, lang: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
     # The shared reporter layout (language, quick exit): report/pages.py.
-    return pages.render(template, lang, status, categories=reports.CATEGORIES, **ctx)
+    return pages.render(template, lang, status, categories=reports.CATEGORIES, child_first=reports.CHILD_FIRST,
+                        for_adults=reports.FOR_ADULTS, about_choices=reports.ABOUT, age_bands=reports.AGE_BANDS,
+                        meetings=reports.MEETINGS, **ctx)
+
+
+def _target_hours() -> int:
+    # What the receipt and status page promise a child: the safeguarding desk's first-look target.
+    return policy.safeguarding_target_hours(db.session())
 
 
 def _notice(lang: str, title: str, message: str, status: int, **values: Any) -> tuple[str, int]:
@@ -82,9 +91,45 @@ def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
                    mb=MAX_REQUEST // (1024 * 1024) - 1)
 
 
+@bp.get("/report/leave")
+def leave() -> Response:
+    """The quick exit without JavaScript: a redirect to the neutral site (no-store, like every
+    page here), so the history holds the neutral site where the button was pressed and a Back
+    re-asks the desk for an empty form instead of showing what was typed."""
+    return redirect(pages.exit_url(), 303)
+
+
+def _report_token(lang: str) -> str:
+    # The code this report will get travels sealed in the form's token (tokens.py), so a
+    # reload of the receipt page can show it again without the desk storing it anywhere.
+    return tokens.issue("report", secret=reports.new_receipt(lang))
+
+
+@bp.get("/report/help")
+def help_page() -> tuple[str, int]:
+    """Helplines by country (report/helplines.py): the one for the chosen or suggested
+    country first, then all of them. Nothing about the choice is kept."""
+    return _render("report/help.html", _lang(), all_helplines=helplines.all_countries(),
+                   default_helpline=helplines.directory().default)
+
+
 @bp.get("/report")
 def form() -> tuple[str, int]:
-    return _render("report/form.html", _lang(), form=ReportForm(), token=tokens.issue("report"))
+    lang = _lang()
+    return _render("report/form.html", lang, form=ReportForm(), token=_report_token(lang))
+
+
+def _sent_again(lang: str, token: tokens.TokenCheck) -> tuple[str, int]:
+    """The same form posted again: a reload of the receipt page, or a restored tab. Within the
+    stated window the reporter gets their code again; the report is never made twice."""
+    if token.secret and tokens.used_within(token.nonce, tokens.RECEIPT_AGAIN_SECONDS):
+        case = reports.find_case(db.session(), token.secret)
+        if case is not None:
+            return _render("report/receipt.html", lang, receipt=codes.display(token.secret),
+                           view=reports.status_view(case), again=True, token=tokens.issue("follow-up"),
+                           target_hours=_target_hours())
+    return _notice(lang, "receipt.title", "form.already_sent", 409,
+                   minutes=tokens.RECEIPT_AGAIN_SECONDS // 60)
 
 
 @bp.post("/report")
@@ -95,23 +140,29 @@ def submit() -> tuple[str, int]:
     form = ReportForm.parse(request.form)
     token = tokens.check(request.form.get("form_token", ""), "report")
     if not token.ok:
-        return _render("report/form.html", lang, 400, form=form, token=tokens.issue("report"),
+        return _render("report/form.html", lang, 400, form=form, token=_report_token(lang),
                        notice="form.expired")
     if tokens.already_used(token.nonce):
-        return _notice(lang, "receipt.title", "form.already_sent", 409)
+        return _sent_again(lang, token)
     if not form.valid:
         # Files are not checked for a form that goes back to the reporter: they choose them again.
-        return _render("report/form.html", lang, 400, form=form, token=tokens.issue("report"),
+        return _render("report/form.html", lang, 400, form=form, token=_report_token(lang),
                        reselect=bool(chosen_files(request.files)))
+    if not tokens.claim(token.nonce):  # the same form, posted twice at once
+        return _sent_again(lang, token)
     # The reporter's words are committed before any file is opened: a file that is refused,
     # slow, or takes its checking sandbox down costs that file, never the report.
-    submitted = reports.submit_report(db.session(), form.to_input(lang), [])
-    db.session().commit()
-    tokens.mark_used(token.nonce)
+    try:
+        submitted = reports.submit_report(db.session(), form.to_input(lang), [], receipt=token.secret)
+        db.session().commit()
+    except BaseException:
+        tokens.release(token.nonce)  # not saved: sending again must work
+        raise
     enqueue("workers.scoring.score_cases", [submitted.case.id])
     refused = _attach_files(submitted.case)
-    return _render("report/receipt.html", lang, receipt=submitted.receipt,
-                   view=reports.status_view(submitted.case), refused=refused, token=tokens.issue("follow-up"))
+    return _render("report/receipt.html", lang, receipt=codes.display(submitted.receipt),
+                   view=reports.status_view(submitted.case), refused=refused, token=tokens.issue("follow-up"),
+                   target_hours=_target_hours())
 
 
 def _attach_files(case: CaseFile, message: CaseMessage | None = None) -> list[tuple[str, dict[str, object]]]:
@@ -138,7 +189,7 @@ def follow_up() -> tuple[str, int]:
 
 def _status(lang: str, case: CaseFile, receipt: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
     return _render("report/status.html", lang, status, view=reports.status_view(case), receipt=receipt,
-                   can_reply=reports.can_reply(case), token=tokens.issue("follow-up"),
+                   can_reply=reports.can_reply(case), token=tokens.issue("follow-up"), target_hours=_target_hours(),
                    reply=ctx.pop("reply", ReplyForm()), **ctx)
 
 
@@ -163,9 +214,8 @@ def follow_up_post() -> Page:
     receipt = reports.normalise_receipt(raw) or ""
     if request.form.get("action") == "receipt":
         # The receipt page's language switch: the same receipt page, in the language chosen.
-        shown = "-".join(receipt[i:i + 4] for i in range(0, len(receipt), 4))  # as it was first shown
-        return _render("report/receipt.html", lang, receipt=shown, view=reports.status_view(case),
-                       token=tokens.issue("follow-up"))
+        return _render("report/receipt.html", lang, receipt=codes.display(receipt), view=reports.status_view(case),
+                       token=tokens.issue("follow-up"), target_hours=_target_hours())
     if request.form.get("action") != "reply":
         return _status(lang, case, receipt)
     if tokens.already_used(token.nonce):

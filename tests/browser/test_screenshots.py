@@ -58,7 +58,7 @@ def test_screenshots_of_the_main_pages(app: Flask, live_server: str, browser: An
         page.goto(f"{live_server}/report?lang=en")
         _shot(page, "report-form", written)
         page.get_by_label("Something unethical or wrong", exact=False).check()
-        page.get_by_label("What happened?").fill(
+        page.get_by_label("Tell us what happened").fill(
             "A helper in project Ocean keeps asking pupils for their phone numbers.")
         page.get_by_label("When did it happen?").fill("Last week")
         page.get_by_role("button", name="Send report").click()

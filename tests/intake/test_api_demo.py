@@ -1,4 +1,4 @@
-"""The intake demo seeders: a platform client with the published demo key, two demo reports."""
+"""The intake demo seeders: a platform client with the published demo key, three demo reports."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_seeders_are_registered_and_idempotent(app, client, db, redis_conn):
     _seed(app)
     assert len(db.scalars(select(ApiClient)).all()) == 1
     cases = db.scalars(select(CaseFile).order_by(CaseFile.id)).all()
-    assert [c.category for c in cases] == ["safeguarding_minor", "ethical"]
+    assert [c.category for c in cases] == ["safeguarding_minor", "ethical", "child_sexual"]
     db.commit()
     assert post_flag(client, api_keys.DEMO_KEY, flag_body()).status_code == 202
     page = follow_up(client, demo_reports.DEMO_RECEIPTS["safeguarding_minor"]).get_data(as_text=True)

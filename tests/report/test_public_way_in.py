@@ -16,7 +16,8 @@ from tests.support.intake import follow_up, form_token, post_multipart, receipt_
 CATALOGS = Path(__file__).resolve().parents[2] / "c2c_safety" / "translations"
 DA = json.loads((CATALOGS / "da.json").read_text(encoding="utf-8"))
 EN = json.loads((CATALOGS / "en.json").read_text(encoding="utf-8"))
-EXIT = re.compile(r'<a class="quick-exit" id="quick-exit" href="(https?://[^"]+)" rel="noreferrer">([^<]+)</a>')
+EXIT = re.compile(r'<a class="quick-exit" id="quick-exit" href="(/report/leave)" data-exit="(https?://[^"]+)" '
+                  r'rel="noreferrer">([^<]+)</a>')
 
 
 def reporter_pages(client, lang: str) -> dict[str, str]:
@@ -73,7 +74,7 @@ def test_every_reporter_page_has_a_quick_exit_a_language_switch_and_speaks_the_l
     for name, html in reporter_pages(client, lang).items():
         m = EXIT.search(html)
         assert m, f"{name}: no quick exit"
-        assert m.group(2) == cat["exit.label"], name
+        assert m.group(3) == cat["exit.label"], name
         assert f'<html lang="{lang}">' in html, name
         assert f'>{cat["skip"]}</a>' in html, f"{name}: skip link not in {lang}"
         nav = re.search(r'<nav class="lang-switch"[^>]*>(.*?)</nav>', html, re.S)
@@ -126,7 +127,20 @@ def test_the_form_starts_with_the_question_and_keeps_the_details_one_click_away(
 
 def test_quick_exit_address_is_configurable(app, client):
     app.config["QUICK_EXIT_URL"] = "https://www.dr.dk/"
-    assert 'href="https://www.dr.dk/"' in client.get("/report").get_data(as_text=True)
+    assert 'data-exit="https://www.dr.dk/"' in client.get("/report").get_data(as_text=True)
+    resp = client.get("/report/leave")
+    assert resp.status_code == 303 and resp.headers["Location"] == "https://www.dr.dk/"
+
+
+def test_the_no_js_quick_exit_is_a_redirect_nothing_keeps(app, client):
+    """Without JavaScript the button is a link to the desk: a redirect (so the neutral site,
+    not the desk, is what the history holds at that place), never cached, no cookie."""
+    resp = client.get("/report/leave?lang=da")
+    assert resp.status_code == 303 and resp.headers["Location"] == "https://www.google.com/"
+    assert resp.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in resp.headers
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    for path in ("/", "/report", "/report/follow-up"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
 
 
 def test_quick_exit_script_is_served_and_replaces_history(app, client):
@@ -135,6 +149,7 @@ def test_quick_exit_script_is_served_and_replaces_history(app, client):
     resp.close()
     assert resp.status_code == 200 and "javascript" in resp.headers["Content-Type"]
     assert "location.replace" in js and "preventDefault" in js
+    assert '"Shift"' not in js and '"Escape"' in js  # Esc only, and only outside the fields
 
 
 def test_anonymous_pages_after_a_staff_session_still_work(app, client, make_user):

@@ -143,4 +143,6 @@ def test_form_tokens_carry_nothing_about_the_visitor(client):
 
     token = form_token(client, "/report", **WHO)
     payload = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
-    assert set(payload) == {"p", "n"}
+    assert set(payload) == {"p", "n", "s"}  # purpose, nonce, the sealed code-to-be (tokens.py)
+    sealed = base64.urlsafe_b64decode(payload["s"])
+    assert sealed[:2] == b"C2"  # AES-GCM sealed (core/crypto), not the words in clear

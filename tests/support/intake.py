@@ -14,7 +14,7 @@ from c2c_safety.core.db import new_session
 from c2c_safety.intake import api_keys
 
 TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
-RECEIPT_RE = re.compile(r'<p class="receipt-code"[^>]*><code>([0-9-]+)</code>')
+RECEIPT_RE = re.compile(r'<p class="receipt-code"[^>]*><code>([0-9a-z -]+)</code>')
 
 
 def make_key(app: Flask, name: str = "platform", scopes: tuple[str, ...] = api_keys.DEFAULT_SCOPES) -> str:
