@@ -33,7 +33,7 @@ from c2c_safety.cases import deadlines
 from c2c_safety.notifications import kinds
 from c2c_safety.notifications.notices import notify
 from c2c_safety.notifications.resolution import APPEAL, CASE, REFERRAL, WEBHOOKS
-from models import CaseCategory, CaseFile, CaseRegime, CaseSource, CaseStatus, Role, User, UserRole, utcnow
+from models import CaseFile, CaseRegime, CaseSource, CaseStatus, Role, User, UserRole, utcnow
 from models.cases import CHILD_CATEGORIES
 from models.review import DeskSetting, WebhookDelivery, WebhookStatus
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 03:01:01.524584
+Create Date: 2026-12-07 03:37:08.705709
 """
 
 from __future__ import annotations
@@ -209,8 +209,42 @@ def upgrade() -> None:
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_sign_in_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    op.create_table(
+        "access_reviews",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("started_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_by_id", sa.Integer(), nullable=True),
+        sa.Column("completed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["started_by_id"], ["users.id"], name=op.f("fk_access_reviews_started_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_reviews")),
+    )
+    op.create_table(
+        "account_notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pseudonym", sa.String(length=128), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("text_sealed", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_account_notes_author_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_account_notes")),
+    )
+    with op.batch_alter_table("account_notes", schema=None) as batch_op:
+        batch_op.create_index("ix_account_notes_pseudonym", ["pseudonym", "at"], unique=False)
+
+    op.create_table(
+        "confirmation_uses",
+        sa.Column("nonce", sa.String(length=40), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("purpose", sa.String(length=60), nullable=False),
+        sa.Column("used_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_confirmation_uses_user_id_users")),
+        sa.PrimaryKeyConstraint("nonce", name=op.f("pk_confirmation_uses")),
     )
     op.create_table(
         "desk_settings",
@@ -221,6 +255,37 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["updated_by_id"], ["users.id"], name=op.f("fk_desk_settings_updated_by_id_users")),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_desk_settings")),
     )
+    op.create_table(
+        "home_visits",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("seen_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_home_visits_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_home_visits")),
+    )
+    op.create_table(
+        "invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_invitations_created_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_invitations_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_invitations_token_hash")),
+    )
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.create_index("ix_invitations_user_id", ["user_id"], unique=False)
+
     op.create_table(
         "media_listed_hashes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -392,11 +457,17 @@ def upgrade() -> None:
         sa.Column("requested_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("seconded_by_id", sa.Integer(), nullable=True),
+        sa.Column("seconded_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accepted_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["decided_by_id"], ["users.id"], name=op.f("fk_role_grants_decided_by_id_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
             ["requested_by_id"], ["users.id"], name=op.f("fk_role_grants_requested_by_id_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["seconded_by_id"], ["users.id"], name=op.f("fk_role_grants_seconded_by_id_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_role_grants_user_id_users"), ondelete="CASCADE"
@@ -412,6 +483,19 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 'pending'"),
         )
 
+    op.create_table(
+        "saved_queue_views",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("filters", sa.JSON(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_saved_queue_views_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_queue_views")),
+        sa.UniqueConstraint("user_id", "name", name="uq_saved_queue_views_user_name"),
+    )
     op.create_table(
         "staff_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -445,6 +529,34 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "role", name=op.f("uq_user_roles_user_id")),
     )
     op.create_table(
+        "access_review_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("review_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("roles", sa.String(length=200), nullable=False),
+        sa.Column("verdict", sa.String(length=12), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["users.id"],
+            name=op.f("fk_access_review_entries_decided_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_id"],
+            ["access_reviews.id"],
+            name=op.f("fk_access_review_entries_review_id_access_reviews"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_access_review_entries_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_review_entries")),
+        sa.UniqueConstraint("review_id", "user_id", name=op.f("uq_access_review_entries_review_id")),
+    )
+    op.create_table(
         "case_files",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("reference", sa.String(length=20), nullable=False),
@@ -452,12 +564,17 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=24), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("routed_role", sa.String(length=32), nullable=False),
+        sa.Column("regime", sa.String(length=16), nullable=False),
         sa.Column("assigned_to_id", sa.Integer(), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("body_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("occurred_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("involved_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("contact_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("reporter_about", sa.String(length=16), nullable=True),
+        sa.Column("reporter_age_band", sa.String(length=8), nullable=True),
+        sa.Column("meeting_request", sa.String(length=16), nullable=True),
+        sa.Column("meeting_requested_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("receipt_lookup", sa.String(length=64), nullable=True),
         sa.Column("receipt_hash", sa.String(length=200), nullable=True),
         sa.Column("received_at", models.base.UTCDateTime(timezone=True), nullable=False),
@@ -467,6 +584,12 @@ def upgrade() -> None:
         sa.Column("first_read_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=40), nullable=True),
         sa.Column("closed_approved_by_id", sa.Integer(), nullable=True),
+        sa.Column("findings_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("close_proposed_by_id", sa.Integer(), nullable=True),
+        sa.Column("close_proposed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("close_proposed_outcome", sa.String(length=40), nullable=True),
+        sa.Column("close_record_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("closed_alone", sa.Boolean(), nullable=False),
         sa.Column("legal_hold", sa.Boolean(), nullable=False),
         sa.Column("anonymised_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("retention_clock_from", models.base.UTCDateTime(timezone=True), nullable=True),
@@ -479,6 +602,9 @@ def upgrade() -> None:
         sa.Column("scoring_lease_until", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["assigned_to_id"], ["users.id"], name=op.f("fk_case_files_assigned_to_id_users")),
+        sa.ForeignKeyConstraint(
+            ["close_proposed_by_id"], ["users.id"], name=op.f("fk_case_files_close_proposed_by_id_users")
+        ),
         sa.ForeignKeyConstraint(
             ["closed_approved_by_id"], ["users.id"], name=op.f("fk_case_files_closed_approved_by_id_users")
         ),
@@ -604,6 +730,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_item_conversations")),
     )
     op.create_table(
+        "item_notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("text_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("asked_id", sa.Integer(), nullable=True),
+        sa.Column("answered_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["asked_id"], ["users.id"], name=op.f("fk_item_notes_asked_id_users")),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_item_notes_author_id_users")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["review_items.id"], name=op.f("fk_item_notes_item_id_review_items"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_item_notes")),
+    )
+    with op.batch_alter_table("item_notes", schema=None) as batch_op:
+        batch_op.create_index("ix_item_notes_item", ["item_id"], unique=False)
+        batch_op.create_index(
+            "ix_item_notes_open_asks",
+            ["asked_id"],
+            unique=False,
+            postgresql_where=sa.text("answered_at IS NULL"),
+            sqlite_where=sa.text("answered_at IS NULL"),
+        )
+
+    op.create_table(
         "item_triage",
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("components", sa.JSON(), nullable=False),
@@ -684,39 +836,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "day", "item_id", name=op.f("uq_reviewer_exposures_user_id")),
     )
     op.create_table(
-        "safeguarding_referrals",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.Integer(), nullable=False),
-        sa.Column("child_pseudonym", sa.String(length=128), nullable=False),
-        sa.Column("reasons", sa.JSON(), nullable=False),
-        sa.Column("status", sa.String(length=8), nullable=False),
-        sa.Column("opened_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_by_id", sa.Integer(), nullable=True),
-        sa.Column("outcome", sa.String(length=40), nullable=True),
-        sa.Column("assigned_to_id", sa.Integer(), nullable=True),
-        sa.Column("deputy_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["assigned_to_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_assigned_to_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["closed_by_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_closed_by_id_users")
-        ),
-        sa.ForeignKeyConstraint(["deputy_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_deputy_id_users")),
-        sa.ForeignKeyConstraint(
-            ["item_id"],
-            ["review_items.id"],
-            name=op.f("fk_safeguarding_referrals_item_id_review_items"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_referrals")),
-        sa.UniqueConstraint("item_id", name=op.f("uq_safeguarding_referrals_item_id")),
-    )
-    with op.batch_alter_table("safeguarding_referrals", schema=None) as batch_op:
-        batch_op.create_index("ix_safeguarding_referrals_child", ["child_pseudonym"], unique=False)
-        batch_op.create_index("ix_safeguarding_referrals_status", ["status", "opened_at"], unique=False)
-
-    op.create_table(
         "case_alerts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -747,8 +866,12 @@ def upgrade() -> None:
         sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["case_files.id"], name=op.f("fk_case_exclusions_case_id_case_files"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["confirmed_by_id"], ["users.id"], name=op.f("fk_case_exclusions_confirmed_by_id_users")
         ),
         sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_case_exclusions_created_by_id_users")),
         sa.ForeignKeyConstraint(
@@ -868,6 +991,40 @@ def upgrade() -> None:
         batch_op.create_index("ix_decisions_item", ["item_id"], unique=False)
 
     op.create_table(
+        "exclusion_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("requested_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["case_files.id"], name=op.f("fk_exclusion_requests_case_id_case_files"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_exclusion_requests_decided_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_exclusion_requests_requested_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_exclusion_requests_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exclusion_requests")),
+    )
+    with op.batch_alter_table("exclusion_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_exclusion_requests_pending",
+            ["case_id", "user_id"],
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
+
+    op.create_table(
         "legal_holds",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -915,6 +1072,9 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(length=160), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("read_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("subject_kind", sa.String(length=24), nullable=True),
+        sa.Column("subject_id", sa.Integer(), nullable=True),
+        sa.Column("resolved_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["case_files.id"], name=op.f("fk_notices_case_id_case_files"), ondelete="CASCADE"
         ),
@@ -923,7 +1083,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_notices_dedupe_key")),
     )
     with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.create_index("ix_notices_subject", ["subject_kind", "subject_id"], unique=False)
         batch_op.create_index("ix_notices_user_created", ["user_id", "created_at"], unique=False)
+        batch_op.create_index("ix_notices_user_open", ["user_id", "resolved_at", "kind"], unique=False)
 
     op.create_table(
         "review_notes",
@@ -944,51 +1106,42 @@ def upgrade() -> None:
         batch_op.create_index("ix_review_notes_case", ["case_id"], unique=False)
 
     op.create_table(
-        "safeguarding_alerts",
+        "safeguarding_referrals",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("referral_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("seen_at", models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("seen_by_id", sa.Integer(), nullable=True),
+        sa.Column("item_id", sa.Integer(), nullable=True),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("child_pseudonym", sa.String(length=128), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("opened_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_by_id", sa.Integer(), nullable=True),
+        sa.Column("outcome", sa.String(length=40), nullable=True),
+        sa.Column("assigned_to_id", sa.Integer(), nullable=True),
+        sa.Column("deputy_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["referral_id"],
-            ["safeguarding_referrals.id"],
-            name=op.f("fk_safeguarding_alerts_referral_id_safeguarding_referrals"),
+            ["assigned_to_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_assigned_to_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["case_files.id"], name=op.f("fk_safeguarding_referrals_case_id_case_files")
+        ),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_closed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(["deputy_id"], ["users.id"], name=op.f("fk_safeguarding_referrals_deputy_id_users")),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["review_items.id"],
+            name=op.f("fk_safeguarding_referrals_item_id_review_items"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(["seen_by_id"], ["users.id"], name=op.f("fk_safeguarding_alerts_seen_by_id_users")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_alerts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_referrals")),
+        sa.UniqueConstraint("case_id", name=op.f("uq_safeguarding_referrals_case_id")),
+        sa.UniqueConstraint("item_id", name=op.f("uq_safeguarding_referrals_item_id")),
     )
-    with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
-        batch_op.create_index("ix_safeguarding_alerts_seen", ["seen_at"], unique=False)
-
-    op.create_table(
-        "safeguarding_people",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("referral_id", sa.Integer(), nullable=False),
-        sa.Column("pseudonym", sa.String(length=128), nullable=False),
-        sa.Column("part", sa.String(length=20), nullable=False),
-        sa.Column("platform_role", sa.String(length=16), nullable=False),
-        sa.Column("age_band", sa.String(length=16), nullable=False),
-        sa.Column("how_involved", sa.String(length=16), nullable=False),
-        sa.Column("source", sa.String(length=10), nullable=False),
-        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["referral_id"],
-            ["safeguarding_referrals.id"],
-            name=op.f("fk_safeguarding_people_referral_id_safeguarding_referrals"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["updated_by_id"], ["users.id"], name=op.f("fk_safeguarding_people_updated_by_id_users")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_people")),
-        sa.UniqueConstraint("referral_id", "pseudonym", name=op.f("uq_safeguarding_people_referral_id")),
-    )
-    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
-        batch_op.create_index("ix_safeguarding_people_pseudonym", ["pseudonym"], unique=False)
+    with op.batch_alter_table("safeguarding_referrals", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_referrals_child", ["child_pseudonym"], unique=False)
+        batch_op.create_index("ix_safeguarding_referrals_status", ["status", "opened_at"], unique=False)
 
     op.create_table(
         "appeals",
@@ -1069,6 +1222,147 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notice_emails", schema=None) as batch_op:
         batch_op.create_index("ix_notice_emails_due", ["status", "next_attempt_at"], unique=False)
+
+    op.create_table(
+        "safeguarding_alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("seen_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_alerts_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["seen_by_id"], ["users.id"], name=op.f("fk_safeguarding_alerts_seen_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_alerts")),
+    )
+    with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_alerts_seen", ["seen_at"], unique=False)
+
+    op.create_table(
+        "safeguarding_escalations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.String(length=12), nullable=False),
+        sa.Column("cycle_opened_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recipient_ids", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_escalations_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_escalations")),
+        sa.UniqueConstraint(
+            "referral_id", "step", "cycle_opened_at", name=op.f("uq_safeguarding_escalations_referral_id")
+        ),
+    )
+    with op.batch_alter_table("safeguarding_escalations", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_escalations_referral", ["referral_id"], unique=False)
+
+    op.create_table(
+        "safeguarding_holds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("placed_by_id", sa.Integer(), nullable=True),
+        sa.Column("placed_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("released_by_id", sa.Integer(), nullable=True),
+        sa.Column("released_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("release_reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(["placed_by_id"], ["users.id"], name=op.f("fk_safeguarding_holds_placed_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_holds_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["released_by_id"], ["users.id"], name=op.f("fk_safeguarding_holds_released_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_holds")),
+    )
+    with op.batch_alter_table("safeguarding_holds", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_holds_referral", ["referral_id", "released_at"], unique=False)
+
+    op.create_table(
+        "safeguarding_people",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("pseudonym", sa.String(length=128), nullable=False),
+        sa.Column("part", sa.String(length=20), nullable=False),
+        sa.Column("platform_role", sa.String(length=16), nullable=False),
+        sa.Column("age_band", sa.String(length=16), nullable=False),
+        sa.Column("how_involved", sa.String(length=16), nullable=False),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_people_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["users.id"], name=op.f("fk_safeguarding_people_updated_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_people")),
+        sa.UniqueConstraint("referral_id", "pseudonym", name=op.f("uq_safeguarding_people_referral_id")),
+    )
+    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_people_pseudonym", ["pseudonym"], unique=False)
+
+    op.create_table(
+        "safeguarding_risk_assessments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("proposed_level", sa.Integer(), nullable=False),
+        sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("set_by_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_risk_assessments_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["set_by_id"], ["users.id"], name=op.f("fk_safeguarding_risk_assessments_set_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_risk_assessments")),
+    )
+    with op.batch_alter_table("safeguarding_risk_assessments", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_risk_referral", ["referral_id", "id"], unique=False)
+
+    op.create_table(
+        "safeguarding_samples",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("iso_year", sa.Integer(), nullable=False),
+        sa.Column("iso_week", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("verdict", sa.String(length=10), nullable=True),
+        sa.Column("note_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("reviewer_id", sa.Integer(), nullable=True),
+        sa.Column("reviewed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("drawn_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_safeguarding_samples_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["reviewer_id"], ["users.id"], name=op.f("fk_safeguarding_samples_reviewer_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_samples")),
+        sa.UniqueConstraint("iso_year", "iso_week", "referral_id", name=op.f("uq_safeguarding_samples_iso_year")),
+    )
+    with op.batch_alter_table("safeguarding_samples", schema=None) as batch_op:
+        batch_op.create_index("ix_safeguarding_samples_week", ["iso_year", "iso_week"], unique=False)
 
     op.create_table(
         "statements_of_reasons",
@@ -1205,6 +1499,30 @@ def downgrade() -> None:
 
     op.drop_table("webhook_deliveries")
     op.drop_table("statements_of_reasons")
+    with op.batch_alter_table("safeguarding_samples", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_samples_week")
+
+    op.drop_table("safeguarding_samples")
+    with op.batch_alter_table("safeguarding_risk_assessments", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_risk_referral")
+
+    op.drop_table("safeguarding_risk_assessments")
+    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_people_pseudonym")
+
+    op.drop_table("safeguarding_people")
+    with op.batch_alter_table("safeguarding_holds", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_holds_referral")
+
+    op.drop_table("safeguarding_holds")
+    with op.batch_alter_table("safeguarding_escalations", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_escalations_referral")
+
+    op.drop_table("safeguarding_escalations")
+    with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_alerts_seen")
+
+    op.drop_table("safeguarding_alerts")
     with op.batch_alter_table("notice_emails", schema=None) as batch_op:
         batch_op.drop_index("ix_notice_emails_due")
 
@@ -1218,20 +1536,19 @@ def downgrade() -> None:
         batch_op.drop_index("ix_appeals_item_status")
 
     op.drop_table("appeals")
-    with op.batch_alter_table("safeguarding_people", schema=None) as batch_op:
-        batch_op.drop_index("ix_safeguarding_people_pseudonym")
+    with op.batch_alter_table("safeguarding_referrals", schema=None) as batch_op:
+        batch_op.drop_index("ix_safeguarding_referrals_status")
+        batch_op.drop_index("ix_safeguarding_referrals_child")
 
-    op.drop_table("safeguarding_people")
-    with op.batch_alter_table("safeguarding_alerts", schema=None) as batch_op:
-        batch_op.drop_index("ix_safeguarding_alerts_seen")
-
-    op.drop_table("safeguarding_alerts")
+    op.drop_table("safeguarding_referrals")
     with op.batch_alter_table("review_notes", schema=None) as batch_op:
         batch_op.drop_index("ix_review_notes_case")
 
     op.drop_table("review_notes")
     with op.batch_alter_table("notices", schema=None) as batch_op:
+        batch_op.drop_index("ix_notices_user_open")
         batch_op.drop_index("ix_notices_user_created")
+        batch_op.drop_index("ix_notices_subject")
 
     op.drop_table("notices")
     with op.batch_alter_table("media_views", schema=None) as batch_op:
@@ -1242,6 +1559,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_legal_holds_case")
 
     op.drop_table("legal_holds")
+    with op.batch_alter_table("exclusion_requests", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_exclusion_requests_pending",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        )
+
+    op.drop_table("exclusion_requests")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_index("ix_decisions_item")
         batch_op.drop_index("ix_decisions_decider_at")
@@ -1271,11 +1596,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_case_alerts_user_read")
 
     op.drop_table("case_alerts")
-    with op.batch_alter_table("safeguarding_referrals", schema=None) as batch_op:
-        batch_op.drop_index("ix_safeguarding_referrals_status")
-        batch_op.drop_index("ix_safeguarding_referrals_child")
-
-    op.drop_table("safeguarding_referrals")
     op.drop_table("reviewer_exposures")
     with op.batch_alter_table("media_objects", schema=None) as batch_op:
         batch_op.drop_index("ix_media_objects_sha256")
@@ -1283,6 +1603,15 @@ def downgrade() -> None:
 
     op.drop_table("media_objects")
     op.drop_table("item_triage")
+    with op.batch_alter_table("item_notes", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_item_notes_open_asks",
+            postgresql_where=sa.text("answered_at IS NULL"),
+            sqlite_where=sa.text("answered_at IS NULL"),
+        )
+        batch_op.drop_index("ix_item_notes_item")
+
+    op.drop_table("item_notes")
     op.drop_table("item_conversations")
     with op.batch_alter_table("item_claims", schema=None) as batch_op:
         batch_op.drop_index("ix_item_claims_item_user")
@@ -1315,11 +1644,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_case_files_receipt_lookup")
 
     op.drop_table("case_files")
+    op.drop_table("access_review_entries")
     op.drop_table("user_roles")
     with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_staff_sessions_user_id")
 
     op.drop_table("staff_sessions")
+    op.drop_table("saved_queue_views")
     with op.batch_alter_table("role_grants", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_role_grants_pending",
@@ -1367,7 +1698,18 @@ def downgrade() -> None:
         )
 
     op.drop_table("media_listed_hashes")
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_index("ix_invitations_user_id")
+
+    op.drop_table("invitations")
+    op.drop_table("home_visits")
     op.drop_table("desk_settings")
+    op.drop_table("confirmation_uses")
+    with op.batch_alter_table("account_notes", schema=None) as batch_op:
+        batch_op.drop_index("ix_account_notes_pseudonym")
+
+    op.drop_table("account_notes")
+    op.drop_table("access_reviews")
     op.drop_table("users")
     op.drop_table("retention_runs")
     op.drop_table("policy_reasons")
