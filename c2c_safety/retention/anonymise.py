@@ -128,8 +128,9 @@ def safeguarding_referrals(session: Session, ids: list[int], now: datetime, *, p
                             assigned_to_id=None, deputy_id=None, closed_by_id=None)
                     .execution_options(synchronize_session=False))
     done_items = select(AnonymisedRecord.record_id).where(AnonymisedRecord.record_type == "review_item")
-    items = list(session.scalars(select(SafeguardingReferral.item_id).where(
-        _among(session, SafeguardingReferral.id, ids), SafeguardingReferral.item_id.not_in(done_items))))
+    items = [i for i in session.scalars(select(SafeguardingReferral.item_id).where(
+        _among(session, SafeguardingReferral.id, ids), SafeguardingReferral.item_id.is_not(None),
+        SafeguardingReferral.item_id.not_in(done_items))) if i is not None]
     review_items(session, items, now, policy=policy)
     session.add_all([AnonymisedRecord(record_type="safeguarding_referral", record_id=i,
                                       category="safeguarding_referrals", anonymised_at=now) for i in ids])
