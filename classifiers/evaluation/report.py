@@ -23,7 +23,7 @@ GOALS: list[tuple[str, float, list[tuple[str, str]]]] = [
     ("de violent speech", 0.80, [("mhc_de", "threat"), ("germeval", "harassment"), ("gahd", "hate")]),
     ("pt toxic comments (no issue goal)", 0.88, [("told_br", "harassment"), ("mhc_pt", "harassment")]),
 ]
-REAL = {"olid", "conda", "mlma_en", "davidson", "dkhate", "turkish", "germeval", "gahd", "told_br",
+REAL = {"olid", "conda", "mlma_en", "toxigen", "davidson", "dkhate", "turkish", "germeval", "gahd", "told_br",
         "pejorativity_it", "greek", "suicide_watch"}
 CATCH_GOAL, BENIGN_GOAL = 0.95, 0.03
 SUPPORTS = [
@@ -155,6 +155,16 @@ def _data_lines(ev: Evaluation, manifest: dict[str, object]) -> list[str]:
     return lines
 
 
+def _reliable_line(ev: Evaluation, manifest: dict[str, object]) -> str:
+    measured = ", ".join(ev.reliable["languages"])  # type: ignore[arg-type]
+    if not ev.subset:
+        return f"**Reliable: {measured}**"
+    stored = manifest.get("reliable_languages", {})
+    langs = stored.get("languages", []) if isinstance(stored, dict) else []
+    return (f"**Reliable (stored by the last full run, unchanged by this subset run): {', '.join(langs)}.** "
+            f"This subset alone would keep: {measured or 'none'}.")
+
+
 def write_report(ev: Evaluation, path: Path) -> None:
     manifest = _manifest()
     rel = ev.reliable
@@ -217,7 +227,7 @@ def write_report(ev: Evaluation, path: Path) -> None:
     lines += ["", "Very weak evidence: 40 short conversations written by the same team that wrote the rules and "
               "the training conversations, in four languages; real grooming is slower, more varied and spread "
               "over days.", "", "## Reliably scored languages", "",
-              f"Rule: {rel.get('rule')}.", "", f"**Reliable: {', '.join(rel['languages'])}**"  # type: ignore[arg-type]
+              f"Rule: {rel.get('rule')}.", "", _reliable_line(ev, manifest)
               , "", "| language | reliable | evidence | benign flag rate |", "|---|---|---|---:|"]
     if isinstance(per_lang, dict):
         for lang, info in per_lang.items():
