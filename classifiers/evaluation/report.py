@@ -23,13 +23,14 @@ GOALS: list[tuple[str, float, list[tuple[str, str]]]] = [
     ("de violent speech", 0.80, [("mhc_de", "threat"), ("germeval", "harassment"), ("gahd", "hate")]),
     ("pt toxic comments (no issue goal)", 0.88, [("told_br", "harassment"), ("mhc_pt", "harassment")]),
 ]
-REAL = {"olid", "conda", "mlma_en", "davidson", "dkhate", "turkish", "germeval", "gahd", "told_br",
+REAL = {"olid", "conda", "mlma_en", "toxigen", "davidson", "dkhate", "turkish", "germeval", "gahd", "told_br",
         "pejorativity_it", "greek", "suicide_watch"}
 CATCH_GOAL, BENIGN_GOAL = 0.95, 0.03
 SUPPORTS = [
-    "* **Supported:** ranking of harassment/hate on real text in English, German, Danish, Turkish, Greek, "
-    "Portuguese and Italian (real held-out sets above, each a few hundred rows); hate against protected groups "
-    "in nl/fr/de/it/pl/pt/es as template-built functional tests only.",
+    "* **Measured on real text** (the *real* rows above; a few hundred rows each, fewer in a subset run): "
+    "harassment/hate ranking in English, German, Danish, Turkish, Greek, Portuguese (ToLD-Br) and Italian "
+    "(PejorativITy, hard negatives); hate against protected groups in nl/fr/de/it/pl/pt/es only as "
+    "template-built functional tests.",
     "* **Weakly supported:** threats (templated group threats in 8 languages; no real threat set in any "
     "language), self-harm (English Reddit posts only), and every classroom number: the classroom held-out set "
     "has a handful of messages per language and category, written by the team, so its intervals are wide "
@@ -102,14 +103,17 @@ def _classroom_lines(rows: list[ClassroomRow]) -> list[str]:
     lines = [f"Provenance: {provenance(TEST_FILE)}", "",
              f"Goal: at least {CATCH_GOAL:.0%} of harmful messages caught (any category at/above its review "
              f"threshold), at most {BENIGN_GOAL:.0%} of benign ones crossing it. Brackets: Wilson 95 % interval. "
-             "*Met* means the point estimate meets the goal; *shown* means even the interval's pessimistic end "
-             "does — with this few messages per language no language can *show* it.", "",
+             "*Met* means the point estimate meets the goal; *interval clears it* means the Wilson bound on the "
+             "pessimistic side does too (per language, 7 harmful and 4 benign messages can never clear it). "
+             "Neither means the goal holds for real children's messages: the set was written by the rules' "
+             "author.", "",
              "| language | harmful caught | in the labelled category | benign flagged | catch goal | benign goal |",
              "|---|---|---|---|---|---|"]
     for r in rows:
         lang = "**all**" if r.language == "ALL" else r.language
-        catch = ("shown" if r.caught.low >= CATCH_GOAL else "met") if r.caught.value >= CATCH_GOAL else "**missed**"
-        benign = ("shown" if r.benign_flagged.high <= BENIGN_GOAL else "met") \
+        catch = ("met; interval clears it" if r.caught.low >= CATCH_GOAL else "met") \
+            if r.caught.value >= CATCH_GOAL else "**missed**"
+        benign = ("met; interval clears it" if r.benign_flagged.high <= BENIGN_GOAL else "met") \
             if r.benign_flagged.n and r.benign_flagged.value <= BENIGN_GOAL else "**missed**"
         lines.append(f"| {lang} | {_rate(r.caught)} | {_rate(r.caught_in_category)} | {_rate(r.benign_flagged)} "
                      f"| {catch} | {benign} |")
@@ -149,6 +153,16 @@ def _data_lines(ev: Evaluation, manifest: dict[str, object]) -> list[str]:
         fit = f"{rows.get('train', 0)} / {rows.get('val', 0)}" if rows else "—"
         lines.append(f"| {key} | {name} | {licence} | {source} | {fit} | {ev.sizes.get(key, 0)} |")
     return lines
+
+
+def _reliable_line(ev: Evaluation, manifest: dict[str, object]) -> str:
+    measured = ", ".join(ev.reliable["languages"])  # type: ignore[arg-type]
+    if not ev.subset:
+        return f"**Reliable: {measured}**"
+    stored = manifest.get("reliable_languages", {})
+    langs = stored.get("languages", []) if isinstance(stored, dict) else []
+    return (f"**Reliable (stored by the last full run, unchanged by this subset run): {', '.join(langs)}.** "
+            f"This subset alone would keep: {measured or 'none'}.")
 
 
 def write_report(ev: Evaluation, path: Path) -> None:
@@ -213,7 +227,7 @@ def write_report(ev: Evaluation, path: Path) -> None:
     lines += ["", "Very weak evidence: 40 short conversations written by the same team that wrote the rules and "
               "the training conversations, in four languages; real grooming is slower, more varied and spread "
               "over days.", "", "## Reliably scored languages", "",
-              f"Rule: {rel.get('rule')}.", "", f"**Reliable: {', '.join(rel['languages'])}**"  # type: ignore[arg-type]
+              f"Rule: {rel.get('rule')}.", "", _reliable_line(ev, manifest)
               , "", "| language | reliable | evidence | benign flag rate |", "|---|---|---|---:|"]
     if isinstance(per_lang, dict):
         for lang, info in per_lang.items():

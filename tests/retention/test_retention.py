@@ -270,3 +270,17 @@ def test_longer_case_period_postpones_anonymisation(app, db, make_user):
         db.commit()
     _sweep(app, db)
     assert get(db, CaseFile, cid).anonymised_at is None
+
+
+def test_progress_total_matches_the_batches_a_sweep_takes(app, db):
+    for _ in range(3):
+        _closed(app, db, FIVE_YEARS_AGO - timedelta(days=1))
+    db.commit()
+    with app.app_context():
+        expected = retention.batches_due(db, NOW, batch_size=2)
+        seen: list[int] = []
+        retention.sweep(db, NOW, batch_size=2, after_batch=seen.append)
+        db.commit()
+    assert expected == 2   # 3 cases due, batches of 2 (the bar's total, read-only)
+    assert len(seen) >= expected   # audit pruning may add batches the estimate leaves out
+    assert retention.batches_due(db, NOW, batch_size=2) == 0

@@ -4,6 +4,7 @@ reconcile. The real worker process is exercised in test_worker_scoring.py."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -292,3 +293,35 @@ def test_web_side_scoring_code_never_imports_torch(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_rescore_wait_stays_until_the_workers_have_scored(sapp: Flask, redis_conn: Redis) -> None:
+    import threading
+
+    from c2c_safety.scoring.jobs import still_pending
+
+    ids = make_items(sapp, 3)
+    score_items(ids)
+    out: dict[str, object] = {}
+
+    def run_cli() -> None:   # the CLI waits; this (main) thread plays the worker
+        result = sapp.test_cli_runner().invoke(args=["rescore", "--wait", *(f"--item={i}" for i in ids[:2])])
+        out["code"], out["output"] = result.exit_code, result.output
+
+    cli = threading.Thread(target=run_cli)
+    cli.start()
+    queue = Queue("low", connection=redis_conn)
+    deadline = time.monotonic() + 30
+    while queue.count == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    s = new_session(sapp)
+    try:
+        assert still_pending(s, tuple(ids)) == 2   # selected, enqueued, not yet scored
+    finally:
+        s.close()
+    assert cli.is_alive()                            # --wait has not returned before the work is done
+    SimpleWorker([queue], connection=redis_conn).work(burst=True)
+    cli.join(30)
+    assert not cli.is_alive() and out["code"] == 0, out
+    assert "rescored 2 item(s)" in str(out["output"])
+    assert all(i.score_status == ScoreStatus.SCORED for i in items(sapp, ids).values())
