@@ -40,7 +40,8 @@ from c2c_safety.safeguarding.forms import (
 from models.review import SafeguardingPerson
 
 bp = Blueprint("safeguarding", __name__, url_prefix="/safeguarding")
-NAV.append(NavLink("safeguarding.index", "Safeguarding desk", frozenset({"safeguarding_lead"})))
+NAV.append(NavLink("safeguarding.index", "Safeguarding desk",
+                   frozenset({"safeguarding_lead", "independent_reviewer", "ceo"})))  # the last two read only
 
 LEAD = "safeguarding_lead"
 

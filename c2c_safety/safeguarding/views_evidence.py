@@ -8,11 +8,15 @@ from werkzeug.wrappers import Response
 
 from c2c_safety.core import db
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.safeguarding import evidence
 from c2c_safety.safeguarding import settings as sg_settings
 from c2c_safety.safeguarding.forms import HoldForm, SettingsForm
 from c2c_safety.safeguarding.views import LEAD, bp
 from c2c_safety.safeguarding.views_actions import Page, _referral, _run
+
+# Leads reach the settings from the desk; an admin (who has no desk) from the navigation.
+NAV.append(NavLink("safeguarding.settings", "Safeguarding settings", frozenset({"admin"})))
 
 
 @bp.route("/referrals/<int:referral_id>/hold", methods=["POST"])
