@@ -53,7 +53,7 @@ _RESTRICTION: dict[str, str] = {
 
 HIDDEN_FOR_LEAD = ("The {ct} is hidden from other users while the safeguarding lead looks at it; it is "
                    "kept, not deleted, so the lead can see it.")
-HIDDEN_DURATION = "Until the safeguarding lead has looked at it"
+HIDDEN_DURATION = "Until the safeguarding lead decides"  # fits the 40-character column
 
 # What a statement may claim was done, per recorded decision (issue 19.4): a statement never
 # claims a removal, hiding, restriction or suspension that was not recorded.

@@ -48,7 +48,7 @@ def test_hide_and_escalate_sends_a_signed_hide_request_the_lead_can_withdraw(
     d = db.scalars(select(Decision).where(Decision.item_id == iid)).one()
     st = d.statement
     assert "hidden from other users while the safeguarding lead looks at it" in st.restriction
-    assert st.duration == "Until the safeguarding lead has looked at it"
+    assert st.duration == "Until the safeguarding lead decides"
     assert "removed" not in (st.facts + st.restriction).replace("not deleted", "")
     ref = db.scalars(select(SafeguardingReferral).where(SafeguardingReferral.item_id == iid)).one()
     hide = db.scalars(select(SafeguardingAction).where(SafeguardingAction.referral_id == ref.id,

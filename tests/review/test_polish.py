@@ -55,3 +55,12 @@ def test_demo_seed_prints_examples_on_its_port(app: Flask) -> None:
     assert "127.0.0.1:8123" in demo_curl_example("http://127.0.0.1:8123")
     makefile = (Path(__file__).parents[2] / "Makefile").read_text()
     assert "demo seed --port $(PORT)" in makefile
+
+
+def test_every_fixed_duration_text_fits_its_column() -> None:
+    from c2c_safety.review import statements
+    from models.review import StatementOfReasons
+
+    width = StatementOfReasons.__table__.c.duration.type.length  # type: ignore[attr-defined]
+    for text in [*statements.DURATIONS.values(), statements.NOT_APPLICABLE, statements.HIDDEN_DURATION]:
+        assert len(text) <= width, text
