@@ -27,6 +27,7 @@ from c2c_safety.audit import log as audit
 from models import Invitation, User, utcnow
 
 LIFETIME = timedelta(hours=72)
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def _hash(token: str) -> str:
@@ -66,7 +67,8 @@ def issue(session: Session, user: User, *, actor: User | None) -> str:
 
 def find(session: Session, token: str) -> Invitation | None:
     """The invitation if it can still be used (the same None for unknown, used, expired)."""
-    if not token or len(token) > 100:
+    # Only what token_urlsafe makes (no NUL or other bytes PostgreSQL would refuse as a parameter).
+    if not token or len(token) > 100 or not _TOKEN_CHARS.issuperset(token):
         return None
     row = session.scalars(select(Invitation).where(Invitation.token_hash == _hash(token))).first()
     if row is None or row.used_at is not None or row.revoked_at is not None or row.expires_at <= utcnow():

@@ -92,6 +92,8 @@ def test_expired_revoked_and_unknown_links_do_not_work(app, client, db, signed_i
     db.commit()
     assert client.get(f"/invitation/{second}").status_code == 404
     assert client.get("/invitation/not-a-real-token").status_code == 404
+    for hostile in ("%00", "%C2%B2", "x" * 500, "..%2F..%2Fadmin"):
+        assert client.get(f"/invitation/{hostile}").status_code == 404
     # An account already in use never gets a link (it would let an admin set its password).
     used = post_form(client, f"/admin/users/{admin.id}/invite", token_from=f"/admin/users/{admin.id}")
     assert used.status_code == 403
