@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 03:37:08.705709
+Create Date: 2026-12-07 04:09:21.369638
 """
 
 from __future__ import annotations
