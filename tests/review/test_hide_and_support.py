@@ -67,7 +67,10 @@ def test_hide_and_escalate_sends_a_signed_hide_request_the_lead_can_withdraw(
     lead = make_user("safeguarding_lead")
     with app.app_context():
         s = new_session(app)
-        action = requests_service.withdraw(s, hide.id, actor=s.get(User, lead.id))
+        actor = s.get(User, lead.id)
+        why = "The lead has preserved the content; hiding is no longer needed."
+        _, _, _, token = requests_service.prepare_withdrawal(s, hide.id, actor=actor, detail=why)
+        action = requests_service.withdraw(s, hide.id, actor=actor, detail=why, token=token)
         s.commit()
         back = s.get(WebhookDelivery, action.withdrawal_delivery_id)
         assert back is not None and back.event == "safeguarding.request_withdrawn"
