@@ -286,14 +286,16 @@ def _attack(app, db, name, pick):
     elif name == "stall_and_restore":
         _stall(app, db, lambda s, h: {"head": "a" * 64}, lambda: None)
     elif name == "cut_end":
-        _cut_to(db, size - 1 - pick % (size - 1))
+        _cut_to(db, max(1, size - 1 - pick % max(size - 1, 1)))
     elif name == "replay_older_line":
         first = _witness(app).read_text().splitlines()[0]
         with _witness(app).open("a") as fh:
             fh.write(first + "\n")
         _cut_to(db, checkpoints.parse(first, _pub(app)).size)
     elif name in ("empty_witness", "delete_witness"):
-        _cut_to(db, size - 1)
+        # At least one entry stays: a database and witness emptied of everything look like a
+        # desk that was never used (docs/audit-log.md, "Limits": keep the witness append-only).
+        _cut_to(db, max(1, size - 1))
         db.execute(delete(AuditCheckpoint))
         db.commit()
         if name == "empty_witness":
@@ -304,10 +306,10 @@ def _attack(app, db, name, pick):
         db.execute(delete(AuditCheckpoint))
         db.commit()
     elif name == "drop_middle":
-        db.execute(delete(AuditEvent).where(AuditEvent.seq == 1 + pick % (size - 1)))
+        db.execute(delete(AuditEvent).where(AuditEvent.seq == 1 + pick % max(size - 1, 1)))
         db.commit()
     elif name == "swap_sequenced":
-        one = 1 + pick % (size - 1)
+        one = 1 + pick % max(size - 1, 1)
         db.execute(update(AuditEvent).where(AuditEvent.seq == one).values(seq=-1))
         db.execute(update(AuditEvent).where(AuditEvent.seq == one + 1).values(seq=one))
         db.execute(update(AuditEvent).where(AuditEvent.seq == -1).values(seq=one + 1))
