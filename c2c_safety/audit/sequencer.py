@@ -12,7 +12,7 @@ One batch, in one transaction:
 6. only then append the checkpoint to the witness file (a line for an uncommitted batch
    would claim a log that never existed). The checkpoint says how long the batch's oldest
    entry waited (`wait`, from the time in its MAC-covered uid): a wait past
-   chain.PENDING_ALARM_SECONDS is an alarm `audit verify` reports.
+   chain.WAIT_ALARM_SECONDS is an alarm `audit verify` reports.
 
 A log that no longer extends its latest signed checkpoint is not signed over: the batch
 stops, and a signed *incident* ("forked": the state found, the pending entries seen) goes to
@@ -197,7 +197,7 @@ def sequence_batch(session: Session, *, limit: int = BATCH_LIMIT, now: datetime 
     if links:
         cp = checkpoints.sign(checkpoints.CHECKPOINT, size, head, now, wait=int(wait))
         checkpoints.store(session, cp, now)
-        if wait > chain.PENDING_ALARM_SECONDS:
+        if wait > chain.WAIT_ALARM_SECONDS:
             log.error("audit sequencer: an entry waited %d s to be sequenced (alarm)", int(wait))
     if before_commit is not None:
         before_commit()

@@ -199,7 +199,7 @@ def _backdated(app, db, seconds):
 def test_a_pending_entry_older_than_the_bound_is_an_alarm(app, db):
     _write(app, db, 2)
     _sequence(app, db)
-    _backdated(app, db, chain.PENDING_ALARM_SECONDS + 30)
+    _backdated(app, db, chain.WAIT_ALARM_SECONDS + 30)
     check = _verify(app, db)
     assert not check.ok and "ALARM: 1 entries have waited" in _texts(check), check
     _write(app, db, 1)
@@ -208,9 +208,9 @@ def test_a_pending_entry_older_than_the_bound_is_an_alarm(app, db):
 
 def test_a_batch_that_waited_too_long_is_signed_and_stays_an_alarm(app, db):
     _write(app, db, 2)
-    _backdated(app, db, chain.PENDING_ALARM_SECONDS + 30)
+    _backdated(app, db, chain.WAIT_ALARM_SECONDS + 30)
     result = _sequence(app, db)
-    assert result.checkpoint is not None and result.checkpoint.wait > chain.PENDING_ALARM_SECONDS
+    assert result.checkpoint is not None and result.checkpoint.wait > chain.WAIT_ALARM_SECONDS
     check = _verify(app, db)
     assert not check.ok and "waited" in _texts(check) and "to be sequenced" in _texts(check)
 
@@ -240,7 +240,7 @@ def test_a_sequencer_that_kept_failing_past_the_bound_records_a_stall(app, db, r
     _write(app, db, 2)
     _sequence(app, db)
     now = time.time()
-    redis_conn.set(job.DONE_KEY, f"{now - chain.PENDING_ALARM_SECONDS - 60:.3f}")
+    redis_conn.set(job.DONE_KEY, f"{now - chain.STALL_ALARM_SECONDS - 60:.3f}")
     redis_conn.set(job.TRYING_KEY, f"{now - 1:.3f}")
     job.sequence()
     check = _verify(app, db)
