@@ -9,7 +9,7 @@ the log's state row is what guarantees that two can never both extend the log.
 
 Stalls are incidents (docs/audit-log.md, "Stalls"). Redis, out of the database's reach,
 holds when a pass last started and last completed. When a pass completes more than
-chain.PENDING_ALARM_SECONDS after the last one that did, and the sequencer was trying all
+chain.STALL_ALARM_SECONDS after the last one that did, and the sequencer was trying all
 along (a pass started since, or this one hung on a lock), someone could have removed pending
 entries meanwhile: a signed "stalled" incident goes to the witness. A sequencer that simply
 was not running (a deploy, a reboot) is not one by itself; the entries that waited carry
@@ -87,9 +87,9 @@ def was_stalled(last_done: float | None, last_try: float | None, started: float,
     """True when the sequencer was trying but could not complete a pass for longer than the
     alarm bound: passes kept starting after the last one that completed (errors), or this
     one hung (a lock). A sequencer that was not running at all is not a stall."""
-    if last_done is None or done - last_done <= chain.PENDING_ALARM_SECONDS:
+    if last_done is None or done - last_done <= chain.STALL_ALARM_SECONDS:
         return False
-    return (last_try is not None and last_try > last_done) or done - started > chain.PENDING_ALARM_SECONDS
+    return (last_try is not None and last_try > last_done) or done - started > chain.STALL_ALARM_SECONDS
 
 
 def notify_incident(s: Session, cp: checkpoints.Checkpoint) -> None:

@@ -241,11 +241,11 @@ def verify(session: Session, *, kept: Checkpoint | None = None, now: float | Non
                         "the sequencer refuses it)")
             continue
         written = chain.uid_time(r.uid)
-        if written is not None and wall - written > chain.PENDING_ALARM_SECONDS:
+        if written is not None and wall - written > chain.WAIT_ALARM_SECONDS:
             stale += 1
             oldest = written if oldest is None else min(oldest, written)
     if stale and oldest is not None:
-        w.add(None, f"ALARM: {stale} entries have waited more than {chain.PENDING_ALARM_SECONDS} s to be "
+        w.add(None, f"ALARM: {stale} entries have waited more than {chain.WAIT_ALARM_SECONDS} s to be "
                     f"sequenced (the oldest {int(wall - oldest)} s): the sequencer is stopped or stalled, "
                     "and pending entries can be removed unseen")
     first = w.problems[0] if w.problems else None

@@ -114,7 +114,7 @@ def read(path: Path | None, pub: Ed25519PublicKey,
                     report.unstored_count += 1
                     if len(report.unstored) < KEEP:
                         report.unstored.append(n)
-                if cp.wait > chain.PENDING_ALARM_SECONDS:
+                if cp.wait > chain.WAIT_ALARM_SECONDS:
                     report.long_wait_count += 1
                     if len(report.long_waits) < KEEP:
                         report.long_waits.append((n, cp))

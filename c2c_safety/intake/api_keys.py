@@ -123,17 +123,19 @@ def authenticate(session: Session, key: str) -> ApiClient | None:
     if key == DEMO_KEY and current_app.config["C2C"].env not in {"demo", "test"}:
         return None  # the demo key is published; it must never open a real desk
     digest = hash_key(key)
-    client = session.scalars(
-        select(ApiClient).where(ApiClient.key_prefix == key[:PREFIX_LEN])
+    # One indexed row, only the columns the API needs, as plain values (no identity map, no
+    # instance state to expunge): this runs on every API request.
+    row = session.execute(
+        select(ApiClient.id, ApiClient.name, ApiClient.key_hash, ApiClient.scopes, ApiClient.revoked_at)
+        .where(ApiClient.key_prefix == key[:PREFIX_LEN])
     ).first()
     # Hash and compare even when the prefix is unknown, so timing says nothing about prefixes.
-    stored = client.key_hash if client is not None else "0" * 64
-    if not hmac.compare_digest(stored, digest) or client is None:
+    stored = row.key_hash if row is not None else "0" * 64
+    if not hmac.compare_digest(stored, digest) or row is None or row.revoked_at is not None:
         return None
-    if client.revoked_at is not None:
-        return None
-    session.expunge(client)  # read-only from here on: the view's commit does not touch it
-    return client
+    # Detached and read-only: the view's commit never touches it.
+    return ApiClient(id=row.id, name=row.name, key_prefix=key[:PREFIX_LEN], key_hash=row.key_hash,
+                     scopes=row.scopes)
 
 
 def has_scope(client: ApiClient, scope: str) -> bool:
