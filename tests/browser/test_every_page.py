@@ -104,7 +104,7 @@ def _pages(app: Flask) -> tuple[list[tuple[str, str]], list[str], list[str]]:
                 continue
             last = rule.rule.rsplit("/", 1)[-1]
             if "." in last or "attachments" in rule.rule or rule.rule.startswith("/media/") \
-                    or rule.rule in ("/healthz", "/readyz"):
+                    or rule.rule in ("/healthz", "/readyz", "/report/leave"):  # leave: a redirect off the desk
                 continue  # files and probes, not pages
             view = app.view_functions[rule.endpoint]
             guarded = f"{view.__module__}.{view.__name__}" in ACCESS

@@ -109,6 +109,8 @@ def test_a_childs_sextortion_report_from_the_desk_to_a_pdf_and_closed(app, live_
     assert data.startswith(b"%PDF-") and b"%%EOF" in data[-64:]
 
     lead_page.get_by_label("Outcome").select_option("referred_externally")
+    lead_page.get_by_label("Reason for closing (required, at least 20 characters)").fill(
+        "Referred to the police; the hotline has the report.")
     lead_page.get_by_role("button", name="Close the referral").click()
     assert "Referral closed." in lead_page.content()
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 04:09:21.369638
+Create Date: 2026-12-07 04:18:56.787528
 """
 
 from __future__ import annotations
