@@ -1,7 +1,7 @@
 """Issue 19 in a real browser without JavaScript: a child's anonymous sextortion report is a
 safeguarding referral from the start. It lands at the top of the lead's desk with the 24-hour
 clock (no whistleblower deadline), the lead takes it up (named lead, urgent risk with a
-reason, the child and the person of concern, a police report, an answer to the child),
+reason, the child and the person of concern, a police report, a hotline report, a confirmed restriction with its reason, an answer to the child),
 exports the child's chronology as a PDF and closes it."""
 
 from __future__ import annotations
@@ -97,6 +97,27 @@ def test_a_childs_sextortion_report_from_the_desk_to_a_pdf_and_closed(app, live_
     child.get_by_label("Their reference number for the matter").fill("NC3-2026-0042")
     child.get_by_role("button", name="Record").click()
     assert "Recorded: Reported to the police" in lead_page.content()
+    # The hotline report: only that it was made and the hotline's reference, never the image.
+    child.get_by_label("Reported sexual images of the child to a hotline").check()
+    child.get_by_label("Hotline (for a hotline report)").select_option("Red Barnet – Sletdet (Denmark)")
+    child.get_by_label("Their reference number for the matter").fill("SLETDET-2026-0077")
+    child.get_by_role("button", name="Record").click()
+    assert "Recorded: Reported sexual images of the child to a hotline" in lead_page.content()
+    # The adult's platform account is found: a restriction pending investigation, with its reason, confirmed.
+    if not lead_page.locator("#add-pseudonym").is_visible():
+        lead_page.get_by_text("Add someone the desk missed").click()
+    lead_page.get_by_label("Platform pseudonym, or a short description").fill("u-stranger-9")
+    lead_page.locator("#add-part").select_option("person_of_concern")
+    lead_page.locator("#add-platform_role").select_option("unknown")
+    lead_page.locator("#add-age_band").select_option("adult")
+    lead_page.get_by_role("button", name="Add person").click()
+    stranger = lead_page.locator("article.person", has=lead_page.get_by_role("heading", name="u-stranger-9"))
+    stranger.get_by_label("Asked the platform to restrict their messaging pending investigation").check()
+    stranger.get_by_label("Why (kept in the referral, never sent to the platform)").fill(
+        "He asked a 12-year-old for pictures and threatened her; police informed.")
+    stranger.get_by_role("button", name="Continue to confirmation").click()
+    lead_page.get_by_role("button", name="Confirm and send", exact=False).click()
+    assert "Sent to the platform" in lead_page.content()
     lead_page.get_by_label("Message to the reporter").fill("You did the right thing. Do not send anything more.")
     lead_page.get_by_role("button", name="Send to the reporter").click()
     assert "Message sent to the reporter." in lead_page.content()
