@@ -1,8 +1,9 @@
 """Issue 19 in a real browser without JavaScript: a child's anonymous sextortion report is a
 safeguarding referral from the start. It lands at the top of the lead's desk with the 24-hour
 clock (no whistleblower deadline), the lead takes it up (named lead, urgent risk with a
-reason, the child and the person of concern, a police report, a hotline report, a confirmed restriction with its reason, an answer to the child),
-exports the child's chronology as a PDF and closes it."""
+reason, the child and the person of concern, a police report, a hotline report, a confirmed
+restriction of the adult with its reason, an answer to the child), exports the child's
+chronology as a PDF and closes it."""
 
 from __future__ import annotations
 
