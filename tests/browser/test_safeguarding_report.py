@@ -150,3 +150,83 @@ def test_a_childs_sextortion_report_from_the_desk_to_a_pdf_and_closed(app, live_
         assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "safeguarding.chronology_exported"))
         s.close()
     lead_page.close()
+
+
+def test_a_misfiled_case_converted_to_a_referral_keeps_its_receipt_and_messages(app, live_server, page_nojs,
+                                                                               make_user, browser):
+    """A pupil's report filed under an adult category reaches a case handler who is also a lead; they
+    convert it from the case page; the reporter comes back with the same receipt, reads the answer."""
+    page = page_nojs
+    page.goto(f"{live_server}/report")
+    page.locator(f"#f-category-{CaseCategory.ETHICAL.value}").check()
+    page.locator("textarea[name=what]").fill("Our coach keeps a girl from my class behind and says it is our secret.")
+    page.locator("main form button[type=submit]").last.click()
+    receipt = page.locator("p.receipt-code code").inner_text()
+    with app.app_context():
+        s = new_session(app)
+        case = s.scalars(select(CaseFile)).one()
+        cid, reference = case.id, case.reference
+        assert case.regime == "whistleblowing"
+        s.close()
+    lead = make_user("safeguarding_lead", "case_handler")
+    lead_page = browser.new_page(java_script_enabled=False)
+    browser_login(lead_page, live_server, lead)
+    lead_page.goto(f"{live_server}/cases/{cid}")
+    lead_page.get_by_role("button", name="Convert to a safeguarding referral").click()
+    assert f"Case {reference} is now safeguarding referral" in lead_page.content()
+    main = lead_page.locator("main").inner_text()
+    assert "Our coach keeps a girl from my class behind" in main and "Feedback" not in main
+    lead_page.get_by_label("Message to the reporter").fill("Thank you for telling us. Which class is it?")
+    lead_page.get_by_role("button", name="Send to the reporter").click()
+    assert "Message sent to the reporter." in lead_page.content()
+    # The case URL now leads to the referral: one record.
+    lead_page.goto(f"{live_server}/cases/{cid}")
+    assert "/safeguarding/referrals/" in lead_page.url
+
+    page.goto(f"{live_server}/report/follow-up")
+    page.locator("input[name=receipt]").fill(receipt)
+    page.locator("main form button[type=submit]").first.click()
+    assert "Which class is it?" in page.content()
+    with app.app_context():
+        s = new_session(app)
+        ref = s.scalars(select(SafeguardingReferral).where(SafeguardingReferral.case_id == cid)).one()
+        assert s.get(CaseFile, cid).regime == "safeguarding" and ref.status == "open"
+        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "safeguarding.case_converted"))
+        s.close()
+    lead_page.close()
+
+
+def test_an_adult_authors_referral_names_the_real_child_and_her_chronology_lists_it(app, live_server, make_user,
+                                                                                     browser):
+    """An adult's post flagged by a parent: the parent is never "the child"; the lead names the real
+    child, and the child's chronology lists the referral."""
+    iid = make_item(app, author="u-coach-7", age_band="adult", author_role="teacher", chat_kind="group",
+                    audience="13to15", flags=[("u-parent-7", "parent", "sexual")], scores=QUIET)
+    with app.app_context():
+        s = new_session(app)
+        rid = s.scalars(select(SafeguardingReferral.id).where(SafeguardingReferral.item_id == iid)).one()
+        s.close()
+    lead_page = browser.new_page(java_script_enabled=False)
+    browser_login(lead_page, live_server, make_user("safeguarding_lead"))
+    lead_page.goto(f"{live_server}/safeguarding")
+    row = lead_page.locator("table.desk tbody tr", has=lead_page.get_by_role("link", name=f"Referral #{rid}"))
+    assert "Child not yet identified" in row.inner_text() and "u-parent-7" not in row.inner_text()
+    lead_page.goto(f"{live_server}/safeguarding/referrals/{rid}")
+    if not lead_page.locator("#add-pseudonym").is_visible():
+        lead_page.get_by_text("Add someone the desk missed").click()
+    lead_page.get_by_label("Platform pseudonym, or a short description").fill("u-real-child-7")
+    lead_page.locator("#add-part").select_option("child_at_risk")
+    lead_page.locator("#add-platform_role").select_option("student")
+    lead_page.locator("#add-age_band").select_option("13to15")
+    lead_page.get_by_role("button", name="Add person").click()
+    assert "Person added to the referral." in lead_page.content()
+    lead_page.goto(f"{live_server}/safeguarding")
+    row = lead_page.locator("table.desk tbody tr", has=lead_page.get_by_role("link", name=f"Referral #{rid}"))
+    assert "Child: u-real-child-7" in row.inner_text()
+    row.get_by_role("link", name="u-real-child-7").click()
+    chron = lead_page.locator("main").inner_text()
+    assert f"Referral #{rid}" in chron or f"/safeguarding/referrals/{rid}" in lead_page.content()
+    assert "as child at risk" in chron
+    lead_page.goto(f"{live_server}/safeguarding/child/u-parent-7")
+    assert "as child at risk" not in lead_page.locator("main").inner_text()
+    lead_page.close()
