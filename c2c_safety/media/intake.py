@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.core.crypto import seal_bytes, seal_text
+from c2c_safety.core.filetypes import image_type
 from models import ReviewItem
 from models.media import MediaObject
 
@@ -72,19 +73,6 @@ def register(session: Session, item: ReviewItem) -> int:
 
 UPLOAD_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
-
-def image_type(data: bytes) -> str | None:
-    """The image type the bytes really are, by their magic number (the sandbox decodes them
-    fully later; this only refuses what is plainly not the declared image at the door)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 MAX_MEDIA_PER_ITEM = 50
 
 

@@ -28,6 +28,7 @@ from pathlib import PurePosixPath
 from typing import IO
 
 from c2c_safety.cases.attachments import CleanFile as CleanFile
+from c2c_safety.core.filetypes import image_type
 from c2c_safety.report import sandbox
 from c2c_safety.report.sandbox import Deadline
 
@@ -52,14 +53,9 @@ class AttachmentRejectedError(ValueError):
 
 def sniff(data: bytes) -> str | None:
     """The media type the bytes really are, or None if not one we accept."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
+    image = image_type(data)
+    if image is not None:
+        return image
     if data.startswith(b"%PDF-"):
         return "application/pdf"
     if _is_plain_text(data):

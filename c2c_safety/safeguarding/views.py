@@ -5,6 +5,7 @@ confirmation pages are in views_actions.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -26,6 +27,7 @@ from c2c_safety.safeguarding import people as people_service
 from c2c_safety.safeguarding import referrals as referrals_service
 from c2c_safety.safeguarding import requests as requests_service
 from c2c_safety.safeguarding import settings as sg_settings
+from c2c_safety.safeguarding.actions import SafeguardingError
 from c2c_safety.safeguarding.forms import (
     AddPersonForm,
     AssignForm,
@@ -37,6 +39,8 @@ from c2c_safety.safeguarding.forms import (
     RequestForm,
     StepForm,
 )
+from c2c_safety.safeguarding.people import PersonError
+from c2c_safety.safeguarding.risk import RiskError
 from models.review import SafeguardingPerson
 
 bp = Blueprint("safeguarding", __name__, url_prefix="/safeguarding")
@@ -160,3 +164,21 @@ def child(pseudonym: str) -> str:
     entries = chronology.chronology(s, pseudonym, actor=staff())
     s.commit()
     return render_template("safeguarding/child.html", pseudonym=pseudonym, entries=entries)
+
+
+def run_step(referral_id: int, form: FlaskForm, key: str, action: Callable[[], object], done: str,
+             error_field: str) -> Response | tuple[str, int]:
+    """Validate → one service call → commit → redirect; a refusal re-renders the referral with 400
+    and the rule's words on the form field."""
+    s = db.session()
+    if form.validate_on_submit():
+        try:
+            action()
+        except (SafeguardingError, PersonError, RiskError) as exc:
+            s.rollback()
+            getattr(form, error_field).errors = [str(exc)]
+        else:
+            s.commit()
+            flash(done, "success")
+            return redirect(url_for("safeguarding.referral", referral_id=referral_id))
+    return render_referral(referral_id, 400, **{key: form})

@@ -9,8 +9,6 @@ webhook is enqueued after the commit. Withdrawing one is confirmed the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -37,8 +35,7 @@ from c2c_safety.safeguarding.forms import (
     WithdrawForm,
     WithdrawReasonForm,
 )
-from c2c_safety.safeguarding.people import PersonError
-from c2c_safety.safeguarding.views import LEAD, bp, render_referral
+from c2c_safety.safeguarding.views import LEAD, bp, render_referral, run_step
 from c2c_safety.webhooks import deliveries as webhook_service
 from models.review import SafeguardingAction, SafeguardingPerson, SafeguardingReferral
 
@@ -55,21 +52,6 @@ def _person(ref: SafeguardingReferral, person_id: int) -> SafeguardingPerson:
     return person if person is not None else abort(404)
 
 
-def _run(referral_id: int, form: FlaskForm, key: str, action: Callable[[], object], done: str,
-         error_field: str) -> Page:
-    """Validate → one service call → commit → redirect; a refusal re-renders with 400."""
-    s = db.session()
-    if form.validate_on_submit():
-        try:
-            action()
-        except (SafeguardingError, PersonError) as exc:
-            s.rollback()
-            getattr(form, error_field).errors = [str(exc)]
-        else:
-            s.commit()
-            flash(done, "success")
-            return redirect(url_for("safeguarding.referral", referral_id=referral_id))
-    return render_referral(referral_id, 400, **{key: form})
 
 
 @bp.route("/referrals/<int:referral_id>/assign", methods=["POST"])
@@ -82,7 +64,7 @@ def assign(referral_id: int) -> Page:
         lead, deputy = (int(v) if str(v).isdigit() and int(v) else None for v in (form.lead.data, form.deputy.data))
         referrals_service.assign(db.session(), ref, actor=staff(), lead_id=lead, deputy_id=deputy)
 
-    return _run(referral_id, form, "assign", act, "Assignment saved.", "lead")
+    return run_step(referral_id, form, "assign", act, "Assignment saved.", "lead")
 
 
 @bp.route("/referrals/<int:referral_id>/people", methods=["POST"])
@@ -90,7 +72,7 @@ def assign(referral_id: int) -> Page:
 def add_person(referral_id: int) -> Page:
     ref = _referral(referral_id)
     form = AddPersonForm(prefix="add")
-    return _run(referral_id, form, "add", lambda: people_service.add(
+    return run_step(referral_id, form, "add", lambda: people_service.add(
         db.session(), ref, actor=staff(), pseudonym=form.pseudonym.data or "", part=form.part.data or "",
         platform_role=form.platform_role.data or "", age_band=form.age_band.data or ""),
         "Person added to the referral.", "pseudonym")
@@ -102,7 +84,7 @@ def correct_person(referral_id: int, person_id: int) -> Page:
     ref = _referral(referral_id)
     person = _person(ref, person_id)
     form = PersonForm(prefix=f"c{person.id}")
-    return _run(referral_id, form, f"person-{person.id}", lambda: people_service.correct(
+    return run_step(referral_id, form, f"person-{person.id}", lambda: people_service.correct(
         db.session(), ref, person, actor=staff(), part=form.part.data or "",
         platform_role=form.platform_role.data or "", age_band=form.age_band.data or ""),
         f"Details of {person.pseudonym} corrected.", "part")
@@ -119,7 +101,7 @@ def record(referral_id: int, person_id: int) -> Page:
     kind = str(form.kind.data or "")
     # A hotline report names its hotline from the configured list (settings.hotlines).
     authority = str((form.hotline.data if kind == "hotline_report" else form.authority.data) or "")
-    return _run(referral_id, form, f"record-{person.id}", lambda: actions_service.record(
+    return run_step(referral_id, form, f"record-{person.id}", lambda: actions_service.record(
         db.session(), ref, person, actor=staff(), kind=kind, detail=form.detail.data or "",
         authority=authority, authority_ref=form.authority_ref.data or "",
         hotlines=sg_settings.hotlines(db.session())),
@@ -131,7 +113,7 @@ def record(referral_id: int, person_id: int) -> Page:
 def note(referral_id: int) -> Page:
     ref = _referral(referral_id)
     form = NoteForm(prefix="note")
-    return _run(referral_id, form, "note", lambda: actions_service.record(
+    return run_step(referral_id, form, "note", lambda: actions_service.record(
         db.session(), ref, None, actor=staff(), kind="note", detail=form.detail.data or ""),
         "Note recorded.", "detail")
 
@@ -141,7 +123,7 @@ def note(referral_id: int) -> Page:
 def close(referral_id: int) -> Page:
     ref = _referral(referral_id)
     form = CloseForm(prefix="close")
-    return _run(referral_id, form, "close", lambda: actions_service.close(
+    return run_step(referral_id, form, "close", lambda: actions_service.close(
         db.session(), ref, actor=staff(), outcome=form.outcome.data or "", detail=form.detail.data or ""),
         "Referral closed.", "outcome")
 

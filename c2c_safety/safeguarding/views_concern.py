@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -21,8 +20,7 @@ from c2c_safety.safeguarding import referrals as referrals_service
 from c2c_safety.safeguarding.actions import SafeguardingError
 from c2c_safety.safeguarding.forms import StepForm
 from c2c_safety.safeguarding.forms_concern import LinkForm, ReplyForm, RiskForm
-from c2c_safety.safeguarding.risk import RiskError
-from c2c_safety.safeguarding.views import LEAD, bp, render_referral
+from c2c_safety.safeguarding.views import LEAD, bp, run_step
 from models import CaseFile
 from models.review import SafeguardingReferral
 
@@ -37,20 +35,6 @@ def _referral(referral_id: int) -> SafeguardingReferral:
     return ref
 
 
-def _run(referral_id: int, form: FlaskForm, key: str, action: Callable[[], object], done: str,
-         error_field: str) -> Page:
-    s = db.session()
-    if form.validate_on_submit():
-        try:
-            action()
-        except (SafeguardingError, RiskError) as exc:
-            s.rollback()
-            getattr(form, error_field).errors = [str(exc)]
-        else:
-            s.commit()
-            flash(done, "success")
-            return redirect(url_for("safeguarding.referral", referral_id=referral_id))
-    return render_referral(referral_id, 400, **{key: form})
 
 
 @bp.route("/referrals/<int:referral_id>/risk", methods=["POST"])
@@ -70,7 +54,7 @@ def set_risk(referral_id: int) -> Page:
         risk.set_level(s, ref, actor=staff(), level=int(level) if level else 0, reason=form.reason.data or "",
                        proposed=proposal)
 
-    return _run(referral_id, form, "risk", act, "Risk level saved.", "level")
+    return run_step(referral_id, form, "risk", act, "Risk level saved.", "level")
 
 
 @bp.route("/referrals/<int:referral_id>/reply", methods=["POST"])
@@ -85,7 +69,7 @@ def reply(referral_id: int) -> Page:
             raise SafeguardingError("This referral has no reporter to write to.")
         concerns.reply(db.session(), ref, case, actor=staff(), text=form.text.data or "")
 
-    return _run(referral_id, form, "reply", act, "Message sent to the reporter.", "text")
+    return run_step(referral_id, form, "reply", act, "Message sent to the reporter.", "text")
 
 
 @bp.route("/referrals/<int:referral_id>/link", methods=["POST"])
@@ -104,7 +88,7 @@ def link_case(referral_id: int) -> Page:
             raise SafeguardingError("No case with that reference that you can open.") from None
         concerns.link(s, ref, case, actor=staff())
 
-    return _run(referral_id, form, "link", act, "Case linked to this referral.", "reference")
+    return run_step(referral_id, form, "link", act, "Case linked to this referral.", "reference")
 
 
 def _step(referral_id: int, action: Callable[[], object], done: str, then: Callable[[], str]) -> Response:

@@ -12,8 +12,8 @@ from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.safeguarding import evidence
 from c2c_safety.safeguarding import settings as sg_settings
 from c2c_safety.safeguarding.forms import HoldForm, SettingsForm
-from c2c_safety.safeguarding.views import LEAD, bp
-from c2c_safety.safeguarding.views_actions import Page, _referral, _run
+from c2c_safety.safeguarding.views import LEAD, bp, run_step
+from c2c_safety.safeguarding.views_actions import Page, _referral
 
 # Leads reach the settings from the desk; an admin (who has no desk) from the navigation.
 NAV.append(NavLink("safeguarding.settings", "Safeguarding settings", frozenset({"admin"})))
@@ -24,7 +24,7 @@ NAV.append(NavLink("safeguarding.settings", "Safeguarding settings", frozenset({
 def place_hold(referral_id: int) -> Page:
     ref = _referral(referral_id)
     form = HoldForm(prefix="hold")
-    return _run(referral_id, form, "hold", lambda: evidence.place(
+    return run_step(referral_id, form, "hold", lambda: evidence.place(
         db.session(), ref, actor=staff(), reason=form.detail.data or ""),
         "Evidence preserved: a legal hold is in place.", "detail")
 
@@ -34,7 +34,7 @@ def place_hold(referral_id: int) -> Page:
 def release_hold(referral_id: int) -> Page:
     ref = _referral(referral_id)
     form = HoldForm(prefix="hold")
-    return _run(referral_id, form, "hold", lambda: evidence.release(
+    return run_step(referral_id, form, "hold", lambda: evidence.release(
         db.session(), ref, actor=staff(), reason=form.detail.data or ""),
         "Legal hold released.", "detail")
 
