@@ -91,7 +91,7 @@ def accept_upload(session: Session, item: ReviewItem, data: bytes, declared_type
         raise UploadRefusedError(400, "empty", "The body is empty.")
     if image_type(data) != declared_type:
         raise UploadRefusedError(400, "not_an_image", f"The body is not a {declared_type} image.")
-    key = "upload:" + hashlib.sha256(data).hexdigest()
+    key = hashlib.sha256(b"upload:" + data).hexdigest()  # 64 characters, like an address key
     found = session.scalar(select(MediaObject).where(MediaObject.item_id == item.id, MediaObject.url_key == key))
     if found is not None:
         return found, False
