@@ -9,6 +9,8 @@ they look at goes through cases.access like anyone else's.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WResponse
@@ -220,15 +222,14 @@ def _render_sample(year: int, week: int, samples: list[QualitySample], *, in_pro
                            cat_chart=[(f"{r.key} {r.week}", round(r.rate * 100)) for r in by_cat][-20:])
 
 
-@bp.route("/sample/<int:sample_id>", methods=["POST"])
-@roles_required(REVIEWER)
-def verdict(sample_id: int) -> WResponse:
+def _save_verdict(setter: Callable[..., Any], sample_id: int, anchor: str = "") -> WResponse:
+    """One verdict on one sampled record (a decision or a referral): validate, save, redirect."""
     s = db.session()
     form = VerdictForm()
     if not form.validate_on_submit():
         abort(400, "Choose agree or disagree.")
     try:
-        row = service.set_verdict(s, staff(), sample_id, form.verdict.data or "", form.note.data or "")
+        row = setter(s, staff(), sample_id, form.verdict.data or "", form.note.data or "")
     except LookupError:
         abort(404)
     except service.ReviewerError as exc:
@@ -236,23 +237,16 @@ def verdict(sample_id: int) -> WResponse:
         abort(400, str(exc))
     s.commit()
     flash("Verdict saved.", "success")
-    return redirect(url_for("reviewer.sample", week=f"{row.iso_year}-W{row.iso_week:02d}"))
+    return redirect(url_for("reviewer.sample", week=f"{row.iso_year}-W{row.iso_week:02d}") + anchor)
+
+
+@bp.route("/sample/<int:sample_id>", methods=["POST"])
+@roles_required(REVIEWER)
+def verdict(sample_id: int) -> WResponse:
+    return _save_verdict(service.set_verdict, sample_id)
 
 
 @bp.route("/sample/safeguarding/<int:sample_id>", methods=["POST"])
 @roles_required(REVIEWER)
 def referral_verdict(sample_id: int) -> WResponse:
-    s = db.session()
-    form = VerdictForm()
-    if not form.validate_on_submit():
-        abort(400, "Choose agree or disagree.")
-    try:
-        row = sg_sample.set_verdict(s, staff(), sample_id, form.verdict.data or "", form.note.data or "")
-    except LookupError:
-        abort(404)
-    except service.ReviewerError as exc:
-        s.rollback()
-        abort(400, str(exc))
-    s.commit()
-    flash("Verdict saved.", "success")
-    return redirect(url_for("reviewer.sample", week=f"{row.iso_year}-W{row.iso_week:02d}") + "#safeguarding-sample")
+    return _save_verdict(sg_sample.set_verdict, sample_id, "#safeguarding-sample")
