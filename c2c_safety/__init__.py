@@ -36,6 +36,10 @@ def create_app(config: Config | None = None) -> Flask:
 
     templating.init_app(app)
 
+    from c2c_safety.core import locale
+
+    locale.init_app(app)
+
     from c2c_safety import features
 
     features.register_blueprints(app)

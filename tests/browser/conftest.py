@@ -63,10 +63,29 @@ def live_server(app: Flask) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    _settle_before_reading()
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield b
         b.close()
+
+
+def _settle_before_reading() -> None:
+    """`page.content()` right after a click that submits a form can land between the old
+    document and the new one (it then reads ""), on a busy machine more often. Reading the
+    page waits for the navigation in flight to load first, so no test reads a page half-way."""
+    from playwright.sync_api import Page
+
+    if getattr(Page.content, "_settles", False):
+        return
+    original = Page.content
+
+    def content(self: Any) -> str:
+        self.wait_for_load_state("load")
+        return str(original(self))
+
+    content._settles = True  # type: ignore[attr-defined]
+    Page.content = content  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from c2c_safety.core.db import new_session
@@ -84,10 +85,11 @@ def test_claim_see_conversation_decide_with_a_preset_and_land_on_the_next_item(
         page.goto(f"{live_server}/queue")
         page.get_by_role("button", name="Claim the next item").click()
         assert page.url.endswith(f"/queue/{first}#work")
+        page.wait_for_load_state("load")
         # the content, its conversation (flagged message marked) and the decision side by side
         content = page.locator("#content")
         decide_box = page.locator("#decide")
-        assert content.get_by_text("Who took my pencil case?").is_visible()
+        expect(content.get_by_text("Who took my pencil case?")).to_be_visible()
         assert content.locator("li.flagged").get_by_text("You are useless").is_visible()
         assert content.get_by_text("That was mean").is_visible()
         c, d = content.bounding_box(), decide_box.bounding_box()
