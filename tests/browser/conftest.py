@@ -71,21 +71,36 @@ def browser() -> Iterator[Any]:
 
 
 def _settle_before_reading() -> None:
-    """`page.content()` right after a click that submits a form can land between the old
-    document and the new one (it then reads ""), on a busy machine more often. Reading the
-    page waits for the navigation in flight to load first, so no test reads a page half-way."""
-    from playwright.sync_api import Page
+    """`page.content()`, `page.evaluate()` or `locator.is_visible()` right after a click that submits a form can
+    land between the old document and the new one (it then reads "" or nothing), on a busy
+    machine more often. Reading the page waits for the navigation in flight to load first,
+    so no test reads a page half-way."""
+    from playwright.sync_api import Locator, Page
 
     if getattr(Page.content, "_settles", False):
         return
     original = Page.content
+    original_visible = Locator.is_visible
+    original_evaluate = Page.evaluate
 
     def content(self: Any) -> str:
         self.wait_for_load_state("load")
         return str(original(self))
 
+    def is_visible(self: Any, timeout: float | None = None) -> bool:
+        # `is_visible` answers at once (it never waits for the element); on the page a click
+        # just navigated to, wait for that page first.
+        self.page.wait_for_load_state("load")
+        return bool(original_visible(self, timeout=timeout))
+
+    def evaluate(self: Any, expression: str, arg: Any = None) -> Any:
+        self.wait_for_load_state("load")
+        return original_evaluate(self, expression, arg)
+
     content._settles = True  # type: ignore[attr-defined]
     Page.content = content  # type: ignore[method-assign]
+    Locator.is_visible = is_visible  # type: ignore[method-assign]
+    Page.evaluate = evaluate  # type: ignore[method-assign]
 
 
 @pytest.fixture
