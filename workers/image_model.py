@@ -15,6 +15,7 @@ escalated on it, and the image never leaves the desk.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -145,3 +146,6 @@ def score(data: bytes) -> ImageScore | None:
 def close() -> None:
     with _lock:
         _reset()
+
+
+atexit.register(close)  # end the model's process (and its pipes) with the worker
