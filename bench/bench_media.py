@@ -4,6 +4,8 @@
 
 - hashing: a 1024 x 768 photo-like JPEG decoded and PDQ + SHA-256 hashed in one process, as a
   worker does after the sandbox re-encoded it (images per second per worker);
+- image model: the same photos scored by the local image model (workers/image_model.py, its
+  own process), as a ratio to the hashing rate measured next to it;
 - matching: an index (workers/media_index.py) over N random listed hashes (1,000,000 by
   default); queries are half near-copies of listed hashes (0-31 bits flipped: must match) and
   half unrelated hashes; p95 latency against the budget, and the index's memory. The baseline
@@ -54,6 +56,24 @@ def measure_hashing(seconds: float = 5.0) -> float:
     return done / (time.perf_counter() - started)
 
 
+def measure_image_model(seconds: float = 5.0) -> tuple[float, float]:
+    """Images scored per second by the local image model (its own process, as in a worker),
+    and the hashing rate in the same run as the baseline the ratio is taken against."""
+    from workers import image_model
+
+    rng = np.random.default_rng(11)
+    photos = [_photo(rng) for _ in range(8)]
+    os.environ.setdefault("C2C_IMAGE_MODEL", "nudenet")
+    image_model.score(photos[0])  # start the model's process outside the timing
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        image_model.score(photos[done % len(photos)])
+        done += 1
+    rate = done / (time.perf_counter() - started)
+    image_model.close()
+    return rate, measure_hashing(seconds)
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * resource.getpagesize() / 1e6
@@ -97,11 +117,14 @@ def run(hashes: int | None = None, queries: int | None = None) -> list[Row]:
     n = hashes or int(os.environ.get("C2C_BENCH_MEDIA_HASHES", "1000000"))
     q = queries or int(os.environ.get("C2C_BENCH_MEDIA_QUERIES", "2000"))
     per_s = measure_hashing()
+    scored, hashed = measure_image_model()
     m = measure_matching(n, q)
     ok = m["p95"] < MATCH_BUDGET_MS and m["missed"] == 0
     return [
         Row("media", "images hashed per second per worker", f"{per_s:.0f}/s", "",
             None, "1024x768 JPEG: decode + PDQ + SHA-256, one process"),
+        Row("media", "images scored per second by the image model", f"{scored:.0f}/s", "", None,
+            f"NudeNet 320n in its own process; {scored / hashed:.2f}x the hashing rate in the same run"),
         Row("media", f"match p95 at {n:,} hashes", f"{m['p95']:.2f} ms", f"< {MATCH_BUDGET_MS:.0f} ms", ok,
             f"p50 {m['p50']:.2f} ms; full numpy scan p50 {m['scan_p50']:.1f} ms "
             f"({m['scan_p50'] / m['p50']:.0f}x slower); {q} queries, half near-copies, {int(m['missed'])} missed"),

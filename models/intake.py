@@ -105,6 +105,9 @@ class ReviewItem(Base):
     top_score: Mapped[float | None] = mapped_column(default=None)
     language: Mapped[str | None] = mapped_column(String(12), default=None)
     language_reliable: Mapped[bool | None] = mapped_column(default=None)
+    # The highest nudity score of the item's images from the local image model (None: no
+    # scored image). With a minor involved it puts "sexual" in play (review/priority.py).
+    image_score: Mapped[float | None] = mapped_column(default=None)
 
     # Queue state (review desk). `priority` is recomputed on every change; higher first.
     priority: Mapped[int] = mapped_column(default=0)

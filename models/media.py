@@ -110,6 +110,10 @@ class MediaObject(Base):
     # The same picture already on another item (identical bytes, or PDQ within the threshold).
     same_as_id: Mapped[int | None] = mapped_column(ForeignKey("media_objects.id", ondelete="SET NULL"),
                                                    default=None)
+    # The local image model's nudity score (0..1, the most confident exposed-body detection)
+    # and which model said so (workers/image_model.py). Assistive only, like text scores.
+    image_score: Mapped[float | None] = mapped_column(default=None)
+    image_model: Mapped[str | None] = mapped_column(String(40), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     stored_at: Mapped[datetime | None] = mapped_column(default=None)
     anonymised_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -29,10 +29,11 @@ from c2c_safety.media import intake as media_intake
 from c2c_safety.media import store
 from c2c_safety.report import sandbox
 from c2c_safety.report.uploads import sniff
-from c2c_safety.review import referrals
+from c2c_safety.review import referrals, triage
 from c2c_safety.webhooks import deliveries as webhooks
 from models import ReviewItem
 from models.media import ListAction, MediaObject, MediaStatus
+from workers import image_model
 from workers.context import get_app, job_session
 from workers.media_hash import MIN_QUALITY, hash_image
 from workers.media_index import DEFAULT_THRESHOLD, PdqIndex
@@ -163,6 +164,11 @@ def process(media_id: int, now: datetime | None = None) -> str:
             if other is not None:
                 store.link_same(s, media, other)
         outcome = "stored"
+        scored = image_model.score(got.data)
+        if scored is not None and store.record_image_score(s, media, scored.score, scored.model):
+            item = s.get(ReviewItem, media.item_id)
+            assert item is not None
+            triage.refresh(s, item)  # with a minor involved, a high score puts "sexual" in play
         if got.pdq_quality >= MIN_QUALITY:
             found = match(s, got.pdq)
             if found:

@@ -94,6 +94,23 @@ def link_same(session: Session, media: MediaObject, other_id: int) -> None:
         media.same_as_id = other_id
 
 
+def record_image_score(session: Session, media: MediaObject, score: float, model: str) -> bool:
+    """Keep the local image model's score on the image and the item's highest on the item.
+    Returns whether the item's highest changed (the caller then recomputes its priority)."""
+    media.image_score, media.image_model = score, model[:40]
+    item = session.get(ReviewItem, media.item_id)
+    assert item is not None
+    session.flush()
+    best = max((s for s in session.scalars(select(MediaObject.image_score).where(
+        MediaObject.item_id == item.id, MediaObject.image_score.is_not(None))) if s is not None), default=None)
+    audit.record(session, "media.image_scored", actor_label="worker", target_type="media", target_id=media.id,
+                 details={"item_id": item.id, "score": score, "model": model[:40]})
+    if best == item.image_score:
+        return False
+    item.image_score = best
+    return True
+
+
 def record_match(session: Session, media: MediaObject, *, list_id: int, action: str, distance: int,
                  reference: str, source: str) -> WebhookDelivery | None:
     """Keep the nearest list match. A child-abuse list hides the image from everyone by default

@@ -27,6 +27,8 @@ REVEAL_WINDOW = timedelta(minutes=15)
 VIEW_ROLES = frozenset({"moderator", "safeguarding_lead", "independent_reviewer"})
 VIEW_RESTRICTED_ROLES = frozenset({"safeguarding_lead"})
 MIN_REASON = 10
+# workers/image_model.py THRESHOLD (the web process never imports the workers' model code).
+IMAGE_THRESHOLD = 0.5
 
 
 class MediaAccessError(PermissionError):
@@ -46,6 +48,12 @@ class ImageView:
     same_as_item: int | None
     width: int | None
     height: int | None
+    image_score: float | None = None  # the local image model's nudity score (assistive)
+    image_model: str | None = None
+
+    @property
+    def image_score_high(self) -> bool:
+        return self.image_score is not None and self.image_score >= IMAGE_THRESHOLD
 
 
 def _revealed_ids(session: Session, user: User, media_ids: list[int], now: datetime) -> set[int]:
@@ -70,7 +78,8 @@ def for_item(session: Session, item_id: int, user: User, now: datetime | None = 
     return [ImageView(
         m.id, m.position, m.status, m.error, m.restricted, m.id in revealed, may_restricted,
         sources.get(m.match_list_id) if m.match_list_id is not None else None,
-        same_items.get(m.same_as_id) if m.same_as_id is not None else None, m.width, m.height) for m in rows]
+        same_items.get(m.same_as_id) if m.same_as_id is not None else None, m.width, m.height,
+        m.image_score, m.image_model) for m in rows]
 
 
 def _stored(session: Session, media_id: int, user: User) -> MediaObject:

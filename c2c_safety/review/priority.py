@@ -77,6 +77,8 @@ LEVEL_LABELS = {
     2: "medium severity", 1: "low severity, a minor involved", 0: "low severity",
 }
 MIN_HISTORY = 3
+# workers/image_model.py THRESHOLD (the web process never imports the workers' model code).
+IMAGE_THRESHOLD = 0.5
 
 MINOR_BANDS = frozenset({"under13", "13to15"})
 SENSITIVE_CATEGORIES = frozenset({"sexual", "self_harm", "grooming"})
@@ -135,10 +137,18 @@ def is_scored(item: ReviewItem) -> bool:
     return item.score_status == ScoreStatus.SCORED and item.top_score is not None
 
 
+def image_in_play(item: ReviewItem) -> bool:
+    """An image sent to or by a child that the local image model scored high for nudity
+    (workers/image_model.py): it puts the sexual category in play. Assistive like any score."""
+    return bool(item.minor_involved and item.image_score is not None and item.image_score >= IMAGE_THRESHOLD)
+
+
 def categories_in_play(item: ReviewItem, scores: Mapping[str, float] | None) -> set[str]:
     cats = {reason_category(f.reason_category) for f in item.flags}
     if is_scored(item):
         cats |= {c for c, b in bands(scores).items() if b != "low"}
+    if image_in_play(item):
+        cats.add("sexual")
     return cats
 
 
@@ -173,6 +183,8 @@ def compute(session: Session, item: ReviewItem, scores: Mapping[str, float] | No
     else:
         state = "scoring failed" if item.score_status == ScoreStatus.FAILED else "not scored yet"
         parts.append((f"{state}: ranked as if the AI band were high", UNSCORED_BAND_POINTS))
+    if image_in_play(item):
+        parts.append((f"an image scored {item.image_score:.2f} for nudity by the local image model", 0))
     if item.minor_involved:
         parts.append(("a minor is involved (author or audience under 16)", MINOR_POINTS))
     n = max(item.flag_count, len({f.flagger_pseudonym for f in item.flags}), 1)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 04:18:56.787528
+Create Date: 2026-12-07 05:46:06.612713
 """
 
 from __future__ import annotations
@@ -406,6 +406,7 @@ def upgrade() -> None:
         sa.Column("top_score", sa.Double(), nullable=True),
         sa.Column("language", sa.String(length=12), nullable=True),
         sa.Column("language_reliable", sa.Boolean(), nullable=True),
+        sa.Column("image_score", sa.Double(), nullable=True),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("queue_rank", sa.BigInteger(), nullable=False),
         sa.Column("queue_level", sa.Integer(), nullable=False),
@@ -791,6 +792,8 @@ def upgrade() -> None:
         sa.Column("match_reference", sa.String(length=120), nullable=True),
         sa.Column("restricted", sa.Boolean(), nullable=False),
         sa.Column("same_as_id", sa.Integer(), nullable=True),
+        sa.Column("image_score", sa.Double(), nullable=True),
+        sa.Column("image_model", sa.String(length=40), nullable=True),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("stored_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("anonymised_at", models.base.UTCDateTime(timezone=True), nullable=True),
