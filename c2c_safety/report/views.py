@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from c2c_safety.core import db, uploads
+from c2c_safety.core import db, params, uploads
 from c2c_safety.core.queueing import enqueue
 from c2c_safety.core.web import csrf
 from c2c_safety.report import codes, downloads, helplines, pages, reports, tokens
@@ -259,9 +259,9 @@ def download() -> Page:
         reports.record_miss()
         return _render("report/follow_up.html", lang, 401, token=tokens.issue("follow-up"),
                        error="err.receipt_wrong")
-    file_id = request.form.get("file", "")
+    file_id = params.parse_int(request.form.get("file", ""))
     s = db.session()
-    found = downloads.open_for_reporter(s, case, int(file_id)) if file_id.isdecimal() and len(file_id) < 12 else None
+    found = downloads.open_for_reporter(s, case, file_id) if file_id is not None else None
     if found is None:
         return _status(lang, case, reports.normalise_receipt(raw) or "", 404, notice="status.file_gone")
     s.commit()

@@ -97,7 +97,8 @@ def test_the_reporter_needs_the_right_code_and_gets_only_files_the_desk_sent(app
     assert _download(public, receipt, ours).get_data() == b"Plain words for the reporter.\n"
     assert _download(public, other_receipt, ours).status_code == 404  # another case's code
     assert _download(public, receipt, theirs).status_code == 404
-    assert _download(public, receipt, "abc").status_code == 404
+    for hostile in ("abc", "٣", "99999999999999999999", "-1", "1\x00"):
+        assert _download(public, receipt, hostile).status_code == 404, hostile
     assert _download(public, "0000-0000-0000-0000", ours).status_code in (400, 401)
     assert _download(public, receipt, ours, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
     # Without the signed form token: refused.
