@@ -8,7 +8,9 @@ this reason (confirmation.py); only the POST from that page with that token reco
 request (a `SafeguardingAction` on no referral, which the account page lists as standing)
 and writes the same signed `safeguarding.restriction_requested` delivery, with `referral_id`
 null and `reason: "account_review"`, in the transaction of its audit row. The view commits,
-then enqueues the delivery. The payload carries the account's pseudonym and platform role
+then enqueues the delivery. Inside the same window as the lead's requests it can be withdrawn
+(again with a reason and a confirmation page): the platform gets the signed
+`safeguarding.request_withdrawn`. The payload carries the account's pseudonym and platform role
 only: no content, no reason text, no staff identity (docs/api.md).
 
 It lives here, not in review/, because the confirmation tokens and the platform-request
@@ -26,10 +28,10 @@ from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import seal_text
 from c2c_safety.safeguarding import confirmation
 from c2c_safety.safeguarding.actions import ACCOUNT_RESTRICTION, SafeguardingError, rationale
-from c2c_safety.safeguarding.requests import EVENTS, RESTRICTION_CODES, WITHDRAW_WINDOW
+from c2c_safety.safeguarding.requests import EVENTS, RESTRICTION_CODES, WITHDRAW_WINDOW, WITHDRAWN_EVENT
 from c2c_safety.webhooks import deliveries as webhook_service
 from models import ReviewItem, Role, User, utcnow
-from models.review import SafeguardingAction
+from models.review import SafeguardingAction, WebhookDelivery
 
 EVENT = EVENTS["request_restriction"]  # the platform applies it as any messaging restriction
 EFFECT = ("The platform will stop this account from sending messages (chats, comments and posts) "
@@ -106,3 +108,57 @@ def send(session: Session, item_id: int, *, actor: User, detail: str, token: str
     audit.record(session, "account.restriction_requested", actor=actor, target_type="review_item",
                  target_id=item.id, details={"action_id": row.id, "delivery_id": delivery.id, "confirmed": True})
     return row
+
+
+# -- withdrawing it, inside the window, after its own confirmation page ------------------------
+
+def withdrawal_of(session: Session, item_id: int, action_id: int, *, actor: User) -> SafeguardingAction:
+    """The account request, if it is this account's and may still be withdrawn."""
+    _require_staff(actor)
+    item = session.get(ReviewItem, item_id)
+    action = session.get(SafeguardingAction, action_id)
+    if (item is None or action is None or action.kind != ACCOUNT_RESTRICTION
+            or action.child_pseudonym != item.author_pseudonym):
+        raise LookupError(action_id)
+    if action.withdrawn_at is not None:
+        raise SafeguardingError("This request was already withdrawn.")
+    if action.withdrawable_until is None or utcnow() > action.withdrawable_until:
+        raise SafeguardingError("The window to withdraw this request has passed. Ask the platform directly "
+                                "to lift it.")
+    return action
+
+
+def withdrawal_subject(action: SafeguardingAction) -> confirmation.Subject:
+    return confirmation.Subject(0, None, f"account-withdraw:{action.id}")
+
+
+def prepare_withdrawal(session: Session, item_id: int, action_id: int, *, actor: User,
+                       detail: str) -> tuple[SafeguardingAction, str, str]:
+    """The withdrawal's confirmation page: the request, the checked reason and its token."""
+    action = withdrawal_of(session, item_id, action_id, actor=actor)
+    why = rationale(detail, "this withdrawal")
+    return action, why, confirmation.issue(actor, withdrawal_subject(action), why)
+
+
+def withdraw(session: Session, item_id: int, action_id: int, *, actor: User, detail: str,
+             token: str | None) -> SafeguardingAction:
+    """Withdraw it: the platform gets the signed `safeguarding.request_withdrawn` naming the
+    request (the caller commits, then enqueues `action.withdrawal_delivery_id`)."""
+    session.execute(select(SafeguardingAction.id).where(SafeguardingAction.id == action_id).with_for_update())
+    action = withdrawal_of(session, item_id, action_id, actor=actor)
+    why = rationale(detail, "this withdrawal")
+    confirmation.redeem(session, token, actor, withdrawal_subject(action), why)
+    now = utcnow()
+    original = session.get(WebhookDelivery, action.delivery_id) if action.delivery_id else None
+    delivery = webhook_service.create_delivery(session, WITHDRAWN_EVENT, {
+        "request_id": action.id, "referral_id": None, "withdrawn_event": EVENT,
+        "withdrawn_event_id": original.event_id if original else None,
+        "person": {"id": action.child_pseudonym}, "withdrawn_at": now.isoformat(), "decided_by_human": True,
+    })
+    action.withdrawn_at, action.withdrawn_by_id, action.withdrawal_delivery_id = now, actor.id, delivery.id
+    session.add(SafeguardingAction(child_pseudonym=action.child_pseudonym, kind="request_withdrawal",
+                                   detail_sealed=seal_text(why), actor_id=actor.id, at=now))
+    session.flush()
+    audit.record(session, "account.restriction_withdrawn", actor=actor, target_type="review_item",
+                 target_id=item_id, details={"action_id": action.id, "delivery_id": delivery.id})
+    return action

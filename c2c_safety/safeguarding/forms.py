@@ -122,3 +122,11 @@ class AccountConfirmForm(FlaskForm):
 
     detail = HiddenField()
     token = HiddenField()
+
+
+class AccountWithdrawForm(FlaskForm):
+    """The reason for withdrawing an account request (POST, changes nothing)."""
+
+    detail = TextAreaField(_l("Why withdraw it (kept on the desk, never sent to the platform)"),
+                           validators=[DataRequired(message=_l("Write why: a reason is required.")),
+                                       Length(max=5000)])

@@ -15,7 +15,7 @@ from c2c_safety.core.access import roles_required, staff
 from c2c_safety.safeguarding import account_requests
 from c2c_safety.safeguarding.actions import SafeguardingError
 from c2c_safety.safeguarding.confirmation import ConfirmationError
-from c2c_safety.safeguarding.forms import AccountConfirmForm, AccountRestrictForm
+from c2c_safety.safeguarding.forms import AccountConfirmForm, AccountRestrictForm, AccountWithdrawForm
 from c2c_safety.safeguarding.views import bp
 from c2c_safety.webhooks import deliveries as webhook_service
 
@@ -88,4 +88,64 @@ def account_restrict(item_id: int) -> Page:
         webhook_service.enqueue(action.delivery_id)
     flash(_("Sent to the platform: restrict this account's messaging. It is listed under the account's "
             "standing requests."), "success")
+    return redirect(url_for("queue.account", item_id=item_id))
+
+
+def _withdraw_page(item_id: int, action_id: int, form: FlaskForm, why: str = "",
+                   status: int = 200) -> tuple[str, int]:
+    return render_template("safeguarding/account_withdraw.html", item_id=item_id, action_id=action_id,
+                           form=form, why=why), status
+
+
+@bp.route("/accounts/<int:item_id>/requests/<int:action_id>/withdraw/check", methods=["POST"])
+@roles_required(*ASKERS)
+def account_withdraw_check(item_id: int, action_id: int) -> Page:
+    """The reason → the withdrawal's confirmation page with its token. Records nothing."""
+    try:
+        account_requests.withdrawal_of(db.session(), item_id, action_id, actor=staff())
+    except LookupError:
+        abort(404)
+    except PermissionError:
+        abort(403)
+    except SafeguardingError as exc:
+        return _refused(item_id, str(exc), 409)
+    form = AccountWithdrawForm()
+    if not form.validate_on_submit():
+        return _withdraw_page(item_id, action_id, form, status=400)
+    try:
+        _a, why, token = account_requests.prepare_withdrawal(db.session(), item_id, action_id, actor=staff(),
+                                                             detail=form.detail.data or "")
+    except SafeguardingError as exc:
+        form.detail.errors = [str(exc)]
+        return _withdraw_page(item_id, action_id, form, status=400)
+    return _withdraw_page(item_id, action_id, AccountConfirmForm(formdata=None, data={"detail": why, "token": token}),
+                          why=why)
+
+
+@bp.route("/accounts/<int:item_id>/requests/<int:action_id>/withdraw", methods=["POST"])
+@roles_required(*ASKERS)
+def account_withdraw(item_id: int, action_id: int) -> Page:
+    form = AccountConfirmForm()
+    if not form.validate_on_submit():
+        abort(400, "The confirmation form expired or was incomplete. Go back and confirm again.")
+    s = db.session()
+    try:
+        action = account_requests.withdraw(s, item_id, action_id, actor=staff(), detail=form.detail.data or "",
+                                           token=form.token.data or None)
+    except LookupError:
+        s.rollback()
+        abort(404)
+    except PermissionError:
+        s.rollback()
+        abort(403)
+    except ConfirmationError as exc:
+        s.rollback()
+        return _refused(item_id, str(exc), 400)
+    except SafeguardingError as exc:
+        s.rollback()
+        return _refused(item_id, str(exc), 409)
+    s.commit()
+    if action.withdrawal_delivery_id is not None:
+        webhook_service.enqueue(action.withdrawal_delivery_id)
+    flash(_("Withdrawn: the platform has been told to lift the account's restriction."), "success")
     return redirect(url_for("queue.account", item_id=item_id))

@@ -132,3 +132,43 @@ def test_other_roles_cannot_ask(app, client, signed_in):
     signed_in("case_handler")
     assert client.post(f"/safeguarding/accounts/{iid}/restrict/check", data={"detail": WHY}).status_code in (400, 403)
     assert client.get(f"/queue/{iid}/account").status_code == 403
+
+
+def test_an_account_request_is_withdrawn_after_its_own_confirmation_and_the_platform_is_told(
+        app, client, signed_in, db, receiver):
+    iid = make_item(app, author="u-acct-13")
+    signed_in("moderator")
+    account = client.get(f"/queue/{iid}/account").get_data(as_text=True)
+    html = client.post(f"/safeguarding/accounts/{iid}/restrict/check",
+                       data={"csrf_token": _csrf(account), "detail": WHY}).get_data(as_text=True)
+    assert client.post(f"/safeguarding/accounts/{iid}/restrict", data={
+        "csrf_token": _csrf(html), "detail": _hidden(html, "detail"), "token": _hidden(html, "token")}
+    ).status_code == 302
+    action_id = db.scalars(select(SafeguardingAction.id)).one()
+    db.rollback()
+    account = client.get(f"/queue/{iid}/account").get_data(as_text=True)
+    check = f"/safeguarding/accounts/{iid}/requests/{action_id}/withdraw/check"
+    assert f'action="{check}"' in account
+    assert client.post(check, data={"csrf_token": _csrf(account), "detail": ""}).status_code == 400
+    page = client.post(check, data={"csrf_token": _csrf(account), "detail": "The school has dealt with it now."})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Confirm and withdraw" in html
+    # Skipping its confirmation page is refused.
+    direct = client.post(f"/safeguarding/accounts/{iid}/requests/{action_id}/withdraw",
+                         data={"csrf_token": _csrf(html), "detail": "The school has dealt with it now.", "token": ""})
+    assert direct.status_code == 400
+    done = client.post(f"/safeguarding/accounts/{iid}/requests/{action_id}/withdraw", data={
+        "csrf_token": _csrf(html), "detail": _hidden(html, "detail"), "token": _hidden(html, "token")})
+    assert done.status_code == 302
+    action = db.get(SafeguardingAction, action_id)
+    assert action is not None and action.withdrawn_at is not None
+    ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "account.restriction_withdrawn")).one()
+    assert ev.details["action_id"] == action_id
+    db.rollback()
+    deliver_all(app, db)
+    events = [r["event"] for r in receiver.received]
+    assert events == ["safeguarding.restriction_requested", "safeguarding.request_withdrawn"]
+    assert receiver.received[1]["json"]["data"]["request_id"] == action_id and receiver.bad_signatures == 0
+    account = client.get(f"/queue/{iid}/account").get_data(as_text=True)
+    assert "asked from this page" not in account  # no longer standing; a new one may be asked
+    assert f'action="/safeguarding/accounts/{iid}/restrict/check"' in account
