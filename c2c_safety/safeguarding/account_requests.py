@@ -21,39 +21,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import seal_text
 from c2c_safety.safeguarding import confirmation
-from c2c_safety.safeguarding.actions import ACCOUNT_RESTRICTION, SafeguardingError, rationale
+from c2c_safety.safeguarding.actions import ACCOUNT_RESTRICTION, MIN_RATIONALE, SafeguardingError, rationale
 from c2c_safety.safeguarding.requests import EVENTS, RESTRICTION_CODES, WITHDRAW_WINDOW, WITHDRAWN_EVENT
 from c2c_safety.webhooks import deliveries as webhook_service
 from models import ReviewItem, Role, User, utcnow
 from models.review import SafeguardingAction, WebhookDelivery
 
 EVENT = EVENTS["request_restriction"]  # the platform applies it as any messaging restriction
-EFFECT = ("The platform will stop this account from sending messages (chats, comments and posts) "
-          "until the request is withdrawn or the platform lifts it. The account can still sign in and read.")
+EFFECT = _l("The platform will stop this account from sending messages (chats, comments and posts) "
+            "until the request is withdrawn or the platform lifts it. The account can still sign in and read.")
 
 
 @dataclass(frozen=True)
 class AccountProposal:
     item: ReviewItem  # the item the account page was opened from
-    effect: str
+    effect: object  # a lazy gettext string, rendered in the page's language
     withdraw_hours: int
 
 
 def _require_staff(actor: User) -> None:
     if not (actor.has_role(Role.MODERATOR) or actor.has_role(Role.SAFEGUARDING_LEAD)):
-        raise PermissionError("Only moderators and safeguarding leads ask for an account restriction.")
+        raise PermissionError(_("Only moderators and safeguarding leads ask for an account restriction."))
 
 
 def _standing(session: Session, pseudonym: str) -> SafeguardingAction | None:
     return session.scalars(select(SafeguardingAction).where(
         SafeguardingAction.child_pseudonym == pseudonym, SafeguardingAction.kind == ACCOUNT_RESTRICTION,
         SafeguardingAction.withdrawn_at.is_(None)).limit(1)).first()
+
+
+def _reason(detail: str, what: str) -> str:
+    """The referral's rule for a reason (`actions.rationale`), in words that fit an account."""
+    if len((detail or "").strip()) < MIN_RATIONALE:
+        raise SafeguardingError(_("Write why (at least %(n)s characters): it is kept on the desk for anyone "
+                                  "who reviews it later.", n=MIN_RATIONALE))
+    return rationale(detail, what)
 
 
 def explain(session: Session, item_id: int, *, actor: User) -> AccountProposal:
@@ -64,8 +74,8 @@ def explain(session: Session, item_id: int, *, actor: User) -> AccountProposal:
     if item is None:
         raise LookupError(item_id)
     if _standing(session, item.author_pseudonym) is not None:
-        raise SafeguardingError("A restriction of this account was already asked for and stands; "
-                                "it is listed on the account page.")
+        raise SafeguardingError(_("A restriction of this account was already asked for and stands; "
+                                  "it is listed on the account page."))
     return AccountProposal(item, EFFECT, int(WITHDRAW_WINDOW.total_seconds() // 3600))
 
 
@@ -77,7 +87,7 @@ def prepare(session: Session, item_id: int, *, actor: User, detail: str) -> tupl
     """The confirmation page's content: the proposal, the checked reason and a token bound
     to this person, account and reason. Records nothing."""
     proposal = explain(session, item_id, actor=actor)
-    why = rationale(detail, "this request")
+    why = _reason(detail, "this request")
     return proposal, why, confirmation.issue(actor, subject(proposal.item), why)
 
 
@@ -88,7 +98,7 @@ def send(session: Session, item_id: int, *, actor: User, detail: str, token: str
     # Two confirmations at once for one account queue up here (PostgreSQL; SQLite serialises writers).
     session.execute(select(ReviewItem.id).where(ReviewItem.id == item_id).with_for_update())
     proposal = explain(session, item_id, actor=actor)
-    why = rationale(detail, "this request")
+    why = _reason(detail, "this request")
     confirmation.redeem(session, token, actor, subject(proposal.item), why)
     item, now = proposal.item, utcnow()
     row = SafeguardingAction(child_pseudonym=item.author_pseudonym, kind=ACCOUNT_RESTRICTION,
@@ -121,10 +131,10 @@ def withdrawal_of(session: Session, item_id: int, action_id: int, *, actor: User
             or action.child_pseudonym != item.author_pseudonym):
         raise LookupError(action_id)
     if action.withdrawn_at is not None:
-        raise SafeguardingError("This request was already withdrawn.")
+        raise SafeguardingError(_("This request was already withdrawn."))
     if action.withdrawable_until is None or utcnow() > action.withdrawable_until:
-        raise SafeguardingError("The window to withdraw this request has passed. Ask the platform directly "
-                                "to lift it.")
+        raise SafeguardingError(_("The window to withdraw this request has passed. Ask the platform "
+                                  "directly to lift it."))
     return action
 
 
@@ -136,7 +146,7 @@ def prepare_withdrawal(session: Session, item_id: int, action_id: int, *, actor:
                        detail: str) -> tuple[SafeguardingAction, str, str]:
     """The withdrawal's confirmation page: the request, the checked reason and its token."""
     action = withdrawal_of(session, item_id, action_id, actor=actor)
-    why = rationale(detail, "this withdrawal")
+    why = _reason(detail, "this withdrawal")
     return action, why, confirmation.issue(actor, withdrawal_subject(action), why)
 
 
@@ -146,7 +156,7 @@ def withdraw(session: Session, item_id: int, action_id: int, *, actor: User, det
     request (the caller commits, then enqueues `action.withdrawal_delivery_id`)."""
     session.execute(select(SafeguardingAction.id).where(SafeguardingAction.id == action_id).with_for_update())
     action = withdrawal_of(session, item_id, action_id, actor=actor)
-    why = rationale(detail, "this withdrawal")
+    why = _reason(detail, "this withdrawal")
     confirmation.redeem(session, token, actor, withdrawal_subject(action), why)
     now = utcnow()
     original = session.get(WebhookDelivery, action.delivery_id) if action.delivery_id else None
