@@ -60,8 +60,9 @@ def test_a_handler_sends_a_cleaned_picture_and_the_reporter_downloads_it_with_th
     assert b"PhoneMaker" not in (att.data_sealed or b"")  # sealed at rest
     sent = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.message_sent")).one()
     assert sent.details == {"attachment_ids": [att.id]}
-    att_id = att.id
+    att_id, msg_id = att.id, msg.id
     db.rollback()
+    assert f"sent to the reporter with message #{msg_id}" in client.get(f"/cases/{cid}").get_data(as_text=True)
 
     public = app.test_client()
     status = follow_up(public, receipt).get_data(as_text=True)
