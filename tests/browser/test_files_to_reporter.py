@@ -98,3 +98,38 @@ def test_a_handler_sends_a_photo_and_the_reporter_downloads_it_without_js(
         assert reporter.cookies() == []  # the code's session is the form, never a cookie
     finally:
         reporter.close()
+    print("clicks for the reporter to download it: 2 (show my report, download; plus typing the code)")
+
+
+def test_a_moderator_restricts_an_account_from_its_page_without_js(app, db, live_server, browser, make_user,
+                                                                   redis_conn):
+    """Issue 22.5: the account page's restriction request, reason then confirmation (clicks counted)."""
+    from tests.support.review import make_item
+
+    iid = make_item(app, author="u-acct-b1")
+    moderator = make_user("moderator")
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        browser_login(page, live_server, moderator)
+        page.goto(f"{live_server}/queue/{iid}/account")
+        clicks = 0
+        page.get_by_role("button", name="Continue to confirmation").click()  # no reason: a form error
+        assert "a reason is required" in page.content()
+        page.get_by_label("Why the account should be restricted").fill(
+            "Five reports of grooming messages from this account this week.")
+        page.get_by_role("button", name="Continue to confirmation").click()
+        clicks += 1
+        assert "Check before you send" in page.content()
+        violations = _axe_on_dom(browser, page)
+        assert violations == [], dump(violations)
+        page.get_by_role("button", name="Confirm and send: restrict the account").click()
+        clicks += 1
+        assert "Sent to the platform" in page.content()
+        assert "asked from this page" in page.locator("main").inner_text()
+        _no_sideways_scroll(page)
+    finally:
+        context.close()
+    print(f"clicks to restrict an account from its page: {clicks} (plus writing the reason)")
+    assert clicks == 2
