@@ -12,7 +12,7 @@ bind = "127.0.0.1:8000"
 worker_class = "gthread"
 threads = 4
 # An upload request checks up to five files in the sandbox within 40 s
-# (c2c_safety/report/sandbox.py): a worker must not be killed while it waits for them.
+# (c2c_safety/core/sandbox.py): a worker must not be killed while it waits for them.
 timeout = 60
 graceful_timeout = 20
 max_requests = 5000

@@ -30,6 +30,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.safeguarding.views_actions",
     "c2c_safety.safeguarding.views_concern",
     "c2c_safety.safeguarding.views_evidence",
+    "c2c_safety.safeguarding.views_account",
     "c2c_safety.review.views_policy",
     "c2c_safety.review.views_account",
     "c2c_safety.cases.views",

@@ -2,7 +2,7 @@
 
 For each due image (c2c_safety/media/store.py): fetch it from the configured media host only
 (no proxy, no redirect off the host, a timeout, at most `MAX_BYTES`), decode and re-encode it
-without metadata in the upload sandbox (c2c_safety/report/sandbox.py: pixel budget, memory and
+without metadata in the upload sandbox (c2c_safety/core/sandbox.py: pixel budget, memory and
 CPU limits, so a decompression bomb ends a child process, not the worker), hash it (PDQ +
 SHA-256), make the blurred greyscale preview, seal both, and match the PDQ hash against the
 active hash lists. A child-abuse list match hides the image, asks the platform to hide the
@@ -24,11 +24,11 @@ from PIL import Image, ImageFilter, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from c2c_safety.core import sandbox
 from c2c_safety.core.crypto import open_bytes, open_text
+from c2c_safety.core.uploads import sniff
 from c2c_safety.media import intake as media_intake
 from c2c_safety.media import store
-from c2c_safety.report import sandbox
-from c2c_safety.report.uploads import sniff
 from c2c_safety.review import referrals, triage
 from c2c_safety.webhooks import deliveries as webhooks
 from models import ReviewItem

@@ -1,7 +1,7 @@
 """PDQ and SHA-256 of an image, in the worker (PDQ needs numpy; the web process never loads it).
 
 The bytes given here have already been decoded and re-encoded without metadata by the upload
-sandbox (c2c_safety/report/sandbox.py), so this decodes a known-good PNG/JPEG within its pixel
+sandbox (c2c_safety/core/sandbox.py), so this decodes a known-good PNG/JPEG within its pixel
 budget. The PDQ bytes are in the reference implementation's order, so `pdq.hex()` is the
 64-digit form hash lists use (ThreatExchange, Hasher-Matcher-Actioner).
 """

@@ -1,25 +1,16 @@
 """A case file's attachments, sealed at rest (AES-GCM, core/crypto.py) and never served
 publicly: staff routes read them with `open_attachment`, check access and audit.
 
-What may be attached, and how it is cleaned first, is report/uploads.py.
+What may be attached, and how it is cleaned first, is core/uploads.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.orm import Session
 
 from c2c_safety.core.crypto import open_bytes, open_text, seal_bytes, seal_text
+from c2c_safety.core.uploads import CleanFile
 from models import Attachment, CaseFile
-
-
-@dataclass(frozen=True)
-class CleanFile:
-    filename: str
-    media_type: str
-    data: bytes
-
 
 
 def store(session: Session, case: CaseFile, file: CleanFile, *, message_id: int | None = None,

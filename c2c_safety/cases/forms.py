@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from c2c_safety.cases.lifecycle import OUTCOME_LABELS
 from c2c_safety.cases.redaction import REASONS, TARGETS
+from c2c_safety.core import uploads
 from c2c_safety.core.params import BoundedIntegerField
 
 TARGET_LABELS = {"body": "What happened", "occurred": "When and where", "involved": "Who was involved",
@@ -42,8 +49,48 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(min=10, max=2000)])
 
 
+def file_refusal(code: str) -> str:
+    """Why a file for the reporter was refused (core/uploads.py's codes), for the form."""
+    texts = {
+        "too_large": _("The file is larger than 5 MB."),
+        "empty": _("The file is empty."),
+        "bad_type": _("This kind of file cannot be sent. Use JPEG, PNG, GIF, WebP, PDF or plain text."),
+        "bomb": _("The picture has too many pixels to check."),
+        "broken": _("The file seems damaged and could not be opened."),
+        "pdf_active": _("The PDF holds active content (such as scripts); send a screenshot or a plain PDF."),
+        "pdf_encrypted": _("The PDF is protected with a password, so it cannot be checked."),
+        "pdf_complex": _("The PDF is too large or complicated to check."),
+        "too_complex": _("The file needs too much work to check. Try a smaller picture."),
+        "busy": _("Many files are being checked right now. Try again in a minute."),
+    }
+    return str(texts.get(code) or _("The file could not be checked, so it was not sent."))
+
+
+class ReporterFileField(FileField):
+    """One optional file for the reporter, cleaned like the reporter's own uploads
+    (core/uploads.py: images re-encoded without metadata, PDFs checked in the sandbox, other
+    types refused). After validation `cleaned` holds what may be stored, or None."""
+
+    cleaned: uploads.CleanFile | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.cleaned = None
+        storage = self.data
+        if not isinstance(storage, FileStorage) or not storage.filename:
+            return
+        name = storage.filename
+        try:
+            self.cleaned = uploads.clean(name, uploads.read_upload(storage.stream, name))
+        except uploads.AttachmentRejectedError as exc:
+            raise ValidationError(file_refusal(exc.code)) from None
+
+    def files(self) -> list[uploads.CleanFile]:
+        return [self.cleaned] if self.cleaned is not None else []
+
+
 class MessageForm(FlaskForm):
     text = TextAreaField("Message to the reporter", validators=[DataRequired(), Length(max=20_000)])
+    file = ReporterFileField(_l("A file for the reporter (optional)"))
 
 
 class NoteForm(FlaskForm):

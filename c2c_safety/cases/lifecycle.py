@@ -8,6 +8,7 @@ commit together. Audit details never carry text: only ids, statuses and codes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
-from c2c_safety.cases import deadlines
+from c2c_safety.cases import attachments, deadlines
 from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.core.uploads import CleanFile
 from models import (
     CaseFile,
     CaseMessage,
@@ -200,8 +202,10 @@ def reopen(session: Session, case: CaseFile, *, actor: User, reason: str,
 # --- messages, notes, assignment ----------------------------------------------------------
 
 def send_message(session: Session, case: CaseFile, *, actor: User, text: str,
-                 now: datetime | None = None) -> CaseMessage:
-    """A message to the anonymous reporter, shown on their receipt page (sealed at rest)."""
+                 now: datetime | None = None, files: Sequence[CleanFile] = ()) -> CaseMessage:
+    """A message to the anonymous reporter, shown on their receipt page (sealed at rest),
+    with any files already cleaned by core/uploads.py (stored sealed like the reporter's; the
+    reporter downloads them with their receipt: report/reports.py `reporter_download`)."""
     _act(session, actor, case)
     if not has_reporter_channel(case):
         raise CaseError("This case came from an escalation; there is no reporter to write to.")
@@ -209,8 +213,10 @@ def send_message(session: Session, case: CaseFile, *, actor: User, text: str,
                       body_sealed=seal_text(_clean(text, "a message")), created_at=now or utcnow())
     session.add(msg)
     session.flush()
+    stored = [attachments.store(session, case, f, message_id=msg.id, from_reporter=False) for f in files]
     audit.record(session, "case.message_sent", actor=actor, target_type="case_message",
-                 target_id=msg.id, case_id=case.id, at=msg.created_at)
+                 target_id=msg.id, case_id=case.id, at=msg.created_at,
+                 details={"attachment_ids": [a.id for a in stored]} if stored else None)
     return msg
 
 

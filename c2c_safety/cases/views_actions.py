@@ -135,7 +135,8 @@ def reopen(case_id: int) -> Response | tuple[str, int]:
 @roles_required(*CASE_ROLES)
 def message(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, MessageForm(prefix="msg"), "message_form",
-                lambda c, f: cases.send_message(db.session(), c, actor=staff(), text=f.text.data or ""),
+                lambda c, f: cases.send_message(db.session(), c, actor=staff(), text=f.text.data or "",
+                                                files=f.file.files()),
                 "Message sent. The reporter sees it with their receipt.")
 
 

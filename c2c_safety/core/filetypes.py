@@ -1,6 +1,6 @@
 """What an uploaded file really is, by its first bytes (never by its name or declared type).
 
-Shared by the reporters' uploads (report/uploads.py) and the platform's images (media/intake.py):
+Shared by the reporters' uploads (core/uploads.py) and the platform's images (media/intake.py):
 a door check only; images are then decoded and re-encoded in the sandbox."""
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ WEBHOOK_FAILING = "webhook_failing"
 AUDIT_ALARM = "audit_alarm"  # the audit sequencer found the log forked or could not run (audit/)
 SAFEGUARDING_OVERDUE = "safeguarding_overdue"  # cover: safeguarding/escalation.py
 HANDOVER = "handover"
+SECOND_OPINION = "second_opinion"  # a colleague asked you about an item (review/second_opinion.py)
 
 # The notice's category: the only words about the event a notice ever carries.
 LABELS: dict[str, str] = {
@@ -25,6 +26,8 @@ LABELS: dict[str, str] = {
     AUDIT_ALARM: "Audit log incident: the sequencer stalled",
     SAFEGUARDING_OVERDUE: "Overdue safeguarding referral nobody has taken up",
     HANDOVER: "Handed over to you",
+    # The whole text of the notice and its e-mail: the question itself is shown only on the desk.
+    SECOND_OPINION: "You were asked for a second opinion",
 }
 
 # The inbox groups open notices by kind: "12 new urgent safeguarding referrals".
@@ -38,6 +41,7 @@ PLURALS: dict[str, str] = {
     HANDOVER: "referrals or cases handed over to you",
     AUDIT_ALARM: "audit log incidents",
     SAFEGUARDING_OVERDUE: "overdue safeguarding referrals nobody has taken up",
+    SECOND_OPINION: "requests for a second opinion",
 }
 
 # Urgent safeguarding always reaches the safeguarding leads by e-mail: a child may be at
@@ -57,6 +61,7 @@ FOR_ROLES: dict[str, frozenset[str]] = {
     AUDIT_ALARM: frozenset({Role.ADMIN, Role.INDEPENDENT_REVIEWER}),
     SAFEGUARDING_OVERDUE: frozenset({Role.SAFEGUARDING_LEAD, Role.CEO}),
     HANDOVER: _CASE_ROLES,
+    SECOND_OPINION: frozenset({Role.MODERATOR}),
 }
 
 
@@ -72,6 +77,7 @@ def label(kind: str) -> str:
 def counted(kind: str, n: int) -> str:
     """"1 new case for your desk" / "12 new urgent safeguarding referrals"."""
     if n == 1:
-        one = "referral or case handed over to you" if kind == HANDOVER else label(kind)
+        one = {HANDOVER: "referral or case handed over to you",
+               SECOND_OPINION: "request for a second opinion"}.get(kind) or label(kind)
         return f"1 {one[0].lower()}{one[1:]}"
     return f"{n} {PLURALS.get(kind, label(kind).lower())}"

@@ -10,7 +10,9 @@ which of a batch of open notices are done:
   moved on from received, or an escalation acknowledged); a deadline notice: once that
   deadline is no longer the case's next one (met, or moved by a reopening); a handover:
   once the holder acted on it or it was handed on;
-- an appeal: decided; failing webhooks: none failing any more.
+- an appeal: decided; failing webhooks: none failing any more;
+- a question put to a senior on an item ("ask", the question note's id): answered (their
+  note or decision), or the item no longer waits (decided by anyone, or gone).
 
 Nobody has to remember to call this. It runs (1) for one person's notices whenever their
 inbox or home page is listed, (2) over every open notice in the periodic scan
@@ -34,10 +36,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from c2c_safety.cases import deadlines
-from models import CaseFile, CaseMessage, CaseNote, CaseSource, CaseStatus, CaseTransition, Notice, utcnow
+from models import (
+    CaseFile,
+    CaseMessage,
+    CaseNote,
+    CaseSource,
+    CaseStatus,
+    CaseTransition,
+    ItemStatus,
+    Notice,
+    ReviewItem,
+    utcnow,
+)
 from models.review import (
     Appeal,
     AppealStatus,
+    ItemNote,
     ReferralStatus,
     SafeguardingAction,
     SafeguardingReferral,
@@ -51,6 +65,7 @@ REFERRAL = "referral"
 CASE = "case"
 APPEAL = "appeal"
 WEBHOOKS = "webhooks"
+ASK = "ask"
 
 BATCH = 500
 _TOUCHED = "c2c_notice_subjects"  # session.info key: subjects written in this transaction
@@ -166,7 +181,20 @@ def _webhooks(session: Session, notices: list[Notice]) -> set[int]:
     return set() if failing else {n.id for n in notices}
 
 
-RESOLVERS: dict[str, Resolver] = {REFERRAL: _referrals, CASE: _cases, APPEAL: _appeals, WEBHOOKS: _webhooks}
+# As review.claims.WAITING (review imports this package, so it cannot be imported here).
+_ITEM_WAITING = (ItemStatus.OPEN, ItemStatus.APPEALED)
+
+
+def _asks(session: Session, notices: list[Notice]) -> set[int]:
+    ids = {n.subject_id for n in notices if n.subject_id is not None}
+    still_open = set(session.scalars(
+        select(ItemNote.id).join(ReviewItem, ReviewItem.id == ItemNote.item_id)
+        .where(ItemNote.id.in_(ids), ItemNote.answered_at.is_(None), ReviewItem.status.in_(_ITEM_WAITING))))
+    return {n.id for n in notices if n.subject_id not in still_open}
+
+
+RESOLVERS: dict[str, Resolver] = {REFERRAL: _referrals, CASE: _cases, APPEAL: _appeals, WEBHOOKS: _webhooks,
+                                  ASK: _asks}
 
 
 def _resolve(session: Session, notices: Iterable[Notice], now: datetime) -> int:

@@ -11,7 +11,10 @@ that caused it (a small hook in the owning module) or by the periodic scan.
 - deadlines due within 24 hours or missed (`case_deadlines`, `referral_deadline`, the scan);
 - webhook deliveries that keep failing: the admins, once a day while it lasts (`webhooks`);
 - a referral or a case handed over to someone (reassignment, recusal, exclusion fallback):
-  its new holder (`handover`).
+  its new holder (`handover`);
+- a moderator asked for a second opinion on an item: the colleague asked (`second_opinion`,
+  called by review/second_opinion.py); the notice links to the item and never carries the
+  question, which is shown on the desk only.
 
 Every notice names its subject (the referral, case or appeal), so it resolves itself when
 that work is done (notifications/resolution.py).
@@ -32,7 +35,7 @@ from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
 from c2c_safety.notifications import kinds
 from c2c_safety.notifications.notices import notify
-from c2c_safety.notifications.resolution import APPEAL, CASE, REFERRAL, WEBHOOKS
+from c2c_safety.notifications.resolution import APPEAL, ASK, CASE, REFERRAL, WEBHOOKS
 from models import CaseFile, CaseRegime, CaseSource, CaseStatus, Role, User, UserRole, utcnow
 from models.cases import CHILD_CATEGORIES
 from models.review import DeskSetting, WebhookDelivery, WebhookStatus
@@ -159,6 +162,14 @@ def handover(session: Session, person: User, *, subject: tuple[str, int], link: 
     return notify(session, [person], kinds.HANDOVER, link=link, target_at=target_at,
                   event_key=f"handover:{subject[0]}:{subject[1]}:{how}:{now.isoformat()}",
                   case_id=case_id, subject=subject, now=now)
+
+
+def second_opinion(session: Session, senior: User, *, item_id: int, question_id: int,
+                   now: datetime | None = None) -> int:
+    """A question on item `item_id` put to `senior` (the question note `question_id`): resolved
+    when they answer it or the item is decided (resolution._asks)."""
+    return notify(session, [senior], kinds.SECOND_OPINION, link=f"/queue/{item_id}#notes", target_at=None,
+                  event_key=f"ask:{question_id}", subject=(ASK, question_id), now=now)
 
 
 def case_deadlines(session: Session, now: datetime | None = None) -> int:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
+from c2c_safety.core.uploads import AttachmentRejectedError
 from c2c_safety.report import reports
-from c2c_safety.report.uploads import AttachmentRejectedError
 
 FieldErrors = dict[str, tuple[str, dict[str, object]]]  # field -> (translation key, values)
 

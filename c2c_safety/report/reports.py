@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import assignment, attachments, deadlines, routing
-from c2c_safety.cases.attachments import CleanFile
 from c2c_safety.core.crypto import open_text, seal_text
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
+from c2c_safety.core.uploads import CleanFile
 from c2c_safety.notifications import triggers as notify_triggers
-from c2c_safety.report import codes
+from c2c_safety.report import codes, downloads
 from c2c_safety.safeguarding import concerns
 from models import CaseCategory, CaseFile, CaseMessage, CaseRegime, CaseSource, CaseStatus, utcnow
 from models.cases import CHILD_CATEGORIES, MeetingRequest, ReporterAbout, ReporterAgeBand
@@ -227,6 +227,7 @@ class MessageView:
     at: datetime
     text: str
     attachments: int
+    files: tuple[downloads.FileView, ...] = ()  # what the desk sent with its message
 
 
 @dataclass(frozen=True)
@@ -260,8 +261,10 @@ def status_view(case: CaseFile) -> StatusView:
     for att in case.attachments:
         if att.message_id is not None:
             per_message[att.message_id] = per_message.get(att.message_id, 0) + 1
+    ours = downloads.sent_to_reporter(case)
     messages = [
-        MessageView(m.from_reporter, m.created_at, open_text(m.body_sealed) or "", per_message.get(m.id, 0))
+        MessageView(m.from_reporter, m.created_at, open_text(m.body_sealed) or "", per_message.get(m.id, 0),
+                    tuple(ours.get(m.id, ())))
         for m in case.messages
     ]
     return StatusView(

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, redirect, request, session
+from flask import Blueprint, make_response, redirect, request, session
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from c2c_safety.core import db
+from c2c_safety.core import db, params, uploads
 from c2c_safety.core.queueing import enqueue
 from c2c_safety.core.web import csrf
-from c2c_safety.report import codes, helplines, pages, reports, tokens, uploads
+from c2c_safety.report import codes, downloads, helplines, pages, reports, tokens
 from c2c_safety.report.filters import user_text
 from c2c_safety.report.forms import ReplyForm, ReportForm, chosen_files, file_errors
 from c2c_safety.review import policy
@@ -240,3 +241,37 @@ def follow_up_post() -> Page:
     s.commit()
     tokens.mark_used(token.nonce)
     return _status(lang, case, receipt, sent=True, refused=refused)
+
+
+@bp.post("/report/follow-up/file")
+def download() -> Page:
+    """A file the desk sent, from the status page's download button: a POST carrying the
+    receipt (never in the URL), answered as a download that no cache keeps."""
+    lang = _lang()
+    if _cross_site():
+        return _notice(lang, "page.cross_site.title", "page.cross_site", 403)
+    token = tokens.check(request.form.get("form_token", ""), "follow-up")
+    if not token.ok:
+        return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"), notice="form.expired")
+    raw = request.form.get("receipt", "")
+    case = reports.find_case(db.session(), raw) if reports.normalise_receipt(raw) is not None else None
+    if case is None:
+        reports.record_miss()
+        return _render("report/follow_up.html", lang, 401, token=tokens.issue("follow-up"),
+                       error="err.receipt_wrong")
+    file_id = params.parse_int(request.form.get("file", ""))
+    s = db.session()
+    found = downloads.open_for_reporter(s, case, file_id) if file_id is not None else None
+    if found is None:
+        return _status(lang, case, reports.normalise_receipt(raw) or "", 404, notice="status.file_gone")
+    s.commit()
+    media_type, name, data = found
+    resp = make_response(data)
+    resp.headers["Content-Type"] = media_type + ("; charset=utf-8" if media_type == "text/plain" else "")
+    ascii_name = "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch in "._- "))[:100].strip()
+    resp.headers["Content-Disposition"] = (f'attachment; filename="{ascii_name or "attachment"}"; '
+                                           f"filename*=UTF-8''{quote(name[:100])}")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp

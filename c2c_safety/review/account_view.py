@@ -43,6 +43,7 @@ class RequestRow:
     kind: str
     at: datetime
     withdrawable_until: datetime | None
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ def open_account(session: Session, item_id: int, viewer: User) -> AccountPage | 
         page.referrals.append(ReferralRow(ref_id, status, opened_at, author == who))
     # Platform requests are the actions with a withdrawal window (safeguarding/requests.py,
     # review/hide.py); standing = not withdrawn.
-    page.requests = [RequestRow(kind, at, until) for kind, at, until in session.execute(
-        select(SafeguardingAction.kind, SafeguardingAction.at, SafeguardingAction.withdrawable_until)
+    page.requests = [RequestRow(kind, at, until, action_id) for kind, at, until, action_id in session.execute(
+        select(SafeguardingAction.kind, SafeguardingAction.at, SafeguardingAction.withdrawable_until,
+               SafeguardingAction.id)
         .where(SafeguardingAction.child_pseudonym == who, SafeguardingAction.withdrawable_until.is_not(None),
                SafeguardingAction.withdrawn_at.is_(None))
         .order_by(SafeguardingAction.at.desc()).limit(LIMIT))]

@@ -4,8 +4,10 @@ A note is for colleagues only: it is never sent to the author, never part of a s
 of reasons or a webhook (statements.py and the webhook payloads never read `ItemNote`).
 "Ask a senior" is a note with a question addressed to another moderator: the asker gives the
 item back, and it waits at the top of the senior's queue page ("Asked of you") until they
-answer with a note of their own or decide it. Every note and question is audited (ids only,
-never the text).
+answer with a note of their own or decide it. The colleague also gets a notice ("you were asked
+for a second opinion", a link to the item; the question only on the desk), resolved when
+they answer or the item is decided. Every note and question is audited (ids only, never the
+text).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.notifications import resolution as notice_resolution
+from c2c_safety.notifications import triggers as notify_triggers
 from c2c_safety.review import claims
 from models import ReviewItem, Role, User, UserRole, utcnow
 from models.review import ItemNote
@@ -82,11 +86,17 @@ def add_note(session: Session, item_id: int, user: User, text: str) -> ItemNote:
 
 
 def answer_asks(session: Session, item_id: int, user: User, now: datetime | None = None) -> int:
-    """Close the questions put to `user` on this item (a note or a decision answers them)."""
-    result = session.execute(update(ItemNote).where(
-        ItemNote.item_id == item_id, ItemNote.asked_id == user.id, ItemNote.answered_at.is_(None))
-        .values(answered_at=now or utcnow()).execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+    """Close the questions put to `user` on this item (a note or a decision answers them),
+    and their notices with them."""
+    asked = list(session.scalars(select(ItemNote.id).where(
+        ItemNote.item_id == item_id, ItemNote.asked_id == user.id, ItemNote.answered_at.is_(None))))
+    if not asked:
+        return 0
+    session.execute(update(ItemNote).where(ItemNote.id.in_(asked))
+                    .values(answered_at=now or utcnow()).execution_options(synchronize_session=False))
+    for question_id in asked:
+        notice_resolution.resolve_for(session, (notice_resolution.ASK, question_id), now)
+    return len(asked)
 
 
 def ask_senior(session: Session, item_id: int, user: User, senior_id: int, question: str) -> ItemNote:
@@ -106,6 +116,7 @@ def ask_senior(session: Session, item_id: int, user: User, senior_id: int, quest
     session.add(note)
     session.flush()
     claims.release(session, item_id, user)
+    notify_triggers.second_opinion(session, senior, item_id=item_id, question_id=note.id, now=note.at)
     audit.record(session, "item.senior_asked", actor=user, target_type="review_item", target_id=item_id,
                  details={"note_id": note.id, "asked_id": senior.id})
     return note

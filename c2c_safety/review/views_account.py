@@ -15,13 +15,14 @@ from c2c_safety.review import account_view, decisions, queue, saved_views, secon
 from c2c_safety.review.forms import AskForm, NoteForm, SaveViewForm
 from c2c_safety.review.statements import kind_label
 from c2c_safety.review.views import READERS, bp
+from models import utcnow
 
 
 def _render_account(item_id: int, form: NoteForm | None = None, status: int = 200) -> tuple[str, int]:
     s = db.session()
     page = account_view.open_account(s, item_id, staff()) or abort(404)
     s.commit()
-    return render_template("review/account.html", page=page, form=form or NoteForm(),
+    return render_template("review/account.html", page=page, form=form or NoteForm(), now=utcnow(),
                            can_note=staff().has_role("moderator"), kind_label=kind_label,
                            action_labels=decisions.ACTION_LABELS), status
 

@@ -63,8 +63,12 @@ PLATFORM_KINDS: dict[str, str] = {
     # Made by the moderator who escalated the item (review/hide.py); the lead can withdraw it.
     HIDE_KIND: HIDE_LABEL,
 }
+# Asked from an author's account page by a moderator or the lead, on no referral
+# (safeguarding/account_requests.py): listed with the account's other standing requests.
+ACCOUNT_RESTRICTION = "account_restriction"
+ACCOUNT_RESTRICTION_LABEL = "Asked the platform to restrict the account's messaging (from the account page)"
 ACTION_KINDS: dict[str, str] = {
-    **RECORD_KINDS, **PLATFORM_KINDS,
+    **RECORD_KINDS, **PLATFORM_KINDS, ACCOUNT_RESTRICTION: ACCOUNT_RESTRICTION_LABEL,
     "refer_external": "Referred to an external authority",  # rows from before issue 13
     "close": "Closed with an outcome",
     "reply_reporter": "Answered the reporter (message in the report's thread)",

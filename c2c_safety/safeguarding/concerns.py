@@ -13,6 +13,7 @@ flag (and unlink). Every step is audited; the reporter's receipt and messages ar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import assignment
 from c2c_safety.cases import lifecycle as case_lifecycle
+from c2c_safety.core.uploads import CleanFile
 from c2c_safety.review import referrals as handover
 from c2c_safety.safeguarding.actions import SafeguardingError, require_lead
 from models import CaseFile, CaseMessage, CaseRegime, CaseStatus, Role, User, utcnow
@@ -152,16 +154,18 @@ def mark_read(session: Session, ref: SafeguardingReferral, case: CaseFile, *, ac
     case_lifecycle.record_view(session, case, actor=actor)
 
 
-def reply(session: Session, ref: SafeguardingReferral, case: CaseFile, *, actor: User, text: str) -> CaseMessage:
-    """The lead answers the reporter through the report's thread. Counts as taking it up
-    (a record on the referral, without the text, which lives sealed in the message)."""
+def reply(session: Session, ref: SafeguardingReferral, case: CaseFile, *, actor: User, text: str,
+          files: Sequence[CleanFile] = ()) -> CaseMessage:
+    """The lead answers the reporter through the report's thread, with any files already
+    cleaned (core/uploads.py). Counts as taking it up (a record on the referral, without the
+    text, which lives sealed in the message)."""
     require_lead(actor)
     if ref.status != "open":
         raise SafeguardingError("This referral is closed.")
     if not case_lifecycle.has_reporter_channel(case):
         raise SafeguardingError("The reporter cannot receive messages on this report.")
     try:
-        msg = case_lifecycle.send_message(session, case, actor=actor, text=text)
+        msg = case_lifecycle.send_message(session, case, actor=actor, text=text, files=files)
     except case_lifecycle.CaseForbiddenError:
         raise SafeguardingError("You may not write on this report (a conflict exclusion).") from None
     except ValueError as exc:

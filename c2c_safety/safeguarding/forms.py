@@ -3,9 +3,10 @@ select starts on "Choose…", so the lead picks each action and each person them
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from c2c_safety.core.params import BoundedIntegerField
 from c2c_safety.review.forms import choices
@@ -105,3 +106,27 @@ class SettingsForm(FlaskForm):
 
 class StepForm(FlaskForm):
     """A button that is the whole form (mark seen)."""
+
+
+class AccountRestrictForm(FlaskForm):
+    """The account page's request and its reason (POST, changes nothing): leads to the
+    confirmation page (safeguarding/account_requests.py)."""
+
+    detail = TextAreaField(_l("Why the account should be restricted (kept on the desk, never sent to the platform)"),
+                           validators=[DataRequired(message=_l("Write why: a reason is required.")),
+                                       Length(max=5000)])
+
+
+class AccountConfirmForm(FlaskForm):
+    """The account confirmation page's POST: the reason shown and its signed token."""
+
+    detail = HiddenField()
+    token = HiddenField()
+
+
+class AccountWithdrawForm(FlaskForm):
+    """The reason for withdrawing an account request (POST, changes nothing)."""
+
+    detail = TextAreaField(_l("Why withdraw it (kept on the desk, never sent to the platform)"),
+                           validators=[DataRequired(message=_l("Write why: a reason is required.")),
+                                       Length(max=5000)])

@@ -3,10 +3,12 @@ case. Nothing is pre-selected (the risk select starts on "Choose…")."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from c2c_safety.cases.forms import ReporterFileField
 from c2c_safety.review.forms import choices
 from c2c_safety.safeguarding.risk import LEVELS
 
@@ -21,6 +23,8 @@ class RiskForm(FlaskForm):
 class ReplyForm(FlaskForm):
     text = TextAreaField("Message to the reporter (they read it with their receipt)",
                          validators=[InputRequired(message="Write the message."), Length(max=20000)])
+    # Cleaned like the reporter's own uploads (cases/forms.py, core/uploads.py).
+    file = ReporterFileField(_l("A file for the reporter (optional)"))
 
 
 class LinkForm(FlaskForm):

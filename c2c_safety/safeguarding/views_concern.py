@@ -67,7 +67,7 @@ def reply(referral_id: int) -> Page:
         case = concern_view.visible_case(db.session(), ref, staff())
         if case is None or ref.item_id is not None:
             raise SafeguardingError("This referral has no reporter to write to.")
-        concerns.reply(db.session(), ref, case, actor=staff(), text=form.text.data or "")
+        concerns.reply(db.session(), ref, case, actor=staff(), text=form.text.data or "", files=form.file.files())
 
     return run_step(referral_id, form, "reply", act, "Message sent to the reporter.", "text")
 

@@ -118,7 +118,7 @@ def test_the_reviewer_reads_every_safeguarding_page_and_changes_nothing(app, cli
                 continue
             url = rule.rule.replace("<int:referral_id>", str(rid)).replace("<int:person_id>", str(teacher.id)) \
                 .replace("<int:action_id>", str(action_id)).replace("<path:pseudonym>", "u-child-1") \
-                .replace("<int:case_id>", "1")
+                .replace("<int:case_id>", "1").replace("<int:item_id>", "1")
             if "POST" in (rule.methods or ()):
                 got = client.post(url, data={"csrf_token": csrf, "kind": "request_suspension",
                                              "detail": "x" * 40}).status_code

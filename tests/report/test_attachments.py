@@ -9,10 +9,10 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from c2c_safety.cases import attachments as stored
+from c2c_safety.core import uploads as attachments
 from c2c_safety.core.db import new_session
+from c2c_safety.core.uploads import AttachmentRejectedError, clean
 from c2c_safety.report import reports
-from c2c_safety.report import uploads as attachments
-from c2c_safety.report.uploads import AttachmentRejectedError, clean
 from models import Attachment
 
 GPS_IFD = 0x8825

@@ -19,7 +19,7 @@ import zlib
 import pikepdf
 import pytest
 
-from c2c_safety.report.uploads import AttachmentRejectedError, clean
+from c2c_safety.core.uploads import AttachmentRejectedError, clean
 
 JS_ACTION = b"<< /Type /Action /S /JavaScript /JS (app.alert('pwned')) >>"
 

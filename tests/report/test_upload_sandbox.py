@@ -25,7 +25,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bench.servers import free_port, stop_process, wait_for
-from c2c_safety.report import sandbox
+from c2c_safety.core import sandbox
 from models import Attachment, CaseFile
 from tests.support.intake import TOKEN_RE, follow_up, receipt_of, submit_report
 

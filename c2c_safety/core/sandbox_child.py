@@ -1,6 +1,6 @@
 """The sandboxed half of upload checking: runs as its own short-lived process.
 
-Started by report/sandbox.py as `python -I sandbox_child.py image|pdf` with the file on
+Started by core/sandbox.py as `python -I sandbox_child.py image|pdf` with the file on
 stdin. The first thing it does, before reading a byte of the file, is limit itself: address
 space, CPU seconds, no files written, few descriptors. A decompression bomb, a pathological
 JPEG or a malformed PDF can then only kill this process, never the web process that waits
@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-# Limits come from the parent (report/sandbox.py) through the environment.
+# Limits come from the parent (core/sandbox.py) through the environment.
 MEMORY_LIMIT = int(os.environ.get("C2C_SANDBOX_MEMORY", str(1024 * 1024 * 1024)))
 CPU_SECONDS = int(os.environ.get("C2C_SANDBOX_CPU", "10"))
 MAX_INPUT = int(os.environ.get("C2C_SANDBOX_MAX_INPUT", str(5 * 1024 * 1024)))

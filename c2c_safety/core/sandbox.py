@@ -33,7 +33,7 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 
-from c2c_safety.report import sandbox_child
+from c2c_safety.core import sandbox_child
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,7 @@
-"""Files a reporter attaches: checked by content, stripped of metadata, sealed at rest.
+"""Files that cross the anonymous channel, either way: a reporter's uploads (report/) and the
+files a handler or the safeguarding lead sends back to the reporter (cases/). Checked by
+content, stripped of metadata, then sealed at rest by cases/attachments.py. In core because
+both sides use it and report/ imports cases/ (the one sanitiser cannot live in either).
 
 - The type is read from the bytes (magic numbers), never from the name or the browser's
   Content-Type: JPEG, PNG, GIF, WebP, PDF and plain UTF-8 text are accepted (text that
@@ -13,7 +16,7 @@
   ASCII85- or Flate-encoded object streams included, and a PDF with scripts, automatic
   actions, launch/submit/import actions, embedded files, rich media or XFA is refused.
   Staff still download PDFs rather than open them in the desk's origin.
-- Both run in a sandboxed child process (report/sandbox.py): a hostile file can exhaust only
+- Both run in a sandboxed child process (core/sandbox.py): a hostile file can exhaust only
   that child. A refused file never loses the report: the caller saves the text and the other
   files and tells the reporter which file was not taken and why.
 - Storing (sealed with AES-GCM, never served publicly) is cases/attachments.py.
@@ -24,13 +27,13 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import IO
 
-from c2c_safety.cases.attachments import CleanFile as CleanFile
+from c2c_safety.core import sandbox
 from c2c_safety.core.filetypes import image_type
-from c2c_safety.report import sandbox
-from c2c_safety.report.sandbox import Deadline
+from c2c_safety.core.sandbox import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,15 @@ EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pd
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 MARKUP = re.compile(r"<\s*(?:script|html|svg|iframe|object|embed|body|head|meta|\?xml|!doctype)",
                     re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    """A file that passed `clean`: safe name, media type read from the bytes, clean bytes."""
+
+    filename: str
+    media_type: str
+    data: bytes
 
 
 class AttachmentRejectedError(ValueError):
