@@ -3,6 +3,7 @@ select starts on "Choose…", so the lead picks each action and each person them
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -94,6 +95,15 @@ class HoldForm(FlaskForm):
 
     detail = TextAreaField("Why (e.g. the police asked us to preserve it; required, at least 20 characters)",
                            validators=[Optional(), Length(max=5000)])
+
+
+class HotlineSentForm(FlaskForm):
+    """The lead sent the hotline report record (hotline_records.py): to which hotline, its reference."""
+
+    hotline = SelectField(lazy_gettext("Hotline you sent it to"), choices=[], validate_choice=False,
+                          validators=[Optional()])
+    reference = StringField(lazy_gettext("The hotline's reference for your report"),
+                            validators=[Optional(), Length(max=200)])
 
 
 class SettingsForm(FlaskForm):
