@@ -125,6 +125,9 @@ class ReviewItem(Base):
     safeguarding: Mapped[bool] = mapped_column(default=False)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     claim_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Collapsed into another item because its image is the same picture (media/collapse.py):
+    # its flags joined that item, it is closed, and later flags on its content join that item too.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("review_items.id"), default=None)
     version: Mapped[int] = mapped_column(default=1)
 
     flags: Mapped[list[Flag]] = relationship(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -131,3 +131,68 @@ class MediaView(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     restricted: Mapped[bool] = mapped_column(default=False)
+
+
+class ReportImage(Base):
+    """An image a reporter attached to an anonymous report (a case file's attachment), hashed
+    and matched against the active lists exactly like a flag's image. The attachment itself
+    stays where it is (sealed in the case file); this row holds its hashes and what they matched.
+    A child-abuse match restricts the attachment to the roles that may view matched imagery."""
+
+    __tablename__ = "media_report_images"
+    __table_args__ = (
+        Index("ix_media_report_images_due", "status", "next_attempt_at"),
+        Index("ix_media_report_images_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default=MediaStatus.PENDING)  # pending | stored | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(String(40), default=None)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    pdq: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
+    pdq_quality: Mapped[int | None] = mapped_column(default=None)
+    match_list_id: Mapped[int | None] = mapped_column(ForeignKey("media_hash_lists.id", ondelete="SET NULL"),
+                                                      default=None)
+    match_distance: Mapped[int | None] = mapped_column(default=None)
+    match_reference: Mapped[str | None] = mapped_column(String(120), default=None)
+    restricted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    hashed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReportImageView(Base):
+    """The safeguarding lead opened a restricted report attachment on purpose (confirmed, with a reason)."""
+
+    __tablename__ = "media_report_image_views"
+    __table_args__ = (Index("ix_media_report_image_views_image_user", "report_image_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_image_id: Mapped[int] = mapped_column(ForeignKey("media_report_images.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HotlineRecord(Base):
+    """What the safeguarding lead gives a hotline about known abuse imagery on a referral: the
+    desk's reference, when it was prepared, and per matched image its hashes (PDQ and SHA-256),
+    the list and the list's own reference. Never the image. Prepared by the match; nothing is
+    sent automatically: the lead sends it and records the hotline's reference here."""
+
+    __tablename__ = "media_hotline_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("safeguarding_referrals.id", ondelete="CASCADE"),
+                                             unique=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
+    prepared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # One entry per matched image: {"image": "flag image 3" | "report attachment 5", "pdq": hex,
+    # "sha256": hex, "list": name, "source": who gave it, "list_reference": …, "distance": bits, "at": iso}.
+    entries: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    hotline: Mapped[str | None] = mapped_column(String(120), default=None)
+    hotline_reference: Mapped[str | None] = mapped_column(String(120), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -29,11 +29,12 @@ from c2c_safety.core.crypto import open_bytes, open_text
 from c2c_safety.core.uploads import sniff
 from c2c_safety.media import intake as media_intake
 from c2c_safety.media import store
-from c2c_safety.review import referrals, triage
+from c2c_safety.review import collapse, referrals, triage
+from c2c_safety.safeguarding import hotline_records
 from c2c_safety.webhooks import deliveries as webhooks
-from models import ReviewItem
+from models import ReviewItem, utcnow
 from models.media import ListAction, MediaObject, MediaStatus
-from workers import image_model
+from workers import image_model, media_reports
 from workers.context import get_app, job_session
 from workers.media_hash import MIN_QUALITY, hash_image
 from workers.media_index import DEFAULT_THRESHOLD, PdqIndex
@@ -117,24 +118,59 @@ def checked(data: bytes) -> store.Stored:
 _seen: dict[str, tuple[int, PdqIndex, list[int]]] = {}
 
 
-def _same_picture(session: Session, media: MediaObject) -> int | None:
-    """Another item's stored image within the PDQ threshold (the index of stored images is
-    rebuilt when images were added since)."""
-    if media.pdq is None or (media.pdq_quality or 0) < MIN_QUALITY:
-        return None
-    top = session.scalar(select(MediaObject.id).order_by(MediaObject.id.desc()).limit(1)) or 0
-    cached = _seen.get("stored")
-    if cached is None or cached[0] != top:
-        rows = session.execute(select(MediaObject.id, MediaObject.pdq).where(
-            MediaObject.status == MediaStatus.STORED, MediaObject.pdq.is_not(None))).all()
-        cached = (top, PdqIndex([bytes(p) for _, p in rows if p is not None]), [i for i, p in rows if p is not None])
-        _seen["stored"] = cached
-    _, index, ids = cached
-    for m in index.search(media.pdq, DEFAULT_THRESHOLD):
-        other = session.get(MediaObject, ids[m.row])
-        if other is not None and other.id != media.id and other.item_id != media.item_id:
-            return other.id
-    return None
+def _same_pictures(session: Session, media: MediaObject) -> list[int]:
+    """Other items' stored images that are the same picture: identical bytes, or PDQ within the
+    threshold (the index of stored images is rebuilt when images were added since); oldest first."""
+    found = set(session.scalars(select(MediaObject.id).where(
+        MediaObject.sha256 == media.sha256, MediaObject.id != media.id, MediaObject.item_id != media.item_id)))
+    if media.pdq is not None and (media.pdq_quality or 0) >= MIN_QUALITY:
+        top = session.scalar(select(MediaObject.id).order_by(MediaObject.id.desc()).limit(1)) or 0
+        cached = _seen.get("stored")
+        if cached is None or cached[0] != top:
+            rows = session.execute(select(MediaObject.id, MediaObject.pdq).where(
+                MediaObject.status == MediaStatus.STORED, MediaObject.pdq.is_not(None))).all()
+            cached = (top, PdqIndex([bytes(p) for _, p in rows if p is not None]),
+                      [i for i, p in rows if p is not None])
+            _seen["stored"] = cached
+        _, index, ids = cached
+        for m in index.search(media.pdq, DEFAULT_THRESHOLD):
+            other = session.get(MediaObject, ids[m.row])
+            if other is not None and other.id != media.id and other.item_id != media.item_id:
+                found.add(other.id)
+    return sorted(found)
+
+
+def _collapse(session: Session, media: MediaObject, others: list[int]) -> ReviewItem:
+    """Link the image to the same picture elsewhere and, when that is on an open item, let this
+    flag's item join it (review/collapse.py). Returns the item the flags now sit on."""
+    item = session.get(ReviewItem, media.item_id)
+    assert item is not None
+    if others and media.same_as_id is None:
+        store.link_same(session, media, others[0])
+    for other_id in others:
+        other = session.get(MediaObject, other_id)
+        target = session.get(ReviewItem, other.item_id) if other is not None else None
+        if target is not None and collapse.collapse(session, item, collapse.live(session, target),
+                                                    media_id=media.id) >= 0:
+            media.same_as_id = other_id
+            break
+    return collapse.live(session, item)
+
+
+def _score_image(session: Session, media: MediaObject, live: ReviewItem, data: bytes) -> None:
+    """The local image model's score on the image, its item and the item its flags now sit on;
+    with a minor involved a high score puts "sexual" in play, so their priority is recomputed."""
+    scored = image_model.score(data)
+    if scored is None:
+        return
+    changed = store.record_image_score(session, media, scored.score, scored.model)
+    item = session.get(ReviewItem, media.item_id)
+    assert item is not None
+    if changed:
+        triage.refresh(session, item)
+    if live.id != item.id and (live.image_score is None or live.image_score < scored.score):
+        live.image_score = scored.score
+        triage.refresh(session, live)
 
 
 def process(media_id: int, now: datetime | None = None) -> str:
@@ -159,16 +195,9 @@ def process(media_id: int, now: datetime | None = None) -> str:
             return exc.code
         store.store(s, media, got, now)
         s.flush()
-        if media.same_as_id is None:
-            other = _same_picture(s, media)
-            if other is not None:
-                store.link_same(s, media, other)
+        live = _collapse(s, media, _same_pictures(s, media))
         outcome = "stored"
-        scored = image_model.score(got.data)
-        if scored is not None and store.record_image_score(s, media, scored.score, scored.model):
-            item = s.get(ReviewItem, media.item_id)
-            assert item is not None
-            triage.refresh(s, item)  # with a minor involved, a high score puts "sexual" in play
+        _score_image(s, media, live, got.data)
         if got.pdq_quality >= MIN_QUALITY:
             found = match(s, got.pdq)
             if found:
@@ -179,9 +208,12 @@ def process(media_id: int, now: datetime | None = None) -> str:
                 if delivery is not None:
                     to_send.append(delivery.id)
                 if best.action == ListAction.CHILD_ABUSE:
-                    item = s.get(ReviewItem, media.item_id)
-                    assert item is not None
-                    referrals.ensure_referral(s, item, [REFERRAL_REASON], kind="escalated")
+                    # The referral is on the item the flags sit on (the one this item joined, if any).
+                    ref = referrals.ensure_referral(s, live, [REFERRAL_REASON], kind="escalated")
+                    hotline_records.known_image_matched(s, ref, hotline_records.entry(
+                        image=f"flag image {media.id}", pdq=got.pdq, sha256=got.sha256, list_name=best.list_name,
+                        source=best.source, list_reference=best.external_id, distance=best.distance,
+                        at=media.stored_at or utcnow()))
                 outcome = f"matched:{best.action}"
         s.commit()
     for delivery_id in to_send:  # committed first, then enqueued; the reconciler covers a Redis outage
@@ -192,9 +224,9 @@ def process(media_id: int, now: datetime | None = None) -> str:
 
 @tracked("media-fetch")
 def fetch_due() -> int:
-    """Every image whose fetch is due, one transaction each."""
+    """Every image whose fetch is due, then reporters' images due to be hashed; one transaction each."""
     with job_session() as s:
         ids = store.due(s)
     for media_id in ids:
         process(media_id)
-    return len(ids)
+    return len(ids) + media_reports.due()

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from c2c_safety.core.crypto import open_bytes, open_text, seal_bytes, seal_text
 from c2c_safety.core.uploads import CleanFile
 from models import Attachment, CaseFile
+from models.media import ReportImage
+
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})  # what the upload sandbox re-encodes images to
 
 
 def store(session: Session, case: CaseFile, file: CleanFile, *, message_id: int | None = None,
@@ -22,6 +25,10 @@ def store(session: Session, case: CaseFile, file: CleanFile, *, message_id: int 
     )
     session.add(att)
     session.flush()
+    if from_reporter and file.media_type in IMAGE_TYPES:
+        # Hashed and matched against the hash lists by a worker, like a flag's image (docs/media.md).
+        session.add(ReportImage(case_id=case.id, attachment_id=att.id))
+        session.flush()
     return att
 
 

@@ -38,6 +38,8 @@ from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.crypto import open_text
 from c2c_safety.core.templating import NAV, NavLink
+from c2c_safety.media import report_images, viewing
+from c2c_safety.media.forms import RestrictedRevealForm
 from models import Attachment, CaseCategory, CaseExclusion, CaseFile, CaseRegime, CaseStatus, User
 from models.review import SafeguardingReferral
 
@@ -115,6 +117,9 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
         "recuse_form": forms.get("recuse_form") or RecuseForm(prefix="recuse"),
         "redact_form": forms.get("redact_form") or RedactForm(prefix="redact"),
         "message_templates": message_templates.TEMPLATES,
+        # Images restricted by a hash-list match (media/report_images.py): only the lead opens them.
+        "restricted_attachments": report_images.restricted_ids(s, case.id),
+        "may_view_restricted": bool(user.role_names & viewing.VIEW_RESTRICTED_ROLES),
     }
 
 
@@ -145,6 +150,8 @@ def attachment(case_id: int, attachment_id: int) -> Response:
     att = s.get(Attachment, attachment_id)
     if att is None or att.case_id != case.id:
         abort(404)
+    if not report_images.may_open(s, staff(), att.id):
+        abort(403)  # matched a known abuse list: only the lead, after confirming why (attachment_reveal)
     try:
         media_type, filename, data = attachments.open_attachment(s, att.id)
     except LookupError:
@@ -158,6 +165,32 @@ def attachment(case_id: int, attachment_id: int) -> Response:
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return resp
+
+
+@bp.route("/<int:case_id>/attachments/<int:attachment_id>/reveal", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def attachment_reveal(case_id: int, attachment_id: int) -> WResponse:
+    """The lead opens an image restricted by a hash-list match: confirmed, with a reason,
+    audited; then it downloads (for REVEAL_WINDOW) like any attachment."""
+    case = visible_or_404(case_id)
+    s = db.session()
+    att = s.get(Attachment, attachment_id)
+    form = RestrictedRevealForm()
+    if att is None or att.case_id != case.id or not form.validate_on_submit():
+        abort(404 if att is None or att.case_id != case.id else 400)
+    try:
+        report_images.reveal(s, staff(), att.id, confirmed=bool(form.confirm.data), reason=str(form.reason.data or ""))
+    except viewing.MediaAccessError:
+        s.rollback()
+        abort(404)
+    except ValueError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+        referral_id = s.scalar(select(SafeguardingReferral.id).where(SafeguardingReferral.case_id == case.id))
+        return redirect(url_for("safeguarding.referral", referral_id=referral_id) if referral_id is not None
+                        else url_for("cases.detail", case_id=case.id))
+    s.commit()
+    return redirect(url_for("cases.attachment", case_id=case.id, attachment_id=att.id))
 
 
 @bp.route("/alerts")

@@ -34,7 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from c2c_safety.audit import log as audit
 from c2c_safety.media import intake as media_intake
-from c2c_safety.review import conversations, triage
+from c2c_safety.review import collapse, conversations, triage
 from models import ApiClient, Flag, ItemStatus, ReviewItem, ScoreStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,12 @@ def _join(session: Session, client: ApiClient, d: FlagDelivery) -> IngestResult:
     item = find_item(session, d.content_type, d.platform_content_id)
     if item is None:  # gone between our insert and this read: let the caller start again
         raise StaleDataError("the item of this content disappeared; retry")
+    if item.merged_into_id is not None:
+        # The same picture as another item's (review/collapse.py): a repeat stays a repeat,
+        # a new flag joins the item it was merged into.
+        if _flag_by_flagger(session, item.id, d.flagger_pseudonym) is not None:
+            return IngestResult(collapse.live(session, item), duplicate=True)
+        item = collapse.live(session, item)
     prior = _flag_by_flagger(session, item.id, d.flagger_pseudonym)
     if prior is not None:
         return IngestResult(item, duplicate=True)

@@ -14,9 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from c2c_safety.intake import api_keys
-from c2c_safety.intake.schemas import MAX_TEXT, ErrorOut, FlagAccepted, FlagIn, ItemStatusOut
+from c2c_safety.intake.schemas import MAX_TEXT, ErrorOut, FlagAccepted, FlagIn, ItemStatusOut, MediaAccepted
+from c2c_safety.media.intake import UPLOAD_TYPES
 
 REF = "#/components/schemas/{model}"
+MEDIA_TYPES = tuple(sorted(UPLOAD_TYPES))
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def document() -> dict[str, Any]:
     accepted = _schema(FlagAccepted, "serialization", comps)
     status = _schema(ItemStatusOut, "serialization", comps)
     error = _schema(ErrorOut, "serialization", comps)
+    media = _schema(MediaAccepted, "serialization", comps)
 
     def errors(*codes: int) -> dict[str, Any]:
         text = {
@@ -125,6 +128,29 @@ def document() -> dict[str, Any]:
                                 "schema": {"type": "integer", "minimum": 1}}],
                 "responses": {"200": _json(status, "The item's review status"),
                               **errors(401, 403, 404)},
+            }},
+            "/api/v1/items/{item_id}/media": {"post": {
+                "operationId": "uploadItemImage",
+                "summary": "Send an image of a flagged item (scope flags:write; docs/media.md)",
+                "description": "The body is the image itself. It is kept sealed until a worker decodes and "
+                               "re-encodes it in a sandbox, hashes it (PDQ, SHA-256) and matches it against the "
+                               "desk's hash lists; nothing of it is ever sent back. Sending the same image twice "
+                               "for an item returns the same media_id with duplicate=true.",
+                "parameters": [{"name": "item_id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 1}}],
+                "requestBody": {"required": True, "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES}},
+                "responses": {
+                    "202": _json(media, "Accepted: stored sealed, to be checked by a worker"),
+                    "400": _json(error, "Empty, or not the declared type of image (error: empty | not_an_image)"),
+                    "401": _json(error, "Missing, unknown or revoked API key (error: unauthorized)"),
+                    "403": _json(error, "The key lacks the route's scope (error: insufficient_scope)"),
+                    "404": _json(error, "No such item, or not one this client flagged (error: not_found)"),
+                    "413": _json(error, "The image is over the upload limit (error: payload_too_large)"),
+                    "415": _json(error, "Content-Type is not a JPEG, PNG, GIF or WebP image "
+                                        "(error: unsupported_media_type)"),
+                    "422": _json(error, "The item holds the most images it may (error: too_many_images)"),
+                },
             }},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "getOpenApi", "summary": "This document", "security": [],

@@ -296,6 +296,14 @@ class FlagAccepted(_Strict):
     flag_count: int
 
 
+class MediaAccepted(_Strict):
+    media_id: int
+    item_id: int
+    status: Literal["pending", "stored", "refused", "failed"] = Field(
+        description="pending until a worker has checked, hashed and matched it")
+    duplicate: bool = Field(description="True when this very image was already sent for this item")
+
+
 class ItemStatusOut(_Strict):
     item_id: int
     status: Literal["open", "decided", "appealed", "closed"]

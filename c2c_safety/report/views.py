@@ -175,6 +175,9 @@ def _attach_files(case: CaseFile, message: CaseMessage | None = None) -> list[tu
     try:
         reports.attach_reporter_files(s, case, files, message=message)
         s.commit()
+        # Committed first: the images are hashed and matched by a worker (docs/media.md); the
+        # media job's periodic sweep covers a Redis outage.
+        enqueue("workers.media_reports.hash_case_images", case.id)
     except SQLAlchemyError as exc:
         # The report is already saved and the reporter must still see their receipt.
         s.rollback()

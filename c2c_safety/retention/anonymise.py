@@ -45,7 +45,7 @@ from models import (
     ReviewItem,
     ReviewNote,
 )
-from models.media import MediaObject
+from models.media import HotlineRecord, MediaObject, ReportImage, ReportImageView
 from models.review import (
     Appeal,
     Decision,
@@ -74,7 +74,10 @@ def case_files(session: Session, ids: list[int], now: datetime, *, policy: dict[
     """Anonymise these case files (the caller selected them as due). Returns how many."""
     if not ids:
         return 0
-    for model in (CaseMessage, Attachment, CaseNote, CaseRedaction, CaseAlert, ReviewNote):
+    # Reporters' images' hashes and who opened a restricted one go with the attachments.
+    session.execute(delete(ReportImageView).where(ReportImageView.report_image_id.in_(
+        select(ReportImage.id).where(_among(session, ReportImage.case_id, ids)))))
+    for model in (ReportImage, CaseMessage, Attachment, CaseNote, CaseRedaction, CaseAlert, ReviewNote):
         session.execute(delete(model).where(_among(session, model.case_id, ids)))
     session.execute(delete(ItemScore).where(ItemScore.subject_type == "case",
                                             _among(session, ItemScore.subject_id, ids)))
@@ -121,6 +124,12 @@ def safeguarding_referrals(session: Session, ids: list[int], now: datetime, *, p
     session.execute(update(SafeguardingHold).where(_among(session, SafeguardingHold.referral_id, ids))
                     .values(reason_sealed=None, release_reason_sealed=None, placed_by_id=None, released_by_id=None)
                     .execution_options(synchronize_session=False))
+    # The hotline record keeps its reference, dates and which lists matched; hashes and references go.
+    for record in session.scalars(select(HotlineRecord).where(_among(session, HotlineRecord.referral_id, ids))):
+        record.entries = [{"image": "anonymised", "list": e.get("list", ""), "source": e.get("source", "")}
+                          for e in record.entries]
+        record.hotline_reference = None
+        record.sent_by_id = None
     session.execute(update(SafeguardingEscalation).where(_among(session, SafeguardingEscalation.referral_id, ids))
                     .values(recipient_ids=[]).execution_options(synchronize_session=False))
     session.execute(update(SafeguardingReferral).where(_among(session, SafeguardingReferral.id, ids))
@@ -147,6 +156,12 @@ def review_items(session: Session, ids: list[int], now: datetime, *, policy: dic
     figures need (content type, categories, actions, grounds, dates, AI agreement)."""
     if not ids:
         return 0
+    # Items collapsed into these (the same picture, review/collapse.py) follow them.
+    merged = [i for i in session.scalars(select(ReviewItem.id).where(
+        _among(session, ReviewItem.merged_into_id, ids), ReviewItem.id.not_in(ids),
+        ReviewItem.id.not_in(select(AnonymisedRecord.record_id).where(AnonymisedRecord.record_type == "review_item"))))]
+    if merged:
+        review_items(session, merged, now, policy=policy)
     session.execute(
         update(ReviewItem).where(_among(session, ReviewItem.id, ids))
         .values(text="", media_urls=[], author_pseudonym=ANONYMISED, project_id=None,

@@ -15,6 +15,7 @@ from c2c_safety.media import viewing as media_viewing
 from c2c_safety.review import (
     bulk,
     claims,
+    collapse,
     conversations,
     evidence,
     history,
@@ -42,6 +43,7 @@ class ItemPage:
     same_text: list[bulk.SameText] = field(default_factory=list)
     exposure_today: int = 0
     images: list[media_viewing.ImageView] = field(default_factory=list)  # blurred until revealed one by one
+    merged: list[collapse.Merged] = field(default_factory=list)  # items collapsed into this one (same picture)
     original: Decision | None = None  # the decision under appeal
     notes: list[second_opinion.NoteRow] = field(default_factory=list)  # internal, never to the author
     seniors: list[User] = field(default_factory=list)
@@ -72,6 +74,7 @@ def open_item(session: Session, item_id: int, viewer: User, *, classifier_spec: 
         reliable_languages=evidence.reliable_languages(classifier_spec),
         exposure_today=wellbeing.exposure_today(session, viewer),
         images=media_viewing.for_item(session, item.id, viewer),
+        merged=collapse.merged_into(session, item.id),
     )
     page.notes = second_opinion.notes_on(session, item.id)
     if viewer.has_role("moderator") and item.status in claims.WAITING:

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import lifecycle as case_lifecycle
 from c2c_safety.core.crypto import open_text
+from c2c_safety.media import report_images
+from c2c_safety.media.viewing import VIEW_RESTRICTED_ROLES
 from c2c_safety.safeguarding import concerns, risk
 from c2c_safety.safeguarding.forms_concern import LinkForm, ReplyForm, RiskForm
 from models import CaseFile, User
@@ -39,7 +41,8 @@ def open_concern(session: Session, ref: SafeguardingReferral, case: CaseFile | N
 
 
 def context(session: Session, ref: SafeguardingReferral, case: CaseFile | None,
-            people: list[SafeguardingPerson], *, reopened: bool, forms: dict[str, FlaskForm]) -> dict[str, Any]:
+            people: list[SafeguardingPerson], *, reopened: bool, forms: dict[str, FlaskForm],
+            viewer: User | None = None) -> dict[str, Any]:
     scores = risk.case_scores(session, [case.id]).get(case.id) if case is not None and ref.item_id is None else None
     proposal = risk.of_referral(ref, people, reopened=reopened, case=case, scores=scores)
     setting = risk.latest_settings(session, [ref.id]).get(ref.id)
@@ -51,6 +54,9 @@ def context(session: Session, ref: SafeguardingReferral, case: CaseFile | None,
             "messages": case_lifecycle.message_texts(case),
             "attachments": [(a, open_text(a.filename_sealed) or "attachment") for a in case.attachments],
             "can_reply": case_lifecycle.has_reporter_channel(case) and case.anonymised_at is None,
+            # Images restricted by a hash-list match: only the lead opens them, after confirming why.
+            "restricted": report_images.restricted_ids(session, case.id),
+            "may_view_restricted": viewer is not None and bool(viewer.role_names & VIEW_RESTRICTED_ROLES),
         }
     names = {u.id: u.display_name or u.email for u in session.scalars(select(User))}
     return {

@@ -28,6 +28,7 @@ from c2c_safety.safeguarding.actions import SafeguardingError, require_lead
 from models import CaseFile, CaseMessage, CaseRegime, CaseStatus, Role, User, utcnow
 from models.cases import CHILD_CATEGORIES
 from models.review import (
+    ReferralStatus,
     RiskAssessment,
     SafeguardingAction,
     SafeguardingAlert,
@@ -37,6 +38,7 @@ from models.review import (
 
 REPORT_REASON = "anonymous report about a child"
 CONVERTED_REASON = "converted from a whistleblower case"
+KNOWN_IMAGE_REASON = "known_abuse_image"
 
 
 def category_label(category: str) -> str:
@@ -77,6 +79,36 @@ def open_for_report(session: Session, case: CaseFile, now: datetime | None = Non
                  target_type="safeguarding_referral", target_id=ref.id, case_id=case.id,
                  details={"case_id": case.id, "category": case.category, "kind": "report"})
     handover._notify_leads(session, ref, "opened", now)
+    return ref
+
+
+def refer_for_known_image(session: Session, case: CaseFile, *, actor_label: str,
+                          now: datetime | None = None) -> SafeguardingReferral:
+    """An image the reporter attached matched a child-abuse hash list: the report is an urgent
+    safeguarding referral (opened, or its existing referral extended and reopened), whatever
+    the category the reporter chose. Every lead hears at once. The caller commits."""
+    now = now or utcnow()
+    ref = referral_of_case(session, case.id)
+    if ref is None:
+        case.regime = CaseRegime.SAFEGUARDING
+        case.routed_role = Role.SAFEGUARDING_LEAD
+        ref = _open(session, case, [KNOWN_IMAGE_REASON], now)
+        audit.record(session, "safeguarding.referred", actor_label=actor_label, target_type="safeguarding_referral",
+                     target_id=ref.id, case_id=case.id,
+                     details={"case_id": case.id, "category": case.category, "kind": "known_image"})
+        handover._notify_leads(session, ref, "opened", now)
+        return ref
+    if KNOWN_IMAGE_REASON in ref.reasons and ref.status != ReferralStatus.CLOSED:
+        return ref
+    ref.reasons = [*ref.reasons, KNOWN_IMAGE_REASON] if KNOWN_IMAGE_REASON not in ref.reasons else ref.reasons
+    event = "escalated"
+    if ref.status == ReferralStatus.CLOSED:
+        ref.status, ref.closed_at, ref.closed_by_id, ref.outcome = ReferralStatus.OPEN, None, None, None
+        ref.opened_at, event = now, "reopened"
+    session.add(SafeguardingAlert(referral_id=ref.id, kind=event, created_at=now))
+    audit.record(session, "safeguarding.known_image", actor_label=actor_label, target_type="safeguarding_referral",
+                 target_id=ref.id, case_id=case.id, details={"case_id": case.id, "event": event})
+    handover._notify_leads(session, ref, event, now)
     return ref
 
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import seal_text
 from c2c_safety.safeguarding.actions import SafeguardingError, rationale, require_lead
-from models import User, utcnow
+from models import CaseFile, User, utcnow
+from models.cases import LegalHold
 from models.review import SafeguardingAction, SafeguardingReferral
 from models.safeguarding_records import SafeguardingHold
 
@@ -64,4 +65,29 @@ def release(session: Session, ref: SafeguardingReferral, *, actor: User, reason:
     session.flush()
     audit.record(session, "safeguarding.hold_released", actor=actor, target_type="safeguarding_referral",
                  target_id=ref.id, details={"hold_id": hold.id, "held_since": hold.placed_at.isoformat()})
+    return hold
+
+
+def place_automatic(session: Session, ref: SafeguardingReferral, *, why: str, actor_label: str) -> SafeguardingHold:
+    """The desk preserves the evidence by itself (a known abuse image matched a list): a hold on
+    the referral and, for a report, on its case file, so retention cannot anonymise either.
+    Idempotent; audited as `actor_label` (a system actor, no person) in the caller's transaction.
+    Only a lead releases it, with a reason, as any hold."""
+    _lock(session, ref)
+    hold = active_hold(session, ref.id)
+    if hold is None:
+        hold = SafeguardingHold(referral_id=ref.id, reason_sealed=seal_text(why), placed_by_id=None, placed_at=utcnow())
+        session.add(hold)
+        session.flush()
+        audit.record(session, "safeguarding.evidence_preserved", actor_label=actor_label,
+                     target_type="safeguarding_referral", target_id=ref.id,
+                     details={"hold_id": hold.id, "item_id": ref.item_id, "case_id": ref.case_id, "automatic": True})
+    case = session.get(CaseFile, ref.case_id) if ref.case_id is not None else None
+    if case is not None and not case.legal_hold:
+        case_hold = LegalHold(case_id=case.id, reason_sealed=seal_text(why), placed_by_id=None, placed_at=utcnow())
+        session.add(case_hold)
+        case.legal_hold = True
+        session.flush()
+        audit.record(session, "case.legal_hold_placed", actor_label=actor_label, target_type="legal_hold",
+                     target_id=case_hold.id, case_id=case.id, details={"automatic": True})
     return hold

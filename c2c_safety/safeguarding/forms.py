@@ -97,6 +97,15 @@ class HoldForm(FlaskForm):
                            validators=[Optional(), Length(max=5000)])
 
 
+class HotlineSentForm(FlaskForm):
+    """The lead sent the hotline report record (hotline_records.py): to which hotline, its reference."""
+
+    hotline = SelectField(_l("Hotline you sent it to"), choices=[], validate_choice=False,
+                          validators=[Optional()])
+    reference = StringField(_l("The hotline's reference for your report"),
+                            validators=[Optional(), Length(max=200)])
+
+
 class SettingsForm(FlaskForm):
     ceo_after_hours = BoundedIntegerField("Escalate to the CEO this many hours after the deputy",
                                           lo=1, hi=24 * 14, validators=[InputRequired()])

@@ -20,7 +20,7 @@ from c2c_safety.review.decisions import ACTION_LABELS
 from c2c_safety.review.forms import choices
 from c2c_safety.review.statements import kind_label
 from c2c_safety.safeguarding import actions as actions_service
-from c2c_safety.safeguarding import chronology, concern_view, escalation, evidence
+from c2c_safety.safeguarding import chronology, concern_view, escalation, evidence, hotline_records
 from c2c_safety.safeguarding import desk as desk_service
 from c2c_safety.safeguarding import oversight as sg_oversight
 from c2c_safety.safeguarding import people as people_service
@@ -33,6 +33,7 @@ from c2c_safety.safeguarding.forms import (
     AssignForm,
     CloseForm,
     HoldForm,
+    HotlineSentForm,
     NoteForm,
     PersonForm,
     RecordForm,
@@ -131,6 +132,9 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
     assert isinstance(assign, AssignForm)
     assign.lead.choices = assign.deputy.choices = choices([(str(i), n) for i, n in leads])
     reopened = referrals_service.was_reopened(s, ref.id)
+    hotline_form = forms.get("hotline_sent") or HotlineSentForm(prefix="hotline")
+    assert isinstance(hotline_form, HotlineSentForm)
+    hotline_form.hotline.choices = choices([("", "Choose…"), *((h, h) for h in sg_settings.hotlines(s))])
     return render_template(
         "safeguarding/referral.html", row=row, view=view, people=people,
         person_forms={p.id: person_forms(p, forms) for p in people},
@@ -138,7 +142,7 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
         close_form=forms.get("close") or CloseForm(prefix="close"),
         note_form=forms.get("note") or NoteForm(prefix="note"),
         actions=actions_service.actions_for(s, ref),
-        **concern_view.context(s, ref, case, people, reopened=reopened, forms=forms),
+        **concern_view.context(s, ref, case, people, reopened=reopened, forms=forms, viewer=staff()),
         kinds=actions_service.ACTION_KINDS, outcomes=actions_service.OUTCOMES,
         outcome_needs=actions_service.OUTCOME_NEEDS, parts=people_service.PARTS,
         roles=people_service.PLATFORM_ROLES, bands=people_service.AGE_BANDS, how=people_service.HOW,
@@ -146,6 +150,7 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
         people_by_id={p.id: p for p in people}, action_labels=ACTION_LABELS, kind_label=kind_label,
         hold=evidence.active_hold(s, ref.id), hold_form=forms.get("hold") or HoldForm(prefix="hold"),
         escalations=escalation.for_referral(s, ref.id), steps=escalation.STEPS,
+        hotline_record=hotline_records.for_referral(s, ref.id), hotline_form=hotline_form,
         read_only=sg_oversight.read_only(staff())), status
 
 

@@ -3,15 +3,17 @@ the hotlines offered for a hotline report and how soon an overdue referral goes 
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from c2c_safety.audit import log as audit
 from c2c_safety.core import db
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.templating import NAV, NavLink
-from c2c_safety.safeguarding import evidence
+from c2c_safety.safeguarding import evidence, hotline_records
 from c2c_safety.safeguarding import settings as sg_settings
-from c2c_safety.safeguarding.forms import HoldForm, SettingsForm
+from c2c_safety.safeguarding.forms import HoldForm, HotlineSentForm, SettingsForm
 from c2c_safety.safeguarding.views import LEAD, bp, run_step
 from c2c_safety.safeguarding.views_actions import Page, _referral
 
@@ -37,6 +39,35 @@ def release_hold(referral_id: int) -> Page:
     return run_step(referral_id, form, "hold", lambda: evidence.release(
         db.session(), ref, actor=staff(), reason=form.detail.data or ""),
         "Legal hold released.", "detail")
+
+
+@bp.route("/referrals/<int:referral_id>/hotline-record/sent", methods=["POST"])
+@roles_required(LEAD)
+def hotline_record_sent(referral_id: int) -> Page:
+    ref = _referral(referral_id)
+    form = HotlineSentForm(prefix="hotline")
+    return run_step(referral_id, form, "hotline_sent", lambda: hotline_records.mark_sent(
+        db.session(), ref, actor=staff(), hotline=str(form.hotline.data or ""), reference=form.reference.data or "",
+        hotlines=sg_settings.hotlines(db.session())), _("Hotline report record marked as sent."), "reference")
+
+
+@bp.route("/referrals/<int:referral_id>/hotline-record.csv")
+@roles_required(LEAD)
+def hotline_record_csv(referral_id: int) -> Response:
+    """The record as the hotline receives it: hashes and references, never the image."""
+    s = db.session()
+    ref = _referral(referral_id)
+    record = hotline_records.for_referral(s, ref.id)
+    if record is None:
+        abort(404)
+    body = hotline_records.export_csv(record)
+    audit.record(s, "safeguarding.hotline_record_exported", actor=staff(), target_type="safeguarding_referral",
+                 target_id=ref.id, details={"record_id": record.id, "images": len(record.entries)})
+    s.commit()
+    resp = Response(body, mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{record.reference}.csv"'
+    resp.headers["Cache-Control"] = "no-store, private"
+    return resp
 
 
 def _settings_page(form: SettingsForm, status: int = 200) -> tuple[str, int]:

@@ -15,6 +15,7 @@ from c2c_safety.core.crypto import open_text, seal_text
 from c2c_safety.report import reports
 from c2c_safety.report.views import tokens
 from models import Attachment, AuditEvent, CaseFile, CaseMessage, CaseStatus
+from models.media import ReportImage
 from tests.report.test_attachments import jpeg_with_gps
 from tests.report.test_pdf_active_content import plain_pdf
 from tests.support.intake import follow_up, form_token, receipt_of, submit_report
@@ -64,7 +65,11 @@ def test_report_with_attachments_end_to_end(app, client, db, redis_conn):
     ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "case.received")).one()
     assert ev.case_id == case.id and ev.details == {"category": "safeguarding_minor"}
     jobs = Queue("default", connection=redis_conn).jobs
-    assert [(j.func_name, j.args) for j in jobs] == [("workers.scoring.score_cases", ([case.id],))]
+    # Scoring, then (after the files were committed) hashing and matching the reporter's image.
+    assert [(j.func_name, j.args) for j in jobs] == [("workers.scoring.score_cases", ([case.id],)),
+                                                     ("workers.media_reports.hash_case_images", (case.id,))]
+    pending = db.scalars(select(ReportImage).where(ReportImage.case_id == case.id)).all()
+    assert [(r.attachment_id, r.status) for r in pending] == [(atts[0].id, "pending")]  # the JPEG only
 
 
 def reports_lookup(app, digits):

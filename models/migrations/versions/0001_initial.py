@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 05:46:06.612713
+Create Date: 2026-12-07 06:21:42.636948
 """
 
 from __future__ import annotations
@@ -417,8 +417,12 @@ def upgrade() -> None:
         sa.Column("safeguarding", sa.Boolean(), nullable=False),
         sa.Column("claimed_by_id", sa.Integer(), nullable=True),
         sa.Column("claim_expires_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["claimed_by_id"], ["users.id"], name=op.f("fk_review_items_claimed_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"], ["review_items.id"], name=op.f("fk_review_items_merged_into_id_review_items")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_items")),
         sa.UniqueConstraint("content_type", "platform_content_id", name=op.f("uq_review_items_content_type")),
     )
@@ -1205,6 +1209,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_attachments_message", ["message_id"], unique=False)
 
     op.create_table(
+        "media_hotline_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referral_id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=24), nullable=False),
+        sa.Column("prepared_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("entries", sa.JSON(), nullable=False),
+        sa.Column("hotline", sa.String(length=120), nullable=True),
+        sa.Column("hotline_reference", sa.String(length=120), nullable=True),
+        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["safeguarding_referrals.id"],
+            name=op.f("fk_media_hotline_records_referral_id_safeguarding_referrals"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["sent_by_id"], ["users.id"], name=op.f("fk_media_hotline_records_sent_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_hotline_records")),
+        sa.UniqueConstraint("reference", name=op.f("uq_media_hotline_records_reference")),
+        sa.UniqueConstraint("referral_id", name=op.f("uq_media_hotline_records_referral_id")),
+    )
+    op.create_table(
         "notice_emails",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("notice_id", sa.Integer(), nullable=False),
@@ -1415,6 +1441,46 @@ def upgrade() -> None:
         batch_op.create_index("ix_webhook_deliveries_status_next", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
+        "media_report_images",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("attachment_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("error", sa.String(length=40), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("pdq", sa.LargeBinary(length=32), nullable=True),
+        sa.Column("pdq_quality", sa.Integer(), nullable=True),
+        sa.Column("match_list_id", sa.Integer(), nullable=True),
+        sa.Column("match_distance", sa.Integer(), nullable=True),
+        sa.Column("match_reference", sa.String(length=120), nullable=True),
+        sa.Column("restricted", sa.Boolean(), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("hashed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["attachment_id"],
+            ["attachments.id"],
+            name=op.f("fk_media_report_images_attachment_id_attachments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["case_files.id"], name=op.f("fk_media_report_images_case_id_case_files"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["match_list_id"],
+            ["media_hash_lists.id"],
+            name=op.f("fk_media_report_images_match_list_id_media_hash_lists"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_report_images")),
+        sa.UniqueConstraint("attachment_id", name=op.f("uq_media_report_images_attachment_id")),
+    )
+    with op.batch_alter_table("media_report_images", schema=None) as batch_op:
+        batch_op.create_index("ix_media_report_images_case", ["case_id"], unique=False)
+        batch_op.create_index("ix_media_report_images_due", ["status", "next_attempt_at"], unique=False)
+
+    op.create_table(
         "safeguarding_actions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("referral_id", sa.Integer(), nullable=True),
@@ -1483,11 +1549,35 @@ def upgrade() -> None:
     with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
         batch_op.create_index("ix_webhook_attempts_delivery", ["delivery_id"], unique=False)
 
+    op.create_table(
+        "media_report_image_views",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("report_image_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["report_image_id"],
+            ["media_report_images.id"],
+            name=op.f("fk_media_report_image_views_report_image_id_media_report_images"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_media_report_image_views_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_report_image_views")),
+    )
+    with op.batch_alter_table("media_report_image_views", schema=None) as batch_op:
+        batch_op.create_index("ix_media_report_image_views_image_user", ["report_image_id", "user_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("media_report_image_views", schema=None) as batch_op:
+        batch_op.drop_index("ix_media_report_image_views_image_user")
+
+    op.drop_table("media_report_image_views")
     with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_attempts_delivery")
 
@@ -1497,6 +1587,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_safeguarding_actions_child_at")
 
     op.drop_table("safeguarding_actions")
+    with op.batch_alter_table("media_report_images", schema=None) as batch_op:
+        batch_op.drop_index("ix_media_report_images_due")
+        batch_op.drop_index("ix_media_report_images_case")
+
+    op.drop_table("media_report_images")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_deliveries_status_next")
 
@@ -1530,6 +1625,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_notice_emails_due")
 
     op.drop_table("notice_emails")
+    op.drop_table("media_hotline_records")
     with op.batch_alter_table("attachments", schema=None) as batch_op:
         batch_op.drop_index("ix_attachments_message")
         batch_op.drop_index("ix_attachments_case")
