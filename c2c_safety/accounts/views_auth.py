@@ -137,7 +137,7 @@ def recovery() -> Response | str | tuple[str, int]:
             return _throttled("accounts/recovery.html", result.retry_after, form=form)
         if result.outcome is Outcome.ENDED:
             return _restart(_("Too many wrong codes. Please sign in again."))
-        form.code.errors = ["That is not an unused recovery code of this account."]
+        form.code.errors = [_("That is not an unused recovery code of this account.")]
         return render_template("accounts/recovery.html", form=form), 401
     return render_template("accounts/recovery.html", form=form)
 
@@ -171,7 +171,7 @@ def totp_enrol() -> Response | str | tuple[str, int]:
                               uri=uri, qr=totp_keys.qr_data_uri(uri))
         if result.outcome is Outcome.ENDED:
             return _restart(_("Too many wrong codes. Please sign in again."))
-        form.code.errors = ["That code does not match. Check the clock on your phone and try again."]
+        form.code.errors = [_("That code does not match. Check the clock on your phone and try again.")]
         status = 400
     return render_template("accounts/totp_enrol.html", form=form, secret=secret, uri=uri,
                            qr=totp_keys.qr_data_uri(uri)), status
@@ -205,7 +205,7 @@ def invitation(token: str) -> Response | str | tuple[str, int]:
     form = InvitationForm()
     if form.validate_on_submit():
         if form.password.data != form.confirm.data:
-            form.confirm.errors = ["The two passwords differ."]
+            form.confirm.errors = [_("The two passwords differ.")]
             return render_template("accounts/invitation.html", form=form), 400
         try:
             invitations.accept(s, token, form.password.data or "")
