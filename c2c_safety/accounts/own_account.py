@@ -34,7 +34,7 @@ def _wrong(session: Session, user: User, row: StaffSession, what: str, message: 
 def change_password(session: Session, user: User, row: StaffSession, current: str, new: str) -> str:
     """New password; returns the token of this browser's re-issued session."""
     if not users.check_password(user, current):
-        raise _wrong(session, user, row, "password", "Your current password is not right.")
+        raise _wrong(session, user, row, "password", _("Your current password is not right."))
     users.set_password(session, user, new)
     sessions.revoke_all(session, user.id, keep=row.id)
     return sessions.rotate(session, row, user)
@@ -63,7 +63,7 @@ def replace_totp(session: Session, user: User, row: StaffSession, proof: str, ne
         raise AccountError(_("The code from the new authenticator does not match. Check the phone's clock."))
     if not (totp.check(session, user, proof) or recovery.use(session, user, proof)):
         raise _wrong(session, user, row, "totp_or_recovery_code",
-                     "That is not a current code or an unused recovery code.")
+                     _("That is not a current code or an unused recovery code."))
     totp.replace(session, user, secret, new_code)
     row.new_totp_secret_sealed = None
     sessions.revoke_all(session, user.id, keep=row.id)
@@ -73,7 +73,7 @@ def replace_totp(session: Session, user: User, row: StaffSession, proof: str, ne
 def regenerate_recovery_codes(session: Session, user: User, row: StaffSession, code: str) -> list[str]:
     """A new set of recovery codes after a current authenticator code; the old ones stop working."""
     if not totp.check(session, user, code):
-        raise _wrong(session, user, row, "totp", "That code is not right, or was already used.")
+        raise _wrong(session, user, row, "totp", _("That code is not right, or was already used."))
     return recovery.generate(session, user)
 
 

@@ -25,7 +25,7 @@ from models import SessionStage, StaffSession, User
 bp = Blueprint("auth", __name__)
 
 EXPIRED = lazy_gettext("Your sign-in has expired or was ended. Please start again.")
-WRONG_CODE = "That code is not right, or was already used. Try the next one."
+WRONG_CODE = lazy_gettext("That code is not right, or was already used. Try the next one.")
 
 
 def _pending(stage: SessionStage) -> StaffSession | None:
@@ -114,7 +114,7 @@ def totp() -> Response | str | tuple[str, int]:
             return _throttled("accounts/totp.html", result.retry_after, form=form)
         if result.outcome is Outcome.ENDED:
             return _restart(_("Too many wrong codes. Please sign in again."))
-        form.code.errors = [WRONG_CODE]
+        form.code.errors = [str(WRONG_CODE)]
         return render_template("accounts/totp.html", form=form), 401
     return render_template("accounts/totp.html", form=form)
 

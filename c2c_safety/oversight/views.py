@@ -86,7 +86,7 @@ def verify() -> tuple[str, int]:
             kept = checkpoints.parse(kept_text, checkpoints.public_key())
         except checkpoints.CheckpointError as exc:
             return _render_verify(audit.verify(s), kept_text[: checkpoints.MAX_LINE], 400,
-                                  f"That is not a checkpoint this desk signed: {exc}.")
+                                  _("That is not a checkpoint this desk signed: %(why)s.", why=str(exc)))
     result = audit.verify(s, kept=kept)
     audit.record(s, "audit.verified", actor=staff(), target_type="audit_log",
                  details={"ok": result.ok, "checked": result.checked, "size": result.size,
