@@ -17,6 +17,7 @@ from c2c_safety.accounts.users import AccountError
 from c2c_safety.audit import log as audit
 from c2c_safety.core import db
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.templating import role_label
 from models import User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -138,6 +139,11 @@ def _refused(exc: AccountError) -> tuple[str, int]:
     return render_template("errors/error.html", status=403, title=_("Not allowed"), message=str(exc)), 403
 
 
+def _role_words(role: str) -> str:
+    """The role inside a sentence: "is now independent reviewer" (in the page's language)."""
+    return role_label(role).lower()
+
+
 def _back() -> str:
     # Back to the list the button was on; only our own two pages, never a given URL.
     back = request.form.get("back")
@@ -158,11 +164,11 @@ def confirm_grant(grant_id: int) -> Response | tuple[str, int]:
         return _refused(exc)
     s.commit()
     if grant.status == "confirmed":
-        flash(_("Confirmed: %(email)s is now %(role)s.", email=grant.user.email, role=grant.role.replace("_", " ")),
+        flash(_("Confirmed: %(email)s is now %(role)s.", email=grant.user.email, role=_role_words(grant.role)),
               "success")
     else:
         flash(_("Confirmed. %(email)s becomes %(role)s once they accept it themselves after signing in.",
-                email=grant.user.email, role=grant.role.replace("_", " ")), "success")
+                email=grant.user.email, role=_role_words(grant.role)), "success")
     return redirect(_back())
 
 
@@ -178,6 +184,6 @@ def reject_grant(grant_id: int) -> Response | tuple[str, int]:
         return _refused(exc)
     s.commit()
     flash(_("The request for %(email)s to become %(role)s is %(status)s.", email=grant.user.email,
-            role=grant.role.replace("_", " "), status=_("withdrawn") if grant.status == "withdrawn"
+            role=_role_words(grant.role), status=_("withdrawn") if grant.status == "withdrawn"
             else _("rejected") if grant.status == "rejected" else grant.status), "success")
     return redirect(_back())
