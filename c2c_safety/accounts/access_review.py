@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ VERDICTS = ("confirmed", "flagged")
 
 def _require_reviewer(actor: User) -> None:
     if not (actor.active and actor.has_role(Role.INDEPENDENT_REVIEWER)):
-        raise AccountError("Only the independent reviewer reviews access.")
+        raise AccountError(_("Only the independent reviewer reviews access."))
 
 
 def open_review(session: Session) -> AccessReview | None:
@@ -71,15 +72,15 @@ def mark(session: Session, review_id: int, user_id: int, verdict: str, note: str
     _require_reviewer(actor)
     review = session.get(AccessReview, review_id)
     if review is None or review.completed_at is not None:
-        raise AccountError("This review is closed; start a new one.")
+        raise AccountError(_("This review is closed; start a new one."))
     person = session.get(User, user_id)
     if person is None:
         raise LookupError(user_id)
     if verdict not in VERDICTS:
-        raise AccountError("Confirm the roles or flag them.")
+        raise AccountError(_("Confirm the roles or flag them."))
     note = note.strip()[:500]
     if verdict == "flagged" and len(note) < 5:
-        raise AccountError("Say what should change (a short note for the admins).")
+        raise AccountError(_("Say what should change (a short note for the admins)."))
     entry = session.scalars(select(AccessReviewEntry).where(
         AccessReviewEntry.review_id == review.id, AccessReviewEntry.user_id == person.id)).first()
     if entry is None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,7 +65,7 @@ class RoleChange:
 
 def _not_self(actor: User, user: User) -> None:
     if actor.id == user.id:
-        raise AccountError("You cannot change your own roles; another admin must.")
+        raise AccountError(_("You cannot change your own roles; another admin must."))
 
 
 def _keep_cases_handled(session: Session, actor: User | None) -> None:
@@ -86,7 +87,7 @@ def _keep_oversight(session: Session, before: reviewer_oversight.Snapshot) -> No
 
 def _require_admin(actor: User) -> None:
     if not (actor.active and actor.has_role(ADMIN)):
-        raise AccountError("Only an admin can change roles.")
+        raise AccountError(_("Only an admin can change roles."))
 
 
 def other_active_admins(session: Session, user: User) -> int:
@@ -100,7 +101,7 @@ def other_active_admins(session: Session, user: User) -> int:
 
 def _keep_an_admin(session: Session, user: User) -> None:
     if user.active and user.has_role(ADMIN) and other_active_admins(session, user) == 0:
-        raise AccountError("This is the last active admin: make someone else admin first.")
+        raise AccountError(_("This is the last active admin: make someone else admin first."))
 
 
 def _add(session: Session, user: User, role: str) -> None:
@@ -206,44 +207,44 @@ def may_second(session: Session, role: str, actor: User) -> bool:
 def why_not_confirm(session: Session, grant: RoleGrant, actor: User, *, rejecting: bool = False) -> str | None:
     """Why `actor` may not confirm (or reject) this grant as its second person, or None if they may."""
     if grant.status != GrantStatus.PENDING:
-        return "This request has already been decided."
+        return _("This request has already been decided.")
     if actor.id == grant.user_id:
-        return "You cannot decide on a role for yourself."
+        return _("You cannot decide on a role for yourself.")
     if not actor.active:
-        return "Your account is disabled."
+        return _("Your account is disabled.")
     if not may_second(session, grant.role, actor):
         if grant.role == REVIEWER:
-            return "Only the current independent reviewer can decide on this role."
-        return "Only another admin, the CEO or the independent reviewer can decide on this role."
+            return _("Only the current independent reviewer can decide on this role.")
+        return _("Only another admin, the CEO or the independent reviewer can decide on this role.")
     if rejecting:
         return None
     if actor.id == grant.requested_by_id:
-        return "A second person must confirm the role you asked for."
+        return _("A second person must confirm the role you asked for.")
     if grant.seconded_by_id is not None:
-        return "Already confirmed; it waits for the person to accept it."
+        return _("Already confirmed; it waits for the person to accept it.")
     return _still_valid(session, grant)
 
 
 def _still_valid(session: Session, grant: RoleGrant) -> str | None:
     if utcnow() - grant.requested_at > GRANT_LIFETIME:
-        return "This request is more than 14 days old; ask for the role again."
+        return _("This request is more than 14 days old; ask for the role again.")
     asker = grant.requested_by
     if asker is None or not asker.active or not asker.has_role(ADMIN):
         # Two people must stand behind a grant; one who lost admin meanwhile no longer does.
-        return "The admin who asked for this role no longer is one; ask again."
+        return _("The admin who asked for this role no longer is one; ask again.")
     user = session.get(User, grant.user_id)
     if user is None or not user.active:
-        return "That account is disabled."
+        return _("That account is disabled.")
     return None
 
 
 def why_not_accept(session: Session, grant: RoleGrant, actor: User) -> str | None:
     if grant.status != GrantStatus.PENDING or grant.role not in NEEDS_ACCEPTANCE:
-        return "There is nothing for you to accept."
+        return _("There is nothing for you to accept.")
     if actor.id != grant.user_id:
-        return "Only the person asked can accept a role."
+        return _("Only the person asked can accept a role.")
     if grant.accepted_at is not None:
-        return "You have accepted it; it waits for the second person."
+        return _("You have accepted it; it waits for the second person.")
     return _still_valid(session, grant)
 
 
@@ -336,7 +337,7 @@ def accept(session: Session, grant_id: int, *, actor: User) -> RoleGrant:
 def decline(session: Session, grant_id: int, *, actor: User) -> RoleGrant:
     grant = _get(session, grant_id)
     if grant.status != GrantStatus.PENDING or grant.user_id != actor.id or grant.role not in NEEDS_ACCEPTANCE:
-        raise AccountError("There is nothing for you to decline.")
+        raise AccountError(_("There is nothing for you to decline."))
     grant.status, grant.decided_by_id, grant.decided_at = GrantStatus.REJECTED, actor.id, utcnow()
     audit.record(session, "account.role_declined", actor=actor, target_type="user", target_id=actor.id,
                  details={"role": grant.role, "grant": grant.id})
@@ -347,7 +348,7 @@ def reject(session: Session, grant_id: int, *, actor: User) -> RoleGrant:
     """Turn a request down (someone who could confirm it) or withdraw it (who asked)."""
     grant = _get(session, grant_id)
     if grant.status != GrantStatus.PENDING:
-        raise AccountError("This request has already been decided.")
+        raise AccountError(_("This request has already been decided."))
     withdrawing = actor.id == grant.requested_by_id
     if not withdrawing:
         reason = why_not_confirm(session, grant, actor, rejecting=True)
@@ -365,7 +366,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: User) -> No
     if user.active == active:
         return
     if user.id == actor.id:
-        raise AccountError("You cannot disable your own account.")
+        raise AccountError(_("You cannot disable your own account."))
     _require_admin(actor)
     before = reviewer_oversight.snapshot(session)
     if not active:

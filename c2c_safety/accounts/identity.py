@@ -22,6 +22,7 @@ import functools
 import unicodedata
 
 from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -71,8 +72,8 @@ def _dangerous(text: str) -> bool:
 
 def refuse_invisible(email: str) -> None:
     if _invisible(normalise_email(email), spaces=True):
-        raise IdentityError("The e-mail address holds an invisible or control character (such as a "
-                            "zero-width space or a text-direction mark). Type it again.")
+        raise IdentityError(_("The e-mail address holds an invisible or control character (such as a "
+                            "zero-width space or a text-direction mark). Type it again."))
 
 
 def check_email(session: Session, email: str, *, except_id: int | None = None) -> str:
@@ -80,13 +81,13 @@ def check_email(session: Session, email: str, *, except_id: int | None = None) -
     email = normalise_email(email)
     refuse_invisible(email)
     if _dangerous(email):
-        raise IdentityError("The e-mail address mixes alphabets with look-alike letters (such as a "
-                            "Cyrillic \"е\" among Latin ones). Type it again.")
+        raise IdentityError(_("The e-mail address mixes alphabets with look-alike letters (such as a "
+                            "Cyrillic \"е\" among Latin ones). Type it again."))
     mine = skeleton(email)
     for uid, other in session.execute(select(User.id, User.email)):
         if uid != except_id and other != email and skeleton(other) == mine:
-            raise IdentityError(f"The address looks the same as an existing account's ({other}); "
-                                "accounts must be told apart at a glance.")
+            raise IdentityError(_("The address looks the same as an existing account's (%(other)s); "
+                                  "accounts must be told apart at a glance.", other=other))
     return email
 
 
@@ -94,14 +95,14 @@ def check_name(session: Session, name: str, *, except_id: int | None = None) -> 
     """The normalised display name, or IdentityError."""
     name = normalise_name(name)
     if _invisible(name, spaces=False):
-        raise IdentityError("The name holds an invisible or control character (such as a zero-width "
-                            "space or a text-direction mark).")
+        raise IdentityError(_("The name holds an invisible or control character (such as a zero-width "
+                            "space or a text-direction mark)."))
     if name and _dangerous(name):
-        raise IdentityError("The name mixes alphabets with look-alike letters; write it in one alphabet.")
+        raise IdentityError(_("The name mixes alphabets with look-alike letters; write it in one alphabet."))
     if name:
         mine = skeleton(name)
         for uid, other in session.execute(select(User.id, User.display_name)):
             if uid != except_id and other and skeleton(other) == mine:
-                raise IdentityError("Another account already has a name that looks the same; add "
-                                    "something that tells them apart (an initial, a team).")
+                raise IdentityError(_("Another account already has a name that looks the same; add "
+                                    "something that tells them apart (an initial, a team)."))
     return name

@@ -18,6 +18,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -49,8 +50,8 @@ def issue(session: Session, user: User, *, actor: User | None) -> str:
     """A new invitation for `user` (earlier unused ones are revoked); returns the token, to
     be shown once."""
     if not may_invite(user):
-        raise AccountError("This account is already in use: it needs no invitation. If its owner "
-                           "forgot the password, they ask for a reset of their second factor instead.")
+        raise AccountError(_("This account is already in use: it needs no invitation. If its owner "
+                           "forgot the password, they ask for a reset of their second factor instead."))
     now = utcnow()
     session.execute(update(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None),
                                              Invitation.revoked_at.is_(None)).values(revoked_at=now))

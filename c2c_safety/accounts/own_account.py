@@ -9,6 +9,7 @@ other session of the account and re-issues this one under a new token.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from c2c_safety.accounts import recovery, sessions, totp, users
@@ -26,14 +27,14 @@ def _wrong(session: Session, user: User, row: StaffSession, what: str, message: 
     audit.record(session, "auth.step_up_failed", actor=user, target_type="user", target_id=user.id,
                  details={"check": what, "session_ended": ended})
     if ended:
-        return SessionEndedError("Too many wrong answers: you have been signed out. Please sign in again.")
+        return SessionEndedError(_("Too many wrong answers: you have been signed out. Please sign in again."))
     return AccountError(message)
 
 
 def change_password(session: Session, user: User, row: StaffSession, current: str, new: str) -> str:
     """New password; returns the token of this browser's re-issued session."""
     if not users.check_password(user, current):
-        raise _wrong(session, user, row, "password", "Your current password is not right.")
+        raise _wrong(session, user, row, "password", _("Your current password is not right."))
     users.set_password(session, user, new)
     sessions.revoke_all(session, user.id, keep=row.id)
     return sessions.rotate(session, row, user)
@@ -56,13 +57,13 @@ def replace_totp(session: Session, user: User, row: StaffSession, proof: str, ne
     the new key. Returns the token of this browser's re-issued session."""
     secret = replacement_secret(row)
     if secret is None:
-        raise AccountError("Start again: choose “Set up a new authenticator”.")
+        raise AccountError(_("Start again: choose “Set up a new authenticator”."))
     # The new code first: a typo there must not use up a recovery code.
     if totp.matching_step(secret, new_code, None) is None:
-        raise AccountError("The code from the new authenticator does not match. Check the phone's clock.")
+        raise AccountError(_("The code from the new authenticator does not match. Check the phone's clock."))
     if not (totp.check(session, user, proof) or recovery.use(session, user, proof)):
         raise _wrong(session, user, row, "totp_or_recovery_code",
-                     "That is not a current code or an unused recovery code.")
+                     _("That is not a current code or an unused recovery code."))
     totp.replace(session, user, secret, new_code)
     row.new_totp_secret_sealed = None
     sessions.revoke_all(session, user.id, keep=row.id)
@@ -72,7 +73,7 @@ def replace_totp(session: Session, user: User, row: StaffSession, proof: str, ne
 def regenerate_recovery_codes(session: Session, user: User, row: StaffSession, code: str) -> list[str]:
     """A new set of recovery codes after a current authenticator code; the old ones stop working."""
     if not totp.check(session, user, code):
-        raise _wrong(session, user, row, "totp", "That code is not right, or was already used.")
+        raise _wrong(session, user, row, "totp", _("That code is not right, or was already used."))
     return recovery.generate(session, user)
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 import pyotp
 import segno
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,7 @@ def new_secret() -> str:
 
 def seal(secret: str) -> bytes:
     if secret.upper() in _PUBLISHED and not published_keys_allowed():
-        raise AccountError("The demo's published two-factor key cannot be stored outside a demo.")
+        raise AccountError(_("The demo's published two-factor key cannot be stored outside a demo."))
     return keyring().seal(secret.encode())
 
 
@@ -123,7 +124,7 @@ def enrol(session: Session, user: User, secret: str, code: str) -> bool:
         .values(totp_secret=seal(secret), totp_last_step=step)
         .execution_options(synchronize_session=False))
     if not result.rowcount:  # type: ignore[attr-defined]
-        raise AccountError("Two-factor sign-in is already set up for this account.")
+        raise AccountError(_("Two-factor sign-in is already set up for this account."))
     session.expire(user, ["totp_secret", "totp_last_step"])
     audit.record(session, "auth.totp_enrolled", actor=user, target_type="user", target_id=user.id)
     return True
@@ -153,9 +154,9 @@ def reset_by_admin(session: Session, user: User, *, actor: User) -> None:
     """An admin removes someone else's second factor (a lost phone and lost recovery codes):
     every session of theirs ends and they set up a new one at their next sign-in."""
     if actor.id == user.id:
-        raise AccountError("You cannot reset your own two-factor sign-in; ask another admin.")
+        raise AccountError(_("You cannot reset your own two-factor sign-in; ask another admin."))
     if not actor.active or not actor.has_role("admin"):
-        raise AccountError("Only an admin can reset two-factor sign-in.")
+        raise AccountError(_("Only an admin can reset two-factor sign-in."))
     _clear(session, user)
     audit.record(session, "account.totp_reset", actor=actor, target_type="user", target_id=user.id)
 

@@ -11,6 +11,7 @@ import hashlib
 
 import bcrypt
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
@@ -93,9 +94,10 @@ def account_key(email: str) -> str:
 def validate_roles(roles: list[str], *, allow_empty: bool = False) -> list[str]:
     unknown = sorted(set(roles) - set(ALL_ROLES))
     if unknown:
-        raise AccountError(f"Unknown role(s): {', '.join(unknown)}. Known: {', '.join(ALL_ROLES)}.")
+        raise AccountError(_("Unknown role(s): %(unknown)s. Known: %(known)s.", unknown=", ".join(unknown),
+                             known=", ".join(ALL_ROLES)))
     if not roles and not allow_empty:
-        raise AccountError("Give at least one role.")
+        raise AccountError(_("Give at least one role."))
     return sorted(set(roles))
 
 
@@ -126,17 +128,17 @@ def create_user(
     grants.create_account, which turns privileged roles into pending grants."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AccountError("Give a valid e-mail address.")
+        raise AccountError(_("Give a valid e-mail address."))
     try:  # issue 20 item 5: no invisible characters, no look-alikes of an existing account
         identity.refuse_invisible(email)  # before any query: PostgreSQL refuses NUL in a parameter
         if get_by_email(session, email) is not None:
-            raise AccountError("An account with that e-mail already exists.")
+            raise AccountError(_("An account with that e-mail already exists."))
         email = identity.check_email(session, email)
         name = identity.check_name(session, display_name or email.split("@")[0])
     except identity.IdentityError as exc:
         raise AccountError(str(exc)) from None
     if len(name) > 120:
-        raise AccountError("Give a shorter name (at most 120 characters).")
+        raise AccountError(_("Give a shorter name (at most 120 characters)."))
     user = User(email=email, display_name=name, password_hash=hash_password(password))
     user.roles = [UserRole(role=r) for r in validate_roles(roles, allow_empty=allow_no_roles)]
     session.add(user)

@@ -4,6 +4,8 @@ requests I must accept (the independent reviewer role) or may confirm as the sec
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -37,7 +39,7 @@ def _ended() -> Response:
     db.session().commit()
     logout_user()
     session.clear()
-    flash("Too many wrong answers: you have been signed out. Please sign in again.", "error")
+    flash(_("Too many wrong answers: you have been signed out. Please sign in again."), "error")
     return redirect(url_for("auth.login"))
 
 
@@ -65,7 +67,7 @@ def account() -> Response | str | tuple[str, int]:
             return _page(form, 400)
         s.commit()
         _reissue(token)
-        flash("Your password is changed. Your other sessions are signed out.", "success")
+        flash(_("Your password is changed. Your other sessions are signed out."), "success")
         return redirect(url_for("auth.account"))
     return _page(form)
 
@@ -75,7 +77,7 @@ def account() -> Response | str | tuple[str, int]:
 def end_other_sessions() -> Response:
     ended = own_account.end_other_sessions(db.session(), staff(), _row())
     db.session().commit()
-    flash(f"Signed out of {ended} other session{'s' if ended != 1 else ''}.", "success")
+    flash(ngettext("Signed out of %(num)d other session.", "Signed out of %(num)d other sessions.", ended), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -106,7 +108,7 @@ def two_factor() -> Response | str | tuple[str, int]:
             return _two_factor_page(form, TotpForm(formdata=None), 400)
         s.commit()
         _reissue(token)
-        flash("Your new authenticator is set up. Your other sessions are signed out.", "success")
+        flash(_("Your new authenticator is set up. Your other sessions are signed out."), "success")
         return redirect(url_for("auth.account"))
     return _two_factor_page(form, TotpForm(formdata=None), 400 if form.errors else 200)
 
@@ -180,9 +182,9 @@ def _answer(grant_id: int, *, accept: bool) -> Response | tuple[str, int]:
         return redirect(url_for("auth.role_requests"))
     s.commit()
     if not accept:
-        flash("You declined the role.", "success")
+        flash(_("You declined the role."), "success")
     elif grant.status == "confirmed":
-        flash("You accepted the role. Please sign in again to use it.", "success")
+        flash(_("You accepted the role. Please sign in again to use it."), "success")
     else:
-        flash("You accepted the role. It applies when the second person confirms it.", "success")
+        flash(_("You accepted the role. It applies when the second person confirms it."), "success")
     return redirect(url_for("auth.role_requests"))

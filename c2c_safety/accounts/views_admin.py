@@ -6,6 +6,7 @@ independent reviewer role (their list is on /review/roles)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -16,6 +17,7 @@ from c2c_safety.accounts.users import AccountError
 from c2c_safety.audit import log as audit
 from c2c_safety.core import db
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.templating import role_label
 from models import User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,15 +26,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _say(user: User, change: RoleChange) -> None:
     parts = []
     if change.granted:
-        parts.append("given " + ", ".join(change.granted))
+        parts.append(_("given %(roles)s", roles=", ".join(change.granted)))
     if change.revoked:
-        parts.append("removed " + ", ".join(change.revoked))
+        parts.append(_("removed %(roles)s", roles=", ".join(change.revoked)))
     if change.requested:
-        parts.append("requested " + ", ".join(change.requested)
-                     + " (takes effect when a second person confirms)")
+        parts.append(_("requested %(roles)s (takes effect when a second person confirms)",
+                       roles=", ".join(change.requested)))
     if change.already_pending:
-        parts.append("already waiting for confirmation: " + ", ".join(change.already_pending))
-    flash(f"Account {user.email} updated" + (": " + "; ".join(parts) if parts else "") + ".", "success")
+        parts.append(_("already waiting for confirmation: %(roles)s", roles=", ".join(change.already_pending)))
+    flash(_("Account %(email)s updated: %(changes)s.", email=user.email, changes="; ".join(parts)) if parts
+          else _("Account %(email)s updated.", email=user.email), "success")
 
 
 @bp.route("/users")
@@ -125,15 +128,20 @@ def reset_two_factor(user_id: int) -> Response | tuple[str, int]:
     except AccountError as exc:
         return _refused(exc)
     s.commit()
-    flash(f"Two-factor sign-in of {user.email} is reset and their sessions ended; they set it "
-          "up again at their next sign-in.", "success")
+    flash(_("Two-factor sign-in of %(email)s is reset and their sessions ended; they set it "
+            "up again at their next sign-in.", email=user.email), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 def _refused(exc: AccountError) -> tuple[str, int]:
     """A rule said no: 403 with the rule's own words."""
     db.session().rollback()
-    return render_template("errors/error.html", status=403, title="Not allowed", message=str(exc)), 403
+    return render_template("errors/error.html", status=403, title=_("Not allowed"), message=str(exc)), 403
+
+
+def _role_words(role: str) -> str:
+    """The role inside a sentence: "is now independent reviewer" (in the page's language)."""
+    return role_label(role).lower()
 
 
 def _back() -> str:
@@ -156,10 +164,11 @@ def confirm_grant(grant_id: int) -> Response | tuple[str, int]:
         return _refused(exc)
     s.commit()
     if grant.status == "confirmed":
-        flash(f"Confirmed: {grant.user.email} is now {grant.role.replace('_', ' ')}.", "success")
+        flash(_("Confirmed: %(email)s is now %(role)s.", email=grant.user.email, role=_role_words(grant.role)),
+              "success")
     else:
-        flash(f"Confirmed. {grant.user.email} becomes {grant.role.replace('_', ' ')} once they accept "
-              "it themselves after signing in.", "success")
+        flash(_("Confirmed. %(email)s becomes %(role)s once they accept it themselves after signing in.",
+                email=grant.user.email, role=_role_words(grant.role)), "success")
     return redirect(_back())
 
 
@@ -174,6 +183,7 @@ def reject_grant(grant_id: int) -> Response | tuple[str, int]:
     except AccountError as exc:
         return _refused(exc)
     s.commit()
-    flash(f"The request for {grant.user.email} to become {grant.role.replace('_', ' ')} is "
-          f"{grant.status}.", "success")
+    flash(_("The request for %(email)s to become %(role)s is %(status)s.", email=grant.user.email,
+            role=_role_words(grant.role), status=_("withdrawn") if grant.status == "withdrawn"
+            else _("rejected") if grant.status == "rejected" else grant.status), "success")
     return redirect(_back())

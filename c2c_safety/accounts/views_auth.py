@@ -7,6 +7,8 @@ lives in its StaffSession row on the server (accounts/sessions.py), never in the
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import LazyString, lazy_gettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -22,19 +24,19 @@ from models import SessionStage, StaffSession, User
 
 bp = Blueprint("auth", __name__)
 
-EXPIRED = "Your sign-in has expired or was ended. Please start again."
-WRONG_CODE = "That code is not right, or was already used. Try the next one."
+EXPIRED = lazy_gettext("Your sign-in has expired or was ended. Please start again.")
+WRONG_CODE = lazy_gettext("That code is not right, or was already used. Try the next one.")
 
 
 def _pending(stage: SessionStage) -> StaffSession | None:
     return sessions.find(db.session(), session.get(SESSION_TOKEN_KEY), stage)
 
 
-def _restart(message: str = EXPIRED) -> Response:
+def _restart(message: str | LazyString = EXPIRED) -> Response:
     if current_user.is_authenticated:  # already signed in: a stray visit ends nothing
         return redirect(url_for("home.index"))
     session.clear()
-    flash(message, "info")
+    flash(str(message), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -82,11 +84,11 @@ def login() -> Response | str | tuple[str, int]:
         if result.outcome is Outcome.THROTTLED:
             return _throttled("accounts/login.html", result.retry_after, form=form)
         if result.outcome is Outcome.PUBLISHED_KEY:
-            flash("This account still carries the demo's two-factor key, which anyone can read. "
-                  "Ask an admin to reset your two-factor sign-in.", "error")
+            flash(_("This account still carries the demo's two-factor key, which anyone can read. "
+                    "Ask an admin to reset your two-factor sign-in."), "error")
             return render_template("accounts/login.html", form=form), 403
         if result.outcome is not Outcome.SECOND_FACTOR and result.outcome is not Outcome.ENROL:
-            flash("That e-mail and password do not match an active account.", "error")
+            flash(_("That e-mail and password do not match an active account."), "error")
             return render_template("accounts/login.html", form=form), 401
         session.clear()  # whatever the browser held before, including a signed-in session
         session[SESSION_TOKEN_KEY] = result.token
@@ -111,8 +113,8 @@ def totp() -> Response | str | tuple[str, int]:
         if result.outcome is Outcome.THROTTLED:
             return _throttled("accounts/totp.html", result.retry_after, form=form)
         if result.outcome is Outcome.ENDED:
-            return _restart("Too many wrong codes. Please sign in again.")
-        form.code.errors = [WRONG_CODE]
+            return _restart(_("Too many wrong codes. Please sign in again."))
+        form.code.errors = [str(WRONG_CODE)]
         return render_template("accounts/totp.html", form=form), 401
     return render_template("accounts/totp.html", form=form)
 
@@ -128,14 +130,14 @@ def recovery() -> Response | str | tuple[str, int]:
                                            client=client_limit.client_key(), use_recovery_code=True)
         db.session().commit()
         if result.outcome is Outcome.SIGNED_IN:
-            flash("You signed in with a recovery code, which is now used up. If your phone is "
-                  "lost, set up a new authenticator below.", "info")
+            flash(_("You signed in with a recovery code, which is now used up. If your phone is "
+                    "lost, set up a new authenticator below."), "info")
             return _start_session(result, redirect(url_for("auth.two_factor")))
         if result.outcome is Outcome.THROTTLED:
             return _throttled("accounts/recovery.html", result.retry_after, form=form)
         if result.outcome is Outcome.ENDED:
-            return _restart("Too many wrong codes. Please sign in again.")
-        form.code.errors = ["That is not an unused recovery code of this account."]
+            return _restart(_("Too many wrong codes. Please sign in again."))
+        form.code.errors = [_("That is not an unused recovery code of this account.")]
         return render_template("accounts/recovery.html", form=form), 401
     return render_template("accounts/recovery.html", form=form)
 
@@ -168,8 +170,8 @@ def totp_enrol() -> Response | str | tuple[str, int]:
             return _throttled("accounts/totp_enrol.html", result.retry_after, form=form, secret=secret,
                               uri=uri, qr=totp_keys.qr_data_uri(uri))
         if result.outcome is Outcome.ENDED:
-            return _restart("Too many wrong codes. Please sign in again.")
-        form.code.errors = ["That code does not match. Check the clock on your phone and try again."]
+            return _restart(_("Too many wrong codes. Please sign in again."))
+        form.code.errors = [_("That code does not match. Check the clock on your phone and try again.")]
         status = 400
     return render_template("accounts/totp_enrol.html", form=form, secret=secret, uri=uri,
                            qr=totp_keys.qr_data_uri(uri)), status
@@ -188,7 +190,7 @@ def logout() -> Response:
     db.session().commit()
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -203,7 +205,7 @@ def invitation(token: str) -> Response | str | tuple[str, int]:
     form = InvitationForm()
     if form.validate_on_submit():
         if form.password.data != form.confirm.data:
-            form.confirm.errors = ["The two passwords differ."]
+            form.confirm.errors = [_("The two passwords differ.")]
             return render_template("accounts/invitation.html", form=form), 400
         try:
             invitations.accept(s, token, form.password.data or "")
@@ -216,6 +218,6 @@ def invitation(token: str) -> Response | str | tuple[str, int]:
             return render_template("accounts/invitation.html", form=form), 400
         s.commit()
         session.clear()
-        flash("Your password is set. Sign in now; you will set up your second factor next.", "success")
+        flash(_("Your password is set. Sign in now; you will set up your second factor next."), "success")
         return redirect(url_for("auth.login"))
     return render_template("accounts/invitation.html", form=form), 400 if form.is_submitted() else 200

@@ -6,7 +6,7 @@ Accept-Language; staff pages follow the browser among the staff languages. Never
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel
 
 from c2c_safety.core.config import PROJECT_ROOT
@@ -16,6 +16,8 @@ STAFF_LANGUAGES = ("en", "da")
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI, workers, e-mails: English, the source language
+        return "en"
     chosen = g.get("page_lang")
     if chosen:
         return str(chosen)

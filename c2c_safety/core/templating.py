@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Flask, url_for
+from flask_babel import LazyString, lazy_gettext
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import Role
@@ -14,31 +16,37 @@ from models import Role
 @dataclass(frozen=True)
 class NavLink:
     endpoint: str
-    label: str
+    label: str | LazyString  # lazy_gettext(...): translated when the page is drawn
     roles: frozenset[str]  # empty: any signed-in staff member
 
 
 # Features append their entries here (in their blueprint's __init__).
 NAV: list[NavLink] = [
-    NavLink("home.index", "Overview", frozenset()),
-    NavLink("admin.users", "Staff accounts", frozenset({"admin"})),
+    NavLink("home.index", lazy_gettext("Overview"), frozenset()),
+    NavLink("admin.users", lazy_gettext("Staff accounts"), frozenset({"admin"})),
 ]
 
 
 # How each role is written for people (not "Ceo" or "independent_reviewer").
-ROLE_LABELS: dict[str, str] = {
-    Role.MODERATOR: "Moderator",
-    Role.SAFEGUARDING_LEAD: "Safeguarding lead",
-    Role.CASE_HANDLER: "Case handler",
-    Role.CEO: "CEO",
-    Role.INDEPENDENT_REVIEWER: "Independent reviewer",
-    Role.ADMIN: "Admin",
+ROLE_LABELS: dict[str, LazyString] = {
+    Role.MODERATOR: lazy_gettext("Moderator"),
+    Role.SAFEGUARDING_LEAD: lazy_gettext("Safeguarding lead"),
+    Role.CASE_HANDLER: lazy_gettext("Case handler"),
+    Role.CEO: lazy_gettext("CEO"),
+    Role.INDEPENDENT_REVIEWER: lazy_gettext("Independent reviewer"),
+    Role.ADMIN: lazy_gettext("Admin"),
 }
 
 
 def role_label(role: object) -> str:
     name = str(role)
-    return ROLE_LABELS.get(name, name.replace("_", " ").capitalize())
+    label = ROLE_LABELS.get(name)
+    return str(label) if label is not None else name.replace("_", " ").capitalize()
+
+
+def lazy_role_label(role: object) -> LazyString:
+    """For module-level choices (form fields): translated when shown, not at import."""
+    return LazyString(role_label, role)
 
 
 def role_list(roles: Iterable[object]) -> str:
@@ -54,7 +62,9 @@ def nav_links() -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for link in NAV:
         if not link.roles or current_user.has_role(*link.roles):
-            out.append((url_for(link.endpoint), link.label))
+            # A plain str label (a feature not yet translated) is looked up in the catalog too.
+            label = link.label if isinstance(link.label, LazyString) else _(link.label)
+            out.append((url_for(link.endpoint), str(label)))
     return out
 
 

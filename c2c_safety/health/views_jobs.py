@@ -6,6 +6,7 @@ Read-only and for admins only; the anonymous /readyz says nothing about jobs.
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import lazy_gettext
 
 from c2c_safety.accounts import access_review
 from c2c_safety.audit import sequencer
@@ -15,10 +16,11 @@ from c2c_safety.core.templating import NAV, NavLink
 from models import utcnow
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
-NAV.append(NavLink("jobs.index", "Periodic jobs", frozenset({"admin"})))
+NAV.append(NavLink("jobs.index", lazy_gettext("Periodic jobs"), frozenset({"admin"})))
 
-STATE_LABELS = {"ok": "On time", "running": "Running", "waiting": "Waiting for its first run",
-                "overdue": "Overdue", "failing": "Last run failed", "never": "Has never run"}
+STATE_LABELS = {"ok": lazy_gettext("On time"), "running": lazy_gettext("Running"),
+                "waiting": lazy_gettext("Waiting for its first run"), "overdue": lazy_gettext("Overdue"),
+                "failing": lazy_gettext("Last run failed"), "never": lazy_gettext("Has never run")}
 
 
 @bp.route("/")

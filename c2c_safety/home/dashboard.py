@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ class Tile:
 class Section:
     title: str
     tiles: list[Tile]
+    labels_counted: bool = False  # the labels say their own count ("3 new cases"): only the last tile shows one
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,13 @@ def _count(session: Session, stmt: object) -> int:
 
 def _moderator(session: Session, now: datetime, since: datetime) -> Section:
     waiting = select(func.count()).select_from(ReviewItem).where(ReviewItem.status == ItemStatus.OPEN)
-    return Section("Moderation queue", [
-        Tile("Items waiting", _count(session, waiting), "/queue"),
-        Tile("Waiting longer than 24 hours", _count(session, waiting.where(
+    return Section(_("Moderation queue"), [
+        Tile(_("Items waiting"), _count(session, waiting), "/queue"),
+        Tile(_("Waiting longer than 24 hours"), _count(session, waiting.where(
             ReviewItem.first_flagged_at < now - QUEUE_TARGET)), "/queue", overdue=True),
-        Tile("Open appeals", _count(session, select(func.count()).select_from(Appeal).where(
+        Tile(_("Open appeals"), _count(session, select(func.count()).select_from(Appeal).where(
             Appeal.status == AppealStatus.OPEN)), "/queue"),
-        Tile("New items since your last visit", _count(session, waiting.where(
+        Tile(_("New items since your last visit"), _count(session, waiting.where(
             ReviewItem.first_flagged_at >= since)), "/queue"),
     ])
 
@@ -63,15 +65,15 @@ def _moderator(session: Session, now: datetime, since: datetime) -> Section:
 def _safeguarding(session: Session, me: User, now: datetime, since: datetime) -> Section:
     open_refs = select(func.count()).select_from(SafeguardingReferral).where(
         SafeguardingReferral.status == ReferralStatus.OPEN)
-    return Section("Safeguarding", [
-        Tile("Open referrals", _count(session, open_refs), "/safeguarding"),
-        Tile("Yours (named lead or deputy)", _count(session, open_refs.where(
+    return Section(_("Safeguarding"), [
+        Tile(_("Open referrals"), _count(session, open_refs), "/safeguarding"),
+        Tile(_("Yours (named lead or deputy)"), _count(session, open_refs.where(
             (SafeguardingReferral.assigned_to_id == me.id) | (SafeguardingReferral.deputy_id == me.id))),
             "/safeguarding?assignee=me"),
-        Tile("Open past the first-look target", _count(session, open_refs.where(
+        Tile(_("Open past the first-look target"), _count(session, open_refs.where(
             SafeguardingReferral.opened_at < now - safeguarding_target(session))),
             "/safeguarding?state=overdue", overdue=True),
-        Tile("Opened since your last visit", _count(session, open_refs.where(
+        Tile(_("Opened since your last visit"), _count(session, open_refs.where(
             SafeguardingReferral.opened_at >= since)), "/safeguarding"),
     ])
 
@@ -84,22 +86,22 @@ def _cases(session: Session, me: User, now: datetime, since: datetime) -> Sectio
     def n(stmt: object) -> int:
         return _count(session, select(func.count()).select_from(stmt.subquery()))  # type: ignore[attr-defined]
 
-    return Section("Cases", [
-        Tile("Assigned to you", n(visible.where(CaseFile.assigned_to_id == me.id)), "/cases/?mine=1"),
-        Tile("Unassigned in your desk", n(visible.where(CaseFile.assigned_to_id.is_(None))), "/cases/"),
-        Tile("Overdue", counts["overdue"], "/cases/?deadline=overdue", overdue=True),
-        Tile("Due soon", counts["due_soon"], "/cases/?deadline=due_soon"),
-        Tile("Closures waiting for your approval", n(visible.where(
+    return Section(_("Cases"), [
+        Tile(_("Assigned to you"), n(visible.where(CaseFile.assigned_to_id == me.id)), "/cases/?mine=1"),
+        Tile(_("Unassigned in your desk"), n(visible.where(CaseFile.assigned_to_id.is_(None))), "/cases/"),
+        Tile(_("Overdue"), counts["overdue"], "/cases/?deadline=overdue", overdue=True),
+        Tile(_("Due soon"), counts["due_soon"], "/cases/?deadline=due_soon"),
+        Tile(_("Closures waiting for your approval"), n(visible.where(
             CaseFile.close_proposed_by_id.is_not(None), CaseFile.close_proposed_by_id != me.id)), "/cases/"),
-        Tile("New since your last visit", n(visible.where(CaseFile.received_at >= since)), "/cases/"),
+        Tile(_("New since your last visit"), n(visible.where(CaseFile.received_at >= since)), "/cases/"),
     ])
 
 
 def _admin(session: Session) -> Section:
     failing = select(func.count()).select_from(WebhookDelivery).where(
         WebhookDelivery.status == WebhookStatus.PENDING, WebhookDelivery.attempts >= FAILING_ATTEMPTS)
-    return Section("Administration", [
-        Tile("Webhook deliveries failing", _count(session, failing), "/admin/webhooks", overdue=True),
+    return Section(_("Administration"), [
+        Tile(_("Webhook deliveries failing"), _count(session, failing), "/admin/webhooks", overdue=True),
     ])
 
 
@@ -108,7 +110,8 @@ def _notices(session: Session, me: User, since: datetime) -> Section:
     tiles = [Tile(kinds.counted(k, v), v, "/notices") for k, v in sorted(per_kind.items())]
     new = _count(session, select(func.count()).select_from(Notice).where(
         Notice.user_id == me.id, Notice.created_at >= since, Notice.resolved_at.is_(None)))
-    return Section("Notices", [*tiles, Tile("New notices since your last visit", new, "/notices")])
+    return Section(_("Notices"), [*tiles, Tile(_("New notices since your last visit"), new, "/notices")],
+                   labels_counted=True)
 
 
 def build(session: Session, me: User, now: datetime | None = None) -> Dashboard:

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import LazyString, lazy_gettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,10 +27,10 @@ PREFIX_LEN = 12  # "c2c_" + 8 hex characters
 MAX_KEY_LEN = 200
 
 # Every scope a route can ask for. Routes name one scope; a client holds several.
-SCOPES: dict[str, str] = {
-    "flags:write": "report flagged content (POST /api/v1/flags)",
-    "items:read": "read the review status of items this client flagged (GET /api/v1/items/<id>)",
-    "appeals:write": "forward a user's appeal against a decision (POST /api/v1/appeals)",
+SCOPES: dict[str, LazyString] = {  # what each lets a client do, as the admin form shows it
+    "flags:write": lazy_gettext("report flagged content (POST /api/v1/flags)"),
+    "items:read": lazy_gettext("read the review status of items this client flagged (GET /api/v1/items/<id>)"),
+    "appeals:write": lazy_gettext("forward a user's appeal against a decision (POST /api/v1/appeals)"),
 }
 DEFAULT_SCOPES = ("flags:write", "items:read", "appeals:write")
 
@@ -57,9 +59,10 @@ def _new_key() -> str:
 def _check_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
-        raise ApiKeyError(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(SCOPES)}.")
+        raise ApiKeyError(_("Unknown scope(s): %(unknown)s. Known: %(known)s.", unknown=", ".join(unknown),
+                            known=", ".join(SCOPES)))
     if not scopes:
-        raise ApiKeyError("Give at least one scope.")
+        raise ApiKeyError(_("Give at least one scope."))
     return sorted(set(scopes))
 
 
@@ -78,9 +81,10 @@ def create_client(
     """
     name = name.strip()
     if not name or len(name) > 80:
-        raise ApiKeyError("A client name is 1 to 80 characters.")
+        raise ApiKeyError(_("A client name is 1 to 80 characters."))
     if get_by_name(session, name) is not None:
-        raise ApiKeyError(f"A client named {name!r} already exists (revoked ones keep their name).")
+        raise ApiKeyError(_("A client named %(name)s already exists (revoked ones keep their name).",
+                            name=repr(name)))
     checked = _check_scopes(scopes)
     key = key or _new_key()
     client = ApiClient(name=name, key_prefix=key[:PREFIX_LEN], key_hash=hash_key(key),
@@ -95,7 +99,7 @@ def create_client(
 def revoke_client(session: Session, name: str, *, actor: User | None = None) -> ApiClient:
     client = get_by_name(session, name)
     if client is None:
-        raise ApiKeyError(f"No client named {name!r}.")
+        raise ApiKeyError(_("No client named %(name)s.", name=repr(name)))
     if client.revoked_at is None:
         client.revoked_at = utcnow()
         audit.record(session, "api_client.revoked", actor=actor, actor_label=None if actor else "cli",

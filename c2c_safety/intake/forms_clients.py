@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -17,11 +19,18 @@ class _Checkboxes(SelectMultipleField):
 
 
 class CreateClientForm(FlaskForm):
-    name = StringField("Name of the integration (e.g. platform-prod)",
-                       validators=[DataRequired(message="Name the client."), Length(max=80)])
+    name = StringField(_l("Name of the integration (e.g. platform-prod)"),
+                       validators=[DataRequired(message=_l("Name the client.")), Length(max=80)])
     # No scope is ticked for the admin: they choose what the new key may do.
-    scopes = _Checkboxes("What it may do", choices=[SelectChoice(k, f"{k}: {v}") for k, v in SCOPES.items()],
-                         validators=[DataRequired(message="Choose at least one scope.")])
+    scopes = _Checkboxes(_l("What it may do"), choices=[SelectChoice(k, k) for k in SCOPES],
+                         validators=[DataRequired(message=_l("Choose at least one scope."))])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Worded per request as plain text: a lazy string would reach the page unescaped
+        # (Flask-Babel's LazyString claims to be HTML), and "<id>" is text here.
+        self.scopes.choices = [SelectChoice(k, _("%(scope)s: %(what)s", scope=k, what=str(v)))
+                               for k, v in SCOPES.items()]
 
 
 class RevokeForm(FlaskForm):

@@ -9,6 +9,8 @@ served `Cache-Control: no-store`, so it is not kept by the browser either.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
 from c2c_safety.core import db
@@ -19,7 +21,7 @@ from c2c_safety.intake.forms_clients import CreateClientForm, RevokeForm
 from models import ApiClient
 
 bp = Blueprint("api_clients", __name__, url_prefix="/admin/api-clients")
-NAV.append(NavLink("api_clients.index", "API clients", frozenset({"admin"})))
+NAV.append(NavLink("api_clients.index", lazy_gettext("API clients"), frozenset({"admin"})))
 
 ADMIN = "admin"
 
@@ -68,9 +70,9 @@ def confirm_revoke(client_id: int) -> str:
 def revoke(client_id: int) -> Response:
     client = _client(client_id)
     if not RevokeForm().validate_on_submit():
-        abort(400, "The form expired. Go back and confirm again.")
+        abort(400, _("The form expired. Go back and confirm again."))
     s = db.session()
     api_keys.revoke_client(s, client.name, actor=staff())
     s.commit()
-    flash(f"Client {client.name} revoked: its key no longer works.", "success")
+    flash(_("Client %(name)s revoked: its key no longer works.", name=client.name), "success")
     return redirect(url_for("api_clients.index"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -101,7 +102,8 @@ def reveal(session: Session, user: User, media_id: int, *, confirmed: bool = Fal
         if not user.role_names & VIEW_RESTRICTED_ROLES:
             raise MediaAccessError("restricted")
         if not confirmed or len(reason) < MIN_REASON:
-            raise ValueError(f"Confirm, and say why you need to see it (at least {MIN_REASON} characters).")
+            raise ValueError(_("Confirm, and say why you need to see it (at least %(num)d characters).",
+                               num=MIN_REASON))
     session.add(MediaView(media_id=media.id, user_id=user.id, at=now, restricted=media.restricted))
     day = now.date()
     if session.scalar(select(ReviewerExposure.id).where(ReviewerExposure.user_id == user.id,

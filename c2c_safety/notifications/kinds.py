@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask_babel import LazyString, lazy_gettext, ngettext
+
 from models import Role
 
 SAFEGUARDING_URGENT = "safeguarding_urgent"
@@ -16,32 +20,38 @@ HANDOVER = "handover"
 SECOND_OPINION = "second_opinion"  # a colleague asked you about an item (review/second_opinion.py)
 
 # The notice's category: the only words about the event a notice ever carries.
-LABELS: dict[str, str] = {
-    SAFEGUARDING_URGENT: "New urgent safeguarding referral",
-    NEW_CASE: "New case for your desk",
-    APPEAL: "New appeal to review",
-    DEADLINE_SOON: "Deadline due within 24 hours",
-    DEADLINE_MISSED: "Deadline missed",
-    WEBHOOK_FAILING: "Webhook deliveries keep failing",
-    AUDIT_ALARM: "Audit log incident: the sequencer stalled",
-    SAFEGUARDING_OVERDUE: "Overdue safeguarding referral nobody has taken up",
-    HANDOVER: "Handed over to you",
+LABELS: dict[str, LazyString] = {
+    SAFEGUARDING_URGENT: lazy_gettext("New urgent safeguarding referral"),
+    NEW_CASE: lazy_gettext("New case for your desk"),
+    APPEAL: lazy_gettext("New appeal to review"),
+    DEADLINE_SOON: lazy_gettext("Deadline due within 24 hours"),
+    DEADLINE_MISSED: lazy_gettext("Deadline missed"),
+    WEBHOOK_FAILING: lazy_gettext("Webhook deliveries keep failing"),
+    AUDIT_ALARM: lazy_gettext("Audit log incident: the sequencer stalled"),
+    SAFEGUARDING_OVERDUE: lazy_gettext("Overdue safeguarding referral nobody has taken up"),
+    HANDOVER: lazy_gettext("Handed over to you"),
     # The whole text of the notice and its e-mail: the question itself is shown only on the desk.
-    SECOND_OPINION: "You were asked for a second opinion",
+    SECOND_OPINION: lazy_gettext("You were asked for a second opinion"),
 }
 
 # The inbox groups open notices by kind: "12 new urgent safeguarding referrals".
-PLURALS: dict[str, str] = {
-    SAFEGUARDING_URGENT: "new urgent safeguarding referrals",
-    NEW_CASE: "new cases for your desk",
-    APPEAL: "new appeals to review",
-    DEADLINE_SOON: "deadlines due within 24 hours",
-    DEADLINE_MISSED: "deadlines missed",
-    WEBHOOK_FAILING: "days of webhook deliveries failing",
-    HANDOVER: "referrals or cases handed over to you",
-    AUDIT_ALARM: "audit log incidents",
-    SAFEGUARDING_OVERDUE: "overdue safeguarding referrals nobody has taken up",
-    SECOND_OPINION: "requests for a second opinion",
+# Whole sentences per kind, so each language can inflect the count its own way.
+COUNTED: dict[str, Callable[[int], str]] = {
+    SAFEGUARDING_URGENT: lambda n: ngettext("%(num)d new urgent safeguarding referral",
+                                            "%(num)d new urgent safeguarding referrals", n),
+    NEW_CASE: lambda n: ngettext("%(num)d new case for your desk", "%(num)d new cases for your desk", n),
+    APPEAL: lambda n: ngettext("%(num)d new appeal to review", "%(num)d new appeals to review", n),
+    DEADLINE_SOON: lambda n: ngettext("%(num)d deadline due within 24 hours",
+                                      "%(num)d deadlines due within 24 hours", n),
+    DEADLINE_MISSED: lambda n: ngettext("%(num)d deadline missed", "%(num)d deadlines missed", n),
+    WEBHOOK_FAILING: lambda n: ngettext("%(num)d webhook deliveries keep failing",
+                                        "%(num)d days of webhook deliveries failing", n),
+    HANDOVER: lambda n: ngettext("%(num)d referral or case handed over to you",
+                                 "%(num)d referrals or cases handed over to you", n),
+    AUDIT_ALARM: lambda n: ngettext("%(num)d audit log incident: the sequencer stalled",
+                                    "%(num)d audit log incidents", n),
+    SAFEGUARDING_OVERDUE: lambda n: ngettext("%(num)d overdue safeguarding referral nobody has taken up",
+                                             "%(num)d overdue safeguarding referrals nobody has taken up", n),
 }
 
 # Urgent safeguarding always reaches the safeguarding leads by e-mail: a child may be at
@@ -71,13 +81,13 @@ def kinds_for(role_names: frozenset[str]) -> list[str]:
 
 
 def label(kind: str) -> str:
-    return LABELS.get(kind, kind.replace("_", " "))
+    known = LABELS.get(kind)
+    return str(known) if known is not None else kind.replace("_", " ")
 
 
 def counted(kind: str, n: int) -> str:
     """"1 new case for your desk" / "12 new urgent safeguarding referrals"."""
-    if n == 1:
-        one = {HANDOVER: "referral or case handed over to you",
-               SECOND_OPINION: "request for a second opinion"}.get(kind) or label(kind)
-        return f"1 {one[0].lower()}{one[1:]}"
-    return f"{n} {PLURALS.get(kind, label(kind).lower())}"
+    sentence = COUNTED.get(kind)
+    if sentence is not None:
+        return sentence(n)
+    return f"{n} {label(kind).lower()}"

@@ -23,6 +23,7 @@ from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -69,7 +70,8 @@ def backoff_seconds(attempts: int) -> int:
 
 def build_message(notice: Notice, to: str, sender: str, public_url: str, message_id: str) -> EmailMessage:
     """The whole e-mail: a category, a target time and a link. No content, no names."""
-    category = kinds.label(notice.kind)
+    with force_locale("en"):  # the e-mail is English, whoever's request happens to send it
+        category = kinds.label(notice.kind)
     target = (notice.target_at.strftime("%Y-%m-%d %H:%M UTC") if notice.target_at is not None
               else "as soon as you can")
     msg = EmailMessage()

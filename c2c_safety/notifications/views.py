@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from werkzeug.wrappers import Response
 
 from c2c_safety.core import db, params
@@ -13,7 +15,7 @@ from c2c_safety.notifications import inbox, kinds, preferences
 from c2c_safety.notifications.forms import PostForm, PreferencesForm
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
-NAV.append(NavLink("notices.index", "Notices", frozenset()))
+NAV.append(NavLink("notices.index", lazy_gettext("Notices"), frozenset()))
 
 
 @bp.route("")
@@ -55,7 +57,7 @@ def read_all() -> Response:
     s = db.session()
     n = inbox.mark_all_read(s, staff())
     s.commit()
-    flash(f"{n} notice{'s' if n != 1 else ''} marked as read.", "success")
+    flash(ngettext("%(num)d notice marked as read.", "%(num)d notices marked as read.", n), "success")
     return redirect(url_for("notices.index"))
 
 
@@ -81,7 +83,7 @@ def preferences_page() -> Response | tuple[str, int]:
                                always=[k for k in current if k in kinds.ALWAYS_EMAIL],
                                label=kinds.label), 400 if form.is_submitted() else 200
     chosen = set(form.email.data or [])
-    preferences.save(s, me, {k: k in chosen for k, _ in form.email.choices})  # type: ignore[misc]
+    preferences.save(s, me, {k: k in chosen for k, _label in form.email.choices})  # type: ignore[misc]
     s.commit()
-    flash("Your notice preferences are saved.", "success")
+    flash(_("Your notice preferences are saved."), "success")
     return redirect(url_for("notices.preferences_page"))

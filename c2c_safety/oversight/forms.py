@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -8,11 +9,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 class ReviewNoteForm(FlaskForm):
     case_id = HiddenField()
-    text = TextAreaField("Review note", validators=[DataRequired(), Length(max=10_000)])
+    text = TextAreaField(_l("Review note"), validators=[DataRequired(), Length(max=10_000)])
 
 
 class VerdictForm(FlaskForm):
-    verdict = RadioField("Your view of this decision",
-                         choices=[SelectChoice("agree", "Agree"), SelectChoice("disagree", "Disagree")],
-                         validators=[DataRequired(message="Choose agree or disagree.")])
-    note = TextAreaField("Note (required when you disagree)", validators=[Optional(), Length(max=5000)])
+    verdict = RadioField(_l("Your view of this decision"),
+                         choices=[SelectChoice("agree", _l("Agree")), SelectChoice("disagree", _l("Disagree"))],
+                         validators=[DataRequired(message=_l("Choose agree or disagree."))])
+    note = TextAreaField(_l("Note (required when you disagree)"), validators=[Optional(), Length(max=5000)])

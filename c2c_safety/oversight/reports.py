@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,9 +27,9 @@ from models.review import Appeal, AppealStatus, Decision, DecisionKind
 
 @dataclass
 class Metric:
-    label: str
+    label: str  # in the viewer's language, on the page and in its CSV/JSON export
     value: float | int | None
-    unit: str = ""  # "%", "days", ""
+    unit: str = ""  # "%", "days", "": a code; the page words it
     of: int | None = None  # the denominator, for shares
 
 
@@ -96,15 +97,15 @@ def directive_figures(session: Session, viewer: User, since: datetime, until: da
     decided = sum(outs.values())
     substantiated = sum(n for o, n in outs.items() if o in SUBSTANTIATED_OUTCOMES)
     metrics = [
-        Metric("Cases received", len(cases)),
-        Metric("Anonymous reports (Whistleblower Act clocks)", len(cases) - escalations),
-        Metric("Acknowledged within 7 days", _share(ack_met, ack_due), "%", ack_due),
-        Metric("Feedback within 3 months", _share(fb_met, fb_due), "%", fb_due),
-        Metric("Escalations from the queue (internal service level)", escalations),
-        Metric("Escalations taken up within 2 days", _share(internal_met, internal_due), "%", internal_due),
-        Metric("Cases closed", len(to_close)),
-        Metric("Median time to close", _median_days(to_close), "days", len(to_close)),
-        Metric("Substantiated (fully or partly)", _share(substantiated, decided), "%", decided),
+        Metric(_("Cases received"), len(cases)),
+        Metric(_("Anonymous reports (Whistleblower Act clocks)"), len(cases) - escalations),
+        Metric(_("Acknowledged within 7 days"), _share(ack_met, ack_due), "%", ack_due),
+        Metric(_("Feedback within 3 months"), _share(fb_met, fb_due), "%", fb_due),
+        Metric(_("Escalations from the queue (internal service level)"), escalations),
+        Metric(_("Escalations taken up within 2 days"), _share(internal_met, internal_due), "%", internal_due),
+        Metric(_("Cases closed"), len(to_close)),
+        Metric(_("Median time to close"), _median_days(to_close), "days", len(to_close)),
+        Metric(_("Substantiated (fully or partly)"), _share(substantiated, decided), "%", decided),
     ]
     return metrics, sorted(cats.items()), sorted(outs.items())
 
@@ -134,15 +135,15 @@ def transparency_figures(session: Session, since: datetime,
     reversed_ = count(select(Appeal.id).where(Appeal.received_at >= since, Appeal.received_at < until,
                                               Appeal.status == AppealStatus.REVERSED))
     metrics = [
-        Metric("Items received", items),
-        Metric("Decisions", decisions),
-        Metric("Median time to decision", _median_days(waits), "days", len(waits)),
-        Metric("Detected by automated means (flagged by the platform's systems)", _share(automated, decisions),
+        Metric(_("Items received"), items),
+        Metric(_("Decisions"), decisions),
+        Metric(_("Median time to decision"), _median_days(waits), "days", len(waits)),
+        Metric(_("Detected by automated means (flagged by the platform's systems)"), _share(automated, decisions),
                "%", decisions),
-        Metric("Decided with an AI pre-score shown (assistive only)", _share(ai_assisted, decisions), "%",
+        Metric(_("Decided with an AI pre-score shown (assistive only)"), _share(ai_assisted, decisions), "%",
                decisions),
-        Metric("Appeals", appeals),
-        Metric("Appeals that reversed the decision", _share(reversed_, appeals), "%", appeals),
+        Metric(_("Appeals"), appeals),
+        Metric(_("Appeals that reversed the decision"), _share(reversed_, appeals), "%", appeals),
     ]
     return metrics, [(str(g), int(n)) for g, n in by_ground], [(str(a), int(n)) for a, n in by_action]
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ def add_note(session: Session, author: User, text: str, *, case_id: int | None =
              decision_id: int | None = None) -> ReviewNote:
     text = text.strip()
     if not text or len(text) > MAX_NOTE:
-        raise ReviewerError(f"Write a note of at most {MAX_NOTE} characters.")
+        raise ReviewerError(_("Write a note of at most %(num)d characters.", num=MAX_NOTE))
     if case_id is not None and not case_access.can_view(session, author, case_id):
         raise case_access.CaseNotFoundError(case_id)
     note = ReviewNote(author_id=author.id, case_id=case_id, decision_id=decision_id,
@@ -62,7 +63,7 @@ def edit_note(session: Session, author: User, note_id: int, text: str) -> Review
         raise LookupError(note_id)
     text = text.strip()
     if not text or len(text) > MAX_NOTE:
-        raise ReviewerError(f"Write a note of at most {MAX_NOTE} characters.")
+        raise ReviewerError(_("Write a note of at most %(num)d characters.", num=MAX_NOTE))
     note.body_sealed = seal_text(text)
     note.updated_at = utcnow()
     session.flush()
@@ -90,7 +91,7 @@ def week_bounds(iso_year: int, iso_week: int) -> tuple[datetime, datetime]:
 
 
 def last_complete_week(now: datetime | None = None) -> tuple[int, int]:
-    y, w, _ = ((now or utcnow()) - timedelta(days=7)).isocalendar()
+    y, w, _day = ((now or utcnow()) - timedelta(days=7)).isocalendar()
     return y, w
 
 
@@ -109,17 +110,18 @@ def parse_week(value: str | None, now: datetime | None = None) -> tuple[int, int
         return last_complete_week(now)
     m = WEEK_RE.match(value[:20])
     if m is None:
-        raise WeekError("Write the week as year-W-number, for example 2026-W07.")
+        raise WeekError(_("Write the week as year-W-number, for example 2026-W07."))
     year, week = int(m.group(1)), int(m.group(2))
     if not params.MIN_DATE.year <= year <= params.MAX_DATE.year:  # the calendar's ends overflow (year 0)
-        raise WeekError(f"Choose a year from {params.MIN_DATE.year} to {params.MAX_DATE.year}.")
+        raise WeekError(_("Choose a year from %(first)d to %(last)d.", first=params.MIN_DATE.year,
+                          last=params.MAX_DATE.year))
     try:
         start = date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise WeekError(f"{year} has no week {week}: ISO weeks run from 1 to "
-                        f"{date(year, 12, 28).isocalendar()[1]}.") from None
+        raise WeekError(_("%(year)d has no week %(week)d: ISO weeks run from 1 to %(last)d.", year=year,
+                          week=week, last=date(year, 12, 28).isocalendar()[1])) from None
     if start > (now or utcnow()).date():
-        raise WeekError(f"Week {year}-W{week:02d} has not started yet.")
+        raise WeekError(_("Week %(week)s has not started yet.", week=f"{year}-W{week:02d}"))
     return year, week
 
 
@@ -172,12 +174,12 @@ def set_verdict(session: Session, reviewer: User, sample_id: int, verdict: str, 
     if sample is None:
         raise LookupError(sample_id)
     if verdict not in (Verdict.AGREE, Verdict.DISAGREE):
-        raise ReviewerError("Choose agree or disagree.")
+        raise ReviewerError(_("Choose agree or disagree."))
     note = note.strip()
     if verdict == Verdict.DISAGREE and len(note) < 5:
-        raise ReviewerError("Say briefly why you disagree.")
+        raise ReviewerError(_("Say briefly why you disagree."))
     if sample.reviewer_id is not None and sample.reviewer_id != reviewer.id:
-        raise ReviewerError("Another reviewer already gave a verdict on this decision.")
+        raise ReviewerError(_("Another reviewer already gave a verdict on this decision."))
     sample.verdict = verdict
     sample.note_sealed = seal_text(note) if note else None
     sample.reviewer_id = reviewer.id

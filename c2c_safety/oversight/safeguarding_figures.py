@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from models.review import SafeguardingAction, SafeguardingReferral
 from models.safeguarding_records import SafeguardingEscalation, SafeguardingHold
 
 # (label, value, unit, denominator): oversight.reports makes its Metric rows of these.
+# Labels are in the viewer's language (the page and its CSV/JSON export); units are codes.
 Figure = tuple[str, float | int | None, str, int | None]
 
 
@@ -65,17 +67,17 @@ def figures(session: Session, since: datetime, until: datetime, now: datetime) -
     holds = int(session.scalar(select(func.count()).select_from(SafeguardingHold).where(
         SafeguardingHold.placed_at >= since, SafeguardingHold.placed_at < until)) or 0)
     return [
-        _fig("Referrals opened", len(refs)),
-        _fig("Time to first look, median", _hours(looks, 0.5), "hours", len(looks)),
-        _fig("Time to first look, 90th percentile", _hours(looks, 0.9), "hours", len(looks)),
-        _fig(f"Past the first-look target ({int(target.total_seconds() // 3600)} h)",
-               _share(len(late), len(due)), "%", len(due)),
-        _fig("External referrals (municipality, police, allegations)", actions(
+        _fig(_("Referrals opened"), len(refs)),
+        _fig(_("Time to first look, median"), _hours(looks, 0.5), "hours", len(looks)),
+        _fig(_("Time to first look, 90th percentile"), _hours(looks, 0.9), "hours", len(looks)),
+        _fig(_("Past the first-look target (%(hours)d h)", hours=int(target.total_seconds() // 3600)),
+             _share(len(late), len(due)), "%", len(due)),
+        _fig(_("External referrals (municipality, police, allegations)"), actions(
             SafeguardingAction.kind.in_(EXTERNAL_REFERRALS))),
-        _fig("Hotline reports (sexual images of a child)", actions(SafeguardingAction.kind == "hotline_report")),
-        _fig("Requests to the platform", requests),
-        _fig("Requests withdrawn", _share(withdrawn, requests), "%", requests),
-        _fig("Escalated to the deputy (cover)", int(steps.get("deputy", 0))),
-        _fig("Escalated to the CEO (cover)", int(steps.get("ceo", 0))),
-        _fig("Legal holds placed", holds),
+        _fig(_("Hotline reports (sexual images of a child)"), actions(SafeguardingAction.kind == "hotline_report")),
+        _fig(_("Requests to the platform"), requests),
+        _fig(_("Requests withdrawn"), _share(withdrawn, requests), "%", requests),
+        _fig(_("Escalated to the deputy (cover)"), int(steps.get("deputy", 0))),
+        _fig(_("Escalated to the CEO (cover)"), int(steps.get("ceo", 0))),
+        _fig(_("Legal holds placed"), holds),
     ]

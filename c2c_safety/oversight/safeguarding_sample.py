@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,12 +77,12 @@ def set_verdict(session: Session, reviewer: User, sample_id: int, verdict: str, 
     if sample is None:
         raise LookupError(sample_id)
     if verdict not in (Verdict.AGREE, Verdict.DISAGREE):
-        raise ReviewerError("Choose agree or disagree.")
+        raise ReviewerError(_("Choose agree or disagree."))
     note = note.strip()
     if verdict == Verdict.DISAGREE and len(note) < 5:
-        raise ReviewerError("Say briefly why you disagree.")
+        raise ReviewerError(_("Say briefly why you disagree."))
     if sample.reviewer_id is not None and sample.reviewer_id != reviewer.id:
-        raise ReviewerError("Another reviewer already gave a verdict on this referral.")
+        raise ReviewerError(_("Another reviewer already gave a verdict on this referral."))
     sample.verdict, sample.note_sealed = verdict, seal_text(note) if note else None
     sample.reviewer_id, sample.reviewed_at = reviewer.id, utcnow()
     session.flush()

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response as WResponse
 
 from c2c_safety.audit import checkpoints
@@ -32,7 +34,7 @@ from models import CaseFile, QualitySample
 from models.safeguarding_records import SafeguardingSample
 
 bp = Blueprint("reviewer", __name__, url_prefix="/review")
-NAV.append(NavLink("reviewer.index", "Independent review", frozenset({"independent_reviewer"})))
+NAV.append(NavLink("reviewer.index", lazy_gettext("Independent review"), frozenset({"independent_reviewer"})))
 
 REVIEWER = "independent_reviewer"
 
@@ -84,7 +86,7 @@ def verify() -> tuple[str, int]:
             kept = checkpoints.parse(kept_text, checkpoints.public_key())
         except checkpoints.CheckpointError as exc:
             return _render_verify(audit.verify(s), kept_text[: checkpoints.MAX_LINE], 400,
-                                  f"That is not a checkpoint this desk signed: {exc}.")
+                                  _("That is not a checkpoint this desk signed: %(why)s.", why=str(exc)))
     result = audit.verify(s, kept=kept)
     audit.record(s, "audit.verified", actor=staff(), target_type="audit_log",
                  details={"ok": result.ok, "checked": result.checked, "size": result.size,
@@ -101,8 +103,8 @@ def checkpoint() -> Response | WResponse:
     cp = audit_sequencer.latest_signed(s)
     if cp is None:
         # A fresh desk whose worker has not signed anything yet: say so where the link was.
-        flash("No checkpoint has been signed yet. The worker signs one within seconds of the "
-              "first audit entry; try again shortly.", "info")
+        flash(_("No checkpoint has been signed yet. The worker signs one within seconds of the "
+                "first audit entry; try again shortly."), "info")
         return redirect(url_for("reviewer.verify"))
     audit.record(s, "audit.checkpoint_downloaded", actor=staff(), target_type="audit_log",
                  details={"size": cp.size})
@@ -159,7 +161,7 @@ def notes() -> WResponse | str | tuple[str, int]:
             form.text.errors = [str(exc)]
         else:
             s.commit()
-            flash("Review note saved.", "success")
+            flash(_("Review note saved."), "success")
             return redirect(url_for("reviewer.notes", case_id=case.id) if case else url_for("reviewer.notes"))
     rows = service.notes_for(s, staff(), case_id=case.id if case else None)
     status = 400 if form.errors else 200
@@ -174,7 +176,7 @@ def note_edit(note_id: int) -> WResponse:
         abort(404)
     form = ReviewNoteForm()
     if not form.validate_on_submit():
-        abort(400, "Write the note's new text (at most 10,000 characters).")
+        abort(400, _("Write the note's new text (at most 10,000 characters)."))
     try:
         note = service.edit_note(s, staff(), note_id, form.text.data or "")
     except LookupError:
@@ -183,7 +185,7 @@ def note_edit(note_id: int) -> WResponse:
         s.rollback()
         abort(400, str(exc))
     s.commit()
-    flash("Review note updated.", "success")
+    flash(_("Review note updated."), "success")
     return redirect(url_for("reviewer.notes", case_id=note.case_id) if note.case_id else url_for("reviewer.notes"))
 
 
@@ -227,7 +229,7 @@ def _save_verdict(setter: Callable[..., Any], sample_id: int, anchor: str = "") 
     s = db.session()
     form = VerdictForm()
     if not form.validate_on_submit():
-        abort(400, "Choose agree or disagree.")
+        abort(400, _("Choose agree or disagree."))
     try:
         row = setter(s, staff(), sample_id, form.verdict.data or "", form.note.data or "")
     except LookupError:
@@ -236,7 +238,7 @@ def _save_verdict(setter: Callable[..., Any], sample_id: int, anchor: str = "") 
         s.rollback()
         abort(400, str(exc))
     s.commit()
-    flash("Verdict saved.", "success")
+    flash(_("Verdict saved."), "success")
     return redirect(url_for("reviewer.sample", week=f"{row.iso_year}-W{row.iso_week:02d}") + anchor)
 
 

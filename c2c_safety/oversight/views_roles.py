@@ -5,6 +5,8 @@ the quarterly access review (accounts/access_review.py)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -35,7 +37,7 @@ def roles() -> str:
                            form=DecideForm())
 
 
-NAV.append(NavLink("reviewer.access_review", "Access review", frozenset({REVIEWER})))
+NAV.append(NavLink("reviewer.access_review", lazy_gettext("Access review"), frozenset({REVIEWER})))
 
 
 @bp.route("/access")
@@ -68,7 +70,7 @@ def access_review_start() -> Response:
 def access_review_mark(review_id: int, user_id: int) -> Response:
     form = AccessReviewForm()
     if not form.validate_on_submit():
-        flash("Choose whether the roles are right or should change.", "error")
+        flash(_("Choose whether the roles are right or should change."), "error")
         return redirect(url_for("reviewer.access_review"))
     s = db.session()
     try:

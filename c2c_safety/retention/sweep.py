@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, String, and_, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -110,12 +111,13 @@ def ensure_policies(session: Session) -> dict[str, RetentionPolicy]:
 def set_period(session: Session, category: str, period: int, *, actor: User) -> RetentionPolicy:
     policy = ensure_policies(session).get(category)
     if policy is None:
-        raise RetentionError("Unknown data category.")
+        raise RetentionError(_("Unknown data category."))
     floor = max(policy.floor, SPECS[category].floor)  # the code's floor wins over an edited row
     if period < floor:
-        raise RetentionError(f"The legal minimum for this category is {floor} {policy.unit}.")
+        raise RetentionError(_("The legal minimum for this category is %(floor)d %(unit)s.", floor=floor,
+                               unit=_("days") if policy.unit == "days" else _("months")))
     if period > 1200:
-        raise RetentionError("That period is implausibly long.")
+        raise RetentionError(_("That period is implausibly long."))
     old = policy.period
     if old == period:
         return policy

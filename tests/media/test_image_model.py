@@ -141,4 +141,4 @@ def test_a_high_image_score_sent_to_a_child_puts_sexual_in_play(app: Flask, db: 
     client = app.test_client()
     login(client, moderator)
     page = client.get(f"/queue/{to_child}").get_data(as_text=True)
-    assert "Local image model" in page and "for nudity" in page and "media-preview" in page
+    assert "Local image model" in page and "for nudity" in page and "High:" in page and "media-preview" in page
