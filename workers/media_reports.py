@@ -1,7 +1,7 @@
 """Hashing and matching reporters' images (anonymous reports' image attachments).
 
 The attachment was already decoded and re-encoded without metadata in the upload sandbox when
-the reporter sent it (report/uploads.py), so here it is only opened, hashed (PDQ + SHA-256) and
+the reporter sent it (core/uploads.py), so here it is only opened, hashed (PDQ + SHA-256) and
 matched against the active lists, one image per transaction. A child-abuse match restricts the
 attachment to the safeguarding lead, makes the report's case an urgent safeguarding referral,
 preserves the evidence (a legal hold, as the system) and prepares the hotline report record.

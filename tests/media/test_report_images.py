@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import workers.context
+from c2c_safety.core import uploads
 from c2c_safety.core.db import new_session
-from c2c_safety.report import reports, uploads
+from c2c_safety.report import reports
 from c2c_safety.retention import sweep
 from models import AuditEvent, CaseFile, CaseRegime, CaseStatus, utcnow
 from models.cases import LegalHold
