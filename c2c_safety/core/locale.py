@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
           default_domain="messages")
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802 - the name pybabel looks for
     """Mark a module-level English label for extraction (`N_` is one of pybabel's default
     keywords) without translating it there: the same tables feed audit entries, webhooks and
     statements sent to platform users, so they stay English and are translated where shown."""
