@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
+from c2c_safety.core.locale import N_
 from c2c_safety.notifications import kinds, notices, triggers
 from c2c_safety.review import policy
 from c2c_safety.safeguarding import settings
@@ -35,7 +36,7 @@ from models.safeguarding_records import SafeguardingEscalation
 
 DEPUTY = "deputy"
 CEO = "ceo"
-STEPS: dict[str, str] = {DEPUTY: "Escalated to the deputy", CEO: "Escalated to the CEO"}
+STEPS: dict[str, str] = {DEPUTY: N_("Escalated to the deputy"), CEO: N_("Escalated to the CEO")}
 
 
 def next_step(*, opened_at: datetime, target: timedelta, ceo_after: timedelta, now: datetime, taken_up: bool,
