@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -130,5 +131,5 @@ def for_referral(session: Session, referral_id: int) -> list[tuple[SafeguardingE
     ids = {i for r in rows for i in r.recipient_ids}
     names = {u.id: u.display_name or u.email for u in session.scalars(select(User).where(User.id.in_(ids)))} \
         if ids else {}
-    return [(r, ", ".join(names.get(i, f"#{i}") for i in r.recipient_ids) or "nobody (no such role holder)")
+    return [(r, ", ".join(names.get(i, f"#{i}") for i in r.recipient_ids) or _("nobody (no such role holder)"))
             for r in rows]
