@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
@@ -186,8 +188,10 @@ class OrphanedCaseError(ExclusionError):
 
     def __init__(self, count: int) -> None:
         super().__init__(
-            f"Refused: this would leave {count} open case{'s' if count != 1 else ''} with nobody who may "
-            "handle it, not even the independent reviewer. Ask the independent reviewer to look first.")
+            ngettext("Refused: this would leave %(num)d open case with nobody who may handle it, not even the "
+                     "independent reviewer. Ask the independent reviewer to look first.",
+                     "Refused: this would leave %(num)d open cases with nobody who may handle it, not even the "
+                     "independent reviewer. Ask the independent reviewer to look first.", count))
         self.count = count
 
 
@@ -195,9 +199,9 @@ def apply_exclusion(session: Session, case: CaseFile, person: User, *, actor: Us
                      reason: str, requested_by_id: int | None = None) -> CaseExclusion:
     reason = reason.strip()
     if len(reason) < 5:
-        raise ExclusionError("Give a short reason (it is sealed and never shown to the person).")
+        raise ExclusionError(_("Give a short reason (it is sealed and never shown to the person)."))
     if is_excluded(session, person.id, case.id):
-        raise ExclusionError("That account is already excluded from this case.")
+        raise ExclusionError(_("That account is already excluded from this case."))
     row = CaseExclusion(case_id=case.id, user_id=person.id, kind=kind, reason_sealed=seal_text(reason[:2000]),
                         created_by_id=requested_by_id or actor.id,
                         confirmed_by_id=actor.id if requested_by_id else None)
@@ -225,10 +229,10 @@ def exclude(session: Session, case: CaseFile, person: User, *, actor: User,
     if case.anonymised_at is not None or not can_view(session, actor, case):
         raise PermissionError(case.id)
     if person.id == actor.id:
-        raise ExclusionError("To step back from a case yourself, use 'Recuse myself'.")
+        raise ExclusionError(_("To step back from a case yourself, use 'Recuse myself'."))
     if case.category == CaseCategory.CEO and person.has_role(Role.INDEPENDENT_REVIEWER):
-        raise ExclusionError("The independent reviewer cannot be excluded from a case about the CEO: "
-                             "they are the only person such a case goes to.")
+        raise ExclusionError(_("The independent reviewer cannot be excluded from a case about the CEO: "
+                               "they are the only person such a case goes to."))
     if person.has_role(Role.INDEPENDENT_REVIEWER):
         return _request_reviewer_exclusion(session, case, person, actor=actor, reason=reason)
     return apply_exclusion(session, case, person, actor=actor, kind=ExclusionKind.EXCLUDED, reason=reason)
@@ -238,13 +242,13 @@ def _request_reviewer_exclusion(session: Session, case: CaseFile, person: User, 
                                 reason: str) -> ExclusionRequest:
     reason = reason.strip()
     if len(reason) < 5:
-        raise ExclusionError("Give a short reason (the independent reviewer will see it).")
+        raise ExclusionError(_("Give a short reason (the independent reviewer will see it)."))
     if is_excluded(session, person.id, case.id):
-        raise ExclusionError("That account is already excluded from this case.")
+        raise ExclusionError(_("That account is already excluded from this case."))
     if session.scalar(select(ExclusionRequest.id).where(
             ExclusionRequest.case_id == case.id, ExclusionRequest.user_id == person.id,
             ExclusionRequest.status == "pending")) is not None:
-        raise ExclusionError("Excluding that account already waits for a second person.")
+        raise ExclusionError(_("Excluding that account already waits for a second person."))
     row = ExclusionRequest(case_id=case.id, user_id=person.id, reason_sealed=seal_text(reason[:2000]),
                            requested_by_id=actor.id)
     session.add(row)

@@ -14,21 +14,23 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import deadlines
+from c2c_safety.core.locale import N_
 from models import AlertKind, CaseAlert, CaseFile, CaseRegime, CaseSource, CaseStatus, Role, User, UserRole, utcnow
 
 log = logging.getLogger(__name__)
 
 KIND_LABELS: dict[str, str] = {
-    AlertKind.ACK_DUE_SOON: "Acknowledgment due soon",
-    AlertKind.ACK_OVERDUE: "Acknowledgment overdue",
-    AlertKind.FEEDBACK_DUE_SOON: "Feedback due soon",
-    AlertKind.FEEDBACK_OVERDUE: "Feedback overdue",
+    AlertKind.ACK_DUE_SOON: N_("Acknowledgment due soon"),
+    AlertKind.ACK_OVERDUE: N_("Acknowledgment overdue"),
+    AlertKind.FEEDBACK_DUE_SOON: N_("Feedback due soon"),
+    AlertKind.FEEDBACK_OVERDUE: N_("Feedback overdue"),
 }
 
 
@@ -110,7 +112,7 @@ def for_user(session: Session, user: User, *, unread_only: bool = False, limit: 
             .order_by(CaseAlert.created_at.desc(), CaseAlert.id.desc()).limit(limit))
     if unread_only:
         stmt = stmt.where(CaseAlert.read_at.is_(None))
-    return [AlertRow(a, ref, KIND_LABELS.get(a.kind, a.kind)) for a, ref in session.execute(stmt)]
+    return [AlertRow(a, ref, _(KIND_LABELS.get(a.kind, a.kind))) for a, ref in session.execute(stmt)]
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def live_for_user(session: Session, user: User, now: datetime | None = None,
     for cid, ref, received, acked, fed, reopened, refed in rows:
         cycle = deadlines.current_cycle(received, acked, fed, reopened, refed)
         for kind, due in _kinds_of(cycle, now):
-            out.append(LiveAlert(cid, ref, kind, KIND_LABELS[kind], due, due < now))
+            out.append(LiveAlert(cid, ref, kind, _(KIND_LABELS[kind]), due, due < now))
     out.sort(key=lambda a: (a.due_at, a.case_id, a.kind))
     return out[:limit]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
@@ -43,9 +44,9 @@ def _referral_record(outcome: str, authority: str, authority_ref: str) -> str | 
         return None
     authority, authority_ref = authority.strip(), authority_ref.strip()
     if not authority or not authority_ref:
-        raise CaseError("To close as referred, record the referral: the authority and its reference number.")
+        raise CaseError(_("To close as referred, record the referral: the authority and its reference number."))
     if len(authority) > 200 or len(authority_ref) > 100:
-        raise CaseError("Keep the authority under 200 and the reference under 100 characters.")
+        raise CaseError(_("Keep the authority under 200 and the reference under 100 characters."))
     return f"Referred to {authority}, reference {authority_ref}"
 
 
@@ -56,15 +57,16 @@ def propose(session: Session, case: CaseFile, *, actor: User, outcome: str, find
     if not case_access.can_handle(session, actor, case):
         raise CaseForbiddenError(case.id)
     if case.status != CaseStatus.FEEDBACK_GIVEN:
-        raise CaseError("A case is closed after feedback was given.")
+        raise CaseError(_("A case is closed after feedback was given."))
     if outcome not in lifecycle.OUTCOME_LABELS:
-        raise CaseError("Choose an outcome.")
+        raise CaseError(_("Choose an outcome."))
     findings = (findings or "").strip()
     if outcome in NEEDS_FINDINGS and len(findings) < MIN_FINDINGS:
-        raise CaseError(f"Write the findings for “{lifecycle.OUTCOME_LABELS[outcome]}”: what was established "
-                        f"and on what basis (at least {MIN_FINDINGS} characters).")
+        raise CaseError(_("Write the findings for “%(outcome)s”: what was established and on what basis "
+                          "(at least %(n)s characters).", outcome=_(lifecycle.OUTCOME_LABELS[outcome]),
+                          n=MIN_FINDINGS))
     if len(findings) > lifecycle.MAX_TEXT:
-        raise CaseError(f"Keep the findings under {lifecycle.MAX_TEXT} characters.")
+        raise CaseError(_("Keep the findings under %(n)s characters.", n=lifecycle.MAX_TEXT))
     record = _referral_record(outcome, authority, authority_ref)
     now = now or utcnow()
     lifecycle.take_if_unassigned(session, case, actor)
@@ -87,9 +89,9 @@ def approve(session: Session, case: CaseFile, *, actor: User, now: datetime | No
     if not case_access.can_handle(session, actor, case):
         raise CaseForbiddenError(case.id)
     if case.close_proposed_by_id is None or case.status != CaseStatus.FEEDBACK_GIVEN:
-        raise CaseError("Nothing is waiting for approval on this case.")
+        raise CaseError(_("Nothing is waiting for approval on this case."))
     if case.close_proposed_by_id == actor.id:
-        raise CaseError("Someone other than the person who proposed the closure approves it.")
+        raise CaseError(_("Someone other than the person who proposed the closure approves it."))
     _close(session, case, approver=actor, alone=False, now=now or utcnow())
 
 
@@ -98,7 +100,7 @@ def decline(session: Session, case: CaseFile, *, actor: User, now: datetime | No
     if not case_access.can_handle(session, actor, case):
         raise CaseForbiddenError(case.id)
     if case.close_proposed_by_id is None:
-        raise CaseError("Nothing is waiting for approval on this case.")
+        raise CaseError(_("Nothing is waiting for approval on this case."))
     outcome = case.close_proposed_outcome
     case.close_proposed_by_id = case.close_proposed_at = case.close_proposed_outcome = None
     case.close_record_sealed = None

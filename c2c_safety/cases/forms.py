@@ -16,9 +16,10 @@ from c2c_safety.cases.redaction import REASONS, TARGETS
 from c2c_safety.core import uploads
 from c2c_safety.core.params import BoundedIntegerField
 
-TARGET_LABELS = {"body": "What happened", "occurred": "When and where", "involved": "Who was involved",
-                 "contact": "Contact details", "message": "A message (give its number)",
-                 "note": "An internal note (give its number)", "attachment": "An attachment (give its number)"}
+TARGET_LABELS = {"body": _l("What happened"), "occurred": _l("When and where"), "involved": _l("Who was involved"),
+                 "contact": _l("Contact details"), "message": _l("A message (give its number)"),
+                 "note": _l("An internal note (give its number)"),
+                 "attachment": _l("An attachment (give its number)")}
 
 
 def choices(pairs: object) -> list[SelectChoice]:
@@ -31,22 +32,25 @@ class StepForm(FlaskForm):
 
 
 class FeedbackForm(FlaskForm):
-    text = TextAreaField("Feedback to the reporter", validators=[Optional(), Length(max=20_000)])
+    text = TextAreaField(_l("Feedback to the reporter"), validators=[Optional(), Length(max=20_000)])
 
 
 class CloseForm(FlaskForm):
-    outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOME_LABELS.items()]),
-                          validators=[DataRequired(message="Choose an outcome.")])
+    outcome = SelectField(_l("Outcome"),
+                          choices=choices([("", _l("Choose an outcome")),
+                                           *((k, _l(v)) for k, v in OUTCOME_LABELS.items())]),
+                          validators=[DataRequired(message=_l("Choose an outcome."))])
     # Required (by cases.closing) when the outcome is a referral to an authority.
-    authority = StringField("Authority referred to (when referred externally)",
+    authority = StringField(_l("Authority referred to (when referred externally)"),
                             validators=[Optional(), Length(max=200)])
-    authority_ref = StringField("Its reference number for the matter", validators=[Optional(), Length(max=100)])
+    authority_ref = StringField(_l("Its reference number for the matter"),
+                                validators=[Optional(), Length(max=100)])
     # Required (cases.closing) for substantiated, partly and not substantiated; sealed.
-    findings = TextAreaField("Findings", validators=[Optional(), Length(max=20_000)])
+    findings = TextAreaField(_l("Findings"), validators=[Optional(), Length(max=20_000)])
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(min=10, max=2000)])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=10, max=2000)])
 
 
 def file_refusal(code: str) -> str:
@@ -89,39 +93,45 @@ class ReporterFileField(FileField):
 
 
 class MessageForm(FlaskForm):
-    text = TextAreaField("Message to the reporter", validators=[DataRequired(), Length(max=20_000)])
+    text = TextAreaField(_l("Message to the reporter"), validators=[DataRequired(), Length(max=20_000)])
     file = ReporterFileField(_l("A file for the reporter (optional)"))
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField("Internal note (the reporter never sees it)",
+    text = TextAreaField(_l("Internal note (the reporter never sees it)"),
                          validators=[DataRequired(), Length(max=20_000)])
 
 
 class AssignForm(FlaskForm):
-    assignee = SelectField("Assign to", coerce=int, validate_choice=True)
+    assignee = SelectField(_l("Assign to"), coerce=int, validate_choice=True)
 
 
 class ExcludeForm(FlaskForm):
-    person = SelectField("Staff account to exclude", coerce=int, validate_choice=True)
-    reason = TextAreaField("Why (sealed; never shown to them)", validators=[DataRequired(), Length(min=5, max=2000)])
+    person = SelectField(_l("Staff account to exclude"), coerce=int, validate_choice=True)
+    reason = TextAreaField(_l("Why (sealed; never shown to them)"),
+                           validators=[DataRequired(), Length(min=5, max=2000)])
 
 
 class RecuseForm(FlaskForm):
-    reason = TextAreaField("Why you step back (sealed)", validators=[DataRequired(), Length(min=5, max=2000)])
+    reason = TextAreaField(_l("Why you step back (sealed)"),
+                           validators=[DataRequired(), Length(min=5, max=2000)])
 
 
 class RedactForm(FlaskForm):
-    target = SelectField("What to redact", choices=choices((t, TARGET_LABELS[t]) for t in TARGETS),
+    target = SelectField(_l("What to redact"), choices=choices((t, TARGET_LABELS[t]) for t in TARGETS),
                          validators=[DataRequired()])
     # Bounded: a number past the id column's range would reach the database (issue 10: a 500).
-    target_id = BoundedIntegerField("Number of the message, note or attachment", lo=1, validators=[Optional()])
-    span = StringField("Exact text to redact (leave empty to redact all of it)",
+    target_id = BoundedIntegerField(_l("Number of the message, note or attachment"), lo=1,
+                                    validators=[Optional()])
+    span = StringField(_l("Exact text to redact (leave empty to redact all of it)"),
                        validators=[Optional(), Length(max=2000)])
-    reason = SelectField("Reason", choices=choices(REASONS.items()), validators=[DataRequired()])
+    reason = SelectField(_l("Reason"), choices=choices((k, _l(v)) for k, v in REASONS.items()),
+                         validators=[DataRequired()])
 
 
 class ExcludeByReferenceForm(FlaskForm):
-    reference = StringField("Case reference", validators=[DataRequired(), Length(max=20)])
-    email = StringField("E-mail of the staff account to exclude", validators=[DataRequired(), Length(max=254)])
-    reason = TextAreaField("Why (sealed; never shown to them)", validators=[DataRequired(), Length(min=5, max=2000)])
+    reference = StringField(_l("Case reference"), validators=[DataRequired(), Length(max=20)])
+    email = StringField(_l("E-mail of the staff account to exclude"),
+                        validators=[DataRequired(), Length(max=254)])
+    reason = TextAreaField(_l("Why (sealed; never shown to them)"),
+                           validators=[DataRequired(), Length(min=5, max=2000)])

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,7 @@ from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases import attachments, deadlines
 from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.core.locale import N_
 from c2c_safety.core.uploads import CleanFile
 from models import (
     CaseFile,
@@ -47,19 +50,19 @@ NEXT: dict[str, str] = {
     CaseStatus.FEEDBACK_GIVEN: CaseStatus.CLOSED,
 }
 STATUS_LABELS: dict[str, str] = {
-    CaseStatus.RECEIVED: "Received",
-    CaseStatus.ACKNOWLEDGED: "Acknowledged",
-    CaseStatus.INVESTIGATING: "Under investigation",
-    CaseStatus.FEEDBACK_GIVEN: "Feedback given",
-    CaseStatus.CLOSED: "Closed",
+    CaseStatus.RECEIVED: N_("Received"),
+    CaseStatus.ACKNOWLEDGED: N_("Acknowledged"),
+    CaseStatus.INVESTIGATING: N_("Under investigation"),
+    CaseStatus.FEEDBACK_GIVEN: N_("Feedback given"),
+    CaseStatus.CLOSED: N_("Closed"),
 }
 OUTCOME_LABELS: dict[str, str] = {
-    CaseOutcome.SUBSTANTIATED: "Substantiated",
-    CaseOutcome.PARTLY_SUBSTANTIATED: "Partly substantiated",
-    CaseOutcome.NOT_SUBSTANTIATED: "Not substantiated",
-    CaseOutcome.WITHDRAWN: "Withdrawn by the reporter",
-    CaseOutcome.REFERRED: "Referred to an external authority",
-    CaseOutcome.NO_FURTHER_ACTION: "No further action",
+    CaseOutcome.SUBSTANTIATED: N_("Substantiated"),
+    CaseOutcome.PARTLY_SUBSTANTIATED: N_("Partly substantiated"),
+    CaseOutcome.NOT_SUBSTANTIATED: N_("Not substantiated"),
+    CaseOutcome.WITHDRAWN: N_("Withdrawn by the reporter"),
+    CaseOutcome.REFERRED: N_("Referred to an external authority"),
+    CaseOutcome.NO_FURTHER_ACTION: N_("No further action"),
 }
 
 
@@ -85,10 +88,10 @@ def _act(session: Session, actor: User, case: CaseFile) -> None:
 def _clean(text: str | None, what: str, minimum: int = 1) -> str:
     value = (text or "").strip()
     if len(value) < minimum:
-        raise CaseError(f"Write {what}." if minimum <= 1 else
-                        f"Write {what} (at least {minimum} characters).")
+        raise CaseError(_("Write %(what)s.", what=_(what)) if minimum <= 1 else
+                        _("Write %(what)s (at least %(n)s characters).", what=_(what), n=minimum))
     if len(value) > MAX_TEXT:
-        raise CaseError(f"Keep {what} under {MAX_TEXT} characters.")
+        raise CaseError(_("Keep %(what)s under %(n)s characters.", what=_(what), n=MAX_TEXT))
     return value
 
 
@@ -118,8 +121,9 @@ def _transition(session: Session, case: CaseFile, actor: User, to: str, now: dat
 
 def _expect(case: CaseFile, status: str) -> None:
     if case.status != status:
-        raise CaseError(f"This case is {STATUS_LABELS.get(case.status, case.status).lower()}; "
-                        f"that step needs it to be {STATUS_LABELS[status].lower()}.")
+        raise CaseError(_("This case is %(status)s; that step needs it to be %(needed)s.",
+                          status=_(STATUS_LABELS.get(case.status, case.status)).lower(),
+                          needed=_(STATUS_LABELS[status]).lower()))
 
 
 def acknowledge(session: Session, case: CaseFile, *, actor: User, now: datetime | None = None) -> None:
@@ -145,7 +149,7 @@ def give_feedback(session: Session, case: CaseFile, *, actor: User, text: str | 
     _expect(case, CaseStatus.INVESTIGATING)
     now = now or utcnow()
     if has_reporter_channel(case):
-        send_message(session, case, actor=actor, text=_clean(text, "the feedback to the reporter"),
+        send_message(session, case, actor=actor, text=_clean(text, N_("the feedback to the reporter")),
                      now=now)
     if case.reopened_at is not None:
         case.reopen_feedback_at = now  # the reopened cycle's; the first cycle's date stays
@@ -188,7 +192,7 @@ def reopen(session: Session, case: CaseFile, *, actor: User, reason: str,
     closure starts it again from zero."""
     _act(session, actor, case)
     _expect(case, CaseStatus.CLOSED)
-    reason = _clean(reason, "why the case is reopened", MIN_REASON)
+    reason = _clean(reason, N_("why the case is reopened"), MIN_REASON)
     now = now or utcnow()
     case.closed_at = None
     case.outcome = None
@@ -208,9 +212,9 @@ def send_message(session: Session, case: CaseFile, *, actor: User, text: str,
     reporter downloads them with their receipt: report/reports.py `reporter_download`)."""
     _act(session, actor, case)
     if not has_reporter_channel(case):
-        raise CaseError("This case came from an escalation; there is no reporter to write to.")
+        raise CaseError(_("This case came from an escalation; there is no reporter to write to."))
     msg = CaseMessage(case_id=case.id, from_reporter=False, author_id=actor.id,
-                      body_sealed=seal_text(_clean(text, "a message")), created_at=now or utcnow())
+                      body_sealed=seal_text(_clean(text, N_("a message"))), created_at=now or utcnow())
     session.add(msg)
     session.flush()
     stored = [attachments.store(session, case, f, message_id=msg.id, from_reporter=False) for f in files]
@@ -224,7 +228,7 @@ def add_note(session: Session, case: CaseFile, *, actor: User, text: str,
              now: datetime | None = None) -> CaseNote:
     """An internal note. The reporter never sees notes."""
     _act(session, actor, case)
-    note = CaseNote(case_id=case.id, author_id=actor.id, body_sealed=seal_text(_clean(text, "a note")),
+    note = CaseNote(case_id=case.id, author_id=actor.id, body_sealed=seal_text(_clean(text, N_("a note"))),
                     created_at=now or utcnow())
     session.add(note)
     session.flush()
@@ -242,7 +246,7 @@ def assign(session: Session, case: CaseFile, *, actor: User, assignee_id: int | 
     else:
         allowed = {p.id for p in case_access.eligible_handlers(session, case)}
         if assignee_id not in allowed:
-            raise CaseError("That person cannot be assigned this case (role, conflict or account).")
+            raise CaseError(_("That person cannot be assigned this case (role, conflict or account)."))
         if case.assigned_to_id == assignee_id:
             return
         case.assigned_to_id = assignee_id
@@ -260,8 +264,8 @@ def place_hold(session: Session, case: CaseFile, *, actor: User, reason: str,
                now: datetime | None = None) -> LegalHold:
     _require_handler(session, actor, case)
     if case.legal_hold:
-        raise CaseError("This case is already under a legal hold.")
-    hold = LegalHold(case_id=case.id, reason_sealed=seal_text(_clean(reason, "the reason for the hold",
+        raise CaseError(_("This case is already under a legal hold."))
+    hold = LegalHold(case_id=case.id, reason_sealed=seal_text(_clean(reason, N_("the reason for the hold"),
                                                                        MIN_REASON)),
                      placed_by_id=actor.id, placed_at=now or utcnow())
     session.add(hold)
@@ -278,7 +282,7 @@ def lift_hold(session: Session, case: CaseFile, *, actor: User, now: datetime | 
     _require_handler(session, actor, case)
     hold = open_hold(session, case)
     if hold is None:
-        raise CaseError("This case is not under a legal hold.")
+        raise CaseError(_("This case is not under a legal hold."))
     now = now or utcnow()
     hold.lifted_at = now
     hold.lifted_by_id = actor.id
@@ -338,13 +342,15 @@ def _left(due: datetime, now: datetime) -> str:
     delta = due - now
     days = abs(delta).days
     hours = abs(delta).seconds // 3600
+    # Shown on the handler's pages, so in their language (a worker gets English).
     if days:
-        amount = f"{days} day{'s' if days != 1 else ''}"
+        amount = str(ngettext("%(num)d day", "%(num)d days", days))
     elif hours:
-        amount = f"{hours} hour{'s' if hours != 1 else ''}"
+        amount = str(ngettext("%(num)d hour", "%(num)d hours", hours))
     else:
-        amount = "less than an hour"
-    return f"{amount} overdue" if delta.total_seconds() < 0 else f"{amount} left"
+        amount = str(_("less than an hour"))
+    return str(_("%(amount)s overdue", amount=amount) if delta.total_seconds() < 0
+               else _("%(amount)s left", amount=amount))
 
 
 def deadline_view(case: CaseFile, now: datetime | None = None) -> DeadlineView:
@@ -373,8 +379,8 @@ def deadline_view_of(status: str, received_at: datetime, acknowledged_at: dateti
         label, due = "feedback", d.feedback_by
     else:
         label, due = "", None
-    summary = _left(due, now) if due else ("all deadlines met" if "missed" not in (ack, fb)
-                                           else "a deadline was missed")
+    summary = _left(due, now) if due else str(_("all deadlines met") if "missed" not in (ack, fb)
+                                              else _("a deadline was missed"))
     urgent = (ack if label == "acknowledge" else fb) in ("overdue", "due_soon") if label else False
     return DeadlineView(d.acknowledge_by, d.feedback_by, ack, fb, label, due, summary, urgent, cycle.reopened_at)
 
@@ -394,8 +400,8 @@ def _internal_view(status: str, received_at: datetime, acknowledged_at: datetime
         label, due = "conclude", d.feedback_by
     else:
         label, due = "", None
-    summary = _left(due, now) if due else ("service level met" if "missed" not in (take, conclude)
-                                           else "the service level was missed")
+    summary = _left(due, now) if due else str(_("service level met") if "missed" not in (take, conclude)
+                                              else _("the service level was missed"))
     urgent = (take if label == "take up" else conclude) in ("overdue", "due_soon") if label else False
     return DeadlineView(d.acknowledge_by, d.feedback_by, take, conclude, label, due, summary, urgent,
                         reopened_at, clock="internal")
@@ -417,6 +423,6 @@ def transitions(session: Session, case: CaseFile) -> list[CaseTransition]:
 
 def report_fields(case: CaseFile) -> dict[str, str]:
     """The reporter's own words, opened for a handler's screen (never logged)."""
-    fields = {"What happened": case.body_sealed, "When and where": case.occurred_sealed,
-              "Who was involved": case.involved_sealed, "Contact details": case.contact_sealed}
+    fields = {_("What happened"): case.body_sealed, _("When and where"): case.occurred_sealed,
+              _("Who was involved"): case.involved_sealed, _("Contact details"): case.contact_sealed}
     return {label: open_text(blob) or "" for label, blob in fields.items() if blob is not None}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,10 +34,10 @@ def summary(case: CaseFile) -> str:
     """One line for the list: the start of the reporter's account, or where an escalation
     came from."""
     if case.anonymised_at is not None:
-        return "Anonymised"
+        return str(_("Anonymised"))
     text = " ".join((open_text(case.body_sealed) or "").split()) if case.body_sealed else ""
     if not text and case.review_item_id is not None:
-        return f"Escalated from the moderators' queue (item {case.review_item_id})"
+        return str(_("Escalated from the moderators' queue (item %(id)s)", id=case.review_item_id))
     return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS - 1].rstrip() + "…"
 
 

@@ -8,6 +8,7 @@ audit entry record what was redacted (target and id), why (a reason code) and by
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
 from c2c_safety.cases.lifecycle import CaseError, CaseForbiddenError
 from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.core.locale import N_
 from models import Attachment, CaseFile, CaseMessage, CaseNote, CaseRedaction, User, utcnow
 
 REDACTED = "[redacted]"
@@ -22,10 +24,10 @@ FIELD_TARGETS = {"body": "body_sealed", "occurred": "occurred_sealed", "involved
                  "contact": "contact_sealed"}
 TARGETS = (*FIELD_TARGETS, "message", "note", "attachment")
 REASONS: dict[str, str] = {
-    "not_relevant": "Personal data not relevant to the case",
-    "third_party": "Identifies an uninvolved third person",
-    "special_category": "Special-category data not needed for the case",
-    "reporter_identity": "Could identify the anonymous reporter",
+    "not_relevant": N_("Personal data not relevant to the case"),
+    "third_party": N_("Identifies an uninvolved third person"),
+    "special_category": N_("Special-category data not needed for the case"),
+    "reporter_identity": N_("Could identify the anonymous reporter"),
 }
 
 
@@ -33,7 +35,7 @@ def _replace(text: str, span: str | None) -> str:
     if not span:
         return REDACTED
     if span not in text:
-        raise CaseError("That exact text was not found in the chosen part of the case.")
+        raise CaseError(_("That exact text was not found in the chosen part of the case."))
     return text.replace(span, REDACTED)
 
 
@@ -44,18 +46,18 @@ def redact(session: Session, case: CaseFile, *, actor: User, target: str, reason
     if not case_access.can_handle(session, actor, case):
         raise CaseForbiddenError(case.id)
     if target not in TARGETS:
-        raise CaseError("Choose what to redact.")
+        raise CaseError(_("Choose what to redact."))
     if reason_code not in REASONS:
-        raise CaseError("Choose a reason for the redaction.")
+        raise CaseError(_("Choose a reason for the redaction."))
     span = (span or "").strip() or None
     if span is not None and len(span) < 2:
-        raise CaseError("Give at least two characters of text to redact, or leave it empty "
-                        "to redact the whole part.")
+        raise CaseError(_("Give at least two characters of text to redact, or leave it empty "
+                          "to redact the whole part."))
     if target in FIELD_TARGETS:
         column = FIELD_TARGETS[target]
         current = open_text(getattr(case, column))
         if current is None:
-            raise CaseError("That part of the case is empty.")
+            raise CaseError(_("That part of the case is empty."))
         setattr(case, column, seal_text(_replace(current, span)))
     elif target in ("message", "note"):
         row: CaseMessage | CaseNote | None
@@ -66,17 +68,18 @@ def redact(session: Session, case: CaseFile, *, actor: User, target: str, reason
             row = session.scalars(select(CaseNote).where(CaseNote.id == (target_id or 0),
                                                          CaseNote.case_id == case.id)).first()
         if row is None:
-            raise CaseError(f"No such {target} on this case.")
+            raise CaseError(_("No such message on this case.") if target == "message"
+                            else _("No such note on this case."))
         row.body_sealed = seal_text(_replace(open_text(row.body_sealed) or "", span))
     else:
         att = session.scalars(select(Attachment).where(Attachment.id == (target_id or 0),
                                                        Attachment.case_id == case.id)).first()
         if att is None:
-            raise CaseError("No such attachment on this case.")
+            raise CaseError(_("No such attachment on this case."))
         if span is not None:
-            raise CaseError("Attachments are redacted whole.")
+            raise CaseError(_("Attachments are redacted whole."))
         if att.data_sealed is None:
-            raise CaseError("That attachment is already redacted.")
+            raise CaseError(_("That attachment is already redacted."))
         att.data_sealed = None
         att.filename_sealed = seal_text(REDACTED)
         att.size = 0

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
@@ -82,13 +84,13 @@ def assert_kept(session: Session, before: Snapshot) -> None:
     session.expire_all()  # roles and flags changed through the ORM are read back from the database
     if before.had_overseer and not overseers(session):
         raise OversightError(
-            "Refused: this would leave the desk without an active independent reviewer. Appoint the "
-            "new reviewer first (the current reviewer confirms and the new one accepts it), then change this.")
+            _("Refused: this would leave the desk without an active independent reviewer. Appoint the "
+              "new reviewer first (the current reviewer confirms and the new one accepts it), then change this."))
     newly = unread_case_ids(session) - before.unread
     if newly:
         raise OversightError(
-            f"Refused: {len(newly)} open case{'s' if len(newly) != 1 else ''} would be readable by no "
-            "independent reviewer.")
+            ngettext("Refused: %(num)d open case would be readable by no independent reviewer.",
+                     "Refused: %(num)d open cases would be readable by no independent reviewer.", len(newly)))
 
 
 # --- excluding a reviewer needs a second person ------------------------------------------
@@ -111,15 +113,15 @@ def may_see_request(session: Session, req: ExclusionRequest, actor: User) -> boo
 
 def why_not_decide(session: Session, req: ExclusionRequest, actor: User, *, rejecting: bool = False) -> str | None:
     if req.status != PENDING:
-        return "This request has already been decided."
+        return str(_("This request has already been decided."))
     if actor.id == req.user_id:
-        return "You cannot decide on your own exclusion."
+        return str(_("You cannot decide on your own exclusion."))
     if not actor.has_role(CEO, REVIEWER) or not may_see_request(session, req, actor):
-        return "Only the CEO or the other independent reviewer can decide on this."
+        return str(_("Only the CEO or the other independent reviewer can decide on this."))
     if not actor.has_role(CEO) and not access.can_view(session, actor, req.case_id):
-        return "Only the CEO or the other independent reviewer can decide on this."
+        return str(_("Only the CEO or the other independent reviewer can decide on this."))
     if not rejecting and actor.id == req.requested_by_id:
-        return "A second person must confirm the exclusion you asked for."
+        return str(_("A second person must confirm the exclusion you asked for."))
     return None
 
 

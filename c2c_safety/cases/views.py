@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WResponse
 
@@ -37,6 +39,7 @@ from c2c_safety.cases.forms import (
 from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
 from c2c_safety.core.crypto import open_text
+from c2c_safety.core.locale import translated
 from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.media import report_images, viewing
 from c2c_safety.media.forms import RestrictedRevealForm
@@ -44,12 +47,12 @@ from models import Attachment, CaseCategory, CaseExclusion, CaseFile, CaseRegime
 from models.review import SafeguardingReferral
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-NAV.append(NavLink("cases.index", "Cases", frozenset(CASE_ROLES)))
-NAV.append(NavLink("cases.alerts", "Deadline alerts", frozenset(CASE_ROLES)))
-NAV.append(NavLink("cases.exclusions", "Case conflicts", frozenset(CASE_ROLES)))
+NAV.append(NavLink("cases.index", _l("Cases"), frozenset(CASE_ROLES)))
+NAV.append(NavLink("cases.alerts", _l("Deadline alerts"), frozenset(CASE_ROLES)))
+NAV.append(NavLink("cases.exclusions", _l("Case conflicts"), frozenset(CASE_ROLES)))
 
 # One wording for "no such case" and "a case you may not open" (issue 10: no existence oracle).
-NO_SUCH_CASE = "No case with that reference that you can open."
+NO_SUCH_CASE = _l("No case with that reference that you can open.")
 
 
 def visible_or_404(case_id: int) -> CaseFile:
@@ -74,7 +77,7 @@ def index() -> str:
     result = case_queries.listing(s, staff(), f)
     case_queries.record_list_view(s, staff(), f)
     s.commit()
-    return render_template("cases/index.html", listing=result, f=f, status_labels=cases.STATUS_LABELS,
+    return render_template("cases/index.html", listing=result, f=f, status_labels=translated(cases.STATUS_LABELS),
                            categories=list(CaseCategory), stubs=reviewer_oversight.stubs_for(s, staff()))
 
 
@@ -83,7 +86,7 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
     user = staff()
     handler = case_access.can_handle(s, user, case)
     assign = forms.get("assign_form") or AssignForm(assignee=case.assigned_to_id or 0)
-    assign.assignee.choices = choices([(0, "Nobody")] + [(p.id, f"{p.display_name} <{p.email}>")
+    assign.assignee.choices = choices([(0, _("Nobody"))] + [(p.id, f"{p.display_name} <{p.email}>")
                                                           for p in case_access.eligible_handlers(s, case)])
     exclude = forms.get("exclude_form") or ExcludeForm()
     excluded = case_access.excluded_user_ids(s, case.id)
@@ -95,12 +98,12 @@ def detail_context(case: CaseFile, **forms: Any) -> dict[str, Any]:
         "case": case, "handler": handler, "deadline": cases.deadline_view(case),
         "fields": cases.report_fields(case) if case.anonymised_at is None else {},
         "messages": cases.message_texts(case), "notes": cases.notes(s, case),
-        "attachments": [(a, open_text(a.filename_sealed) or "attachment") for a in case.attachments],
+        "attachments": [(a, open_text(a.filename_sealed) or _("attachment")) for a in case.attachments],
         "transitions": cases.transitions(s, case), "redactions": case_redaction.redactions(s, case),
         "hold": cases.open_hold(s, case), "people": people, "exclusions": exclusions,
         "reporter_channel": cases.has_reporter_channel(case),
-        "status_labels": cases.STATUS_LABELS, "outcome_labels": cases.OUTCOME_LABELS,
-        "redaction_reasons": case_redaction.REASONS,
+        "status_labels": translated(cases.STATUS_LABELS), "outcome_labels": translated(cases.OUTCOME_LABELS),
+        "redaction_reasons": translated(case_redaction.REASONS),
         # A safeguarding referral about the same matter (issue 19: linked records show each other).
         "linked_referral_id": s.scalar(select(SafeguardingReferral.id).where(SafeguardingReferral.case_id == case.id)),
         "case_roles_lead": user.has_role("safeguarding_lead"),
@@ -155,7 +158,7 @@ def attachment(case_id: int, attachment_id: int) -> Response:
     try:
         media_type, filename, data = attachments.open_attachment(s, att.id)
     except LookupError:
-        abort(410, "This attachment was redacted.")
+        abort(410, _("This attachment was redacted."))
     audit.record(s, "case.attachment_downloaded", actor=staff(), target_type="attachment", target_id=att.id,
                  case_id=case.id)
     s.commit()
@@ -228,7 +231,7 @@ def exclusions() -> WResponse | str | tuple[str, int]:
             # may come before "no such case".
             person = s.scalars(select(User).where(User.email == (form.email.data or "").strip().lower())).first()
             if person is None:
-                raise case_access.ExclusionError("No staff account has that e-mail.")
+                raise case_access.ExclusionError(_("No staff account has that e-mail."))
             done = case_access.exclude(s, case, person, actor=staff(), reason=form.reason.data or "")
         except (CaseNotFoundError, PermissionError):
             s.rollback()
@@ -239,10 +242,10 @@ def exclusions() -> WResponse | str | tuple[str, int]:
         else:
             s.commit()
             if isinstance(done, CaseExclusion):
-                flash("Exclusion recorded. That person can no longer find or open the case.", "success")
+                flash(_("Exclusion recorded. That person can no longer find or open the case."), "success")
             else:
-                flash("Excluding an independent reviewer needs a second person: it waits below until the CEO "
-                      "or the other reviewer confirms it. Until then the reviewer can still open the case.",
+                flash(_("Excluding an independent reviewer needs a second person: it waits below until the CEO "
+                        "or the other reviewer confirms it. Until then the reviewer can still open the case."),
                       "success")
             return redirect(url_for("cases.exclusions"))
     rows = case_access.exclusions_visible_to(s, staff())
@@ -264,5 +267,5 @@ def lift_exclusion(exclusion_id: int) -> WResponse:
     except LookupError:
         abort(404)
     s.commit()
-    flash("Exclusion lifted. That person can find and open the case again.", "success")
+    flash(_("Exclusion lifted. That person can find and open the case again."), "success")
     return redirect(url_for("cases.exclusions"))

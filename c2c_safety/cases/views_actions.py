@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -61,7 +62,7 @@ def _run(case_id: int, form: FlaskForm, form_key: str, action: Action, done: str
             abort(403)
         except StaleDataError:
             s.rollback()
-            flash("Someone else changed this case at the same time. Check it and try again.", "error")
+            flash(_("Someone else changed this case at the same time. Check it and try again."), "error")
             return redirect(url_for("cases.detail", case_id=case_id))
         flash(done() if callable(done) else done, "success")
         return redirect(url_for("cases.index") if leaves else url_for("cases.detail", case_id=case_id))
@@ -72,7 +73,7 @@ def _run(case_id: int, form: FlaskForm, form_key: str, action: Action, done: str
 @roles_required(*CASE_ROLES)
 def acknowledge(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, StepForm(), "step_form",
-                lambda c, f: cases.acknowledge(db.session(), c, actor=staff()), "Receipt acknowledged.")
+                lambda c, f: cases.acknowledge(db.session(), c, actor=staff()), _("Receipt acknowledged."))
 
 
 @bp.route("/<int:case_id>/investigate", methods=["POST"])
@@ -80,7 +81,7 @@ def acknowledge(case_id: int) -> Response | tuple[str, int]:
 def investigate(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, StepForm(), "step_form",
                 lambda c, f: cases.start_investigation(db.session(), c, actor=staff()),
-                "Investigation started.")
+                _("Investigation started."))
 
 
 @bp.route("/<int:case_id>/feedback", methods=["POST"])
@@ -88,7 +89,7 @@ def investigate(case_id: int) -> Response | tuple[str, int]:
 def feedback(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, FeedbackForm(), "feedback_form",
                 lambda c, f: cases.give_feedback(db.session(), c, actor=staff(), text=f.text.data),
-                "Feedback recorded.")
+                _("Feedback recorded."))
 
 
 @bp.route("/<int:case_id>/close", methods=["POST"])
@@ -102,9 +103,9 @@ def close(case_id: int) -> Response | tuple[str, int]:
                                       authority_ref=f.authority_ref.data or ""))
 
     return _run(case_id, CloseForm(), "close_form", act,
-                lambda: "Case closed. Nobody else may handle it, so it is recorded as closed alone. The retention "
-                        "clock has started." if closed and closed[0] else
-                        "Closure proposed. A second person who handles this case approves it.")
+                lambda: _("Case closed. Nobody else may handle it, so it is recorded as closed alone. The retention "
+                          "clock has started.") if closed and closed[0] else
+                        _("Closure proposed. A second person who handles this case approves it."))
 
 
 @bp.route("/<int:case_id>/close/approve", methods=["POST"])
@@ -112,7 +113,7 @@ def close(case_id: int) -> Response | tuple[str, int]:
 def approve_close(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, StepForm(), "step_form",
                 lambda c, f: closing.approve(db.session(), c, actor=staff()),
-                "Closure approved. The case is closed and the retention clock has started.")
+                _("Closure approved. The case is closed and the retention clock has started."))
 
 
 @bp.route("/<int:case_id>/close/decline", methods=["POST"])
@@ -120,7 +121,7 @@ def approve_close(case_id: int) -> Response | tuple[str, int]:
 def decline_close(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, StepForm(), "step_form",
                 lambda c, f: closing.decline(db.session(), c, actor=staff()),
-                "The proposed closure was sent back. The case stays open.")
+                _("The proposed closure was sent back. The case stays open."))
 
 
 @bp.route("/<int:case_id>/reopen", methods=["POST"])
@@ -128,7 +129,7 @@ def decline_close(case_id: int) -> Response | tuple[str, int]:
 def reopen(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, ReasonForm(prefix="reopen"), "reopen_form",
                 lambda c, f: cases.reopen(db.session(), c, actor=staff(), reason=f.reason.data or ""),
-                "Case reopened.")
+                _("Case reopened."))
 
 
 @bp.route("/<int:case_id>/message", methods=["POST"])
@@ -137,7 +138,7 @@ def message(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, MessageForm(prefix="msg"), "message_form",
                 lambda c, f: cases.send_message(db.session(), c, actor=staff(), text=f.text.data or "",
                                                 files=f.file.files()),
-                "Message sent. The reporter sees it with their receipt.")
+                _("Message sent. The reporter sees it with their receipt."))
 
 
 @bp.route("/<int:case_id>/note", methods=["POST"])
@@ -145,7 +146,7 @@ def message(case_id: int) -> Response | tuple[str, int]:
 def note(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, NoteForm(prefix="note"), "note_form",
                 lambda c, f: cases.add_note(db.session(), c, actor=staff(), text=f.text.data or ""),
-                "Note added.")
+                _("Note added."))
 
 
 @bp.route("/<int:case_id>/assign", methods=["POST"])
@@ -153,11 +154,11 @@ def note(case_id: int) -> Response | tuple[str, int]:
 def assign(case_id: int) -> Response | tuple[str, int]:
     case = visible_or_404(case_id)
     form = AssignForm()
-    form.assignee.choices = choices([(0, "Nobody")] + [(p.id, f"{p.display_name} <{p.email}>") for p in
+    form.assignee.choices = choices([(0, _("Nobody"))] + [(p.id, f"{p.display_name} <{p.email}>") for p in
                                                         case_access.eligible_handlers(db.session(), case)])
     return _run(case_id, form, "assign_form",
                 lambda c, f: cases.assign(db.session(), c, actor=staff(), assignee_id=f.assignee.data or None),
-                "Assignment saved.")
+                _("Assignment saved."))
 
 
 @bp.route("/<int:case_id>/exclude", methods=["POST"])
@@ -170,13 +171,13 @@ def exclude(case_id: int) -> Response | tuple[str, int]:
     def act(c: CaseFile, f: Any) -> None:
         person = db.session().get(User, f.person.data)
         if person is None:
-            raise CaseError("No such staff account.")
+            raise CaseError(_("No such staff account."))
         case_access.exclude(db.session(), c, person, actor=staff(), reason=f.reason.data or "")
 
     return _run(case_id, form, "exclude_form", act,
-                "Exclusion recorded. That person can no longer find, open or be alerted about this case. "
-                "(Excluding an independent reviewer waits until the CEO or the other reviewer confirms it; "
-                "see Case conflicts.)")
+                _("Exclusion recorded. That person can no longer find, open or be alerted about this case. "
+                  "(Excluding an independent reviewer waits until the CEO or the other reviewer confirms it; "
+                  "see Case conflicts.)"))
 
 
 @bp.route("/<int:case_id>/recuse", methods=["POST"])
@@ -184,7 +185,7 @@ def exclude(case_id: int) -> Response | tuple[str, int]:
 def recuse(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, RecuseForm(prefix="recuse"), "recuse_form",
                 lambda c, f: case_access.recuse(db.session(), c, actor=staff(), reason=f.reason.data or ""),
-                "You have recused yourself from the case.", leaves=True)
+                _("You have recused yourself from the case."), leaves=True)
 
 
 @bp.route("/<int:case_id>/hold", methods=["POST"])
@@ -192,14 +193,14 @@ def recuse(case_id: int) -> Response | tuple[str, int]:
 def hold(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, ReasonForm(prefix="hold"), "hold_form",
                 lambda c, f: cases.place_hold(db.session(), c, actor=staff(), reason=f.reason.data or ""),
-                "Legal hold placed. Retention is paused until it is lifted.")
+                _("Legal hold placed. Retention is paused until it is lifted."))
 
 
 @bp.route("/<int:case_id>/hold/lift", methods=["POST"])
 @roles_required(*CASE_ROLES)
 def lift_hold(case_id: int) -> Response | tuple[str, int]:
     return _run(case_id, StepForm(), "step_form",
-                lambda c, f: cases.lift_hold(db.session(), c, actor=staff()), "Legal hold lifted.")
+                lambda c, f: cases.lift_hold(db.session(), c, actor=staff()), _("Legal hold lifted."))
 
 
 @bp.route("/<int:case_id>/redact", methods=["POST"])
@@ -209,4 +210,4 @@ def redact(case_id: int) -> Response | tuple[str, int]:
                 lambda c, f: case_redaction.redact(db.session(), c, actor=staff(), target=f.target.data or "",
                                                    reason_code=f.reason.data or "", target_id=f.target_id.data,
                                                    span=f.span.data),
-                "Redacted. The removed text is not kept anywhere.")
+                _("Redacted. The removed text is not kept anywhere."))

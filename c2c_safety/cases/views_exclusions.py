@@ -4,6 +4,7 @@ reviewer) confirms or rejects it here; who asked may withdraw it (cases.reviewer
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from c2c_safety.cases import reviewer_oversight
@@ -30,8 +31,8 @@ def confirm_exclusion_request(request_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("cases.exclusions"))
     s.commit()
-    flash("Exclusion confirmed. The independent reviewer now sees only that they are excluded, by whom, "
-          "when and why.", "success")
+    flash(_("Exclusion confirmed. The independent reviewer now sees only that they are excluded, by whom, "
+            "when and why."), "success")
     return redirect(url_for("cases.exclusions"))
 
 
@@ -51,5 +52,5 @@ def reject_exclusion_request(request_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("cases.exclusions"))
     s.commit()
-    flash("Request withdrawn." if req.status == "withdrawn" else "Request rejected.", "success")
+    flash(_("Request withdrawn.") if req.status == "withdrawn" else _("Request rejected."), "success")
     return redirect(url_for("cases.exclusions"))

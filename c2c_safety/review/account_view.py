@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -64,7 +65,7 @@ class AccountPage:
 
 def _require_reader(viewer: User) -> None:
     if not (viewer.has_role(Role.MODERATOR) or viewer.has_role(Role.SAFEGUARDING_LEAD)):
-        raise AccountError("Only moderators and safeguarding leads see an account.")
+        raise AccountError(_("Only moderators and safeguarding leads see an account."))
 
 
 def open_account(session: Session, item_id: int, viewer: User) -> AccountPage | None:
@@ -102,10 +103,10 @@ def open_account(session: Session, item_id: int, viewer: User) -> AccountPage | 
 def add_note(session: Session, item_id: int, viewer: User, text: str) -> AccountNote:
     """A moderator's note on the account of `item_id`'s author (caller commits)."""
     if not viewer.has_role(Role.MODERATOR):
-        raise AccountError("Only moderators add notes to an account.")
+        raise AccountError(_("Only moderators add notes to an account."))
     text = text.strip()
     if not text or len(text) > MAX_NOTE:
-        raise AccountError(f"Write a note of at most {MAX_NOTE} characters.")
+        raise AccountError(_("Write a note of at most %(n)s characters.", n=MAX_NOTE))
     item = session.get(ReviewItem, item_id)
     if item is None:
         raise LookupError(item_id)

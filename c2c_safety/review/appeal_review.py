@@ -7,6 +7,7 @@ decision: a different moderator, a live claim, the version seen, a new statement
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from c2c_safety.review import decisions, loop, statements
@@ -37,10 +38,10 @@ def uphold_request(session: Session, item_id: int, version: int, note: str, *,
     """The request that upholds the decision under appeal with its own statement (raises
     DecisionError when there is no open appeal or the note is too long)."""
     if len(note) > MAX_NOTE:
-        raise decisions.DecisionError(f"Keep the note under {MAX_NOTE} characters.", "note")
+        raise decisions.DecisionError(_("Keep the note under %(n)s characters.", n=MAX_NOTE), "note")
     original = original_decision(session, item_id)
     if original is None or original.statement is None:
-        raise decisions.DecisionError("There is no open appeal on this item.")
+        raise decisions.DecisionError(_("There is no open appeal on this item."))
     return DecisionRequest(
         item_id=item_id, version=version, action=original.action, reason_code=original.reason_code,
         facts=upheld_facts(original, note), duration=_DURATION_KEYS.get(original.statement.duration, ""),

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -53,11 +55,13 @@ class BulkUnrevealedError(decisions.DecisionError):
 
     def __init__(self, ids: list[int]) -> None:
         names = ", ".join(f"#{i}" for i in ids)
-        super().__init__(f"Nothing was saved. {len(ids)} item{'s' if len(ids) != 1 else ''} with the same text "
-                         f"({names}) may be distressing and you have not looked at "
-                         f"{'them' if len(ids) != 1 else 'it'}. Open and show "
-                         f"{'them' if len(ids) != 1 else 'it'}, tick \"decide without looking\" for each by "
-                         "number, or untick \"also apply\".", "bulk")
+        super().__init__(ngettext("Nothing was saved. %(num)d item with the same text (%(names)s) may be "
+                                  "distressing and you have not looked at it. Open and show it, tick \"decide "
+                                  "without looking\" for each by number, or untick \"also apply\".",
+                                  "Nothing was saved. %(num)d items with the same text (%(names)s) may be "
+                                  "distressing and you have not looked at them. Open and show them, tick \"decide "
+                                  "without looking\" for each by number, or untick \"also apply\".",
+                                  len(ids), names=names), "bulk")
         self.ids = ids
 
 
@@ -128,10 +132,10 @@ def check_reveals(session: Session, user: User, req: DecisionRequest, confirmed:
 def check(req: DecisionRequest) -> None:
     """Refuse a bulk request that cannot be applied, before anything is decided."""
     if req.appeal_outcome is not None:
-        raise decisions.DecisionError("An appeal is reviewed on its own; bulk decisions are for new items.",
+        raise decisions.DecisionError(_("An appeal is reviewed on its own; bulk decisions are for new items."),
                                       "bulk")
     if req.action in ESCALATIONS:
-        raise decisions.DecisionError("Escalations are made one item at a time, each with its own facts.",
+        raise decisions.DecisionError(_("Escalations are made one item at a time, each with its own facts."),
                                       "bulk")
 
 

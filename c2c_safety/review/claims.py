@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -46,7 +47,7 @@ def excluded_decider(session: Session, item_id: int) -> int | None:
 
 def _require_moderator(user: User) -> None:
     if not user.has_role(Role.MODERATOR):
-        raise ClaimError("Only moderators can claim items.")
+        raise ClaimError(_("Only moderators can claim items."))
 
 
 def open_claim_row(session: Session, item_id: int, user: User) -> ItemClaim | None:
@@ -100,12 +101,12 @@ def claim(session: Session, item_id: int, user: User, now: datetime | None = Non
     if getattr(result, "rowcount", 0) != 1:
         item = session.get(ReviewItem, item_id)
         if item is None:
-            raise ClaimError("There is no such item.")
+            raise ClaimError(_("There is no such item."))
         if item.status not in WAITING:
-            raise ClaimError("This item has already been decided.")
+            raise ClaimError(_("This item has already been decided."))
         if excluded_decider(session, item_id) == user.id:
-            raise ClaimError("You made the decision under appeal, so another moderator must review it.")
-        raise ClaimError("Another moderator is working on this item. Pick another one.")
+            raise ClaimError(_("You made the decision under appeal, so another moderator must review it."))
+        raise ClaimError(_("Another moderator is working on this item. Pick another one."))
     new = _record_claim(session, item_id, user, now)
     if new:
         audit.record(session, "queue.item_claimed", actor=user, target_type="review_item",
@@ -166,7 +167,7 @@ def next_claimable(session: Session, user: User, now: datetime | None = None,
     out: the moderator's skip list, review/skips.py)."""
     now = now or utcnow()
     skip: list[int] = list(exclude)
-    for _ in range(tries):
+    for _attempt in range(tries):
         stmt = (
             select(ReviewItem.id)
             .where(ReviewItem.status.in_(WAITING),

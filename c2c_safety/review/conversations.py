@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -168,11 +169,11 @@ def thread(session: Session, item: ReviewItem) -> Thread | None:
     if head is None:
         return None
     stored = _stored(session, item.id)
-    letters: dict[str, str] = {item.author_pseudonym: "the author"}
+    letters: dict[str, str] = {item.author_pseudonym: _("the author")}
 
     def speaker(pseudonym: str) -> str:
         if pseudonym not in letters:
-            letters[pseudonym] = f"participant {speaker_letters(len(letters) - 1)}"
+            letters[pseudonym] = _("participant %(letter)s", letter=speaker_letters(len(letters) - 1))
         return letters[pseudonym]
 
     def view(m: MessageIn) -> ThreadMessage:
@@ -181,7 +182,7 @@ def thread(session: Session, item: ReviewItem) -> Thread | None:
 
     out = Thread(head.kind, list(head.participant_age_bands), head.participant_count)
     out.messages += [view(m) for p, m in stored if p < 0]
-    out.messages.append(ThreadMessage("the author", item.author_role, item.author_age_band, item.posted_at,
+    out.messages.append(ThreadMessage(_("the author"), item.author_role, item.author_age_band, item.posted_at,
                                       item.text, flagged=True, by_author=True))
     out.messages += [view(m) for p, m in stored if p > 0]
     return out

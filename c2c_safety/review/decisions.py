@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -23,6 +24,7 @@ from c2c_safety.audit import log as audit
 from c2c_safety.cases import assignment
 from c2c_safety.cases.routing import route_case
 from c2c_safety.core.crypto import seal_text
+from c2c_safety.core.locale import N_
 from c2c_safety.notifications import triggers as notify_triggers
 from c2c_safety.review import claims, hide, priority, second_opinion, statements, support, triage
 from c2c_safety.review.requests import DecisionRequest as DecisionRequest
@@ -50,15 +52,15 @@ MIN_FACTS = 20
 MAX_FACTS = 5000
 
 ACTION_LABELS: dict[str, str] = {
-    DecisionAction.NO_VIOLATION: "No violation",
-    DecisionAction.REMOVE: "Remove the content",
-    DecisionAction.RESTRICT: "Restrict: hide pending further review",
-    DecisionAction.WARN: "Warn the author",
-    DecisionAction.REQUEST_SUSPENSION: "Request suspension of the author",
-    DecisionAction.ESCALATE_SAFEGUARDING: "Escalate to the safeguarding lead",
-    DecisionAction.ESCALATE_CASE: "Escalate to a case handler",
+    DecisionAction.NO_VIOLATION: N_("No violation"),
+    DecisionAction.REMOVE: N_("Remove the content"),
+    DecisionAction.RESTRICT: N_("Restrict: hide pending further review"),
+    DecisionAction.WARN: N_("Warn the author"),
+    DecisionAction.REQUEST_SUSPENSION: N_("Request suspension of the author"),
+    DecisionAction.ESCALATE_SAFEGUARDING: N_("Escalate to the safeguarding lead"),
+    DecisionAction.ESCALATE_CASE: N_("Escalate to a case handler"),
 }
-APPEAL_OUTCOMES = {"uphold": "Uphold the original decision", "reverse": "Reverse it"}
+APPEAL_OUTCOMES = {"uphold": N_("Uphold the original decision"), "reverse": N_("Reverse it")}
 # Reversals replace the original with a content action; escalation is not an appeal outcome.
 APPEAL_ACTIONS = tuple(a for a in ACTION_LABELS if a not in ESCALATIONS)
 
@@ -85,20 +87,20 @@ class UnrevealedError(DecisionError):
     """Sensitive content the moderator never revealed: ask them to look, or to confirm."""
 
     def __init__(self) -> None:
-        super().__init__("You have not looked at this content: it is hidden because it may be distressing. "
-                         "Show it and check it, or confirm below that you decide without looking. "
-                         "Nothing was saved.", "confirm_unrevealed")
+        super().__init__(_("You have not looked at this content: it is hidden because it may be distressing. "
+                           "Show it and check it, or confirm below that you decide without looking. "
+                           "Nothing was saved."), "confirm_unrevealed")
 
 
 class SupportConfirmError(DecisionError):
     """"No violation" on a child-safety item about a minor: ask the moderator to confirm."""
 
     def __init__(self, kind: str) -> None:
-        what = "self-harm" if kind == "self_harm" else "grooming or sexual content"
-        super().__init__(f"This item is about {what} and a child is involved. Confirm below that it breaks "
-                         "no rule: the author will get a supportive notice with helplines along with the "
-                         "statement. If you are worried about the child, escalate to the safeguarding lead "
-                         "instead. Nothing was saved.", "confirm_support")
+        what = _("self-harm") if kind == "self_harm" else _("grooming or sexual content")
+        super().__init__(_("This item is about %(what)s and a child is involved. Confirm below that it breaks "
+                           "no rule: the author will get a supportive notice with helplines along with the "
+                           "statement. If you are worried about the child, escalate to the safeguarding lead "
+                           "instead. Nothing was saved.", what=what), "confirm_support")
 
 
 @dataclass
@@ -129,49 +131,49 @@ def _check_request(session: Session, user: User, req: DecisionRequest, item: Rev
                    appeal: Appeal | None, now: datetime) -> tuple[str, Decision | None]:
     """Validate everything but the atomic update; return (action, decision under appeal)."""
     if not user.has_role(Role.MODERATOR):
-        raise DecisionError("Only moderators can decide.")
+        raise DecisionError(_("Only moderators can decide."))
     if item is None:
-        raise DecisionError("There is no such item.")
+        raise DecisionError(_("There is no such item."))
     if item.status not in claims.WAITING:
-        raise StaleDecisionError("This item has already been decided. Nothing was saved.")
+        raise StaleDecisionError(_("This item has already been decided. Nothing was saved."))
     if not claims.holds_live_claim(item, user, now):
-        raise NoClaimError("You do not hold this item (your claim expired or another moderator "
-                           "took it). Claim it again before deciding. Nothing was saved.")
+        raise NoClaimError(_("You do not hold this item (your claim expired or another moderator "
+                             "took it). Claim it again before deciding. Nothing was saved."))
     if item.version != req.version:
-        raise StaleDecisionError("This item changed while you were looking at it (a new flag or "
-                                 "new scores). Review it again; nothing was saved.")
+        raise StaleDecisionError(_("This item changed while you were looking at it (a new flag or "
+                                   "new scores). Review it again; nothing was saved."))
     action, original = req.action, None
     if appeal is not None:
         if appeal.original_decider_id == user.id:
-            raise DecisionError("You made the decision under appeal; another moderator must review it.")
+            raise DecisionError(_("You made the decision under appeal; another moderator must review it."))
         original = session.get(Decision, appeal.decision_id)
         assert original is not None
         if req.appeal_outcome not in APPEAL_OUTCOMES:
-            raise DecisionError("Choose whether to uphold or reverse the decision.", "appeal_outcome")
+            raise DecisionError(_("Choose whether to uphold or reverse the decision."), "appeal_outcome")
         if req.appeal_outcome == "uphold":
             action = original.action
         elif action not in APPEAL_ACTIONS or action == original.action:
-            raise DecisionError("Choose the action that replaces the original decision.", "action")
+            raise DecisionError(_("Choose the action that replaces the original decision."), "action")
     elif action not in ACTION_LABELS:
-        raise DecisionError("Choose a decision.", "action")
+        raise DecisionError(_("Choose a decision."), "action")
     facts = req.facts.strip()
     if len(facts) < MIN_FACTS:
-        raise DecisionError(f"Describe the facts and circumstances (at least {MIN_FACTS} characters).",
+        raise DecisionError(_("Describe the facts and circumstances (at least %(n)s characters).", n=MIN_FACTS),
                             "facts")
     if len(facts) > MAX_FACTS:
-        raise DecisionError(f"Keep the facts under {MAX_FACTS} characters.", "facts")
+        raise DecisionError(_("Keep the facts under %(n)s characters.", n=MAX_FACTS), "facts")
     if action in statements.DURATION_ACTIONS and req.duration not in statements.DURATIONS:
-        raise DecisionError("Say for how long the restriction applies.", "duration")
+        raise DecisionError(_("Say for how long the restriction applies."), "duration")
     if req.hide_content and action != DecisionAction.ESCALATE_SAFEGUARDING:
-        raise DecisionError("Hiding the content at once goes with an escalation to the safeguarding lead; "
-                            "for other decisions choose remove or restrict.", "hide_content")
+        raise DecisionError(_("Hiding the content at once goes with an escalation to the safeguarding lead; "
+                              "for other decisions choose remove or restrict."), "hide_content")
     # A statement never claims an action that was not taken (issue 19.4): "we have removed
     # it" on an escalation that restricts nothing is refused, whoever wrote the text.
     claimed = statements.unrecorded_claims(f"{facts}\n{req.restriction}", action, req.hide_content)
     if claimed:
-        raise DecisionError(f"The statement says the content or account is {' and '.join(sorted(claimed))}, "
-                            "but this decision does not do that. Change the text so it says what happens.",
-                            "facts")
+        raise DecisionError(_("The statement says the content or account is %(effects)s, but this decision "
+                              "does not do that. Change the text so it says what happens.",
+                              effects=" and ".join(sorted(claimed))), "facts")
     return action, original
 
 
@@ -208,7 +210,7 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
     assert item is not None
     reason = policy.reason_by_code(session, req.reason_code)
     if reason is None or not reason.active:
-        raise DecisionError("Choose a reason from the policy list.", "reason_code")
+        raise DecisionError(_("Choose a reason from the policy list."), "reason_code")
     score = triage.latest_score(session, item.id) if priority.is_scored(item) else None
     support_kind = support.needs_confirmation(item, score.scores if score is not None else None, action)
     missing_support = SupportConfirmError(support_kind) if support_kind and not req.confirm_support else None
@@ -231,8 +233,8 @@ def decide(session: Session, user: User, req: DecisionRequest, now: datetime | N
         .execution_options(synchronize_session=False)
     )
     if getattr(done, "rowcount", 0) != 1:
-        raise StaleDecisionError("This item changed or your claim ended just now. Nothing was saved; "
-                                 "open it again.")
+        raise StaleDecisionError(_("This item changed or your claim ended just now. Nothing was saved; "
+                                   "open it again."))
     # Mirror what the UPDATE wrote instead of reloading the row.
     for name, value in (("status", ItemStatus.DECIDED), ("decided_at", now), ("version", req.version + 1),
                         ("claimed_by_id", None), ("claim_expires_at", None), ("promote_at", None)):

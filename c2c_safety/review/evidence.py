@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext as _
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -31,9 +33,9 @@ class Highlights:
 
 def _label(raw: str) -> str:
     if raw.startswith("rule:"):
-        return "rule: " + raw[5:].replace("_", " ")
+        return str(_("rule: %(name)s", name=raw[5:].replace("_", " ")))
     if raw == "sentence":
-        return "sentence that raised the score"
+        return str(_("sentence that raised the score"))
     return raw.replace("_", " ")
 
 

@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
+from c2c_safety.core.locale import N_
 from c2c_safety.webhooks import deliveries as webhook_service
 from models import ReviewItem, User, utcnow
 from models.review import Decision, SafeguardingAction, SafeguardingReferral
 
 HIDE_KIND = "hide_content"
-HIDE_LABEL = "Asked the platform to hide the content while the lead looks at it (kept for the lead)"
+HIDE_LABEL = N_("Asked the platform to hide the content while the lead looks at it (kept for the lead)")
 HIDE_EVENT = "safeguarding.content_hide_requested"
 # The same window as the lead's own requests (safeguarding/requests.py), so one rule holds.
 WITHDRAW_WINDOW = timedelta(hours=24)

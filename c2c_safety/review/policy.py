@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -143,17 +144,17 @@ def save_reason(
     Template arguments left None keep what the reason has."""
     code = code.strip().lower()
     if not code.replace("_", "").isalnum():
-        raise PolicyError("Use lower-case letters, digits and underscores for the code.")
+        raise PolicyError(_("Use lower-case letters, digits and underscores for the code."))
     if reason_id is None:
         if reason_by_code(session, code) is not None:
-            raise PolicyError("A reason with that code already exists.")
+            raise PolicyError(_("A reason with that code already exists."))
         row = PolicyReason(code=code)
         session.add(row)
         action = "policy.reason_created"
     else:
         found = session.get(PolicyReason, reason_id)
         if found is None:
-            raise PolicyError("No such reason.")
+            raise PolicyError(_("No such reason."))
         row = found
         action = "policy.reason_updated"
     row.label, row.ground, row.category = label.strip(), ground.strip(), category or None
@@ -175,11 +176,11 @@ def _set_templates(row: PolicyReason, action_text: str | None, no_text: str | No
             continue
         text = text.strip()
         if text and not 20 <= len(text) <= 2000:
-            raise PolicyError("A statement template is 20 to 2,000 characters, or empty to switch it off.", name)
+            raise PolicyError(_("A statement template is 20 to 2,000 characters, or empty to switch it off."), name)
         setattr(row, name, text)
     if action is not None:
         if action not in set(DecisionAction):
-            raise PolicyError("Choose the action the preset proposes.", "preset_action")
+            raise PolicyError(_("Choose the action the preset proposes."), "preset_action")
         row.preset_action = action
     if duration is None:
         return
@@ -188,7 +189,7 @@ def _set_templates(row: PolicyReason, action_text: str | None, no_text: str | No
     elif duration in DURATIONS:
         row.preset_duration = duration
     elif (row.template_action or "").strip():
-        raise PolicyError("This action needs a duration for its preset.", "preset_duration")
+        raise PolicyError(_("This action needs a duration for its preset."), "preset_duration")
     else:
         row.preset_duration = "permanent"  # no preset text: the duration is never offered
 
@@ -225,5 +226,5 @@ def safeguarding_target(session: Session) -> timedelta:
 
 def set_safeguarding_target_hours(session: Session, hours: int, *, actor: User) -> None:
     if not 1 <= hours <= MAX_TARGET_HOURS:
-        raise PolicyError(f"Give a target between 1 and {MAX_TARGET_HOURS} hours.")
+        raise PolicyError(_("Give a target between 1 and %(n)s hours.", n=MAX_TARGET_HOURS))
     set_setting(session, SAFEGUARDING_TARGET_HOURS, str(hours), actor=actor)

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
+from c2c_safety.core.locale import N_
 from c2c_safety.review import priority
 from models import ReviewItem
 from models.review import DecisionAction, PolicyReason
@@ -148,15 +151,15 @@ class Preset:
     in_play: bool  # the reason's category is among the item's flags or AI bands
 
 
-_SHORT: dict[str, str] = {DecisionAction.NO_VIOLATION: "No violation", DecisionAction.REMOVE: "Remove",
-          DecisionAction.RESTRICT: "Restrict", DecisionAction.WARN: "Warn",
-          DecisionAction.REQUEST_SUSPENSION: "Request suspension",
-          DecisionAction.ESCALATE_SAFEGUARDING: "Escalate to safeguarding",
-          DecisionAction.ESCALATE_CASE: "Escalate to a case handler"}
+_SHORT: dict[str, str] = {DecisionAction.NO_VIOLATION: N_("No violation"), DecisionAction.REMOVE: N_("Remove"),
+          DecisionAction.RESTRICT: N_("Restrict"), DecisionAction.WARN: N_("Warn"),
+          DecisionAction.REQUEST_SUSPENSION: N_("Request suspension"),
+          DecisionAction.ESCALATE_SAFEGUARDING: N_("Escalate to safeguarding"),
+          DecisionAction.ESCALATE_CASE: N_("Escalate to a case handler")}
 
 
 def _label(action: str, reason: PolicyReason) -> str:
-    return f"{_SHORT.get(action, action)}: {reason.label}"
+    return f"{_(_SHORT.get(action, action))}: {reason.label}"
 
 
 def for_item(item: ReviewItem, scores: dict[str, float] | None, reasons: list[PolicyReason],
@@ -177,7 +180,7 @@ def for_item(item: ReviewItem, scores: dict[str, float] | None, reasons: list[Po
                 continue
             if appeal and (action == original_action or action in REVERSE_EXCLUDED):
                 continue
-            label = f"Reverse to {_label(action, reason)}" if appeal else _label(action, reason)
+            label = str(_("Reverse to %(preset)s", preset=_label(action, reason))) if appeal else _label(action, reason)
             preset = Preset(key=f"{reason.code}:{action}", label=label, action=action,
                             reason_code=reason.code,
                             duration=t.duration if action != DecisionAction.NO_VIOLATION else "",

@@ -50,6 +50,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from c2c_safety.core.locale import N_
 from classifiers import CATEGORIES, REVIEW_THRESHOLDS
 from models import ReviewItem, ScoreStatus
 from models.review import FlaggerStats
@@ -73,8 +74,8 @@ SEVERITY_CLASS: dict[str, int] = {
 }
 TOP_LEVEL = 5
 LEVEL_LABELS = {
-    5: "high severity, a minor involved", 4: "high severity", 3: "medium severity, a minor involved",
-    2: "medium severity", 1: "low severity, a minor involved", 0: "low severity",
+    5: N_("high severity, a minor involved"), 4: N_("high severity"), 3: N_("medium severity, a minor involved"),
+    2: N_("medium severity"), 1: N_("low severity, a minor involved"), 0: N_("low severity"),
 }
 MIN_HISTORY = 3
 # workers/image_model.py THRESHOLD (the web process never imports the workers' model code).

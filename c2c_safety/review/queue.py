@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from redis import Redis
 from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -99,18 +100,18 @@ class QueueRow:
 
     @property
     def where_label(self) -> str:
-        where = (f"{self.chat_kind.replace('_', ' ')} chat" if self.chat_kind
-                 else "project" if self.project_id else self.content_type.replace("_", " "))
-        return f"{where}, {self.school_country}" if self.school_country else where
+        where = (_("%(kind)s chat", kind=self.chat_kind.replace("_", " ")) if self.chat_kind
+                 else _("project") if self.project_id else self.content_type.replace("_", " "))
+        return f"{where}, {self.school_country}" if self.school_country else str(where)
 
 
 def waited_label(td: timedelta) -> str:
     mins = int(td.total_seconds() // 60)
     if mins < 60:
-        return f"{mins} min"
+        return str(_("%(m)s min", m=mins))
     if mins < 2 * 24 * 60:
-        return f"{mins // 60} h {mins % 60} min"
-    return f"{mins // 1440} days {(mins % 1440) // 60} h"
+        return str(_("%(h)s h %(m)s min", h=mins // 60, m=mins % 60))
+    return str(_("%(d)s days %(h)s h", d=mins // 1440, h=(mins % 1440) // 60))
 
 
 @dataclass

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, or_
 
 from c2c_safety.core import params
+from c2c_safety.core.locale import N_
 from c2c_safety.review import priority
 from classifiers import CATEGORIES
 from models import Flag, ItemStatus, ReviewItem, ScoreStatus, User
 
 AGE_BANDS = ("under13", "13to15", "16plus", "adult")
 SOURCES = ("student", "teacher", "parent", "staff", "system")
-STATUSES = {"open": "New", "appealed": "Appealed", "unclaimed": "Not claimed", "mine": "Claimed by me"}
+STATUSES = {"open": N_("New"), "appealed": N_("Appealed"), "unclaimed": N_("Not claimed"), "mine": N_("Claimed by me")}
 WAITING = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "72h": timedelta(hours=72)}
 LANGUAGES = ("da", "en", "de", "sv", "no", "es", "fr", "uk", "und")
 WAITING_STATES = (ItemStatus.OPEN, ItemStatus.APPEALED)

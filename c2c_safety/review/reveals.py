@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ def reveal(session: Session, user: User, item_id: int, now: datetime | None = No
     """Record that `user` chose to see the content (caller commits). Returns False when it
     was already revealed to them (nothing new is written)."""
     if session.get(ReviewItem, item_id) is None:
-        raise RevealError("There is no such item.")
+        raise RevealError(_("There is no such item."))
     if revealed(session, item_id, user.id):
         return False
     now = now or utcnow()

@@ -4,6 +4,7 @@ values are stored, cleaned the same way as the query string; at most MAX_VIEWS e
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,20 +30,20 @@ def views_of(session: Session, user: User) -> list[SavedQueueView]:
 def save(session: Session, user: User, name: str, filters: QueueFilters) -> SavedQueueView:
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME:
-        raise SavedViewError(f"Give the view a name of at most {MAX_NAME} characters.")
+        raise SavedViewError(_("Give the view a name of at most %(n)s characters.", n=MAX_NAME))
     active = filters.cleaned().active()
     if not active:
-        raise SavedViewError("Choose some filters first; the whole queue needs no saved view.")
+        raise SavedViewError(_("Choose some filters first; the whole queue needs no saved view."))
     count = session.scalar(select(func.count()).select_from(SavedQueueView).where(SavedQueueView.user_id == user.id))
     if (count or 0) >= MAX_VIEWS:
-        raise SavedViewError(f"You have {MAX_VIEWS} saved views; delete one first.")
+        raise SavedViewError(_("You have %(n)s saved views; delete one first.", n=MAX_VIEWS))
     row = SavedQueueView(user_id=user.id, name=name, filters=active, created_at=utcnow())
     try:
         with session.begin_nested():
             session.add(row)
             session.flush()
     except IntegrityError:
-        raise SavedViewError("You already have a view with that name.") from None
+        raise SavedViewError(_("You already have a view with that name.")) from None
     audit.record(session, "queue.view_saved", actor=user, target_type="saved_queue_view", target_id=row.id)
     return row
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -53,13 +54,13 @@ class Ask:
 def _clean(text: str) -> str:
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
-        raise NoteError(f"Write a note of at most {MAX_TEXT} characters.")
+        raise NoteError(_("Write a note of at most %(n)s characters.", n=MAX_TEXT))
     return text
 
 
 def _require_moderator(user: User) -> None:
     if not user.has_role(Role.MODERATOR):
-        raise NoteError("Only moderators add notes to items.")
+        raise NoteError(_("Only moderators add notes to items."))
 
 
 def seniors(session: Session, asker: User) -> list[User]:
@@ -105,12 +106,12 @@ def ask_senior(session: Session, item_id: int, user: User, senior_id: int, quest
     question = _clean(question)
     senior = session.get(User, senior_id)
     if senior is None or senior.id == user.id or not senior.active or not senior.has_role(Role.MODERATOR):
-        raise NoteError("Choose a colleague who moderates.")
+        raise NoteError(_("Choose a colleague who moderates."))
     item = session.get(ReviewItem, item_id)
     if item is None:
         raise LookupError(item_id)
     if item.status not in claims.WAITING:
-        raise NoteError("This item has already been decided.")
+        raise NoteError(_("This item has already been decided."))
     note = ItemNote(item_id=item_id, author_id=user.id, at=utcnow(), text_sealed=seal_text(question),
                     asked_id=senior.id)
     session.add(note)

@@ -16,19 +16,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
+from c2c_safety.core.locale import N_
 from c2c_safety.review import claims, queue_filters
 from classifiers import CATEGORIES
 from models import ReviewItem, User
 
 REASONS: dict[str, str] = {
-    "pass": "Not now: pass on this item",
-    "language": "I cannot read its language: skip every item in it",
-    "conflict": "Conflict of interest: I know someone involved (recorded)",
-    "break": "I need a break from a category: skip every item in it",
+    "pass": N_("Not now: pass on this item"),
+    "language": N_("I cannot read its language: skip every item in it"),
+    "conflict": N_("Conflict of interest: I know someone involved (recorded)"),
+    "break": N_("I need a break from a category: skip every item in it"),
 }
 MAX_ITEMS = 60
 
@@ -74,9 +77,9 @@ class SkipList:
     def describe(self) -> list[str]:
         out = []
         if self.items:
-            out.append(f"{len(self.items)} item{'s' if len(self.items) != 1 else ''} you passed on")
-        out += [f"items in language {x}" for x in self.languages]
-        out += [f"items about {x.replace('_', ' ')}" for x in self.categories]
+            out.append(ngettext("%(num)d item you passed on", "%(num)d items you passed on", len(self.items)))
+        out += [_("items in language %(lang)s", lang=x) for x in self.languages]
+        out += [_("items about %(category)s", category=x.replace("_", " ")) for x in self.categories]
         return out
 
 
@@ -90,7 +93,7 @@ def skip(session: Session, user: User, item_id: int, reason: str, skips: SkipLis
     """Skip `item_id` for `reason`, giving it back if this moderator holds it; returns the new
     list (the caller stores it in the session and commits)."""
     if reason not in REASONS:
-        raise SkipError("Choose why you are skipping this item.")
+        raise SkipError(_("Choose why you are skipping this item."))
     item = session.get(ReviewItem, item_id)
     if item is None:
         raise LookupError(item_id)
@@ -98,11 +101,11 @@ def skip(session: Session, user: User, item_id: int, reason: str, skips: SkipLis
     if reason == "language":
         lang = item.language or item.language_hint
         if lang not in queue_filters.LANGUAGES:
-            raise SkipError("This item's language is not known; pass on the item instead.")
+            raise SkipError(_("This item's language is not known; pass on the item instead."))
         new = replace(new, languages=_add(new.languages, lang))
     elif reason == "break":
         if category not in CATEGORIES:
-            raise SkipError("Choose the category you need a break from.")
+            raise SkipError(_("Choose the category you need a break from."))
         new = replace(new, categories=_add(new.categories, category))
     claims.release(session, item_id, user)
     if reason == "conflict":

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from c2c_safety.core.locale import N_
 from models import ReviewItem, utcnow
 from models.review import (
     Appeal,
@@ -28,10 +30,10 @@ if TYPE_CHECKING:
     from c2c_safety.review.requests import DecisionRequest
 
 DURATIONS: dict[str, str] = {
-    "permanent": "Permanently",
-    "until_review": "Until further review, at most 30 days",
-    "7_days": "For 7 days",
-    "30_days": "For 30 days",
+    "permanent": N_("Permanently"),
+    "until_review": N_("Until further review, at most 30 days"),
+    "7_days": N_("For 7 days"),
+    "30_days": N_("For 30 days"),
 }
 RESTRICTIVE_DURATIONS = frozenset(DURATIONS)
 NOT_APPLICABLE = "Not applicable"
@@ -211,7 +213,8 @@ def update_flagger_stats(session: Session, item: ReviewItem, action: str,
 
 
 def kind_label(kind: str) -> str:
-    labels: dict[str, str] = {DecisionKind.INITIAL: "Decision", DecisionKind.APPEAL_UPHELD: "Appeal: upheld",
-                              DecisionKind.APPEAL_REVERSED: "Appeal: reversed"}
+    # Shown on staff pages only (statements to users never carry it), so in the page's language.
+    labels: dict[str, str] = {DecisionKind.INITIAL: _("Decision"), DecisionKind.APPEAL_UPHELD: _("Appeal: upheld"),
+                              DecisionKind.APPEAL_REVERSED: _("Appeal: reversed")}
     return labels.get(kind, kind)
 

@@ -7,12 +7,16 @@ see items that concern children) but not claim or decide. Admins do not see cont
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.locale import translated
 from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.review import (
@@ -46,7 +50,7 @@ from c2c_safety.review.statements import DURATION_ACTIONS, kind_label
 from models import User
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
-NAV.append(NavLink("queue.index", "Moderation queue", frozenset({"moderator", "safeguarding_lead"})))
+NAV.append(NavLink("queue.index", _l("Moderation queue"), frozenset({"moderator", "safeguarding_lead"})))
 
 READERS = ("moderator", "safeguarding_lead")
 
@@ -91,7 +95,7 @@ def index() -> str:
 
 def _decide_form(appeal: bool, version: int) -> DecideForm:
     form: DecideForm = AppealDecideForm() if appeal else DecideForm()
-    form.reason_code.choices = choices([("", "Choose a reason")] + [
+    form.reason_code.choices = choices([("", _("Choose a reason"))] + [
         (r.code, r.label) for r in policy.reasons(db.session())])
     if not form.is_submitted():
         form.version.data = version
@@ -112,7 +116,7 @@ def _apply_preset(form: DecideForm, page: item_page.ItemPage, key: str | None) -
 
 def _ask_form(seniors: list[User]) -> AskForm:
     form = AskForm()
-    form.senior.choices = choices([("", "Choose a colleague")] + [(str(u.id), u.display_name or u.email)
+    form.senior.choices = choices([("", _("Choose a colleague"))] + [(str(u.id), u.display_name or u.email)
                                                                   for u in seniors])
     return form
 
@@ -142,8 +146,9 @@ def _render_item(item_id: int, form: DecideForm | None = None, status: int = 200
                            error=error, applied=applied, can_decide=staff().has_role("moderator"),
                            excluded=page.view.excluded_decider_id == staff().id,
                            exposure=page.exposure_today, kind_label=kind_label,
-                           action_labels=decisions.ACTION_LABELS,
-                           duration_actions=sorted(DURATION_ACTIONS), level_labels=priority.LEVEL_LABELS,
+                           action_labels=translated(decisions.ACTION_LABELS),
+                           duration_actions=sorted(DURATION_ACTIONS),
+                           level_labels={k: _(v) for k, v in priority.LEVEL_LABELS.items()},
                            confirm_needed=_asked(form, "confirm_unrevealed"),
                            support_needed=_asked(form, "confirm_support")), \
         status
@@ -179,8 +184,9 @@ def claim(item_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("queue.item", item_id=item_id))
     s.commit()
-    flash(("Claim renewed" if result.renewed else "You hold this item") +
-          f" until {result.expires_at:%H:%M} UTC.", "success")
+    until = f"{result.expires_at:%H:%M}"
+    flash(_("Claim renewed until %(when)s UTC.", when=until) if result.renewed
+          else _("You hold this item until %(when)s UTC.", when=until), "success")
     return redirect(url_for("queue.item", item_id=item_id, _anchor="work"))
 
 
@@ -190,7 +196,7 @@ def release(item_id: int) -> Response:
     s = db.session()
     claims.release(s, item_id, staff())
     s.commit()
-    flash("Item released back to the queue.", "info")
+    flash(_("Item released back to the queue."), "info")
     return redirect(url_for("queue.index"))
 
 
@@ -205,7 +211,7 @@ def claim_next() -> Response:
     s.commit()
     _keep_skips(skipping)
     if next_id is None:
-        flash("Nothing is waiting that you can claim.", "info")
+        flash(_("Nothing is waiting that you can claim."), "info")
         return redirect(url_for("queue.index"))
     return redirect(url_for("queue.item", item_id=next_id, _anchor="work"))
 
@@ -216,7 +222,7 @@ def uphold(item_id: int) -> Response | tuple[str, int]:
     """Uphold the decision under appeal in one action, keeping its statement (+ a note)."""
     form = UpholdForm()
     if not form.validate_on_submit():
-        return _render_item(item_id, None, 400, error="Check the note (at most 2,000 characters).",
+        return _render_item(item_id, None, 400, error=_("Check the note (at most 2,000 characters)."),
                             uphold_form=form)
     s = db.session()
     try:
@@ -235,7 +241,7 @@ def uphold(item_id: int) -> Response | tuple[str, int]:
                             error=None if exc.field in form else str(exc), uphold_form=form)
     s.commit()
     loop.enqueue_deliveries(result)
-    flash(f"Appeal on item {item_id} answered: the original decision is upheld.", "success")
+    flash(_("Appeal on item %(id)s answered: the original decision is upheld.", id=item_id), "success")
     if result.next_item_id is not None:
         return redirect(url_for("queue.item", item_id=result.next_item_id, _anchor="work"))
     return redirect(url_for("queue.index"))
@@ -248,8 +254,8 @@ def skip(item_id: int) -> Response | tuple[str, int]:
     open the next item."""
     form = SkipForm()
     if not form.validate_on_submit():
-        flash("Choose why you are skipping this item" + (
-            " and, for a break, the category." if form.reason.data == "break" else "."), "error")
+        flash(_("Choose why you are skipping this item and, for a break, the category.")
+              if form.reason.data == "break" else _("Choose why you are skipping this item."), "error")
         return redirect(url_for("queue.item", item_id=item_id, _anchor="skip"))
     s = db.session()
     try:
@@ -265,9 +271,9 @@ def skip(item_id: int) -> Response | tuple[str, int]:
     next_id = loop.next_item(s, staff(), skips=skipping)
     s.commit()
     _keep_skips(skipping)
-    flash(f"Skipped item {item_id} for this session.", "info")
+    flash(_("Skipped item %(id)s for this session.", id=item_id), "info")
     if next_id is None:
-        flash("Nothing else is waiting that you can claim.", "info")
+        flash(_("Nothing else is waiting that you can claim."), "info")
         return redirect(url_for("queue.index"))
     return redirect(url_for("queue.item", item_id=next_id, _anchor="work"))
 
@@ -277,7 +283,7 @@ def skip(item_id: int) -> Response | tuple[str, int]:
 def clear_skips() -> Response:
     # CSRFProtect checks every POST app-wide; `what` is matched against the list, never trusted.
     _keep_skips(skips.clear(_skips(), str(request.values.get("what", "all"))[:40]))
-    flash("Your skip list was updated.", "info")
+    flash(_("Your skip list was updated."), "info")
     return redirect(url_for("queue.index"))
 
 
@@ -328,12 +334,13 @@ def decide(item_id: int) -> Response | tuple[str, int]:
         return _render_item(item_id, form, 400, error=str(exc))
     s.commit()
     loop.enqueue_deliveries(result)
-    also = f" and {len(result.bulk)} item{'s' if len(result.bulk) != 1 else ''} with the same text" \
-        if result.bulk else ""
-    flash(f"Decision recorded for item {item_id}{also}: "
-          f"{decisions.ACTION_LABELS[result.result.decision.action]}.", "success")
+    action = _(decisions.ACTION_LABELS[result.result.decision.action])
+    flash(ngettext("Decision recorded for item %(id)s and %(num)d item with the same text: %(action)s.",
+                   "Decision recorded for item %(id)s and %(num)d items with the same text: %(action)s.",
+                   len(result.bulk), id=item_id, action=action) if result.bulk
+          else _("Decision recorded for item %(id)s: %(action)s.", id=item_id, action=action), "success")
     if result.next_item_id is not None:
         return redirect(url_for("queue.item", item_id=result.next_item_id, _anchor="work"))
     if request.form.get("then") != "queue":
-        flash("Nothing else is waiting that you can claim.", "info")
+        flash(_("Nothing else is waiting that you can claim."), "info")
     return redirect(url_for("queue.index"))

@@ -7,10 +7,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.locale import translated
 from c2c_safety.review import account_view, decisions, queue, saved_views, second_opinion
 from c2c_safety.review.forms import AskForm, NoteForm, SaveViewForm
 from c2c_safety.review.statements import kind_label
@@ -24,7 +26,7 @@ def _render_account(item_id: int, form: NoteForm | None = None, status: int = 20
     s.commit()
     return render_template("review/account.html", page=page, form=form or NoteForm(), now=utcnow(),
                            can_note=staff().has_role("moderator"), kind_label=kind_label,
-                           action_labels=decisions.ACTION_LABELS), status
+                           action_labels=translated(decisions.ACTION_LABELS)), status
 
 
 @bp.route("/<int:item_id>/account")
@@ -50,7 +52,7 @@ def account_note(item_id: int) -> Response | tuple[str, int]:
         form.text.errors = [str(exc)]
         return _render_account(item_id, form, 400)
     s.commit()
-    flash("Note added to the account.", "success")
+    flash(_("Note added to the account."), "success")
     return redirect(url_for("queue.account", item_id=item_id))
 
 
@@ -60,7 +62,7 @@ def item_note(item_id: int) -> Response:
     """An internal note on the item (it also answers a question put to me on it)."""
     form = NoteForm()
     if not form.validate_on_submit():
-        flash("Write the note (at most 2,000 characters).", "error")
+        flash(_("Write the note (at most 2,000 characters)."), "error")
         return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
     s = db.session()
     try:
@@ -73,7 +75,7 @@ def item_note(item_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
     s.commit()
-    flash("Note added. It is internal: the author never sees it.", "success")
+    flash(_("Note added. It is internal: the author never sees it."), "success")
     return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
 
 
@@ -84,7 +86,7 @@ def ask_senior(item_id: int) -> Response:
     form = AskForm()
     senior_id = params.parse_int(str(form.senior.data or ""))
     if not form.validate_on_submit() or senior_id is None:
-        flash("Choose a colleague and write your question (at most 2,000 characters).", "error")
+        flash(_("Choose a colleague and write your question (at most 2,000 characters)."), "error")
         return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
     s = db.session()
     try:
@@ -97,7 +99,8 @@ def ask_senior(item_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("queue.item", item_id=item_id, _anchor="notes"))
     s.commit()
-    flash(f"Question sent; item {item_id} waits in your colleague's list and is no longer held by you.", "success")
+    flash(_("Question sent; item %(id)s waits in your colleague's list and is no longer held by you.", id=item_id),
+          "success")
     return redirect(url_for("queue.index"))
 
 
@@ -113,7 +116,7 @@ def save_view() -> Response:
     filters = queue.QueueFilters(**{k: str(request.form.get(k, ""))[:40] for k in (
         "category", "age_band", "language", "source", "status", "waiting")}).cleaned()
     if not form.validate_on_submit():
-        flash("Give the view a name (at most 60 characters).", "error")
+        flash(_("Give the view a name (at most 60 characters)."), "error")
         return redirect(_queue_with(filters))
     s = db.session()
     try:
@@ -123,7 +126,7 @@ def save_view() -> Response:
         flash(str(exc), "error")
         return redirect(_queue_with(filters))
     s.commit()
-    flash("View saved: it is listed above the queue.", "success")
+    flash(_("View saved: it is listed above the queue."), "success")
     return redirect(_queue_with(filters))
 
 
@@ -135,5 +138,5 @@ def delete_view(view_id: int) -> Response:
         s.rollback()
         abort(404)
     s.commit()
-    flash("Saved view deleted.", "info")
+    flash(_("Saved view deleted."), "info")
     return redirect(url_for("queue.index"))

@@ -7,6 +7,9 @@ Admin pages of the review desk.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from c2c_safety.core import db
@@ -18,8 +21,8 @@ from c2c_safety.webhooks import deliveries as webhook_service
 from models.review import PolicyReason
 
 bp = Blueprint("policy", __name__)
-NAV.append(NavLink("policy.index", "Policy and desk settings", frozenset({"admin"})))
-NAV.append(NavLink("policy.webhooks", "Webhook deliveries", frozenset({"admin"})))
+NAV.append(NavLink("policy.index", _l("Policy and desk settings"), frozenset({"admin"})))
+NAV.append(NavLink("policy.webhooks", _l("Webhook deliveries"), frozenset({"admin"})))
 
 
 @bp.route("/policy")
@@ -41,7 +44,7 @@ def target() -> Response | tuple[str, int]:
                                target=form), 400
     policy.set_safeguarding_target_hours(s, int(form.hours.data or 0), actor=staff())
     s.commit()
-    flash(f"Safeguarding target time set to {form.hours.data} hours.", "success")
+    flash(_("Safeguarding target time set to %(n)s hours.", n=form.hours.data), "success")
     return redirect(url_for("policy.index"))
 
 
@@ -81,7 +84,7 @@ def reason(reason_id: int | None = None) -> Response | tuple[str, int]:
         form[exc.field or "code"].errors = [str(exc)]
         return _reason_page(form, row, 400)
     s.commit()
-    flash(f"Reason {saved.code} saved.", "success")
+    flash(_("Reason %(code)s saved.", code=saved.code), "success")
     return redirect(url_for("policy.index"))
 
 
@@ -99,12 +102,12 @@ def webhook_retry(delivery_id: int) -> Response:
     row = webhook_service.retry_now(s, delivery_id)
     s.commit()
     if row is None:
-        flash("That delivery is already delivered or does not exist.", "info")
+        flash(_("That delivery is already delivered or does not exist."), "info")
     elif row.status == "pending":
         webhook_service.enqueue(row.id)
-        flash(f"Delivery {row.id} queued for another attempt.", "success")
+        flash(_("Delivery %(id)s queued for another attempt.", id=row.id), "success")
     else:
-        flash("The webhook is not configured (C2C_WEBHOOK_URL and C2C_WEBHOOK_SECRET); it is kept.", "info")
+        flash(_("The webhook is not configured (C2C_WEBHOOK_URL and C2C_WEBHOOK_SECRET); it is kept."), "info")
     return redirect(url_for("policy.webhooks"))
 
 
@@ -116,7 +119,7 @@ def webhook_reconcile() -> Response:
     s.commit()
     for delivery_id in ids:
         webhook_service.enqueue(delivery_id)
-    flash(f"{len(ids)} due deliver{'y' if len(ids) == 1 else 'ies'} queued.", "success")
+    flash(ngettext("%(num)d due delivery queued.", "%(num)d due deliveries queued.", len(ids)), "success")
     return redirect(url_for("policy.webhooks"))
 
 

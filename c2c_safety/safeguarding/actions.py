@@ -27,11 +27,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.core.locale import N_
 from c2c_safety.review.hide import HIDE_KIND, HIDE_LABEL
 from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child, is_platform_account
 from models import CaseFile, CaseOutcome, CaseRegime, CaseStatus, Role, User, utcnow
@@ -43,38 +45,38 @@ MIN_RATIONALE = 20
 
 # Things the lead did outside the desk and records here.
 RECORD_KINDS: dict[str, str] = {
-    "note": "Note",
-    "contact_teacher": "Contacted the child's teacher",
-    "contact_school": "Contacted the child's school",
-    "notify_municipality": "Notified the child's municipality (underretning)",
-    "notify_police": "Reported to the police",
-    "inform_leadership": "Informed the school's leadership",
-    "refer_allegation": "Referred the allegation to the police or the municipality",
+    "note": N_("Note"),
+    "contact_teacher": N_("Contacted the child's teacher"),
+    "contact_school": N_("Contacted the child's school"),
+    "notify_municipality": N_("Notified the child's municipality (underretning)"),
+    "notify_police": N_("Reported to the police"),
+    "inform_leadership": N_("Informed the school's leadership"),
+    "refer_allegation": N_("Referred the allegation to the police or the municipality"),
     # Issue 19, item 9: what a lead records daily beside CPOMS / MyConcern.
-    "contact_parents": "Contacted the child's parents or carers",
-    "support_given": "Support given to the child",
-    "hotline_report": "Reported sexual images of the child to a hotline",
+    "contact_parents": N_("Contacted the child's parents or carers"),
+    "support_given": N_("Support given to the child"),
+    "hotline_report": N_("Reported sexual images of the child to a hotline"),
 }
 # Requests to the platform (requests.py): confirmed first, then sent, withdrawable.
 PLATFORM_KINDS: dict[str, str] = {
-    "request_restriction": "Asked the platform to restrict their messaging pending investigation",
-    "request_suspension": "Asked the platform to suspend their account pending investigation",
-    "consent_block": "Asked the platform to block the student's access (parental consent)",
+    "request_restriction": N_("Asked the platform to restrict their messaging pending investigation"),
+    "request_suspension": N_("Asked the platform to suspend their account pending investigation"),
+    "consent_block": N_("Asked the platform to block the student's access (parental consent)"),
     # Made by the moderator who escalated the item (review/hide.py); the lead can withdraw it.
     HIDE_KIND: HIDE_LABEL,
 }
 # Asked from an author's account page by a moderator or the lead, on no referral
 # (safeguarding/account_requests.py): listed with the account's other standing requests.
 ACCOUNT_RESTRICTION = "account_restriction"
-ACCOUNT_RESTRICTION_LABEL = "Asked the platform to restrict the account's messaging (from the account page)"
+ACCOUNT_RESTRICTION_LABEL = N_("Asked the platform to restrict the account's messaging (from the account page)")
 ACTION_KINDS: dict[str, str] = {
     **RECORD_KINDS, **PLATFORM_KINDS, ACCOUNT_RESTRICTION: ACCOUNT_RESTRICTION_LABEL,
-    "refer_external": "Referred to an external authority",  # rows from before issue 13
-    "close": "Closed with an outcome",
-    "reply_reporter": "Answered the reporter (message in the report's thread)",
-    "request_withdrawal": "Withdrew a request to the platform",
-    "evidence_preserved": "Evidence preserved (legal hold placed)",
-    "hold_released": "Legal hold released",
+    "refer_external": N_("Referred to an external authority"),  # rows from before issue 13
+    "close": N_("Closed with an outcome"),
+    "reply_reporter": N_("Answered the reporter (message in the report's thread)"),
+    "request_withdrawal": N_("Withdrew a request to the platform"),
+    "evidence_preserved": N_("Evidence preserved (legal hold placed)"),
+    "hold_released": N_("Legal hold released"),
 }
 EXTERNAL_REFERRALS = frozenset({"notify_municipality", "notify_police", "refer_allegation", "refer_external"})
 # Records that name a body outside the desk and its reference for the matter (sealed).
@@ -83,20 +85,20 @@ SCHOOL_CONTACTS = frozenset({"contact_teacher", "contact_school", "inform_leader
 RESTRICTIONS = frozenset({"request_restriction", "request_suspension"})
 
 OUTCOMES: dict[str, str] = {
-    "no_concern": "No safeguarding concern found",
-    "resolved_with_school": "Resolved with the teacher or school",
-    "referred_externally": "Referred to an external authority",
-    "access_restricted": "The person of concern's access was restricted or suspended pending investigation",
-    "access_blocked": "The student's access was blocked (parental consent)",
-    "other": "Other (explain below)",
+    "no_concern": N_("No safeguarding concern found"),
+    "resolved_with_school": N_("Resolved with the teacher or school"),
+    "referred_externally": N_("Referred to an external authority"),
+    "access_restricted": N_("The person of concern's access was restricted or suspended pending investigation"),
+    "access_blocked": N_("The student's access was blocked (parental consent)"),
+    "other": N_("Other (explain below)"),
 }
 OUTCOME_NEEDS: dict[str, str] = {
-    "no_concern": "a written reason",
-    "resolved_with_school": "a recorded contact with the teacher, the school or its leadership",
-    "referred_externally": "a recorded referral to the municipality or the police, with its reference number",
-    "access_restricted": "a confirmed restriction or suspension request that was not withdrawn",
-    "access_blocked": "a confirmed consent block that was not withdrawn",
-    "other": "a written reason",
+    "no_concern": N_("a written reason"),
+    "resolved_with_school": N_("a recorded contact with the teacher, the school or its leadership"),
+    "referred_externally": N_("a recorded referral to the municipality or the police, with its reference number"),
+    "access_restricted": N_("a confirmed restriction or suspension request that was not withdrawn"),
+    "access_blocked": N_("a confirmed consent block that was not withdrawn"),
+    "other": N_("a written reason"),
 }
 
 
@@ -104,14 +106,14 @@ class SafeguardingError(ValueError):
     """A safeguarding rule was broken; the message is safe to show."""
 
 
-def rationale(text: str | None, what: str = "this step") -> str:
+def rationale(text: str | None, what: str = N_("this step")) -> str:
     """The cleaned rationale, refused when blank, shorter than MIN_RATIONALE or too long.
     Line ends are normalised: a browser sends a textarea's lines as CRLF but a reason carried
     back in a hidden field may come as LF, and the confirmation token binds the exact text."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(text) < MIN_RATIONALE:
-        raise SafeguardingError(f"Write why you are taking {what} (at least {MIN_RATIONALE} characters): "
-                                "it is kept in the referral for anyone who reviews it later.")
+        raise SafeguardingError(_("Write why you are taking %(what)s (at least %(n)s characters): it is kept "
+                                  "in the referral for anyone who reviews it later.", what=_(what), n=MIN_RATIONALE))
     return clean_detail(text)
 
 
@@ -143,18 +145,18 @@ def platform_kinds_for(person: SafeguardingPerson) -> list[str]:
 
 def require_lead(actor: User) -> None:
     if not actor.has_role(Role.SAFEGUARDING_LEAD):
-        raise SafeguardingError("Only the safeguarding lead can act here.")
+        raise SafeguardingError(_("Only the safeguarding lead can act here."))
 
 
 def require_open(ref: SafeguardingReferral) -> None:
     if ref.status == ReferralStatus.CLOSED:
-        raise SafeguardingError("This referral is closed; a new flag or an escalation reopens it.")
+        raise SafeguardingError(_("This referral is closed; a new flag or an escalation reopens it."))
 
 
 def clean_detail(detail: str) -> str:
     detail = detail.strip()
     if len(detail) > MAX_DETAIL:
-        raise SafeguardingError(f"Keep the details under {MAX_DETAIL} characters.")
+        raise SafeguardingError(_("Keep the details under %(n)s characters.", n=MAX_DETAIL))
     return detail
 
 
@@ -168,20 +170,20 @@ def record(session: Session, ref: SafeguardingReferral, person: SafeguardingPers
     require_open(ref)
     allowed = record_kinds_for(person) if person is not None else ["note"]
     if kind not in allowed:
-        raise SafeguardingError("Choose one of the actions offered for this person.")
+        raise SafeguardingError(_("Choose one of the actions offered for this person."))
     detail = clean_detail(detail)
     authority, authority_ref = authority.strip(), authority_ref.strip()
     if kind == "note" and not detail:
-        raise SafeguardingError("Write the note.")
+        raise SafeguardingError(_("Write the note."))
     if kind in ("contact_parents", "support_given") and not detail:
-        raise SafeguardingError("Say briefly what was done (who was contacted, what support was given).")
+        raise SafeguardingError(_("Say briefly what was done (who was contacted, what support was given)."))
     if kind == "hotline_report" and authority not in (hotlines or []):
-        raise SafeguardingError("Choose the hotline you reported to.")
+        raise SafeguardingError(_("Choose the hotline you reported to."))
     if kind in WITH_REFERENCE:
         if not authority or not authority_ref:
-            raise SafeguardingError("Name the authority and give its reference number for the matter.")
+            raise SafeguardingError(_("Name the authority and give its reference number for the matter."))
         if len(authority) > 200 or len(authority_ref) > 100:
-            raise SafeguardingError("Keep the authority under 200 and the reference under 100 characters.")
+            raise SafeguardingError(_("Keep the authority under 200 and the reference under 100 characters."))
     else:
         authority = authority_ref = ""
     row = SafeguardingAction(
@@ -224,12 +226,12 @@ def close(session: Session, ref: SafeguardingReferral, *, actor: User, outcome: 
     require_lead(actor)
     require_open(ref)
     if outcome not in OUTCOMES:
-        raise SafeguardingError("Choose the outcome.")
+        raise SafeguardingError(_("Choose the outcome."))
     if not _has_record_for(session, ref, outcome):
-        raise SafeguardingError(f"To close with “{OUTCOMES[outcome]}”, first record "
-                                f"{OUTCOME_NEEDS[outcome]}.")
+        raise SafeguardingError(_("To close with “%(outcome)s”, first record %(needs)s.",
+                                  outcome=_(OUTCOMES[outcome]), needs=_(OUTCOME_NEEDS[outcome])))
     # Every closing needs its rationale (item 8), whatever the outcome or the form sent.
-    detail = rationale(detail, f"the closing “{OUTCOMES[outcome]}”")
+    detail = rationale(detail, _("the closing “%(outcome)s”", outcome=_(OUTCOMES[outcome])))
     now = utcnow()
     row = SafeguardingAction(referral_id=ref.id, child_pseudonym=ref.child_pseudonym, kind="close",
                              detail_sealed=seal_text(detail) if detail else None, outcome=outcome,

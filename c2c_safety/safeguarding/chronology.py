@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -44,24 +46,28 @@ def chronology(session: Session, pseudonym: str, *, actor: User) -> list[Entry]:
     out: list[Entry] = []
     for item in authored:
         out.append(Entry(item.first_flagged_at, "item",
-                         f"Their {item.content_type.replace('_', ' ')} was flagged "
-                         f"({item.flag_count} flag{'s' if item.flag_count != 1 else ''}, status {item.status})",
+                         ngettext("Their %(type)s was flagged (%(num)d flag, status %(status)s)",
+                                  "Their %(type)s was flagged (%(num)d flags, status %(status)s)", item.flag_count,
+                                  type=item.content_type.replace("_", " "), status=item.status),
                          item_id=item.id))
         for f in item.flags:
             out.append(Entry(f.flagged_at, "flag",
-                             f"Flag on their content by a {f.flagger_role} for {f.reason_category}",
+                             _("Flag on their content by a %(role)s for %(reason)s", role=f.flagger_role,
+                               reason=f.reason_category),
                              item_id=item.id))
     for f in flagged_by:
-        out.append(Entry(f.flagged_at, "flag", f"They flagged content for {f.reason_category}",
+        out.append(Entry(f.flagged_at, "flag", _("They flagged content for %(reason)s", reason=f.reason_category),
                          item_id=f.item_id))
     if item_ids:
         for d in session.scalars(select(Decision).where(Decision.item_id.in_(item_ids))):
-            who = "their content" if any(i.id == d.item_id for i in authored) else "content they flagged"
+            who = _("their content") if any(i.id == d.item_id for i in authored) else _("content they flagged")
             out.append(Entry(d.created_at, "decision",
-                             f"Decision on {who}: {d.action.replace('_', ' ')} ({d.reason_code}, {d.kind})",
+                             _("Decision on %(who)s: %(action)s (%(reason)s, %(kind)s)", who=who,
+                               action=d.action.replace("_", " "), reason=d.reason_code, kind=d.kind),
                              item_id=d.item_id))
     for a in session.scalars(select(Appeal).where(Appeal.appellant_pseudonym == pseudonym)):
-        out.append(Entry(a.received_at, "appeal", f"They appealed a decision as {a.appellant} ({a.status})",
+        out.append(Entry(a.received_at, "appeal", _("They appealed a decision as %(who)s (%(status)s)",
+                                                    who=a.appellant, status=a.status),
                          item_id=a.item_id))
     parts = {ref_id: part for ref_id, part in session.execute(
         select(SafeguardingPerson.referral_id, SafeguardingPerson.part)
@@ -72,14 +78,18 @@ def chronology(session: Session, pseudonym: str, *, actor: User) -> list[Entry]:
         SafeguardingReferral.item_id.in_(item_ids) if item_ids else SafeguardingReferral.id < 0)))
     at_risk = {rid for rid, part in parts.items() if part == CHILD_AT_RISK}
     for r in refs:
-        part = PARTS.get(parts.get(r.id, ""), "").lower()
-        what = "anonymous report" if r.item_id is None else "referral"
+        part = _(PARTS[parts[r.id]]).lower() if parts.get(r.id) in PARTS else ""
+        what = _("anonymous report") if r.item_id is None else _("referral")
+        reasons = "; ".join(r.reasons)
         out.append(Entry(r.opened_at, "referral",
-                         f"Referred to safeguarding ({what}" + (f"; as {part}" if part else "") + "): "
-                         + "; ".join(r.reasons), item_id=r.item_id, referral_id=r.id))
+                         _("Referred to safeguarding (%(what)s; as %(part)s): %(reasons)s", what=what, part=part,
+                           reasons=reasons) if part else
+                         _("Referred to safeguarding (%(what)s): %(reasons)s", what=what, reasons=reasons),
+                         item_id=r.item_id, referral_id=r.id))
         if r.closed_at is not None:
             out.append(Entry(r.closed_at, "referral",
-                             f"Referral closed: {OUTCOMES.get(r.outcome or '', r.outcome or '')}",
+                             _("Referral closed: %(outcome)s",
+                               outcome=_(OUTCOMES[r.outcome]) if r.outcome in OUTCOMES else r.outcome or ""),
                              item_id=r.item_id, referral_id=r.id))
     about = [SafeguardingAction.child_pseudonym == pseudonym]
     if person_ids:
@@ -87,11 +97,11 @@ def chronology(session: Session, pseudonym: str, *, actor: User) -> list[Entry]:
     if at_risk:
         about.append(SafeguardingAction.referral_id.in_(at_risk) & SafeguardingAction.person_id.is_(None))
     for act in session.scalars(select(SafeguardingAction).where(or_(*about))):
-        summary = ACTION_KINDS.get(act.kind, act.kind)
+        summary = str(_(ACTION_KINDS[act.kind]) if act.kind in ACTION_KINDS else act.kind)
         if act.authority:
             summary += f": {act.authority}"
         if act.withdrawn_at is not None:
-            summary += " (withdrawn)"
+            summary += " " + _("(withdrawn)")
         out.append(Entry(act.at, "action", summary, referral_id=act.referral_id,
                          detail=open_text(act.detail_sealed) or ""))
     order = {k: i for i, k in enumerate(("item", "flag", "decision", "appeal", "referral", "action"))}

@@ -13,6 +13,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
@@ -51,15 +53,16 @@ class _Doc(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("Helvetica", size=8)
-        self.cell(0, 8, latin1(f"Confidential: safeguarding. {self.title_text}. Page {self.page_no()}"),
+        self.cell(0, 8, latin1(_("Confidential: safeguarding. %(title)s. Page %(page)s", title=self.title_text,
+                                 page=self.page_no())),
                   align="C")
 
 
 def render(pseudonym: str, entries: Sequence[Entry], *, exported_by: str) -> bytes:
     doc = _Doc(format="A4")
-    doc.title_text = latin1(f"Chronology of {pseudonym}")
+    doc.title_text = latin1(_("Chronology of %(name)s", name=pseudonym))
     doc.set_title(doc.title_text)
-    doc.set_author("Class2Class safeguarding desk")
+    doc.set_author(latin1(_("Class2Class safeguarding desk")))
     doc.set_creator("c2c-safety")
     doc.set_auto_page_break(auto=True, margin=15)
     doc.add_page()
@@ -68,14 +71,17 @@ def render(pseudonym: str, entries: Sequence[Entry], *, exported_by: str) -> byt
     doc.multi_cell(width, 8, doc.title_text, new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", size=9)
     doc.multi_cell(width, 5, latin1(
-        f"Exported {utcnow().strftime('%Y-%m-%d %H:%M')} UTC by {exported_by}. {len(entries)} entries, oldest "
-        "first. Confidential: for the child's safeguarding only (a case conference or the municipality); "
-        "do not forward."), new_x="LMARGIN", new_y="NEXT")
+        ngettext("Exported %(when)s UTC by %(who)s. %(num)d entries, oldest first. Confidential: for the child's "
+                 "safeguarding only (a case conference or the municipality); do not forward.",
+                 "Exported %(when)s UTC by %(who)s. %(num)d entries, oldest first. Confidential: for the child's "
+                 "safeguarding only (a case conference or the municipality); do not forward.",
+                 len(entries), when=utcnow().strftime("%Y-%m-%d %H:%M"), who=exported_by)),
+        new_x="LMARGIN", new_y="NEXT")
     doc.ln(3)
     for e in entries:
         doc.set_font("Helvetica", "B", 10)
-        refs = " ".join(x for x in (f"item {e.item_id}" if e.item_id else "",
-                                    f"referral {e.referral_id}" if e.referral_id else "") if x)
+        refs = " ".join(x for x in (_("item %(id)s", id=e.item_id) if e.item_id else "",
+                                    _("referral %(id)s", id=e.referral_id) if e.referral_id else "") if x)
         doc.multi_cell(width, 5, latin1(f"{e.at.strftime('%Y-%m-%d %H:%M')} UTC - {e.kind}"
                                         + (f" ({refs})" if refs else "")), new_x="LMARGIN", new_y="NEXT")
         doc.set_font("Helvetica", size=10)
@@ -86,7 +92,7 @@ def render(pseudonym: str, entries: Sequence[Entry], *, exported_by: str) -> byt
             doc.multi_cell(width, 4.5, latin1(detail), new_x="LMARGIN", new_y="NEXT")
         doc.ln(2)
     if not entries:
-        doc.multi_cell(width, 5, "Nothing recorded about this child.", new_x="LMARGIN", new_y="NEXT")
+        doc.multi_cell(width, 5, latin1(_("Nothing recorded about this child.")), new_x="LMARGIN", new_y="NEXT")
     return bytes(doc.output())
 
 

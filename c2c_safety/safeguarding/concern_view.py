@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,7 +63,7 @@ def context(session: Session, ref: SafeguardingReferral, case: CaseFile | None,
     return {
         "case": case, "is_report": is_report, "concern": concern, "proposal": proposal,
         "risk": risk.effective(proposal, setting), "risk_history": risk.history(session, ref),
-        "risk_levels": risk.LEVELS, "names": names, "child": next(
+        "risk_levels": {k: _(v) for k, v in risk.LEVELS.items()}, "names": names, "child": next(
             (p.pseudonym for p in people if p.part == "child_at_risk"), ""),
         "category_label": concerns.category_label(case.category) if case is not None else "",
         "risk_form": forms.get("risk") or RiskForm(prefix="risk"),

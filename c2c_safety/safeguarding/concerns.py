@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -70,7 +71,7 @@ def open_for_report(session: Session, case: CaseFile, now: datetime | None = Non
     (report.reports.submit_report) commits; every safeguarding lead hears at once with the
     safeguarding target, never a Whistleblower Act deadline."""
     if case.category not in CHILD_CATEGORIES:
-        raise ValueError("not a child category")
+        raise ValueError(_("not a child category"))
     now = now or utcnow()
     case.regime = CaseRegime.SAFEGUARDING
     case.routed_role = Role.SAFEGUARDING_LEAD
@@ -116,9 +117,9 @@ def convert(session: Session, case: CaseFile, *, actor: User) -> SafeguardingRef
     """A mis-filed whistleblower case becomes a referral: same receipt, same messages."""
     require_lead(actor)
     if is_safeguarding(case) or referral_of_case(session, case.id) is not None:
-        raise SafeguardingError("This case is already a referral or linked to one.")
+        raise SafeguardingError(_("This case is already a referral or linked to one."))
     if case.status == CaseStatus.CLOSED or case.anonymised_at is not None:
-        raise SafeguardingError("A closed case cannot be converted; reopen it first.")
+        raise SafeguardingError(_("A closed case cannot be converted; reopen it first."))
     now = utcnow()
     case.regime = CaseRegime.SAFEGUARDING
     case.routed_role = Role.SAFEGUARDING_LEAD
@@ -136,11 +137,11 @@ def revert(session: Session, ref: SafeguardingReferral, *, actor: User) -> CaseF
     require_lead(actor)
     case = session.get(CaseFile, ref.case_id) if ref.case_id is not None else None
     if case is None or ref.item_id is not None:
-        raise SafeguardingError("Only a referral that is an anonymous report can go back to being a case.")
+        raise SafeguardingError(_("Only a referral that is an anonymous report can go back to being a case."))
     if case.category in CHILD_CATEGORIES:
-        raise SafeguardingError("A report about a child stays a safeguarding referral.")
+        raise SafeguardingError(_("A report about a child stays a safeguarding referral."))
     if session.scalar(select(SafeguardingAction.id).where(SafeguardingAction.referral_id == ref.id).limit(1)):
-        raise SafeguardingError("Something is recorded on this referral; it stays a referral.")
+        raise SafeguardingError(_("Something is recorded on this referral; it stays a referral."))
     case.regime = CaseRegime.WHISTLEBLOWING
     case.routed_role = routing.route_case(case.category)
     ref_id = ref.id
@@ -159,9 +160,9 @@ def link(session: Session, ref: SafeguardingReferral, case: CaseFile, *, actor: 
     """A referral from a flag and a whistleblower case about the same matter show each other."""
     require_lead(actor)
     if ref.case_id is not None:
-        raise SafeguardingError("This referral is already linked to a case; unlink it first.")
+        raise SafeguardingError(_("This referral is already linked to a case; unlink it first."))
     if referral_of_case(session, case.id) is not None:
-        raise SafeguardingError("That case is already linked to a referral.")
+        raise SafeguardingError(_("That case is already linked to a referral."))
     ref.case_id = case.id
     session.flush()
     audit.record(session, "safeguarding.case_linked", actor=actor, target_type="safeguarding_referral",
@@ -171,7 +172,7 @@ def link(session: Session, ref: SafeguardingReferral, case: CaseFile, *, actor: 
 def unlink(session: Session, ref: SafeguardingReferral, *, actor: User) -> None:
     require_lead(actor)
     if ref.case_id is None or ref.item_id is None:
-        raise SafeguardingError("Only a link between a referral and a case can be undone.")
+        raise SafeguardingError(_("Only a link between a referral and a case can be undone."))
     case_id, ref.case_id = ref.case_id, None
     session.flush()
     audit.record(session, "safeguarding.case_unlinked", actor=actor, target_type="safeguarding_referral",
@@ -193,13 +194,13 @@ def reply(session: Session, ref: SafeguardingReferral, case: CaseFile, *, actor:
     text, which lives sealed in the message)."""
     require_lead(actor)
     if ref.status != "open":
-        raise SafeguardingError("This referral is closed.")
+        raise SafeguardingError(_("This referral is closed."))
     if not case_lifecycle.has_reporter_channel(case):
-        raise SafeguardingError("The reporter cannot receive messages on this report.")
+        raise SafeguardingError(_("The reporter cannot receive messages on this report."))
     try:
         msg = case_lifecycle.send_message(session, case, actor=actor, text=text, files=files)
     except case_lifecycle.CaseForbiddenError:
-        raise SafeguardingError("You may not write on this report (a conflict exclusion).") from None
+        raise SafeguardingError(_("You may not write on this report (a conflict exclusion).")) from None
     except ValueError as exc:
         raise SafeguardingError(str(exc)) from None
     session.add(SafeguardingAction(referral_id=ref.id, child_pseudonym=ref.child_pseudonym,

@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -70,28 +71,29 @@ def redeem(session: Session, token: str | None, user: User, subject: Subject, ra
            max_age: int = MAX_AGE_SECONDS) -> None:
     """Spend a token in the caller's transaction, or raise ConfirmationError."""
     if not token:
-        raise ConfirmationError("This needs its confirmation page first: go back to the referral and "
-                                "continue to confirmation.")
+        raise ConfirmationError(_("This needs its confirmation page first: go back to the referral and "
+                                  "continue to confirmation."))
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired:
-        raise ConfirmationError("The confirmation expired. Go back to the referral and confirm again.") from None
+        raise ConfirmationError(_("The confirmation expired. Go back to the referral and confirm again.")) from None
     except BadSignature:
-        raise ConfirmationError("The confirmation is not valid. Go back to the referral and confirm again.") from None
+        raise ConfirmationError(
+            _("The confirmation is not valid. Go back to the referral and confirm again.")) from None
     if not isinstance(data, dict) or data.get("u") != user.id or data.get("s") != subject.purpose:
-        raise ConfirmationError("This confirmation was for another person or another action. Go back to "
-                                "the referral and confirm again.")
+        raise ConfirmationError(_("This confirmation was for another person or another action. Go back to "
+                                  "the referral and confirm again."))
     if data.get("h") != _digest(rationale_text):
-        raise ConfirmationError("The reason differs from the one you confirmed. Go back and confirm again.")
+        raise ConfirmationError(_("The reason differs from the one you confirmed. Go back and confirm again."))
     nonce = str(data.get("n") or "")[:40]
     if not nonce:
-        raise ConfirmationError("The confirmation is not valid. Go back to the referral and confirm again.")
+        raise ConfirmationError(_("The confirmation is not valid. Go back to the referral and confirm again."))
     if session.get(ConfirmationUse, nonce) is not None:
-        raise ConfirmationError("This confirmation was already used. Go back to the referral to see what "
-                                "was done.")
+        raise ConfirmationError(_("This confirmation was already used. Go back to the referral to see what "
+                                  "was done."))
     try:
         with session.begin_nested():
             session.add(ConfirmationUse(nonce=nonce, user_id=user.id, purpose=subject.purpose, used_at=utcnow()))
             session.flush()
     except IntegrityError:
-        raise ConfirmationError("This confirmation was already used.") from None
+        raise ConfirmationError(_("This confirmation was already used.")) from None

@@ -17,11 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from c2c_safety.audit import log as audit
 from c2c_safety.cases import access as case_access
+from c2c_safety.core.locale import N_
 from c2c_safety.review import policy
 from c2c_safety.safeguarding import conversation as conversation_service
 from c2c_safety.safeguarding import people as people_service
@@ -30,8 +33,8 @@ from c2c_safety.safeguarding.referrals import first_actions, lead_candidates, ro
 from models import CaseFile, CaseRegime, CaseStatus, ReviewItem, Role, User, utcnow
 from models.review import ReferralStatus, SafeguardingAlert, SafeguardingPerson, SafeguardingReferral
 
-STATES: dict[str, str] = {"open": "Open", "overdue": "Overdue", "new": "New (not seen)", "closed": "Closed",
-                          "all": "All"}
+STATES: dict[str, str] = {"open": N_("Open"), "overdue": N_("Overdue"), "new": N_("New (not seen)"),
+                          "closed": N_("Closed"), "all": N_("All")}
 LIMIT = 500  # open work is small; the cap bounds a page if it ever is not
 # Case statuses in which an anonymous report has not been taken up yet.
 NOT_TAKEN_UP = frozenset({CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED})
@@ -147,24 +150,26 @@ def _referral_rows(session: Session, viewer: User, f: Filter, now: datetime, tar
 
 def _title(ref: SafeguardingReferral, case: CaseFile | None) -> str:
     if ref.item_id is None and case is not None:
-        return f"Referral #{ref.id} (anonymous report {case.reference})"
-    return f"Referral #{ref.id} (item {ref.item_id})"
+        return str(_("Referral #%(id)s (anonymous report %(ref)s)", id=ref.id, ref=case.reference))
+    return str(_("Referral #%(id)s (item %(item)s)", id=ref.id, item=ref.item_id))
 
 
 def summary(ref: SafeguardingReferral, case: CaseFile | None) -> str:
     """One neutral line for the list: the category and the kind of thing that happened. The
     report's own words are on the referral page only."""
     if ref.item is None:
-        label = case.category.replace("_", " ") if case is not None else "a concern"
+        label = case.category.replace("_", " ") if case is not None else _("a concern")
         n = len([m for m in case.messages if m.from_reporter]) if case is not None else 0
-        more = f"; {n} follow-up message{'s' if n != 1 else ''} from the reporter" if n else ""
-        return f"Anonymous report: {label}{more}"
+        more = "; " + ngettext("%(num)d follow-up message from the reporter",
+                               "%(num)d follow-up messages from the reporter", n) if n else ""
+        return str(_("Anonymous report: %(category)s", category=label)) + more
     item = ref.item
-    cats = sorted({f.reason_category.replace("_", " ") for f in item.flags}) or ["a concern"]
-    where = f" in a {item.chat_kind.replace('_', ' ')} chat" if item.chat_kind else ""
-    linked = "; linked to an anonymous report" if ref.case_id is not None else ""
-    return (f"{item.content_type.replace('_', ' ').capitalize()}{where}, flagged for "
-            f"{', '.join(cats)} ({item.flag_count} flag{'s' if item.flag_count != 1 else ''}){linked}")
+    cats = sorted({f.reason_category.replace("_", " ") for f in item.flags}) or [_("a concern")]
+    where = " " + _("in a %(kind)s chat", kind=item.chat_kind.replace("_", " ")) if item.chat_kind else ""
+    linked = "; " + _("linked to an anonymous report") if ref.case_id is not None else ""
+    flagged = ngettext("flagged for %(categories)s (%(num)d flag)", "flagged for %(categories)s (%(num)d flags)",
+                       item.flag_count, categories=", ".join(cats))
+    return f"{item.content_type.replace('_', ' ').capitalize()}{where}, {flagged}{linked}"
 
 
 def _report_rows(session: Session, viewer: User, f: Filter, now: datetime, target: timedelta,
@@ -187,10 +192,12 @@ def _report_rows(session: Session, viewer: User, f: Filter, now: datetime, targe
         taken_up = case.status not in NOT_TAKEN_UP
         overdue = case.status != CaseStatus.CLOSED and not taken_up and now > due
         out.append(DeskRow(
-            "report", case.id, f"Whistleblower case {case.reference}", risk.of_report(), case.received_at, due,
+            "report", case.id, _("Whistleblower case %(ref)s", ref=case.reference), risk.of_report(),
+            case.received_at, due,
             overdue, taken_up, "closed" if case.status == CaseStatus.CLOSED else "open", 0,
             names.get(case.assigned_to_id or 0, ""), "",
-            summary=f"Whistleblower case: {case.category.replace('_', ' ')}; convert it to a referral",
+            summary=_("Whistleblower case: %(category)s; convert it to a referral",
+                      category=case.category.replace("_", " ")),
             unassigned=case.assigned_to_id is None))
     return out
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
+from c2c_safety.core.locale import N_
 from c2c_safety.notifications import kinds, notices, triggers
 from c2c_safety.review import policy
 from c2c_safety.safeguarding import settings
@@ -35,7 +37,7 @@ from models.safeguarding_records import SafeguardingEscalation
 
 DEPUTY = "deputy"
 CEO = "ceo"
-STEPS: dict[str, str] = {DEPUTY: "Escalated to the deputy", CEO: "Escalated to the CEO"}
+STEPS: dict[str, str] = {DEPUTY: N_("Escalated to the deputy"), CEO: N_("Escalated to the CEO")}
 
 
 def next_step(*, opened_at: datetime, target: timedelta, ceo_after: timedelta, now: datetime, taken_up: bool,
@@ -129,5 +131,5 @@ def for_referral(session: Session, referral_id: int) -> list[tuple[SafeguardingE
     ids = {i for r in rows for i in r.recipient_ids}
     names = {u.id: u.display_name or u.email for u in session.scalars(select(User).where(User.id.in_(ids)))} \
         if ids else {}
-    return [(r, ", ".join(names.get(i, f"#{i}") for i in r.recipient_ids) or "nobody (no such role holder)")
+    return [(r, ", ".join(names.get(i, f"#{i}") for i in r.recipient_ids) or _("nobody (no such role holder)"))
             for r in rows]

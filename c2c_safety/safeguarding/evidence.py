@@ -9,11 +9,13 @@ desk's work is done) and released. There is at most one hold in place per referr
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import seal_text
+from c2c_safety.core.locale import N_
 from c2c_safety.safeguarding.actions import SafeguardingError, rationale, require_lead
 from models import CaseFile, User, utcnow
 from models.cases import LegalHold
@@ -35,10 +37,10 @@ def _lock(session: Session, ref: SafeguardingReferral) -> None:
 def place(session: Session, ref: SafeguardingReferral, *, actor: User, reason: str) -> SafeguardingHold:
     """Preserve the referral and its item as evidence until released."""
     require_lead(actor)
-    why = rationale(reason, "this legal hold")
+    why = rationale(reason, N_("this legal hold"))
     _lock(session, ref)
     if active_hold(session, ref.id) is not None:
-        raise SafeguardingError("The evidence of this referral is already preserved.")
+        raise SafeguardingError(_("The evidence of this referral is already preserved."))
     now = utcnow()
     hold = SafeguardingHold(referral_id=ref.id, reason_sealed=seal_text(why), placed_by_id=actor.id, placed_at=now)
     session.add(hold)
@@ -53,11 +55,11 @@ def place(session: Session, ref: SafeguardingReferral, *, actor: User, reason: s
 def release(session: Session, ref: SafeguardingReferral, *, actor: User, reason: str) -> SafeguardingHold:
     """Release the hold: retention applies again from the referral's own clock."""
     require_lead(actor)
-    why = rationale(reason, "releasing the legal hold")
+    why = rationale(reason, N_("releasing the legal hold"))
     _lock(session, ref)
     hold = active_hold(session, ref.id)
     if hold is None:
-        raise SafeguardingError("No legal hold is in place on this referral.")
+        raise SafeguardingError(_("No legal hold is in place on this referral."))
     now = utcnow()
     hold.released_at, hold.released_by_id, hold.release_reason_sealed = now, actor.id, seal_text(why)
     session.add(SafeguardingAction(referral_id=ref.id, child_pseudonym=ref.child_pseudonym, kind="hold_released",

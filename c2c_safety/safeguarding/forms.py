@@ -9,7 +9,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from c2c_safety.core.params import BoundedIntegerField
-from c2c_safety.review.forms import choices
+from c2c_safety.review.forms import choices, lazy_labels
 from c2c_safety.safeguarding.actions import OUTCOMES
 from c2c_safety.safeguarding.people import AGE_BANDS, PARTS, PLATFORM_ROLES
 
@@ -17,24 +17,24 @@ from c2c_safety.safeguarding.people import AGE_BANDS, PARTS, PLATFORM_ROLES
 class RecordForm(FlaskForm):
     """Something the lead did about one person (the person is in the URL)."""
 
-    kind = RadioField("What did you do?", choices=[], default=None, validate_choice=False,
-                      validators=[InputRequired(message="Choose what you did.")])
-    authority = StringField("Authority (for a notification or referral)", validators=[Optional(), Length(max=200)])
-    authority_ref = StringField("Their reference number for the matter", validators=[Optional(), Length(max=100)])
-    hotline = SelectField("Hotline (for a hotline report)", choices=[], validate_choice=False,
+    kind = RadioField(_l("What did you do?"), choices=[], default=None, validate_choice=False,
+                      validators=[InputRequired(message=_l("Choose what you did."))])
+    authority = StringField(_l("Authority (for a notification or referral)"), validators=[Optional(), Length(max=200)])
+    authority_ref = StringField(_l("Their reference number for the matter"), validators=[Optional(), Length(max=100)])
+    hotline = SelectField(_l("Hotline (for a hotline report)"), choices=[], validate_choice=False,
                           validators=[Optional()])
-    detail = TextAreaField("Details (who you spoke to, what was agreed; for a note: the note)",
+    detail = TextAreaField(_l("Details (who you spoke to, what was agreed; for a note: the note)"),
                            validators=[Optional(), Length(max=5000)])
 
 
-WHY_LABEL = "Why (kept in the referral, never sent to the platform)"
+WHY_LABEL = _l("Why (kept in the referral, never sent to the platform)")
 
 
 class RequestForm(FlaskForm):
     """The request and its reason (POST, changes nothing): leads to the confirmation page."""
 
-    kind = RadioField("Ask the platform to", choices=[], default=None, validate_choice=False,
-                      validators=[InputRequired(message="Choose what to ask the platform.")])
+    kind = RadioField(_l("Ask the platform to"), choices=[], default=None, validate_choice=False,
+                      validators=[InputRequired(message=_l("Choose what to ask the platform."))])
     detail = TextAreaField(WHY_LABEL, validators=[Optional(), Length(max=5000)])
 
 
@@ -48,7 +48,7 @@ class ConfirmForm(FlaskForm):
 
 
 class WithdrawReasonForm(FlaskForm):
-    detail = TextAreaField("Why withdraw it (kept in the referral, never sent to the platform)",
+    detail = TextAreaField(_l("Why withdraw it (kept in the referral, never sent to the platform)"),
                            validators=[Optional(), Length(max=5000)])
 
 
@@ -60,40 +60,41 @@ class WithdrawForm(FlaskForm):
 
 
 class PersonForm(FlaskForm):
-    part = SelectField("Part in the referral", choices=choices([("", "Choose…"), *PARTS.items()]),
-                       validators=[InputRequired(message="Choose the part this person plays.")])
-    platform_role = SelectField("Role on the platform", choices=choices([("", "Choose…"), *PLATFORM_ROLES.items()]),
-                                validators=[InputRequired(message="Choose their role.")])
-    age_band = SelectField("Age band", choices=choices([("", "Choose…"), *AGE_BANDS.items()]),
-                           validators=[InputRequired(message="Choose their age band.")])
+    part = SelectField(_l("Part in the referral"), choices=choices([("", _l("Choose…")), *lazy_labels(PARTS)]),
+                       validators=[InputRequired(message=_l("Choose the part this person plays."))])
+    platform_role = SelectField(_l("Role on the platform"),
+                                choices=choices([("", _l("Choose…")), *lazy_labels(PLATFORM_ROLES)]),
+                                validators=[InputRequired(message=_l("Choose their role."))])
+    age_band = SelectField(_l("Age band"), choices=choices([("", _l("Choose…")), *lazy_labels(AGE_BANDS)]),
+                           validators=[InputRequired(message=_l("Choose their age band."))])
 
 
 class AddPersonForm(PersonForm):
-    pseudonym = StringField("Platform pseudonym, or a short description if they have none",
+    pseudonym = StringField(_l("Platform pseudonym, or a short description if they have none"),
                             validators=[InputRequired(), Length(max=128)])
 
 
 class AssignForm(FlaskForm):
-    lead = SelectField("Named lead", choices=[], validate_choice=False)
-    deputy = SelectField("Deputy", choices=[], validate_choice=False)
+    lead = SelectField(_l("Named lead"), choices=[], validate_choice=False)
+    deputy = SelectField(_l("Deputy"), choices=[], validate_choice=False)
 
 
 class CloseForm(FlaskForm):
-    outcome = SelectField("Outcome", choices=choices([("", "Choose an outcome"), *OUTCOMES.items()]),
-                          validators=[InputRequired(message="Choose the outcome.")])
-    detail = TextAreaField("Reason for closing (required, at least 20 characters)",
+    outcome = SelectField(_l("Outcome"), choices=choices([("", _l("Choose an outcome")), *lazy_labels(OUTCOMES)]),
+                          validators=[InputRequired(message=_l("Choose the outcome."))])
+    detail = TextAreaField(_l("Reason for closing (required, at least 20 characters)"),
                            validators=[Optional(), Length(max=5000)])
 
 
 class NoteForm(FlaskForm):
-    detail = TextAreaField("Note on the whole referral", validators=[InputRequired(message="Write the note."),
+    detail = TextAreaField(_l("Note on the whole referral"), validators=[InputRequired(message=_l("Write the note.")),
                                                                       Length(max=5000)])
 
 
 class HoldForm(FlaskForm):
     """Place or release a legal hold: the reason is the form (evidence.py)."""
 
-    detail = TextAreaField("Why (e.g. the police asked us to preserve it; required, at least 20 characters)",
+    detail = TextAreaField(_l("Why (e.g. the police asked us to preserve it; required, at least 20 characters)"),
                            validators=[Optional(), Length(max=5000)])
 
 
@@ -107,9 +108,9 @@ class HotlineSentForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    ceo_after_hours = BoundedIntegerField("Escalate to the CEO this many hours after the deputy",
+    ceo_after_hours = BoundedIntegerField(_l("Escalate to the CEO this many hours after the deputy"),
                                           lo=1, hi=24 * 14, validators=[InputRequired()])
-    hotlines = TextAreaField("Hotlines for sexual images of a child (one per line)",
+    hotlines = TextAreaField(_l("Hotlines for sexual images of a child (one per line)"),
                              validators=[InputRequired(), Length(max=400)])
 
 

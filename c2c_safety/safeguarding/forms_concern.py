@@ -14,19 +14,20 @@ from c2c_safety.safeguarding.risk import LEVELS
 
 
 class RiskForm(FlaskForm):
-    level = SelectField("Risk level", choices=choices([("", "Choose…"), *((str(k), v) for k, v in LEVELS.items())]),
-                        validators=[InputRequired(message="Choose a risk level.")])
-    reason = TextAreaField("Why (kept in the referral's risk history)",
-                           validators=[InputRequired(message="Say why."), Length(max=2000)])
+    level = SelectField(_l("Risk level"),
+                        choices=choices([("", _l("Choose…")), *((str(k), _l(v)) for k, v in LEVELS.items())]),
+                        validators=[InputRequired(message=_l("Choose a risk level."))])
+    reason = TextAreaField(_l("Why (kept in the referral's risk history)"),
+                           validators=[InputRequired(message=_l("Say why.")), Length(max=2000)])
 
 
 class ReplyForm(FlaskForm):
-    text = TextAreaField("Message to the reporter (they read it with their receipt)",
-                         validators=[InputRequired(message="Write the message."), Length(max=20000)])
+    text = TextAreaField(_l("Message to the reporter (they read it with their receipt)"),
+                         validators=[InputRequired(message=_l("Write the message.")), Length(max=20000)])
     # Cleaned like the reporter's own uploads (cases/forms.py, core/uploads.py).
     file = ReporterFileField(_l("A file for the reporter (optional)"))
 
 
 class LinkForm(FlaskForm):
-    reference = StringField("Case reference (e.g. AR-ABCD-EFGH)",
-                            validators=[InputRequired(message="Give the case's reference."), Length(max=20)])
+    reference = StringField(_l("Case reference (e.g. AR-ABCD-EFGH)"),
+                            validators=[InputRequired(message=_l("Give the case's reference.")), Length(max=20)])

@@ -25,11 +25,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
+from c2c_safety.core.locale import N_
 from c2c_safety.review import priority
 from c2c_safety.safeguarding import conversation as conversation_service
 from models import ReviewItem, User, utcnow
@@ -39,20 +41,20 @@ CHILD_AT_RISK = "child_at_risk"
 PERSON_OF_CONCERN = "person_of_concern"
 INVOLVED = "involved"
 PARTS: dict[str, str] = {
-    CHILD_AT_RISK: "Child at risk",
-    PERSON_OF_CONCERN: "Person of concern",
-    INVOLVED: "Also involved",
+    CHILD_AT_RISK: N_("Child at risk"),
+    PERSON_OF_CONCERN: N_("Person of concern"),
+    INVOLVED: N_("Also involved"),
 }
 PLATFORM_ROLES: dict[str, str] = {
-    "student": "Student", "teacher": "Teacher", "parent": "Parent", "staff": "Platform or school staff",
-    "unknown": "Role not known",
+    "student": N_("Student"), "teacher": N_("Teacher"), "parent": N_("Parent"), "staff": N_("Platform or school staff"),
+    "unknown": N_("Role not known"),
 }
 AGE_BANDS: dict[str, str] = {
-    "under13": "under 13", "13to15": "13 to 15", "16plus": "16 or 17", "adult": "adult",
-    "unknown": "age not known",
+    "under13": N_("under 13"), "13to15": N_("13 to 15"), "16plus": N_("16 or 17"), "adult": N_("adult"),
+    "unknown": N_("age not known"),
 }
-HOW: dict[str, str] = {"author": "wrote it", "flagger": "flagged it", "conversation": "in the conversation",
-                       "added": "added by the lead"}
+HOW: dict[str, str] = {"author": N_("wrote it"), "flagger": N_("flagged it"), "conversation": N_("in the conversation"),
+                       "added": N_("added by the lead")}
 CHILD_BANDS = frozenset({"under13", "13to15", "16plus"})
 ADULT_ROLES = frozenset({"teacher", "parent", "staff"})
 # Concerns about harm done to someone else (as opposed to a risk to the author themselves).
@@ -207,11 +209,11 @@ def get(session: Session, ref: SafeguardingReferral, person_id: int) -> Safeguar
 
 def _check(part: str, platform_role: str, age_band: str) -> None:
     if part not in PARTS:
-        raise PersonError("Choose the part this person plays in the referral.")
+        raise PersonError(_("Choose the part this person plays in the referral."))
     if platform_role not in PLATFORM_ROLES:
-        raise PersonError("Choose the person's role on the platform.")
+        raise PersonError(_("Choose the person's role on the platform."))
     if age_band not in AGE_BANDS:
-        raise PersonError("Choose the person's age band.")
+        raise PersonError(_("Choose the person's age band."))
 
 
 def correct(session: Session, ref: SafeguardingReferral, person: SafeguardingPerson, *, actor: User,
@@ -238,12 +240,12 @@ def add(session: Session, ref: SafeguardingReferral, *, actor: User, pseudonym: 
     """Someone the derivation missed (e.g. named in a conversation we did not receive)."""
     pseudonym = pseudonym.strip()
     if not PSEUDONYM_RE.match(pseudonym):
-        raise PersonError("Give the person's platform pseudonym, or a short description if they have "
-                          "none (1 to 128 letters, digits, spaces and . , : ; ' ( ) @ / + -).")
+        raise PersonError(_("Give the person's platform pseudonym, or a short description if they have "
+                            "none (1 to 128 letters, digits, spaces and . , : ; ' ( ) @ / + -)."))
     _check(part, platform_role, age_band)
     if session.scalar(select(SafeguardingPerson.id).where(SafeguardingPerson.referral_id == ref.id,
                                                           SafeguardingPerson.pseudonym == pseudonym)):
-        raise PersonError("That person is already in this referral; correct their details instead.")
+        raise PersonError(_("That person is already in this referral; correct their details instead."))
     row = SafeguardingPerson(referral_id=ref.id, pseudonym=pseudonym, part=part, platform_role=platform_role,
                              age_band=age_band, how_involved="added", source="corrected",
                              updated_at=utcnow(), updated_by_id=actor.id)
@@ -258,6 +260,6 @@ def add(session: Session, ref: SafeguardingReferral, *, actor: User, pseudonym: 
 
 def describe(person: SafeguardingPerson) -> str:
     """"u-77: person of concern, teacher, adult" — for confirmation pages and logs on screen."""
-    return (f"{person.pseudonym}: {PARTS.get(person.part, person.part).lower()}, "
-            f"{PLATFORM_ROLES.get(person.platform_role, person.platform_role).lower()}, "
-            f"{AGE_BANDS.get(person.age_band, person.age_band)}")
+    return (f"{person.pseudonym}: {_(PARTS.get(person.part, person.part)).lower()}, "
+            f"{_(PLATFORM_ROLES.get(person.platform_role, person.platform_role)).lower()}, "
+            f"{_(AGE_BANDS.get(person.age_band, person.age_band))}")

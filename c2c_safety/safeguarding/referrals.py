@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -90,11 +91,11 @@ def assign(session: Session, ref: SafeguardingReferral, *, actor: User, lead_id:
     allowed = {u.id for u in lead_candidates(session)}
     for who in (lead_id, deputy_id):
         if who is not None and who not in allowed:
-            raise SafeguardingError("Choose an active safeguarding lead.")
+            raise SafeguardingError(_("Choose an active safeguarding lead."))
     if lead_id is not None and lead_id == deputy_id:
-        raise SafeguardingError("The deputy must be someone other than the named lead.")
+        raise SafeguardingError(_("The deputy must be someone other than the named lead."))
     if deputy_id is not None and lead_id is None:
-        raise SafeguardingError("Name the lead first; the deputy covers for them.")
+        raise SafeguardingError(_("Name the lead first; the deputy covers for them."))
     if (ref.assigned_to_id, ref.deputy_id) == (lead_id, deputy_id):
         return False
     ref.assigned_to_id, ref.deputy_id = lead_id, deputy_id

@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import seal_text
+from c2c_safety.core.locale import N_
 from c2c_safety.review import hide as hide_requests
 from c2c_safety.safeguarding import confirmation
 from c2c_safety.safeguarding import people as people_service
@@ -48,12 +50,12 @@ EVENTS: dict[str, str] = {
 WITHDRAWN_EVENT = "safeguarding.request_withdrawn"
 # What the platform will do, in words the confirmation page shows.
 EFFECTS: dict[str, str] = {
-    "request_restriction": "The platform will stop this person from sending messages (chats, comments "
-                           "and posts) until the investigation ends. They can still sign in and read.",
-    "request_suspension": "The platform will suspend this person's account pending investigation: "
-                          "they cannot sign in or contact anyone until it is lifted.",
-    "consent_block": "The platform will block this student's access because parental consent was "
-                     "withdrawn: they cannot sign in until consent is given again.",
+    "request_restriction": N_("The platform will stop this person from sending messages (chats, comments "
+                              "and posts) until the investigation ends. They can still sign in and read."),
+    "request_suspension": N_("The platform will suspend this person's account pending investigation: "
+                             "they cannot sign in or contact anyone until it is lifted."),
+    "consent_block": N_("The platform will block this student's access because parental consent was "
+                        "withdrawn: they cannot sign in until consent is given again."),
 }
 RESTRICTION_CODES = {"request_restriction": "messaging", "request_suspension": "account_suspension"}
 
@@ -75,8 +77,8 @@ def explain(ref: SafeguardingReferral, person: SafeguardingPerson, kind: str, *,
     require_lead(actor)
     require_open(ref)
     if kind not in PLATFORM_KINDS or kind not in platform_kinds_for(person):
-        raise SafeguardingError("That request is not offered for this person.")
-    return Proposal(kind, PLATFORM_KINDS[kind], person, people_service.describe(person), EFFECTS[kind],
+        raise SafeguardingError(_("That request is not offered for this person."))
+    return Proposal(kind, _(PLATFORM_KINDS[kind]), person, people_service.describe(person), _(EFFECTS[kind]),
                     int(WITHDRAW_WINDOW.total_seconds() // 3600))
 
 
@@ -89,7 +91,7 @@ def prepare(ref: SafeguardingReferral, person: SafeguardingPerson, kind: str, *,
     """The confirmation page's content: the proposal, the checked reason and a token bound to
     this lead, referral, person, request and reason. Sends and records nothing."""
     proposal = explain(ref, person, kind, actor=actor)
-    why = rationale(detail, "this request")
+    why = rationale(detail, N_("this request"))
     return proposal, why, confirmation.issue(actor, subject(ref, person, kind), why)
 
 
@@ -112,7 +114,7 @@ def send(session: Session, ref: SafeguardingReferral, person: SafeguardingPerson
     """The confirmed request: check its reason and spend its confirmation token, then record
     it and write its webhook delivery (the caller commits, then enqueues `action.delivery_id`)."""
     explain(ref, person, kind, actor=actor)
-    detail = rationale(detail, "this request")
+    detail = rationale(detail, N_("this request"))
     confirmation.redeem(session, token, actor, subject(ref, person, kind), detail)
     # A second POST of the same confirmation (a double click, a reload) sends nothing twice;
     # the referral's row lock makes two at the same moment queue up (PostgreSQL; SQLite
@@ -121,8 +123,8 @@ def send(session: Session, ref: SafeguardingReferral, person: SafeguardingPerson
     if session.scalar(select(SafeguardingAction.id).where(
             SafeguardingAction.referral_id == ref.id, SafeguardingAction.person_id == person.id,
             SafeguardingAction.kind == kind, SafeguardingAction.withdrawn_at.is_(None)).limit(1)) is not None:
-        raise SafeguardingError("This request was already sent for this person; withdraw it first to "
-                                "send it again.")
+        raise SafeguardingError(_("This request was already sent for this person; withdraw it first to "
+                                  "send it again."))
     now = utcnow()
     row = SafeguardingAction(referral_id=ref.id, person_id=person.id, child_pseudonym=person.pseudonym,
                              kind=kind, detail_sealed=seal_text(detail) if detail else None, actor_id=actor.id,
@@ -153,10 +155,10 @@ def withdrawal_of(session: Session, action_id: int, *, actor: User) -> tuple[Saf
     ref = session.get(SafeguardingReferral, action.referral_id)
     assert ref is not None
     if action.withdrawn_at is not None:
-        raise SafeguardingError("This request was already withdrawn.")
+        raise SafeguardingError(_("This request was already withdrawn."))
     if not can_withdraw(action):
-        raise SafeguardingError("The window to withdraw this request has passed. Ask the platform "
-                                "directly to lift it.")
+        raise SafeguardingError(_("The window to withdraw this request has passed. Ask the platform "
+                                  "directly to lift it."))
     require_open(ref)
     return action, ref
 
@@ -170,7 +172,7 @@ def prepare_withdrawal(session: Session, action_id: int, *, actor: User,
     """The withdrawal's confirmation page: the request, its referral, the checked reason and a
     token bound to them. Changes nothing."""
     action, ref = withdrawal_of(session, action_id, actor=actor)
-    why = rationale(detail, "this withdrawal")
+    why = rationale(detail, N_("this withdrawal"))
     return action, ref, why, confirmation.issue(actor, withdrawal_subject(action), why)
 
 
@@ -182,7 +184,7 @@ def withdraw(session: Session, action_id: int, *, actor: User, detail: str,
     # Lock the request first so two withdrawals at once send one (PostgreSQL).
     session.execute(select(SafeguardingAction.id).where(SafeguardingAction.id == action_id).with_for_update())
     action, ref = withdrawal_of(session, action_id, actor=actor)
-    why = rationale(detail, "this withdrawal")
+    why = rationale(detail, N_("this withdrawal"))
     confirmation.redeem(session, token, actor, withdrawal_subject(action), why)
     now = utcnow()
     original = session.get(WebhookDelivery, action.delivery_id) if action.delivery_id else None

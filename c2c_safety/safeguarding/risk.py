@@ -24,11 +24,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from c2c_safety.audit import log as audit
 from c2c_safety.core.crypto import open_text, seal_text
+from c2c_safety.core.locale import N_
 from c2c_safety.review import priority
 from c2c_safety.review.referrals import ESCALATED
 from c2c_safety.safeguarding.people import CHILD_AT_RISK, PERSON_OF_CONCERN, is_child
@@ -38,7 +40,7 @@ from models.review import RiskAssessment, SafeguardingPerson, SafeguardingReferr
 from models.scoring import ItemScore
 
 URGENT, HIGH, STANDARD = 3, 2, 1
-LEVELS: dict[int, str] = {URGENT: "Urgent", HIGH: "High", STANDARD: "Standard"}
+LEVELS: dict[int, str] = {URGENT: N_("Urgent"), HIGH: N_("High"), STANDARD: N_("Standard")}
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Risk:
 
     @property
     def label(self) -> str:
-        return LEVELS[self.level]
+        return str(_(LEVELS[self.level]))
 
 
 def _categories(ref: SafeguardingReferral, item: ReviewItem | None) -> set[str]:
@@ -75,30 +77,31 @@ def of_referral(ref: SafeguardingReferral, people: list[SafeguardingPerson], *, 
     urgent: list[str] = []
     high: list[str] = []
     if adult_concern and children and (one_to_one or under13):
-        urgent.append("an adult in contact with a child" + (" in a one-to-one chat" if one_to_one else " under 13"))
+        urgent.append(_("an adult in contact with a child in a one-to-one chat") if one_to_one
+                      else _("an adult in contact with a child under 13"))
     if cats & {"grooming", "sexual"} and children:
-        urgent.append("grooming or sexual content involving a child")
+        urgent.append(_("grooming or sexual content involving a child"))
     if "self_harm" in cats:
-        urgent.append("a risk of self-harm")
+        urgent.append(_("a risk of self-harm"))
     if "threat" in cats:
-        high.append("a threat")
+        high.append(_("a threat"))
     if ESCALATED in ref.reasons:
-        high.append("escalated by a moderator")
+        high.append(_("escalated by a moderator"))
     if under13:
-        high.append("a child under 13 at risk")
+        high.append(_("a child under 13 at risk"))
     if one_to_one and children:
-        high.append("a one-to-one chat with a child")
+        high.append(_("a one-to-one chat with a child"))
     if reopened:
-        high.append("reopened by a new flag")
+        high.append(_("reopened by a new flag"))
     if urgent:
         return Risk(URGENT, tuple(urgent + high))
     if high:
         return Risk(HIGH, tuple(high))
-    return Risk(STANDARD, ("no urgent sign recorded",))
+    return Risk(STANDARD, (_("no urgent sign recorded"),))
 
 
 def of_report() -> Risk:
-    return Risk(HIGH, ("anonymous safeguarding report: read it to judge the risk",))
+    return Risk(HIGH, (_("anonymous safeguarding report: read it to judge the risk"),))
 
 # Words in a child category's code that make a report urgent on its own (rep's child-first
 # categories, e.g. "sexual_images", "sextortion", "self_harm"; matched on the code so a new
@@ -112,13 +115,13 @@ def of_case_report(case: CaseFile, scores: Mapping[str, float] | None = None) ->
     urgent: list[str] = []
     label = case.category.replace("_", " ")
     if any(w in case.category for w in URGENT_CATEGORY_WORDS):
-        urgent.append(f"reported as {label}")
+        urgent.append(_("reported as %(category)s", category=label))
     for c in AI_URGENT:
         if scores and float(scores.get(c, 0.0)) >= REVIEW_THRESHOLDS.get(c, 0.5):
-            urgent.append(f"AI score for {c.replace('_', ' ')} above its review threshold")
+            urgent.append(_("AI score for %(category)s above its review threshold", category=c.replace("_", " ")))
     if urgent:
         return Risk(URGENT, tuple(urgent))
-    return Risk(HIGH, (f"anonymous report ({label}): read it to judge the risk",))
+    return Risk(HIGH, (_("anonymous report (%(category)s): read it to judge the risk", category=label),))
 
 
 def case_scores(session: Session, case_ids: Iterable[int]) -> dict[int, dict[str, float]]:
@@ -147,7 +150,7 @@ def effective(proposal: Risk, setting: RiskAssessment | None) -> Risk:
     """The lead's latest setting wins; the proposal's reasons stay visible beside it."""
     if setting is None or setting.level not in LEVELS:
         return proposal
-    return Risk(setting.level, ("set by the lead",), set_by_lead=True)
+    return Risk(setting.level, (_("set by the lead"),), set_by_lead=True)
 
 
 class RiskError(ValueError):
@@ -162,14 +165,14 @@ def set_level(session: Session, ref: SafeguardingReferral, *, actor: User, level
     """The lead sets or overrides the referral's risk level, with a reason (sealed), kept
     as history. Audited with the levels, never the reason's text."""
     if not actor.has_role("safeguarding_lead"):
-        raise RiskError("Only a safeguarding lead sets the risk level.")
+        raise RiskError(_("Only a safeguarding lead sets the risk level."))
     if level not in LEVELS:
-        raise RiskError("Choose a risk level.")
+        raise RiskError(_("Choose a risk level."))
     reason = (reason or "").strip()
     if len(reason) < 3:
-        raise RiskError("Say why (a few words are enough).")
+        raise RiskError(_("Say why (a few words are enough)."))
     if len(reason) > MAX_REASON:
-        raise RiskError(f"Keep the reason under {MAX_REASON} characters.")
+        raise RiskError(_("Keep the reason under %(n)s characters.", n=MAX_REASON))
     before = latest_settings(session, [ref.id]).get(ref.id)
     row = RiskAssessment(referral_id=ref.id, level=level, proposed_level=proposed.level,
                          reason_sealed=seal_text(reason), set_by_id=actor.id, at=utcnow())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from c2c_safety.review import policy
@@ -43,11 +44,11 @@ def hotlines(session: Session) -> list[str]:
 def set_hotlines(session: Session, text: str, *, actor: User) -> list[str]:
     names = list(dict.fromkeys(n.strip() for n in text.splitlines() if n.strip()))
     if not names:
-        raise SettingsError("Name at least one hotline.")
+        raise SettingsError(_("Name at least one hotline."))
     joined = "\n".join(names)
     if len(names) > MAX_HOTLINES or any(len(n) > MAX_HOTLINE_NAME for n in names) or len(joined) > 200:
-        raise SettingsError(f"At most {MAX_HOTLINES} hotlines, {MAX_HOTLINE_NAME} characters each and 200 "
-                            "in all: use short names.")
+        raise SettingsError(_("At most %(n)s hotlines, %(chars)s characters each and 200 in all: use short names.",
+                              n=MAX_HOTLINES, chars=MAX_HOTLINE_NAME))
     policy.set_setting(session, HOTLINES_KEY, joined, actor=actor)
     return hotlines(session)
 
@@ -67,5 +68,5 @@ def ceo_after(session: Session) -> timedelta:
 
 def set_ceo_after_hours(session: Session, hours: int, *, actor: User) -> None:
     if not 1 <= hours <= MAX_CEO_AFTER_HOURS:
-        raise SettingsError(f"Give between 1 and {MAX_CEO_AFTER_HOURS} hours.")
+        raise SettingsError(_("Give between 1 and %(n)s hours.", n=MAX_CEO_AFTER_HOURS))
     policy.set_setting(session, CEO_AFTER_KEY, str(hours), actor=actor)

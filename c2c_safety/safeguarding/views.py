@@ -9,11 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from c2c_safety.core import db, params
 from c2c_safety.core.access import roles_required, staff
+from c2c_safety.core.locale import translated
 from c2c_safety.core.templating import NAV, NavLink
 from c2c_safety.review import queue, wellbeing
 from c2c_safety.review.decisions import ACTION_LABELS
@@ -45,7 +49,7 @@ from c2c_safety.safeguarding.risk import RiskError
 from models.review import SafeguardingPerson
 
 bp = Blueprint("safeguarding", __name__, url_prefix="/safeguarding")
-NAV.append(NavLink("safeguarding.index", "Safeguarding desk",
+NAV.append(NavLink("safeguarding.index", _l("Safeguarding desk"),
                    frozenset({"safeguarding_lead", "independent_reviewer", "ceo"})))  # the last two read only
 
 LEAD = "safeguarding_lead"
@@ -67,7 +71,7 @@ def index() -> str:
     desk = desk_service.desk(s, staff(), f)
     sg_oversight.record_desk_view(s, actor=staff(), state=f.state, rows=len(desk.rows))
     s.commit()
-    return render_template("safeguarding/index.html", desk=desk, f=f, states=desk_service.STATES,
+    return render_template("safeguarding/index.html", desk=desk, f=f, states=translated(desk_service.STATES),
                            form=StepForm(), read_only=sg_oversight.read_only(staff()))
 
 
@@ -79,8 +83,8 @@ def alerts_seen() -> Response:
     s = db.session()
     count = desk_service.mark_all_seen(s, actor=staff())
     s.commit()
-    flash(f"Marked {count} alert{'s' if count != 1 else ''} as seen." if count else "Nothing new to mark.",
-          "success")
+    flash(ngettext("Marked %(num)d alert as seen.", "Marked %(num)d alerts as seen.", count) if count
+          else _("Nothing new to mark."), "success")
     return redirect(url_for("safeguarding.index"))
 
 
@@ -101,11 +105,11 @@ def person_forms(person: SafeguardingPerson, forms: dict[str, FlaskForm]) -> dic
     record = forms.get(f"record-{person.id}") or RecordForm(prefix=prefix)
     assert isinstance(record, RecordForm)
     kinds = actions_service.record_kinds_for(person)
-    record.kind.choices = choices([(k, actions_service.RECORD_KINDS[k]) for k in kinds])
+    record.kind.choices = choices([(k, _(actions_service.RECORD_KINDS[k])) for k in kinds])
     if "hotline_report" in kinds:
-        record.hotline.choices = choices([("", "Choose…"), *((h, h) for h in sg_settings.hotlines(db.session()))])
+        record.hotline.choices = choices([("", _("Choose…")), *((h, h) for h in sg_settings.hotlines(db.session()))])
     ask = RequestForm(prefix=f"q{person.id}", formdata=None)  # own ids: not the record form's
-    ask.kind.choices = choices([(k, actions_service.PLATFORM_KINDS[k])
+    ask.kind.choices = choices([(k, _(actions_service.PLATFORM_KINDS[k]))
                                 for k in actions_service.platform_kinds_for(person)])
     correct = forms.get(f"person-{person.id}") or PersonForm(
         prefix=f"c{person.id}", data={"part": person.part, "platform_role": person.platform_role,
@@ -127,7 +131,7 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
     if view is not None and view.sensitive:
         wellbeing.record_exposure(s, staff(), view.item.id)
     s.commit()
-    leads = [(0, "Nobody")] + [(u.id, u.display_name or u.email) for u in referrals_service.lead_candidates(s)]
+    leads = [(0, _("Nobody"))] + [(u.id, u.display_name or u.email) for u in referrals_service.lead_candidates(s)]
     assign = forms.get("assign") or AssignForm(data={"lead": ref.assigned_to_id or 0, "deputy": ref.deputy_id or 0})
     assert isinstance(assign, AssignForm)
     assign.lead.choices = assign.deputy.choices = choices([(str(i), n) for i, n in leads])
@@ -143,13 +147,14 @@ def render_referral(referral_id: int, status: int = 200, **forms: FlaskForm) -> 
         note_form=forms.get("note") or NoteForm(prefix="note"),
         actions=actions_service.actions_for(s, ref),
         **concern_view.context(s, ref, case, people, reopened=reopened, forms=forms, viewer=staff()),
-        kinds=actions_service.ACTION_KINDS, outcomes=actions_service.OUTCOMES,
-        outcome_needs=actions_service.OUTCOME_NEEDS, parts=people_service.PARTS,
-        roles=people_service.PLATFORM_ROLES, bands=people_service.AGE_BANDS, how=people_service.HOW,
+        kinds=translated(actions_service.ACTION_KINDS), outcomes=translated(actions_service.OUTCOMES),
+        outcome_needs=translated(actions_service.OUTCOME_NEEDS), parts=translated(people_service.PARTS),
+        roles=translated(people_service.PLATFORM_ROLES), bands=translated(people_service.AGE_BANDS),
+        how=translated(people_service.HOW),
         can_withdraw=requests_service.can_withdraw, withdraw_hours=requests_service.WITHDRAW_WINDOW,
-        people_by_id={p.id: p for p in people}, action_labels=ACTION_LABELS, kind_label=kind_label,
+        people_by_id={p.id: p for p in people}, action_labels=translated(ACTION_LABELS), kind_label=kind_label,
         hold=evidence.active_hold(s, ref.id), hold_form=forms.get("hold") or HoldForm(prefix="hold"),
-        escalations=escalation.for_referral(s, ref.id), steps=escalation.STEPS,
+        escalations=escalation.for_referral(s, ref.id), steps=translated(escalation.STEPS),
         hotline_record=hotline_records.for_referral(s, ref.id), hotline_form=hotline_form,
         read_only=sg_oversight.read_only(staff())), status
 

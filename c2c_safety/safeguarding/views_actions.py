@@ -10,6 +10,7 @@ webhook is enqueued after the commit. Withdrawing one is confirmed the same way.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -64,7 +65,7 @@ def assign(referral_id: int) -> Page:
         lead, deputy = (int(v) if str(v).isdigit() and int(v) else None for v in (form.lead.data, form.deputy.data))
         referrals_service.assign(db.session(), ref, actor=staff(), lead_id=lead, deputy_id=deputy)
 
-    return run_step(referral_id, form, "assign", act, "Assignment saved.", "lead")
+    return run_step(referral_id, form, "assign", act, _("Assignment saved."), "lead")
 
 
 @bp.route("/referrals/<int:referral_id>/people", methods=["POST"])
@@ -75,7 +76,7 @@ def add_person(referral_id: int) -> Page:
     return run_step(referral_id, form, "add", lambda: people_service.add(
         db.session(), ref, actor=staff(), pseudonym=form.pseudonym.data or "", part=form.part.data or "",
         platform_role=form.platform_role.data or "", age_band=form.age_band.data or ""),
-        "Person added to the referral.", "pseudonym")
+        _("Person added to the referral."), "pseudonym")
 
 
 @bp.route("/referrals/<int:referral_id>/people/<int:person_id>", methods=["POST"])
@@ -87,7 +88,7 @@ def correct_person(referral_id: int, person_id: int) -> Page:
     return run_step(referral_id, form, f"person-{person.id}", lambda: people_service.correct(
         db.session(), ref, person, actor=staff(), part=form.part.data or "",
         platform_role=form.platform_role.data or "", age_band=form.age_band.data or ""),
-        f"Details of {person.pseudonym} corrected.", "part")
+        _("Details of %(name)s corrected.", name=person.pseudonym), "part")
 
 
 @bp.route("/referrals/<int:referral_id>/people/<int:person_id>/actions", methods=["POST"])
@@ -96,7 +97,7 @@ def record(referral_id: int, person_id: int) -> Page:
     ref = _referral(referral_id)
     person = _person(ref, person_id)
     form = RecordForm(prefix=f"p{person.id}")
-    form.kind.choices = choices([(k, actions_service.RECORD_KINDS[k])
+    form.kind.choices = choices([(k, _(actions_service.RECORD_KINDS[k]))
                                  for k in actions_service.record_kinds_for(person)])
     kind = str(form.kind.data or "")
     # A hotline report names its hotline from the configured list (settings.hotlines).
@@ -105,7 +106,8 @@ def record(referral_id: int, person_id: int) -> Page:
         db.session(), ref, person, actor=staff(), kind=kind, detail=form.detail.data or "",
         authority=authority, authority_ref=form.authority_ref.data or "",
         hotlines=sg_settings.hotlines(db.session())),
-        f"Recorded: {actions_service.RECORD_KINDS.get(kind, kind)} ({person.pseudonym}).", "kind")
+        _("Recorded: %(what)s (%(name)s).", what=_(actions_service.RECORD_KINDS.get(kind, kind)),
+          name=person.pseudonym), "kind")
 
 
 @bp.route("/referrals/<int:referral_id>/note", methods=["POST"])
@@ -115,7 +117,7 @@ def note(referral_id: int) -> Page:
     form = NoteForm(prefix="note")
     return run_step(referral_id, form, "note", lambda: actions_service.record(
         db.session(), ref, None, actor=staff(), kind="note", detail=form.detail.data or ""),
-        "Note recorded.", "detail")
+        _("Note recorded."), "detail")
 
 
 @bp.route("/referrals/<int:referral_id>/close", methods=["POST"])
@@ -125,7 +127,7 @@ def close(referral_id: int) -> Page:
     form = CloseForm(prefix="close")
     return run_step(referral_id, form, "close", lambda: actions_service.close(
         db.session(), ref, actor=staff(), outcome=form.outcome.data or "", detail=form.detail.data or ""),
-        "Referral closed.", "outcome")
+        _("Referral closed."), "outcome")
 
 
 # --- requests to the platform: reason, a confirmation page with a signed token, then the POST
@@ -142,9 +144,9 @@ def _confirm_page(ref: SafeguardingReferral, proposal: requests_service.Proposal
                   why: str = "", status: int = 200) -> tuple[str, int]:
     person = proposal.person
     return render_template("safeguarding/confirm.html", ref=ref, p=proposal, form=form, why=why,
-                           part=people_service.PARTS.get(person.part, person.part),
-                           role=people_service.PLATFORM_ROLES.get(person.platform_role, person.platform_role),
-                           band=people_service.AGE_BANDS.get(person.age_band, person.age_band)), status
+                           part=_(people_service.PARTS.get(person.part, person.part)),
+                           role=_(people_service.PLATFORM_ROLES.get(person.platform_role, person.platform_role)),
+                           band=_(people_service.AGE_BANDS.get(person.age_band, person.age_band))), status
 
 
 @bp.route("/referrals/<int:referral_id>/people/<int:person_id>/request", methods=["GET"])
@@ -155,7 +157,7 @@ def confirm_request(referral_id: int, person_id: int) -> Page:
     person = _person(ref, person_id)
     kind = _kind_arg(person)
     if not kind:
-        flash(f"Choose what to ask the platform to do about {person.pseudonym}.", "error")
+        flash(_("Choose what to ask the platform to do about %(name)s.", name=person.pseudonym), "error")
         return redirect(url_for("safeguarding.referral", referral_id=referral_id) + f"#person-{person.id}")
     try:
         proposal = requests_service.explain(ref, person, kind, actor=staff())
@@ -171,10 +173,10 @@ def check_request(referral_id: int, person_id: int) -> Page:
     ref = _referral(referral_id)
     person = _person(ref, person_id)
     form = RequestForm(prefix=f"q{person.id}")
-    form.kind.choices = choices([(k, actions_service.PLATFORM_KINDS[k])
+    form.kind.choices = choices([(k, _(actions_service.PLATFORM_KINDS[k]))
                                  for k in actions_service.platform_kinds_for(person)])
     if not form.validate_on_submit():
-        flash(f"Choose what to ask the platform to do about {person.pseudonym}, and say why.", "error")
+        flash(_("Choose what to ask the platform to do about %(name)s, and say why.", name=person.pseudonym), "error")
         return render_referral(referral_id, 400)
     kind = str(form.kind.data)
     try:
@@ -198,7 +200,7 @@ def send_request(referral_id: int, person_id: int) -> Page:
     form = ConfirmForm()
     kind = params.clean_text(form.kind.data or "", 40)
     if not form.validate_on_submit():
-        abort(400, "The confirmation form expired or was incomplete. Go back and confirm again.")
+        abort(400, _("The confirmation form expired or was incomplete. Go back and confirm again."))
     s = db.session()
     try:
         action = requests_service.send(s, ref, person, kind, actor=staff(), detail=form.detail.data or "",
@@ -212,16 +214,16 @@ def send_request(referral_id: int, person_id: int) -> Page:
     s.commit()
     if action.delivery_id is not None:
         webhook_service.enqueue(action.delivery_id)
-    flash(f"Sent to the platform: {actions_service.PLATFORM_KINDS[kind]} ({person.pseudonym}). You can "
-          f"withdraw it within {int(requests_service.WITHDRAW_WINDOW.total_seconds() // 3600)} hours.",
-          "success")
+    flash(_("Sent to the platform: %(what)s (%(name)s). You can withdraw it within %(hours)s hours.",
+            what=_(actions_service.PLATFORM_KINDS[kind]), name=person.pseudonym,
+            hours=int(requests_service.WITHDRAW_WINDOW.total_seconds() // 3600)), "success")
     return redirect(url_for("safeguarding.referral", referral_id=referral_id))
 
 
 def _withdraw_page(action: SafeguardingAction, ref: SafeguardingReferral, form: FlaskForm, why: str = "",
                    status: int = 200) -> tuple[str, int]:
     return render_template("safeguarding/withdraw.html", action=action, ref=ref, form=form, why=why,
-                           label=actions_service.PLATFORM_KINDS[action.kind]), status
+                           label=_(actions_service.PLATFORM_KINDS[action.kind])), status
 
 
 @bp.route("/actions/<int:action_id>/withdraw", methods=["GET"])
@@ -242,7 +244,7 @@ def confirm_withdraw(action_id: int) -> Page:
 def check_withdraw(action_id: int) -> Page:
     form = WithdrawReasonForm()
     if not form.validate_on_submit():
-        abort(400, "The form expired. Go back and try again.")
+        abort(400, _("The form expired. Go back and try again."))
     s = db.session()
     try:
         action, ref = requests_service.withdrawal_of(s, action_id, actor=staff())
@@ -264,7 +266,7 @@ def check_withdraw(action_id: int) -> Page:
 def withdraw(action_id: int) -> Page:
     form = WithdrawForm()
     if not form.validate_on_submit():
-        abort(400, "The form expired. Go back and confirm again.")
+        abort(400, _("The form expired. Go back and confirm again."))
     s = db.session()
     try:
         action = requests_service.withdraw(s, action_id, actor=staff(), detail=form.detail.data or "",
@@ -280,5 +282,5 @@ def withdraw(action_id: int) -> Page:
     s.commit()
     if action.withdrawal_delivery_id is not None:
         webhook_service.enqueue(action.withdrawal_delivery_id)
-    flash("Withdrawn: the platform has been told to undo the request.", "success")
+    flash(_("Withdrawn: the platform has been told to undo the request."), "success")
     return redirect(url_for("safeguarding.referral", referral_id=action.referral_id or 0))

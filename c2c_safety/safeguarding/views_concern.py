@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -54,7 +55,7 @@ def set_risk(referral_id: int) -> Page:
         risk.set_level(s, ref, actor=staff(), level=int(level) if level else 0, reason=form.reason.data or "",
                        proposed=proposal)
 
-    return run_step(referral_id, form, "risk", act, "Risk level saved.", "level")
+    return run_step(referral_id, form, "risk", act, _("Risk level saved."), "level")
 
 
 @bp.route("/referrals/<int:referral_id>/reply", methods=["POST"])
@@ -66,10 +67,10 @@ def reply(referral_id: int) -> Page:
     def act() -> None:
         case = concern_view.visible_case(db.session(), ref, staff())
         if case is None or ref.item_id is not None:
-            raise SafeguardingError("This referral has no reporter to write to.")
+            raise SafeguardingError(_("This referral has no reporter to write to."))
         concerns.reply(db.session(), ref, case, actor=staff(), text=form.text.data or "", files=form.file.files())
 
-    return run_step(referral_id, form, "reply", act, "Message sent to the reporter.", "text")
+    return run_step(referral_id, form, "reply", act, _("Message sent to the reporter."), "text")
 
 
 @bp.route("/referrals/<int:referral_id>/link", methods=["POST"])
@@ -85,15 +86,15 @@ def link_case(referral_id: int) -> Page:
         try:
             case = get_visible(s, staff(), case_id or 0)
         except CaseNotFoundError:
-            raise SafeguardingError("No case with that reference that you can open.") from None
+            raise SafeguardingError(_("No case with that reference that you can open.")) from None
         concerns.link(s, ref, case, actor=staff())
 
-    return run_step(referral_id, form, "link", act, "Case linked to this referral.", "reference")
+    return run_step(referral_id, form, "link", act, _("Case linked to this referral."), "reference")
 
 
 def _step(referral_id: int, action: Callable[[], object], done: str, then: Callable[[], str]) -> Response:
     if not StepForm().validate_on_submit():
-        abort(400, "The form expired. Go back and try again.")
+        abort(400, _("The form expired. Go back and try again."))
     s = db.session()
     try:
         action()
@@ -110,7 +111,7 @@ def _step(referral_id: int, action: Callable[[], object], done: str, then: Calla
 @roles_required(LEAD)
 def unlink_case(referral_id: int) -> Response:
     ref = _referral(referral_id)
-    return _step(referral_id, lambda: concerns.unlink(db.session(), ref, actor=staff()), "Link removed.",
+    return _step(referral_id, lambda: concerns.unlink(db.session(), ref, actor=staff()), _("Link removed."),
                  lambda: url_for("safeguarding.referral", referral_id=referral_id))
 
 
@@ -120,14 +121,14 @@ def revert(referral_id: int) -> Response:
     ref = _referral(referral_id)
     case_id = ref.case_id or 0
     return _step(referral_id, lambda: concerns.revert(db.session(), ref, actor=staff()),
-                 "The report is a whistleblower case again.", lambda: url_for("cases.detail", case_id=case_id))
+                 _("The report is a whistleblower case again."), lambda: url_for("cases.detail", case_id=case_id))
 
 
 @bp.route("/cases/<int:case_id>/convert", methods=["POST"])
 @roles_required(LEAD)
 def convert(case_id: int) -> Response:
     if not StepForm().validate_on_submit():
-        abort(400, "The form expired. Go back and try again.")
+        abort(400, _("The form expired. Go back and try again."))
     s = db.session()
     try:
         case = get_visible(s, staff(), case_id)
@@ -140,8 +141,8 @@ def convert(case_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("safeguarding.index"))
     s.commit()
-    flash(f"Case {case.reference} is now safeguarding referral #{ref.id}; the reporter's receipt and "
-          "messages are kept.", "success")
+    flash(_("Case %(ref)s is now safeguarding referral #%(id)s; the reporter's receipt and messages are kept.",
+            ref=case.reference, id=ref.id), "success")
     return redirect(url_for("safeguarding.referral", referral_id=ref.id))
 
 
@@ -151,7 +152,7 @@ def chronology_export() -> Response:
     """The chronology of one child as a PDF for a case conference; audited."""
     pseudonym = params.arg_text("child", 128).strip()
     if not pseudonym:
-        abort(400, "Name the child (?child=…).")
+        abort(400, _("Name the child (?child=…)."))
     s = db.session()
     entries = chronology.chronology(s, pseudonym, actor=staff())
     data = chronology_pdf.render(pseudonym, entries, exported_by=staff().display_name or staff().email)

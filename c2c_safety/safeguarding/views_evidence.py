@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from c2c_safety.audit import log as audit
@@ -18,7 +19,7 @@ from c2c_safety.safeguarding.views import LEAD, bp, run_step
 from c2c_safety.safeguarding.views_actions import Page, _referral
 
 # Leads reach the settings from the desk; an admin (who has no desk) from the navigation.
-NAV.append(NavLink("safeguarding.settings", "Safeguarding settings", frozenset({"admin"})))
+NAV.append(NavLink("safeguarding.settings", _l("Safeguarding settings"), frozenset({"admin"})))
 
 
 @bp.route("/referrals/<int:referral_id>/hold", methods=["POST"])
@@ -28,7 +29,7 @@ def place_hold(referral_id: int) -> Page:
     form = HoldForm(prefix="hold")
     return run_step(referral_id, form, "hold", lambda: evidence.place(
         db.session(), ref, actor=staff(), reason=form.detail.data or ""),
-        "Evidence preserved: a legal hold is in place.", "detail")
+        _("Evidence preserved: a legal hold is in place."), "detail")
 
 
 @bp.route("/referrals/<int:referral_id>/hold/release", methods=["POST"])
@@ -38,7 +39,7 @@ def release_hold(referral_id: int) -> Page:
     form = HoldForm(prefix="hold")
     return run_step(referral_id, form, "hold", lambda: evidence.release(
         db.session(), ref, actor=staff(), reason=form.detail.data or ""),
-        "Legal hold released.", "detail")
+        _("Legal hold released."), "detail")
 
 
 @bp.route("/referrals/<int:referral_id>/hotline-record/sent", methods=["POST"])
@@ -97,5 +98,5 @@ def save_settings() -> Response | tuple[str, int]:
         form.hotlines.errors = [str(exc)]
         return _settings_page(form, 400)
     s.commit()
-    flash("Safeguarding settings saved.", "success")
+    flash(_("Safeguarding settings saved."), "success")
     return redirect(url_for("safeguarding.settings"))
