@@ -1,0 +1,25 @@
+"""The committed gettext catalogs as tests read them: `translated("da", "English msgid")`."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "c2c_safety" / "translations"
+
+
+@cache
+def catalog(lang: str, domain: str = "public") -> Catalog:
+    with (TRANSLATIONS / lang / "LC_MESSAGES" / f"{domain}.po").open(encoding="utf-8") as f:
+        return read_po(f)
+
+
+def translated(lang: str, msgid: str, domain: str = "public", **values: object) -> str:
+    """The msgstr of `msgid` in `lang` (the msgid itself when untranslated), filled in."""
+    message = catalog(lang, domain).get(msgid)
+    text = message.string if message is not None and message.string else msgid
+    text = text[0] if isinstance(text, tuple) else text
+    return text % values if values else text
