@@ -23,3 +23,21 @@ def translated(lang: str, msgid: str, domain: str = "public", **values: object) 
     text = message.string if message is not None and message.string else msgid
     text = text[0] if isinstance(text, tuple) else text
     return text % values if values else text
+
+
+def translated_n(lang: str, singular: str, plural: str, n: int, domain: str = "public") -> str:
+    """The plural form of `lang` for `n` (compiled catalogs, as the app reads them)."""
+    from babel.support import Translations
+
+    return str(Translations.load(str(TRANSLATIONS), [lang], domain).ungettext(singular, plural, n)) % {"num": n}
+
+
+def english_sentences(lang: str, domain: str = "public") -> list[str]:
+    """English msgids long enough to be sentences, which `lang` translates differently: none
+    of them may show on a page in `lang`."""
+    out = []
+    for m in catalog(lang, domain):
+        if isinstance(m.id, str) and len(m.id) > 24 and "%(" not in m.id and "<" not in m.id \
+                and m.string and m.string != m.id:
+            out.append(m.id)
+    return out
