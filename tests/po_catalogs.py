@@ -17,9 +17,10 @@ def catalog(lang: str, domain: str = "public") -> Catalog:
         return read_po(f)
 
 
-def translated(lang: str, msgid: str, domain: str = "public", **values: object) -> str:
+def translated(lang: str, msgid: str, domain: str = "public", context: str | None = None,
+               **values: object) -> str:
     """The msgstr of `msgid` in `lang` (the msgid itself when untranslated), filled in."""
-    message = catalog(lang, domain).get(msgid)
+    message = catalog(lang, domain).get(msgid, context=context)
     text = message.string if message is not None and message.string else msgid
     text = text[0] if isinstance(text, tuple) else text
     return text % values if values else text

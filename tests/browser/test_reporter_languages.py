@@ -96,7 +96,7 @@ def test_a_childs_journey_in_every_language_on_a_phone_without_js(live_server, b
         _fits(page)
         _shot(page, lang, "receipt")
 
-        page.get_by_role("link", name=t("Follow your report")).click()
+        page.get_by_role("link", name=translated(lang, "Follow your report", context="receipt")).click()
         _speaks(page, lang)
         page.get_by_label(t("Receipt code")).fill(" " + code.upper().replace(" ", " - ") + " ")
         page.get_by_role("button", name=t("Show my report")).click()

@@ -27,8 +27,8 @@ def _template(domain: str) -> Catalog:
         return read_po(f)
 
 
-def _ids(cat: Catalog) -> set[str | tuple[str, ...]]:
-    return {m.id for m in cat if m.id}
+def _ids(cat: Catalog) -> set[object]:
+    return {(m.context, m.id) if m.context else m.id for m in cat if m.id}
 
 
 def _untranslated(lang: str, domain: str) -> list[str]:
@@ -39,7 +39,7 @@ def _untranslated(lang: str, domain: str) -> list[str]:
     for m in _template(domain):
         if not m.id:
             continue
-        found = po.get(m.id)
+        found = po.get(m.id, context=m.context)
         strings = () if found is None else (found.string if isinstance(found.string, tuple) else (found.string,))
         english = set(PLACEHOLDER.findall(m.id if isinstance(m.id, str) else " ".join(m.id)))
         if found is None or found.fuzzy or not strings or not all(s.strip() for s in strings):
