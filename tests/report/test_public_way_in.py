@@ -46,7 +46,8 @@ def test_anonymous_root_is_a_short_public_page_without_a_cookie(app, client):
     assert 'href="/login"' in html and translated("en", "Staff sign-in") in html  # staff sign-in: a small link
     assert "<form" not in html  # nothing to type here: two ways in
     da = client.get("/?lang=da")
-    assert translated("da", "Worried about something on Class2Class?") in da.get_data(as_text=True) and 'lang="da"' in da.get_data(as_text=True)
+    da_html = da.get_data(as_text=True)
+    assert translated("da", "Worried about something on Class2Class?") in da_html and 'lang="da"' in da_html
     assert client.get("/", headers={"Accept-Language": "da-DK,da;q=0.9"}).get_data(as_text=True).count(
         translated("da", "Report a concern")) == 1
 
@@ -117,7 +118,8 @@ def test_the_form_starts_with_the_question_and_keeps_the_details_one_click_away(
     visible = re.sub(r"<details.*?</details>", "", before, flags=re.S)
     words = len(re.sub(r"<[^>]+>", " ", visible).split())
     assert words < 70, words
-    assert translated("da", "We do not keep your IP address, details about your browser, or any cookie from these pages.") in before  # still there, behind the <details>
+    no_ip = "We do not keep your IP address, details about your browser, or any cookie from these pages."
+    assert translated("da", no_ip) in before  # still there, behind the <details>
 
 
 def test_quick_exit_address_is_configurable(app, client):
@@ -150,3 +152,14 @@ def test_quick_exit_script_is_served_and_replaces_history(app, client):
 def test_anonymous_pages_after_a_staff_session_still_work(app, client, make_user):
     login(client, make_user("moderator"))
     assert client.get("/report?lang=da").status_code == 200
+
+
+def test_error_pages_speak_the_visitors_language_and_json_errors_keep_their_codes(client):
+    resp = client.get("/no-such-page?lang=uk")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 404 and '<html lang="uk">' in html
+    assert translated("uk", "Not found") in html and translated("uk", "Error %(status)s.", status=404) in html
+    by_browser = client.get("/no-such-page", headers={"Accept-Language": "sw, en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="sw">' in by_browser and translated("sw", "There is nothing at this address.") in by_browser
+    api = client.get("/api/v1/no-such-thing", headers={"Accept-Language": "da"})
+    assert api.status_code == 404 and api.get_json()["error"] == "not_found"
