@@ -1,4 +1,7 @@
-"""Template globals: the navigation by role, and role-aware helpers."""
+"""Template globals: the navigation by role, and role-aware helpers.
+
+Labels are English gettext msgids (marked with `N_`), translated when a page shows them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from dataclasses import dataclass
 from flask import Flask, url_for
 from flask_login import current_user
 
+from c2c_safety.core.locale import N_, say
 from models import Role
 
 
@@ -20,25 +24,26 @@ class NavLink:
 
 # Features append their entries here (in their blueprint's __init__).
 NAV: list[NavLink] = [
-    NavLink("home.index", "Overview", frozenset()),
-    NavLink("admin.users", "Staff accounts", frozenset({"admin"})),
+    NavLink("home.index", N_("Overview"), frozenset()),
+    NavLink("admin.users", N_("Staff accounts"), frozenset({"admin"})),
 ]
 
 
 # How each role is written for people (not "Ceo" or "independent_reviewer").
 ROLE_LABELS: dict[str, str] = {
-    Role.MODERATOR: "Moderator",
-    Role.SAFEGUARDING_LEAD: "Safeguarding lead",
-    Role.CASE_HANDLER: "Case handler",
-    Role.CEO: "CEO",
-    Role.INDEPENDENT_REVIEWER: "Independent reviewer",
-    Role.ADMIN: "Admin",
+    Role.MODERATOR: N_("Moderator"),
+    Role.SAFEGUARDING_LEAD: N_("Safeguarding lead"),
+    Role.CASE_HANDLER: N_("Case handler"),
+    Role.CEO: N_("CEO"),
+    Role.INDEPENDENT_REVIEWER: N_("Independent reviewer"),
+    Role.ADMIN: N_("Admin"),
 }
 
 
 def role_label(role: object) -> str:
     name = str(role)
-    return ROLE_LABELS.get(name, name.replace("_", " ").capitalize())
+    known = ROLE_LABELS.get(name)
+    return say(known) if known else name.replace("_", " ").capitalize()
 
 
 def role_list(roles: Iterable[object]) -> str:
@@ -54,7 +59,7 @@ def nav_links() -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for link in NAV:
         if not link.roles or current_user.has_role(*link.roles):
-            out.append((url_for(link.endpoint), link.label))
+            out.append((url_for(link.endpoint), say(str(link.label))))
     return out
 
 
