@@ -73,6 +73,8 @@ def test_a_childs_journey_in_every_language_on_a_phone_without_js(live_server, b
         page.get_by_role("link", name=t("Report a concern")).click()
         assert page.get_by_role("heading", level=1).inner_text() == t("Tell us about a concern")
         _speaks(page, lang)
+        first_choice = page.get_by_label(t("Someone is being mean to me")).bounding_box()
+        assert first_choice is not None and first_choice["y"] < PHONE["height"], "first question off the first screen"
         _fits(page)
         assert axe_check(page) == [], dump(axe_check(page))
         _shot(page, lang, "form")
