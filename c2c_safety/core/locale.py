@@ -4,7 +4,9 @@ Two gettext domains share one translation directory (`c2c_safety/translations/<l
 LC_MESSAGES/{messages,public}.po`): `public` holds the reporter pages' text and ships in
 every language of `PUBLIC_LANGUAGES`; `messages` holds the staff pages' text (English and
 Danish). `_` looks in both, so a template never says which domain a string is in; the
-babel-*.cfg mapping files decide that by file (see docs/reporting.md, "Languages").
+babel-*.cfg mapping files decide that by file (see docs/reporting.md, "Languages"). Flask-Babel
+pairs `default_domain="messages;public"` with the directory list by position and merges the
+two catalogs, `public` last: an English text in both domains reads as the public one.
 
 The language is chosen per request and never remembered in a cookie: a public page takes
 `?lang=` (kept in every link and form action) or the browser's Accept-Language among the
