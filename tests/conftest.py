@@ -32,6 +32,24 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 CSRF_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the gettext catalogs a fresh clone lacks (only .po files are committed; `make
+    install` compiles them too), so the pages are tested in their languages."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parents[1] / "c2c_safety" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open(encoding="utf-8") as f:
+            catalog = read_po(f)
+        tmp = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            write_mo(f, catalog)
+        tmp.replace(mo)  # atomic: parallel test processes may compile at once
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("C2C_TEST_REDIS_URL")

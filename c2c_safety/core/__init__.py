@@ -1,1 +1,1 @@
-"""The shared core: configuration, database, Redis, queueing, access checks, crypto, web wiring, i18n."""
+"""The shared core: configuration, database, Redis, queueing, access checks, crypto, web wiring, languages."""

@@ -1,4 +1,8 @@
-"""Template globals: the navigation by role, and role-aware helpers."""
+"""Template globals: the navigation by role, and role-aware helpers.
+
+Labels are lazy gettext strings (English msgids), translated when a page shows them; a
+feature may still add a plain English label, which `nav_links` looks up in the catalog too.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from c2c_safety.core.access import load_staff
+from c2c_safety.core.locale import N_, say, use_public_language
 
 log = logging.getLogger(__name__)
 
@@ -59,23 +60,31 @@ def _wants_json() -> bool:
 
 
 def _error(status: int, title: str, message: str) -> tuple[Response | str, int]:
+    """An error page in the reader's language: `title` and `message` are English msgids (the
+    JSON answer keeps them English, its `error` is a stable code). A visitor who is not
+    signed in may be a reporter: their page follows `?lang=` or the browser among every
+    public language."""
     if _wants_json():
         return jsonify(error=title.lower().replace(" ", "_"), message=message), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    # Only a user already loaded counts: loading one here could fail again (database down).
+    user = g.get("_login_user")
+    if user is None or not user.is_authenticated:
+        use_public_language()
+    return render_template("errors/error.html", status=status, title=say(title), message=say(message)), status
 
 
 def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
     code = exc.code or 500
     titles = {
-        400: ("Bad request", "The request could not be understood."),
-        403: ("Forbidden", "You do not have access to this page."),
-        404: ("Not found", "There is nothing at this address."),
-        405: ("Method not allowed", "This address does not accept that kind of request."),
-        413: ("Too large", "What you sent is larger than the desk accepts."),
-        415: ("Unsupported media type", "Send the kind of content this address expects."),
-        429: ("Too many attempts", "Please wait a few minutes and try again."),
+        400: (N_("Bad request"), N_("The request could not be understood.")),
+        403: (N_("Forbidden"), N_("You do not have access to this page.")),
+        404: (N_("Not found"), N_("There is nothing at this address.")),
+        405: (N_("Method not allowed"), N_("This address does not accept that kind of request.")),
+        413: (N_("Too large"), N_("What you sent is larger than the desk accepts.")),
+        415: (N_("Unsupported media type"), N_("Send the kind of content this address expects.")),
+        429: (N_("Too many attempts"), N_("Please wait a few minutes and try again.")),
     }
-    title, message = titles.get(code, (exc.name, "The request could not be completed."))
+    title, message = titles.get(code, (exc.name, N_("The request could not be completed.")))
     if code == 400 and exc.description and not _wants_json():
         message = exc.description if len(exc.description) < 200 else message
     resp = _error(code, title, message)
@@ -87,14 +96,14 @@ def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
 
 
 def _csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
-    return _error(400, "Form expired", "The form was missing its security token or it expired. "
-                  "Go back, reload the page and try again.")
+    return _error(400, N_("Form expired"), N_("The form was missing its security token or it expired. "
+                                              "Go back, reload the page and try again."))
 
 
 def _db_unavailable(exc: OperationalError) -> tuple[Response | str, int]:
     log.error("database error: %s", type(exc).__name__)
-    body, status = _error(503, "Service unavailable", "The desk cannot reach its database. "
-                          "Nothing was saved; please try again shortly.")
+    body, status = _error(503, N_("Service unavailable"), N_("The desk cannot reach its database. "
+                                                             "Nothing was saved; please try again shortly."))
     if isinstance(body, Response):
         body.headers["Retry-After"] = "5"
         return body, status
@@ -105,7 +114,7 @@ def _db_unavailable(exc: OperationalError) -> tuple[Response | str, int]:
 def _unexpected(exc: Exception) -> tuple[Response | str, int]:
     # Log the type and place only: the exception text may hold user content.
     log.exception("unhandled %s on %s %s", type(exc).__name__, request.method, request.endpoint)
-    return _error(500, "Something went wrong", "The desk hit an unexpected error. It has been logged.")
+    return _error(500, N_("Something went wrong"), N_("The desk hit an unexpected error. It has been logged."))
 
 
 class _RowIdConverter(IntegerConverter):

@@ -2,10 +2,11 @@
 
 A new report's code is seven words from a 256-word list in the reporter's language:
 256^7 = 2^56 codes, more than the 10^16 ≈ 2^53.2 of the 16 digits used before
-(docs/security.md, "Receipt codes"). The words are short, concrete and spelled with a–z
-only (no æ/ø/å: a child abroad may have no such key), one list per language in
-`wordlists/<lang>.txt`; a language without a list uses the English one. Adding a list is
-adding a file of exactly 256 distinct lower-case words.
+(docs/security.md, "Receipt codes"). The words are short and concrete, one list per
+language in `wordlists/<lang>.txt`, all lower-case letters of one script: a–z for the
+Latin-script languages (no æ/ø/å/ł: a child abroad may have no such key) and the Cyrillic
+alphabet for Ukrainian. A language without a list uses the English one. Adding a list is
+adding a file of exactly 256 distinct such words (the arithmetic needs only that).
 
 A code is typed back in any case, with any spaces, hyphens or commas between the words, in
 any language's words (the code is the words, not the list). Old 16-digit receipts keep
@@ -25,6 +26,8 @@ LIST_SIZE = 256
 OLD_DIGITS = 16
 DEFAULT_LIST = "en"
 _DIR = Path(__file__).resolve().parent / "wordlists"
+# The scripts a list may be written in: every word of one list in one of them.
+SCRIPTS = {"latin": re.compile("[a-z]+"), "cyrillic": re.compile("[а-яёіїєґ]+")}
 _SEPARATORS = re.compile("[\\s\\-\u2010-\u2015_.,;:/\u00b7\u2022]+")  # hyphens and dashes of all kinds
 
 
@@ -33,9 +36,9 @@ def wordlists() -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for path in sorted(_DIR.glob("*.txt")):
         words = tuple(w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip())
-        if len(words) != LIST_SIZE or len(set(words)) != LIST_SIZE or not all(re.fullmatch("[a-z]+", w)
-                                                                              for w in words):
-            raise ValueError(f"word list {path.name} must hold {LIST_SIZE} distinct a-z words")
+        one_script = any(all(script.fullmatch(w) for w in words) for script in SCRIPTS.values())
+        if len(words) != LIST_SIZE or len(set(words)) != LIST_SIZE or not one_script:
+            raise ValueError(f"word list {path.name} must hold {LIST_SIZE} distinct lower-case words of one script")
         out[path.stem] = words
     return out
 
@@ -58,7 +61,8 @@ def new_code(lang: str) -> str:
 
 def normalise(raw: str) -> str | None:
     """The canonical code typed in `raw` (any case, any separators), or None if it is not one."""
-    text = (raw or "")[:300].strip().lower()
+    # Turkish keyboards write İ/ı: "İ".lower() is "i" plus a combining dot, and no list holds ı.
+    text = (raw or "")[:300].strip().lower().replace("i\u0307", "i").replace("ı", "i")
     digits = "".join(ch for ch in text if ch in "0123456789")
     if not any(ch.isalpha() for ch in text):
         return digits if len(digits) == OLD_DIGITS else None

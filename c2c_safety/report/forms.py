@@ -1,7 +1,7 @@
 """The anonymous forms, parsed and checked by hand.
 
 Not Flask-WTF: its CSRF lives in the session cookie (these pages set none), and errors here
-are translation keys so each reporter reads them in their own language.
+are English msgids (report/texts.py) so each reporter reads them in their own language.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
 from c2c_safety.core.uploads import AttachmentRejectedError
-from c2c_safety.report import reports
+from c2c_safety.report import reports, texts
 
-FieldErrors = dict[str, tuple[str, dict[str, object]]]  # field -> (translation key, values)
+FieldErrors = dict[str, tuple[str, dict[str, object]]]  # field -> (msgid, values)
 
 LIMITS = {"what": reports.MAX_BODY, "when": reports.MAX_WHEN, "who": reports.MAX_WHO,
           "contact": reports.MAX_CONTACT, "message": reports.MAX_BODY}
@@ -27,7 +27,7 @@ def _check_lengths(values: dict[str, str], errors: FieldErrors) -> None:
     for name, value in values.items():
         limit = LIMITS.get(name)
         if limit is not None and len(value) > limit and name not in errors:
-            errors[name] = ("err.too_long", {"max": limit})
+            errors[name] = (texts.ERR_TOO_LONG, {"max": limit})
 
 
 def chosen_files(files: ImmutableMultiDict[str, FileStorage], name: str = "attachments") -> list[FileStorage]:
@@ -36,7 +36,8 @@ def chosen_files(files: ImmutableMultiDict[str, FileStorage], name: str = "attac
 
 
 def file_errors(refused: list[AttachmentRejectedError]) -> list[tuple[str, dict[str, object]]]:
-    return [(f"file.{r.code}", {"name": r.filename}) for r in refused]
+    return [(texts.FILE_REFUSALS.get(r.code, texts.FILE_REFUSALS["broken"]), {"name": r.filename})
+            for r in refused]
 
 
 def _choice(form: ImmutableMultiDict[str, str], name: str, allowed: tuple[str, ...]) -> str:
@@ -65,10 +66,10 @@ class ReportForm:
                 about=_choice(form, "about", reports.ABOUT), age_band=_choice(form, "age_band", reports.AGE_BANDS),
                 meeting=_choice(form, "meeting", reports.MEETINGS))
         if f.category not in reports.CATEGORIES:
-            f.errors["category"] = ("err.category", {})
+            f.errors["category"] = (texts.ERR_CATEGORY, {})
             f.category = ""
         if not f.what.strip():
-            f.errors["what"] = ("err.what", {})
+            f.errors["what"] = (texts.ERR_WHAT, {})
         _check_lengths({"what": f.what, "when": f.when, "who": f.who, "contact": f.contact}, f.errors)
         return f
 
@@ -92,7 +93,7 @@ class ReplyForm:
     def parse(cls, form: ImmutableMultiDict[str, str], has_files: bool) -> ReplyForm:
         f = cls(message=_text(form, "message"))
         if not f.message.strip() and not has_files:
-            f.errors["message"] = ("err.message", {})
+            f.errors["message"] = (texts.ERR_MESSAGE, {})
         _check_lengths({"message": f.message}, f.errors)
         return f
 

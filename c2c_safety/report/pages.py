@@ -1,9 +1,10 @@
 """What every reporter page shares: the page language, the quick exit, the public layout.
 
 The public pages (`/` for a visitor who is not signed in, `/report`, `/report/follow-up`
-and what they lead to) render through `render`, which gives the templates the translator
-of the chosen language and the quick-exit address. The language comes from `?lang=` (kept
-in every link and form action) or the browser's Accept-Language, never from a cookie.
+and what they lead to) render through `render`, which sets the page language for
+Flask-Babel (the `public` gettext domain, core/locale.py) and gives the templates the
+language switcher and the quick-exit address. The language comes from `?lang=` (kept in
+every link and form action) or the browser's Accept-Language, never from a cookie.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from flask import current_app, render_template, request
 
-from c2c_safety.core import i18n
+from c2c_safety.core import locale
 from c2c_safety.report import helplines
 
 # Where "Leave this page" goes: a busy, neutral site, so someone glancing at the screen
@@ -26,13 +27,12 @@ def exit_url() -> str:
 
 
 def pick_lang() -> str:
-    return i18n.pick(request.args.get("lang"), request.headers.get("Accept-Language"))
+    return locale.use_public_language()
 
 
 def context(lang: str) -> dict[str, Any]:
-    return {"lang": lang, "page_lang": lang, "tr": i18n.translator(lang), "languages": i18n.available(),
-            "fmt_date": lambda d: i18n.format_date(d, lang), "exit_url": exit_url(),
-            "helpline": helplines.choose(lang, params_country())}
+    return {"lang": lang, "page_lang": lang, "languages": locale.public_languages(), "exit_url": exit_url(),
+            "helpline": helplines.choose(lang, params_country()), "notice_values": {}}
 
 
 def params_country() -> str | None:
@@ -42,4 +42,5 @@ def params_country() -> str | None:
 
 
 def render(template: str, lang: str, status: int = 200, **ctx: Any) -> tuple[str, int]:
-    return render_template(template, **context(lang), **ctx), status
+    locale.use_public_language(lang)
+    return render_template(template, **(context(lang) | ctx)), status

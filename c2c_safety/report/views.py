@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from c2c_safety.core import db, params, uploads
 from c2c_safety.core.queueing import enqueue
 from c2c_safety.core.web import csrf
-from c2c_safety.report import codes, downloads, helplines, pages, reports, tokens
+from c2c_safety.report import codes, downloads, helplines, pages, reports, texts, tokens
 from c2c_safety.report.filters import user_text
 from c2c_safety.report.forms import ReplyForm, ReportForm, chosen_files, file_errors
 from c2c_safety.review import policy
@@ -62,7 +62,7 @@ def _render(template: str, lang: str, status: int = 200, **ctx: Any) -> tuple[st
     # The shared reporter layout (language, quick exit): report/pages.py.
     return pages.render(template, lang, status, categories=reports.CATEGORIES, child_first=reports.CHILD_FIRST,
                         for_adults=reports.FOR_ADULTS, about_choices=reports.ABOUT, age_bands=reports.AGE_BANDS,
-                        meetings=reports.MEETINGS, **ctx)
+                        meetings=reports.MEETINGS, labels=texts.labels(), **ctx)
 
 
 def _target_hours() -> int:
@@ -71,7 +71,7 @@ def _target_hours() -> int:
 
 
 def _notice(lang: str, title: str, message: str, status: int, **values: Any) -> tuple[str, int]:
-    return _render("report/notice.html", lang, status, title_key=title, message_key=message, values=values)
+    return _render("report/notice.html", lang, status, title=title, message=message, values=values)
 
 
 def _cross_site() -> bool:
@@ -88,7 +88,7 @@ def _clean_files() -> tuple[list[uploads.CleanFile], list[tuple[str, dict[str, o
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
-    return _notice(_lang(), "page.too_large.title", "page.too_large", 413,
+    return _notice(_lang(), texts.TOO_LARGE_TITLE, texts.TOO_LARGE, 413,
                    mb=MAX_REQUEST // (1024 * 1024) - 1)
 
 
@@ -129,7 +129,7 @@ def _sent_again(lang: str, token: tokens.TokenCheck) -> tuple[str, int]:
             return _render("report/receipt.html", lang, receipt=codes.display(token.secret),
                            view=reports.status_view(case), again=True, token=tokens.issue("follow-up"),
                            target_hours=_target_hours())
-    return _notice(lang, "receipt.title", "form.already_sent", 409,
+    return _notice(lang, texts.RECEIPT_TITLE, texts.ALREADY_SENT, 409,
                    minutes=tokens.RECEIPT_AGAIN_SECONDS // 60)
 
 
@@ -137,12 +137,12 @@ def _sent_again(lang: str, token: tokens.TokenCheck) -> tuple[str, int]:
 def submit() -> tuple[str, int]:
     lang = _lang()
     if _cross_site():
-        return _notice(lang, "page.cross_site.title", "page.cross_site", 403)
+        return _notice(lang, texts.CROSS_SITE_TITLE, texts.CROSS_SITE, 403)
     form = ReportForm.parse(request.form)
     token = tokens.check(request.form.get("form_token", ""), "report")
     if not token.ok:
         return _render("report/form.html", lang, 400, form=form, token=_report_token(lang),
-                       notice="form.expired")
+                       notice=texts.FORM_EXPIRED)
     if tokens.already_used(token.nonce):
         return _sent_again(lang, token)
     if not form.valid:
@@ -182,7 +182,7 @@ def _attach_files(case: CaseFile, message: CaseMessage | None = None) -> list[tu
         # The report is already saved and the reporter must still see their receipt.
         s.rollback()
         log.error("attaching reporter files to case %s failed: %s", case.id, type(exc).__name__)
-        refused = refused + [("file.not_saved", {"name": f.filename}) for f in files]
+        refused = refused + [(texts.FILE_REFUSALS["not_saved"], {"name": f.filename}) for f in files]
     return refused
 
 
@@ -201,20 +201,20 @@ def _status(lang: str, case: CaseFile, receipt: str, status: int = 200, **ctx: A
 def follow_up_post() -> Page:
     lang = _lang()
     if _cross_site():
-        return _notice(lang, "page.cross_site.title", "page.cross_site", 403)
+        return _notice(lang, texts.CROSS_SITE_TITLE, texts.CROSS_SITE, 403)
     token = tokens.check(request.form.get("form_token", ""), "follow-up")
     if not token.ok:
         return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"),
-                       notice="form.expired")
+                       notice=texts.FORM_EXPIRED)
     raw = request.form.get("receipt", "")
     if reports.normalise_receipt(raw) is None:
         return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"),
-                       error="err.receipt_format")
+                       error=texts.ERR_RECEIPT_FORMAT)
     case = reports.find_case(db.session(), raw)
     if case is None:
         reports.record_miss()
         return _render("report/follow_up.html", lang, 401, token=tokens.issue("follow-up"),
-                       error="err.receipt_wrong")
+                       error=texts.ERR_RECEIPT_WRONG)
     receipt = reports.normalise_receipt(raw) or ""
     if request.form.get("action") == "receipt":
         # The receipt page's language switch: the same receipt page, in the language chosen.
@@ -223,7 +223,8 @@ def follow_up_post() -> Page:
     if request.form.get("action") != "reply":
         return _status(lang, case, receipt)
     if tokens.already_used(token.nonce):
-        return _status(lang, case, receipt, 409, notice="form.already_sent")
+        return _status(lang, case, receipt, 409, notice=texts.ALREADY_SENT,
+                       notice_values={"minutes": tokens.RECEIPT_AGAIN_SECONDS // 60})
     chose_files = bool(chosen_files(request.files))
     reply = ReplyForm.parse(request.form, chose_files)
     if not reply.valid or not reports.can_reply(case):
@@ -252,21 +253,22 @@ def download() -> Page:
     receipt (never in the URL), answered as a download that no cache keeps."""
     lang = _lang()
     if _cross_site():
-        return _notice(lang, "page.cross_site.title", "page.cross_site", 403)
+        return _notice(lang, texts.CROSS_SITE_TITLE, texts.CROSS_SITE, 403)
     token = tokens.check(request.form.get("form_token", ""), "follow-up")
     if not token.ok:
-        return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"), notice="form.expired")
+        return _render("report/follow_up.html", lang, 400, token=tokens.issue("follow-up"),
+                       notice=texts.FORM_EXPIRED)
     raw = request.form.get("receipt", "")
     case = reports.find_case(db.session(), raw) if reports.normalise_receipt(raw) is not None else None
     if case is None:
         reports.record_miss()
         return _render("report/follow_up.html", lang, 401, token=tokens.issue("follow-up"),
-                       error="err.receipt_wrong")
+                       error=texts.ERR_RECEIPT_WRONG)
     file_id = params.parse_int(request.form.get("file", ""))
     s = db.session()
     found = downloads.open_for_reporter(s, case, file_id) if file_id is not None else None
     if found is None:
-        return _status(lang, case, reports.normalise_receipt(raw) or "", 404, notice="status.file_gone")
+        return _status(lang, case, reports.normalise_receipt(raw) or "", 404, notice=texts.FILE_GONE)
     s.commit()
     media_type, name, data = found
     resp = make_response(data)

@@ -26,6 +26,7 @@ def test_report_and_follow_up_on_a_phone_without_js(live_server, phone_page_nojs
     photo.write_bytes(jpeg_with_gps())
 
     page.goto(f"{live_server}/report")
+    page.locator(".lang-switch summary").click()
     page.get_by_role("link", name="Dansk").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Fortæl os, hvad der er sket"
     _no_sideways_scroll(page)

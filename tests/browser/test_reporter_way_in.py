@@ -57,6 +57,7 @@ def test_reporter_journey_from_root_on_a_phone_without_js_in_danish(app, live_se
     try:
         page.goto(f"{live_server}/")
         assert page.get_by_role("heading", level=1).inner_text() == "Worried about something on Class2Class?"
+        page.get_by_role("navigation", name="Language").locator("summary").click()  # folded: one line on a phone
         page.get_by_role("navigation", name="Language").get_by_role("link", name="Dansk").click()
         assert page.get_by_role("heading", level=1).inner_text() == "Er du bekymret for noget på Class2Class?"
         assert page.get_by_role("link", name="Log ind for medarbejdere").count() == 1
@@ -95,9 +96,11 @@ def test_reporter_journey_from_root_on_a_phone_without_js_in_danish(app, live_se
         _quick_exit_present(page, "Forlad siden")
         _fits(page)
         # The follow-up page switches language too, without the receipt in the URL.
+        page.get_by_role("navigation", name="Sprog").locator("summary").click()  # folded: one line on a phone
         page.get_by_role("navigation", name="Sprog").get_by_role("button", name="English").click()
         assert page.get_by_role("heading", level=1).inner_text() == "Your report"
         assert "receipt" not in page.url and "+" not in page.url and "%20" not in page.url
+        page.get_by_role("navigation", name="Language").locator("summary").click()  # folded: one line on a phone
         page.get_by_role("navigation", name="Language").get_by_role("button", name="Dansk").click()
         assert page.get_by_role("heading", level=1).inner_text() == "Det, du fortalte os"
 

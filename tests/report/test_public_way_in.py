@@ -4,18 +4,14 @@ language switch — also the pages reached by POST (receipt, status) — and no 
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import login
+from tests.po_catalogs import translated
 from tests.support.intake import follow_up, form_token, post_multipart, receipt_of, submit_report
 
-CATALOGS = Path(__file__).resolve().parents[2] / "c2c_safety" / "translations"
-DA = json.loads((CATALOGS / "da.json").read_text(encoding="utf-8"))
-EN = json.loads((CATALOGS / "en.json").read_text(encoding="utf-8"))
 EXIT = re.compile(r'<a class="quick-exit" id="quick-exit" href="(/report/leave)" data-exit="(https?://[^"]+)" '
                   r'rel="noreferrer">([^<]+)</a>')
 
@@ -47,12 +43,13 @@ def test_anonymous_root_is_a_short_public_page_without_a_cookie(app, client):
     assert resp.status_code == 200
     assert "Set-Cookie" not in resp.headers
     assert 'href="/report?lang=en"' in html and 'href="/report/follow-up?lang=en"' in html
-    assert 'href="/login"' in html and EN["home.staff"] in html  # staff sign-in: a small link
+    assert 'href="/login"' in html and translated("en", "Staff sign-in") in html  # staff sign-in: a small link
     assert "<form" not in html  # nothing to type here: two ways in
     da = client.get("/?lang=da")
-    assert DA["home.title"] in da.get_data(as_text=True) and 'lang="da"' in da.get_data(as_text=True)
+    da_html = da.get_data(as_text=True)
+    assert translated("da", "Worried about something on Class2Class?") in da_html and 'lang="da"' in da_html
     assert client.get("/", headers={"Accept-Language": "da-DK,da;q=0.9"}).get_data(as_text=True).count(
-        DA["home.report"]) == 1
+        translated("da", "Report a concern")) == 1
 
 
 def test_signed_in_staff_still_get_their_overview(app, client, signed_in):
@@ -69,14 +66,13 @@ def test_the_brand_link_sends_an_anonymous_visitor_to_the_public_page(app, clien
 @pytest.mark.parametrize("lang", ["en", "da"])
 def test_every_reporter_page_has_a_quick_exit_a_language_switch_and_speaks_the_language(app, client, lang,
                                                                                          redis_conn):
-    cat = {"en": EN, "da": DA}[lang]
     other = "da" if lang == "en" else "en"
     for name, html in reporter_pages(client, lang).items():
         m = EXIT.search(html)
         assert m, f"{name}: no quick exit"
-        assert m.group(3) == cat["exit.label"], name
+        assert m.group(3) == translated(lang, "Leave this page"), name
         assert f'<html lang="{lang}">' in html, name
-        assert f'>{cat["skip"]}</a>' in html, f"{name}: skip link not in {lang}"
+        assert f'>{translated(lang, "Skip to main content")}</a>' in html, f"{name}: skip link not in {lang}"
         nav = re.search(r'<nav class="lang-switch"[^>]*>(.*?)</nav>', html, re.S)
         assert nav, f"{name}: no language switch"
         assert f'lang="{other}"' in nav.group(1), name
@@ -95,7 +91,7 @@ def test_the_status_pages_language_switch_reposts_the_receipt_not_in_a_url(app, 
     assert fields["receipt"] == receipt.replace("-", "") and fields["action"] == "view"
     assert receipt.replace("-", "") not in form.group(1)
     da = post_multipart(client, form.group(1), fields)
-    assert da.status_code == 200 and DA["status.title"] in da.get_data(as_text=True)
+    assert da.status_code == 200 and translated("da", "Your report") in da.get_data(as_text=True)
     assert '<html lang="da">' in da.get_data(as_text=True)
 
 
@@ -107,7 +103,7 @@ def test_the_receipt_pages_language_switch_shows_the_receipt_again(app, client, 
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2)))
     assert fields["action"] == "receipt"
     da = post_multipart(client, form.group(1), fields).get_data(as_text=True)
-    assert DA["receipt.title"] in da and receipt in da
+    assert translated("da", "Thank you. We have received your report.") in da and receipt in da
     # A made-up receipt gets the normal "not found", never someone's receipt page.
     fake = post_multipart(client, form.group(1), {**fields, "receipt": "1111-1111-1111-1112"})
     assert fake.status_code == 401 and "receipt-code" not in fake.get_data(as_text=True)
@@ -122,7 +118,8 @@ def test_the_form_starts_with_the_question_and_keeps_the_details_one_click_away(
     visible = re.sub(r"<details.*?</details>", "", before, flags=re.S)
     words = len(re.sub(r"<[^>]+>", " ", visible).split())
     assert words < 70, words
-    assert DA["form.privacy.no_ip"] in before  # still there, behind the <details>
+    no_ip = "We do not keep your IP address, details about your browser, or any cookie from these pages."
+    assert translated("da", no_ip) in before  # still there, behind the <details>
 
 
 def test_quick_exit_address_is_configurable(app, client):
@@ -155,3 +152,14 @@ def test_quick_exit_script_is_served_and_replaces_history(app, client):
 def test_anonymous_pages_after_a_staff_session_still_work(app, client, make_user):
     login(client, make_user("moderator"))
     assert client.get("/report?lang=da").status_code == 200
+
+
+def test_error_pages_speak_the_visitors_language_and_json_errors_keep_their_codes(client):
+    resp = client.get("/no-such-page?lang=uk")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 404 and '<html lang="uk">' in html
+    assert translated("uk", "Not found") in html and translated("uk", "Error %(status)s.", status=404) in html
+    by_browser = client.get("/no-such-page", headers={"Accept-Language": "sw, en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="sw">' in by_browser and translated("sw", "There is nothing at this address.") in by_browser
+    api = client.get("/api/v1/no-such-thing", headers={"Accept-Language": "da"})
+    assert api.status_code == 404 and api.get_json()["error"] == "not_found"

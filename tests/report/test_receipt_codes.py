@@ -23,7 +23,8 @@ def test_every_word_list_is_long_enough_spellable_and_beats_sixteen_digits():
     assert {"en", "da"} <= set(lists)
     for lang, words in lists.items():
         assert len(set(words)) == codes.LIST_SIZE, lang
-        assert all(w.isascii() and w.isalpha() and w.islower() and len(w) <= 8 for w in words), lang
+        assert any(all(script.fullmatch(w) for w in words) for script in codes.SCRIPTS.values()), lang
+        assert all(w.isalpha() and w.islower() and len(w) <= 8 for w in words), lang
     bits = codes.WORDS_PER_CODE * math.log2(codes.LIST_SIZE)
     assert bits >= math.log2(10**16)  # today's 16 digits ≈ 53.2 bits; words: 56
 
@@ -98,3 +99,15 @@ def test_a_reload_never_shows_a_code_whose_report_is_gone(app, client, db, redis
     db.commit()
     resp = _post_again(client, data)
     assert resp.status_code == 409 and code not in resp.get_data(as_text=True)
+
+
+def test_every_public_language_has_its_own_word_list_and_its_capitals_work():
+    from c2c_safety.core.locale import PUBLIC_LANGUAGES
+
+    assert set(PUBLIC_LANGUAGES) <= set(codes.wordlists())
+    uk = codes.new_code("uk")
+    assert all(w in codes.wordlist("uk") for w in uk.split())
+    assert codes.normalise(uk.upper()) == uk  # Cyrillic capitals
+    tr = [w for w in codes.wordlist("tr") if "i" in w][:7]
+    typed = " ".join(w.replace("i", "İ").upper() for w in tr)  # a Turkish keyboard's capital i
+    assert codes.normalise(typed) == " ".join(tr)

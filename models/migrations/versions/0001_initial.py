@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-07 06:21:42.636948
+Create Date: 2026-12-07 06:51:21.795327
 """
 
 from __future__ import annotations
@@ -210,6 +210,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_sign_in_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("language", sa.String(length=8), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
