@@ -40,6 +40,10 @@ def create_app(config: Config | None = None) -> Flask:
 
     locale.init_app(app)
 
+    from c2c_safety.core import form_texts
+
+    form_texts.install()  # WTForms' own messages from our catalogs (it ships no Danish)
+
     from c2c_safety import features
 
     features.register_blueprints(app)

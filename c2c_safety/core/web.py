@@ -70,7 +70,8 @@ def _error(status: int, title: str, message: str) -> tuple[Response | str, int]:
     user = g.get("_login_user")
     if user is None or not user.is_authenticated:
         use_public_language()
-    return render_template("errors/error.html", status=status, title=say(title), message=say(message)), status
+    return render_template("errors/error.html", status=status, title=say(title), message=say(message),
+                           error_page=True), status
 
 
 def _http_error(exc: HTTPException) -> tuple[Response | str, int]:

@@ -48,3 +48,20 @@ def test_bad_choices_and_foreign_targets_are_refused(client, db, signed_in):
 
 def test_a_visitor_cannot_choose(client):
     assert client.post("/language", data={"language": "da"}).status_code in (302, 400, 401)
+
+
+def test_wtforms_own_messages_follow_the_page_language(app):
+    """WTForms ships no Danish: its default messages come from our catalogs (core/form_texts.py)."""
+    from c2c_safety.cases.forms import ReasonForm
+
+    for lang, required, too_short in (
+            ("da", "Dette felt er påkrævet.", "Feltet skal være mellem 10 og 2000 tegn langt."),
+            ("en", "This field is required.", "Field must be between 10 and 2000 characters long.")):
+        with app.test_request_context("/", method="POST", data={}, headers={"Accept-Language": lang}):
+            form = ReasonForm(meta={"csrf": False})
+            assert not form.validate()
+            assert form.reason.errors == [required]
+        with app.test_request_context("/", method="POST", data={"reason": "short"}, headers={"Accept-Language": lang}):
+            form = ReasonForm(meta={"csrf": False})
+            assert not form.validate()
+            assert form.reason.errors == [too_short]
