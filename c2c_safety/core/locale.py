@@ -118,6 +118,9 @@ def select_locale() -> str:
     chosen = g.get("page_lang")
     if chosen:
         return str(chosen)
+    visitor = None if current_user and current_user.is_authenticated else request.args.get("lang")
+    if visitor in STAFF_LANGUAGES:
+        return str(visitor)  # the sign-in pages' switch: links with ?lang=, never a cookie
     return _user_language() or request.accept_languages.best_match(list(STAFF_LANGUAGES)) or DEFAULT
 
 

@@ -65,3 +65,15 @@ def test_wtforms_own_messages_follow_the_page_language(app):
             form = ReasonForm(meta={"csrf": False})
             assert not form.validate()
             assert form.reason.errors == [too_short]
+
+
+def test_the_sign_in_page_offers_both_staff_languages_by_link(client):
+    """Before sign-in there is no account to keep a choice on: the switch is links with ?lang=."""
+    html = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in html and 'href="/login?lang=da"' in html
+    html = client.get("/login?lang=da", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="da">' in html and 'href="/login?lang=en"' in html
+    assert 'action="/login?lang=da"' in html  # a failed sign-in answers in the chosen language
+    # the reporter pages keep their own switch of 14 languages, not this one
+    public = client.get("/report?lang=da").get_data(as_text=True)
+    assert 'class="staff-lang"' not in public and "Deutsch" in public
