@@ -171,7 +171,7 @@ def attachment(case_id: int, attachment_id: int) -> Response:
 
 
 @bp.route("/<int:case_id>/attachments/<int:attachment_id>/reveal", methods=["POST"])
-@roles_required(*CASE_ROLES)
+@roles_required(*viewing.VIEW_RESTRICTED_ROLES)  # the reviewer reads, and never opens one
 def attachment_reveal(case_id: int, attachment_id: int) -> WResponse:
     """The lead opens an image restricted by a hash-list match: confirmed, with a reason,
     audited; then it downloads (for REVEAL_WINDOW) like any attachment."""

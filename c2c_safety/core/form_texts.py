@@ -10,7 +10,7 @@ sit in the staff domain; the reporter pages use no WTForms). A validator given i
 from __future__ import annotations
 
 import flask_wtf.form
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations, ngettext
 
 from c2c_safety.core.locale import N_
 
@@ -39,13 +39,14 @@ def _plural_messages() -> None:
 
 
 class FormTranslations:
-    """What WTForms asks for (gettext/ngettext without values: it fills them in itself)."""
+    """What WTForms asks for: the bare translation, which WTForms fills in itself (Flask-Babel's
+    own `ngettext` would format it with `num` at once and break "%(value)s" messages)."""
 
     def gettext(self, string: str) -> str:
-        return str(gettext(string))
+        return str(get_translations().ugettext(string))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return str(ngettext(singular, plural, n))
+        return str(get_translations().ungettext(singular, plural, n))
 
 
 def install() -> None:
