@@ -82,6 +82,8 @@ def create_client(
     name = name.strip()
     if not name or len(name) > 80:
         raise ApiKeyError(_("A client name is 1 to 80 characters."))
+    if not name.isprintable():  # control characters (PostgreSQL refuses NUL outright)
+        raise ApiKeyError(_("A client name cannot contain control characters."))
     if get_by_name(session, name) is not None:
         raise ApiKeyError(_("A client named %(name)s already exists (revoked ones keep their name).",
                             name=repr(name)))

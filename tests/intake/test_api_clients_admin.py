@@ -55,7 +55,8 @@ def test_bad_input_is_a_form_error(app, client, signed_in):
     for data, words in (({"name": "", "scopes": ["flags:write"]}, "Name the client"),
                         ({"name": "x"}, "Choose at least one scope"),
                         ({"name": "x", "scopes": ["root"]}, "is not a valid choice"),
-                        ({"name": "y" * 81, "scopes": ["flags:write"]}, "80")):
+                        ({"name": "y" * 81, "scopes": ["flags:write"]}, "80"),
+                        ({"name": "bad\x00name", "scopes": ["flags:write"]}, "control characters")):
         resp = post_form(client, "/admin/api-clients", data, token_from="/admin/api-clients")
         assert resp.status_code == 400 and words in resp.get_data(as_text=True), data
     assert post_form(client, "/admin/api-clients", {"name": "dup", "scopes": ["items:read"]},
