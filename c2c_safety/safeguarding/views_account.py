@@ -5,6 +5,8 @@ commit. Moderators and safeguarding leads; the account page itself is review/vie
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -61,16 +63,15 @@ def account_restrict_check(item_id: int) -> Page:
     return _page(proposal, AccountConfirmForm(formdata=None, data={"detail": why, "token": token}), why=why)
 
 
-@bp.route("/accounts/<int:item_id>/restrict", methods=["POST"])
-@roles_required(*ASKERS)
-def account_restrict(item_id: int) -> Page:
+def _confirmed(item_id: int, act: Callable[[AccountConfirmForm], int | None], done: str) -> Page:
+    """The one step both confirmations end in: validate the confirmation form, act, commit,
+    then enqueue the signed webhook the action wrote (commit first, then enqueue)."""
     form = AccountConfirmForm()
     if not form.validate_on_submit():
         abort(400, "The confirmation form expired or was incomplete. Go back and confirm again.")
     s = db.session()
     try:
-        action = account_requests.send(s, item_id, actor=staff(), detail=form.detail.data or "",
-                                       token=form.token.data or None)
+        delivery_id = act(form)
     except LookupError:
         s.rollback()
         abort(404)
@@ -84,11 +85,20 @@ def account_restrict(item_id: int) -> Page:
         s.rollback()
         return _refused(item_id, str(exc), 409)
     s.commit()
-    if action.delivery_id is not None:
-        webhook_service.enqueue(action.delivery_id)
-    flash(_("Sent to the platform: restrict this account's messaging. It is listed under the account's "
-            "standing requests."), "success")
+    if delivery_id is not None:
+        webhook_service.enqueue(delivery_id)
+    flash(done, "success")
     return redirect(url_for("queue.account", item_id=item_id))
+
+
+@bp.route("/accounts/<int:item_id>/restrict", methods=["POST"])
+@roles_required(*ASKERS)
+def account_restrict(item_id: int) -> Page:
+    return _confirmed(item_id, lambda form: account_requests.send(
+        db.session(), item_id, actor=staff(), detail=form.detail.data or "",
+        token=form.token.data or None).delivery_id,
+        _("Sent to the platform: restrict this account's messaging. It is listed under the account's "
+          "standing requests."))
 
 
 def _withdraw_page(item_id: int, action_id: int, form: FlaskForm, why: str = "",
@@ -125,27 +135,7 @@ def account_withdraw_check(item_id: int, action_id: int) -> Page:
 @bp.route("/accounts/<int:item_id>/requests/<int:action_id>/withdraw", methods=["POST"])
 @roles_required(*ASKERS)
 def account_withdraw(item_id: int, action_id: int) -> Page:
-    form = AccountConfirmForm()
-    if not form.validate_on_submit():
-        abort(400, "The confirmation form expired or was incomplete. Go back and confirm again.")
-    s = db.session()
-    try:
-        action = account_requests.withdraw(s, item_id, action_id, actor=staff(), detail=form.detail.data or "",
-                                           token=form.token.data or None)
-    except LookupError:
-        s.rollback()
-        abort(404)
-    except PermissionError:
-        s.rollback()
-        abort(403)
-    except ConfirmationError as exc:
-        s.rollback()
-        return _refused(item_id, str(exc), 400)
-    except SafeguardingError as exc:
-        s.rollback()
-        return _refused(item_id, str(exc), 409)
-    s.commit()
-    if action.withdrawal_delivery_id is not None:
-        webhook_service.enqueue(action.withdrawal_delivery_id)
-    flash(_("Withdrawn: the platform has been told to lift the account's restriction."), "success")
-    return redirect(url_for("queue.account", item_id=item_id))
+    return _confirmed(item_id, lambda form: account_requests.withdraw(
+        db.session(), item_id, action_id, actor=staff(), detail=form.detail.data or "",
+        token=form.token.data or None).withdrawal_delivery_id,
+        _("Withdrawn: the platform has been told to lift the account's restriction."))
