@@ -49,7 +49,7 @@ from bench.servers import (
 )
 
 P99_BUDGET_MS = 100.0
-RATES = (25, 50, 100, 200, 400, 600, 800)  # up to where the bare insert saturates too
+RATES = (25, 50, 100, 200, 400, 600, 800, 1000, 1200)  # past where the bare insert saturates too
 GUNICORN_WORKERS = 2
 GUNICORN_THREADS = 4
 WORKER_COUNTS = (1, 2, 4)

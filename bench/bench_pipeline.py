@@ -22,8 +22,10 @@ Rows:
 Environment: C2C_BENCH_ITEMS (400) C2C_BENCH_RAW_SWEEP ("32") C2C_BENCH_SWEEP_TEXTS
 (192) C2C_BENCH_PIPELINE_SWEEP ("32"; latency runs with the last) C2C_BENCH_BATCH (32, the
 memory run) C2C_BENCH_REPEATS (3) C2C_BENCH_RATE (5, the issue's steady rate) C2C_BENCH_LATENCY_SECONDS (30)
-C2C_BENCH_MEM_ITEMS (10000) C2C_BENCH_MEM_MODEL (default|tiny) C2C_BENCH_PG_URL (unset: SQLite) C2C_BENCH_WORKDIR
-(unset: a temp dir). 0 skips a part (items: pipeline+latency, seconds, MEM_ITEMS, sweeps).
+C2C_BENCH_MEM_ITEMS (10000) C2C_BENCH_MEM_MODEL (default|tiny) C2C_BENCH_ONE_THREAD (1: also the
+comparison with the model on one torch thread, so the writer has a core of its own)
+C2C_BENCH_PG_URL (unset: SQLite) C2C_BENCH_WORKDIR (unset: a temp dir). 0 skips a part (items:
+pipeline+latency, seconds, MEM_ITEMS, sweeps).
 """
 
 from __future__ import annotations
@@ -340,6 +342,54 @@ def _pipeline_rows(desk: Desk, texts: list[str], note_load: str) -> list[Row]:
     return rows
 
 
+def _one_thread_rows(desk: Desk, texts: list[str], note_load: str) -> list[Row]:
+    """The same comparison with the model on ONE torch thread, in raw and in the worker alike
+    (issue 24.3): the worker's writer thread, the database and Redis then have the other core
+    to themselves instead of taking it from the model, so what remains between pipeline and
+    raw is the worker's own overhead, not two processes sharing two cores."""
+    import torch
+
+    b, repeats = 32, _env_int("C2C_BENCH_REPEATS", 3)
+    before_threads, before_env = torch.get_num_threads(), desk.env.get("C2C_TORCH_THREADS")
+    desk.env["C2C_TORCH_THREADS"] = "1"
+    torch.set_num_threads(1)
+    proc = desk.worker("default", b)
+    try:
+        raws, pipes = [_raw_at_one_thread(texts, b)], []
+        for _ in range(repeats):
+            pipes.append(_throughput(desk, proc, texts)[0])
+            raws.append(_raw_at_one_thread(texts, b))
+    finally:
+        desk.stop(proc)
+        torch.set_num_threads(before_threads)
+        if before_env is None:
+            desk.env.pop("C2C_TORCH_THREADS", None)
+        else:
+            desk.env["C2C_TORCH_THREADS"] = before_env
+    pipe, raw = statistics.median(pipes), statistics.median(raws)
+    return [Row("pipeline", f"pipeline / raw, batch {b}, model on 1 torch thread (writer, database and "
+                "Redis on the other core)", f"{pipe / raw:.0%} ({pipe:.1f} / {raw:.1f} items/s)", "≥ 85%",
+                pipe / raw >= 0.85, f"medians of pipeline {' '.join(f'{x:.0f}' for x in pipes)} and raw "
+                f"{' '.join(f'{x:.0f}' for x in raws)}; {note_load}")]
+
+
+def _raw_at_one_thread(texts: list[str], batch: int) -> float:
+    import torch
+
+    from bench.bench_classifier_raw import raw_throughput
+
+    before = os.environ.get("C2C_TORCH_THREADS")
+    os.environ["C2C_TORCH_THREADS"] = "1"  # a model (re)loaded now configures one thread too
+    torch.set_num_threads(1)
+    try:
+        return raw_throughput(texts, batch)
+    finally:
+        if before is None:
+            os.environ.pop("C2C_TORCH_THREADS", None)
+        else:
+            os.environ["C2C_TORCH_THREADS"] = before
+
+
 def _memory_rows(desk: Desk, tmp: Path) -> list[Row]:
     n_mem = _env_int("C2C_BENCH_MEM_ITEMS", 10_000)
     if n_mem <= 0:
@@ -374,6 +424,8 @@ def run() -> list[Row]:
         try:
             if n_items > 0:
                 rows += _pipeline_rows(desk, texts[:n_items], note_load)
+                if os.environ.get("C2C_BENCH_ONE_THREAD", "1") != "0":
+                    rows += _one_thread_rows(desk, texts[:n_items], note_load)
             rows += _memory_rows(desk, tmp)
             loads = {k.decode(): int(v) for k, v in desk.redis.hgetall("c2c:classifier:loads").items()}
             rows.append(Row("pipeline", "model loads per worker process",

@@ -10,9 +10,10 @@ Rules (see docs/api.md):
   PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers already) so concurrent flags
   count up correctly.
 - Cost: a new flag on new content is a fixed, short sequence (docs/audit-log.md, "Speed"):
-  the flaggers' history (one read), INSERT item, INSERT flag, INSERT triage note, INSERT
-  audit entry. Triage is computed in Python before the item is inserted, so nothing is
-  read that cannot exist yet and nothing is updated after it was inserted.
+  the flaggers' history (one read), INSERT item + flag + triage note (one statement on
+  PostgreSQL, three on SQLite: persist.py), INSERT audit entry. Triage is computed in
+  Python before the item is inserted, so nothing is read that cannot exist yet and nothing
+  is updated after it was inserted.
 - Reopen: a new flag on a decided or closed item reopens it (status back to `open`) when the
   flag is news to the decision: raised after the decision, or carrying a reason the item
   had not had. A flag raised before the decision with a known reason only joins the item.
@@ -23,16 +24,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from c2c_safety.audit import log as audit
+from c2c_safety.intake import persist
 from c2c_safety.media import intake as media_intake
 from c2c_safety.review import collapse, conversations, triage
 from models import ApiClient, Flag, ItemStatus, ReviewItem, ScoreStatus, utcnow
@@ -130,75 +128,6 @@ def _new_item(d: FlagDelivery) -> ReviewItem:
     )
 
 
-_INSERTS: dict[tuple[str, str], Any] = {}
-
-
-def _insert_stmt(session: Session, table: Any, **conflict: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id for `table`, built once per dialect (both
-    PostgreSQL and SQLite have it) and executed with a parameter dict, so each call costs a
-    cached statement and its parameters, not a new statement object."""
-    dialect = session.get_bind().dialect.name
-    key = (dialect, table.name)
-    stmt = _INSERTS.get(key)
-    if stmt is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(table).on_conflict_do_nothing(**conflict).returning(table.c.id)
-        _INSERTS[key] = stmt
-    return stmt
-
-
-def _complete(obj: ReviewItem | Flag) -> dict[str, Any]:
-    """Every column value of a transient object, its Python-side defaults filled in (and set
-    on it), so that the object can become persistent after a Core INSERT with nothing left
-    to load."""
-    out: dict[str, Any] = {}
-    mapper: Mapper[Any] = sa_inspect(type(obj))
-    for prop in mapper.column_attrs:
-        col = prop.columns[0]
-        if prop.key == "id":
-            continue
-        if prop.key not in obj.__dict__:
-            if col.server_default is not None:
-                continue  # the database fills it; loaded on first access
-            default = col.default
-            value = None if default is None else (default.arg(None) if default.is_callable else default.arg)  # type: ignore[attr-defined]
-            setattr(obj, prop.key, value)
-        out[col.key] = obj.__dict__[prop.key]
-    return out
-
-
-def _persist(session: Session, item: ReviewItem, flag: Flag) -> bool:
-    """INSERT the new item and its first flag (Core statements, no ORM flush) and attach both
-    to the session as if loaded. False when the content is known already (nothing written)."""
-    item_id = session.execute(_insert_stmt(session, ReviewItem.__table__,
-                                           index_elements=["content_type", "platform_content_id"]),
-                              _complete(item)).scalar()
-    if item_id is None:
-        return False
-    item.id = item_id
-    flag.item_id = item_id
-    flag_id = session.execute(_insert_stmt(session, Flag.__table__), _complete(flag)).scalar()
-    if flag_id is None:
-        # New content, yet the flag collides: its Idempotency-Key was used for other content.
-        raise IdempotencyConflictError("this Idempotency-Key was already used for a different flag")
-    flag.id = flag_id
-    make_transient_to_detached(item)
-    make_transient_to_detached(flag)
-    session.add(item)  # the flag comes along (cascade); no SQL: both are as stored
-    return True
-
-
-def _insert_flag(session: Session, flag: Flag) -> Flag | None:
-    """INSERT a flag on an existing item unless it is a repeat (same key, or same flagger)."""
-    flag_id = session.execute(_insert_stmt(session, Flag.__table__), _complete(flag)).scalar()
-    if flag_id is None:
-        return None
-    flag.id = flag_id
-    make_transient_to_detached(flag)
-    session.add(flag)
-    return flag
-
-
 def _new_flag(client: ApiClient, d: FlagDelivery, item_id: int | None, snapshot: str | None) -> Flag:
     return Flag(item_id=item_id, api_client_id=client.id, idempotency_key=d.idempotency_key,
                 flagger_pseudonym=d.flagger_pseudonym, flagger_role=d.flagger_role,
@@ -237,11 +166,14 @@ def ingest_flag(session: Session, client: ApiClient, d: FlagDelivery) -> IngestR
     flag = _new_flag(client, d, None, None)
     item.flags = [flag]  # transient: triage reads the flags
     found = triage.assess(session, item)
-    if not _persist(session, item, flag):
-        return _join(session, client, d)
+    try:
+        if not persist.persist_new(session, item, flag, triage.note_values(found)):
+            return _join(session, client, d)
+    except persist.FlagConflictError as exc:
+        raise IdempotencyConflictError(str(exc)) from exc
     if d.conversation is not None:  # sealed
         conversations.store(session, item, d.conversation)
-    triage.store(session, item, found, new=True)
+    triage.route(session, item, found)
     _record(session, client, d, item, flag, created=True, reopened=False)
     return IngestResult(item, duplicate=False, created=True)
 
@@ -265,7 +197,7 @@ def _join(session: Session, client: ApiClient, d: FlagDelivery) -> IngestResult:
     if prior is not None:
         return IngestResult(item, duplicate=True)
     known_reasons = {f.reason_category for f in item.flags}
-    flag = _insert_flag(session, _new_flag(client, d, item.id, None if d.text == item.text else d.text))
+    flag = persist.insert_flag(session, _new_flag(client, d, item.id, None if d.text == item.text else d.text))
     if flag is None:
         # A concurrent delivery of this very flag (same key or same flagger) got in first.
         prior = (_flag_by_key(session, client.id, d.idempotency_key) if d.idempotency_key else None) \

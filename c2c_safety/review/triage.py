@@ -94,21 +94,30 @@ def refresh(session: Session, item: ReviewItem) -> None:
     store(session, item, found, new=new)
 
 
+def note_values(found: Assessment) -> dict[str, Any]:
+    """The triage note of a new item as column values (intake inserts it with the item)."""
+    return {"components": found.components, "safeguarding_reasons": found.safeguarding_reasons,
+            "computed_at": utcnow()}
+
+
+def route(session: Session, item: ReviewItem, found: Assessment) -> None:
+    """Route the item to the safeguarding lead when a reason says so (item has its id)."""
+    from c2c_safety.review import referrals as safeguarding
+
+    if found.safeguarding_reasons:
+        safeguarding.ensure_referral(session, item, found.safeguarding_reasons)
+
+
 def store(session: Session, item: ReviewItem, found: Assessment, *, new: bool) -> None:
     """Write the explanation row (a new item has none to look up) and route the item to the
     safeguarding lead when a reason says so. The item must have its id."""
-    from c2c_safety.review import referrals as safeguarding
-
     note = None if new else session.get(ItemTriage, item.id)
     if new:  # nothing to look up, and a Core INSERT costs no ORM flush
-        session.execute(_NEW_NOTE, {"item_id": item.id, "components": found.components,
-                                    "safeguarding_reasons": found.safeguarding_reasons,
-                                    "computed_at": utcnow()})
+        session.execute(_NEW_NOTE, {"item_id": item.id, **note_values(found)})
     elif note is None:
         session.add(ItemTriage(item_id=item.id, components=found.components,
                                safeguarding_reasons=found.safeguarding_reasons))
     elif note.components != found.components or note.safeguarding_reasons != found.safeguarding_reasons:
         note.components, note.safeguarding_reasons = found.components, found.safeguarding_reasons
         note.computed_at = utcnow()
-    if found.safeguarding_reasons:
-        safeguarding.ensure_referral(session, item, found.safeguarding_reasons)
+    route(session, item, found)

@@ -34,7 +34,9 @@ from .e5weights import E5_WEIGHTS_DIR, load_adapters, read_manifest
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "c2c-e5-small"
-HEAD_AS_SIGNAL = frozenset({"sexual", "grooming"})   # team-written positives only
+# Heads that only tip the rules (scoring.py): the manifest says which (train.py decides from
+# how broad their team-written positives are); a manifest from before it said: these two.
+HEAD_AS_SIGNAL = frozenset({"sexual", "grooming"})
 GROOMING = CATEGORIES.index("grooming")
 MAX_WINDOWS = 16
 # Leave-one-sentence-out: at most this many sentences are tried per text, and a
@@ -83,6 +85,8 @@ class E5Classifier:
             torch.set_num_threads(chosen)
         self.cal_a, self.cal_b = tensors["calibration.a"], tensors["calibration.b"]
         self.thresholds = load_review_thresholds(weights_dir / "manifest.json")
+        signal = manifest.get("head_as_signal")
+        self.head_as_signal = frozenset(map(str, signal)) if isinstance(signal, list) else HEAD_AS_SIGNAL
         langs = manifest.get("reliable_languages", {})
         self.reliable_languages = frozenset(langs.get("languages", ["en"]) if isinstance(langs, dict) else ["en"])
         self.batch_size = max(1, batch_size)
@@ -181,7 +185,7 @@ class E5Classifier:
             hits = with_context(hits, apply_rules("\n".join(context)))
         return finalize(prepared, rows, thresholds=self.thresholds, reliable_languages=self.reliable_languages,
                         model_name=self.name, model_version=self.version,
-                        capped_windows=MAX_WINDOWS if capped else None, head_as_signal=HEAD_AS_SIGNAL,
+                        capped_windows=MAX_WINDOWS if capped else None, head_as_signal=self.head_as_signal,
                         hits=hits, mapped=mapped, attributions=attributions, context_used=bool(context))
 
     def _score(self, items: list[tuple[PreparedText, MappedText]], contexts: list[list[str]]) -> list[ScoreResult]:
@@ -193,7 +197,7 @@ class E5Classifier:
             first = self._finalize(p, m, r, cap, ctx)
             # Attribute where the model itself is high (signal heads: >= 0.5).
             high = [c for c, name in enumerate(CATEGORIES) if first.scores[name] >= self.thresholds[name]
-                    and model[c] >= (0.5 if name in HEAD_AS_SIGNAL else self.thresholds[name])]
+                    and model[c] >= (0.5 if name in self.head_as_signal else self.thresholds[name])]
             attributions = self.attributions(p.text, m, model, high) if high and self.attribute else None
             results.append(self._finalize(p, m, r, cap, ctx, attributions) if attributions else first)
         return results

@@ -1,14 +1,19 @@
 """The team's classroom-register examples: short messages in the register of 9-16-year-olds
 chatting about school projects, in every classroom language.
 
-Two files, written separately and kept apart (provenance in each file's first line):
+Three files, written separately and kept apart (provenance in each file's first line):
 
 * ``classroom_train.jsonl`` — for training (the corpus loads it as source ``classroom``);
-* ``classroom_test.jsonl`` — held out: never loaded by training (``load_corpus`` does not
-  read it; tests/classifiers check that), measured by ``evaluation/classroom.py``.
+  written by four hands (``hand``: cls, D, E, F);
+* ``classroom_test_hands.jsonl`` — the headline held-out set: written by three other hands
+  (A, B, C) who never saw the rules, the training sets or each other's work, 15 languages;
+* ``classroom_test.jsonl`` — the first, small held-out set, by the rules' own author (cls).
 
-Neither holds anything a user wrote. Records: ``{"id", "language", "category", "text"}``,
-category one of the desk's categories or ``"benign"``.
+The two test files are never loaded by training (``load_corpus`` does not read them;
+tests/classifiers check that) and are measured by ``evaluation/classroom.py``. None holds
+anything a user wrote. Records: ``{"id", "language", "category", "text"}`` and optionally
+``"subtype"`` (benign ones start ``hard`` for hard negatives) and ``"hand"``; category one of
+the desk's categories or ``"benign"``.
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ from ..types import CATEGORIES
 HERE = Path(__file__).parent
 TRAIN_FILE = HERE / "classroom_train.jsonl"
 TEST_FILE = HERE / "classroom_test.jsonl"
+HANDS_TEST_FILE = HERE / "classroom_test_hands.jsonl"
+# Held-out sets, headline first: (key, file, what the report says about who wrote it).
+TEST_SETS = (("hands", HANDS_TEST_FILE, "three writers who never saw the rules or any training data"),
+             ("author", TEST_FILE, "the rules' own author, before the rules"))
 LANGUAGES = ("da", "de", "es", "it", "fr", "nl", "sv", "nb", "pl", "pt", "tr", "uk", "en")
+# The headline set also covers the public form's other language and Greek (public data exists).
+HANDS_LANGUAGES = (*LANGUAGES, "sw", "el")
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,12 @@ class ClassroomMessage:
     language: str
     category: str        # a desk category, or "benign"
     text: str
+    subtype: str = ""    # e.g. "hard-negative gaming-kill", "move-to-other-app"
+    hand: str = ""       # who wrote it (the file's provenance says who that is)
+
+    @property
+    def hard_negative(self) -> bool:
+        return self.category == "benign" and self.subtype.startswith("hard")
 
     @property
     def harmful(self) -> bool:
@@ -56,5 +73,6 @@ def load_classroom(path: Path = TEST_FILE) -> list[ClassroomMessage]:
             category = str(record["category"])
             if category != "benign" and category not in CATEGORIES:
                 raise ValueError(f"{path.name}: unknown category {category!r} in {record.get('id')}")
-            out.append(ClassroomMessage(str(record["id"]), str(record["language"]), category, str(record["text"])))
+            out.append(ClassroomMessage(str(record["id"]), str(record["language"]), category, str(record["text"]),
+                                        str(record.get("subtype", "")), str(record.get("hand", ""))))
     return out

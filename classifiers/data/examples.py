@@ -42,6 +42,7 @@ class Example:
     labels: dict[str, int] = field(default_factory=dict)
     weights: dict[str, float] = field(default_factory=dict)
     language: str = "en"
+    hand: str = ""   # who wrote a team-written example (data/classroom.py); "" for public data
 
     def label(self, category: str, value: int, weight: float = 1.0) -> Example:
         self.labels[category] = value

@@ -297,17 +297,21 @@ SOURCES.update({
     "pejorativity_it": ("PejorativITy Italian tweets (Muti et al. 2024): pejorative use of an epithet",
                         "CC BY (no version stated)", "arimuti/PejorativITy @ 0bebd3a0744c: pejorativity.csv"),
 })
-EVAL_ONLY = ("gahd", "told_br", "pejorativity_it")
 _HANDLES = re.compile(r"@\w+|https?://\S+")
 
 
+_GAHD_SPLITS = {"train": "train", "dev": "val", "test": "test"}
+
+
 def gahd(root: Path) -> Iterator[Example]:
-    """German hate (label 1) vs not, the authors' test split only."""
+    """German hate (label 1) vs not, in the authors' train/dev/test split (contrastive pairs
+    never cross it). Not peer bullying: hate against groups, much of it adversarial."""
     with (root / "gahd" / "gahd_disaggregated.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            if row["split"] != "test":
+            split = _GAHD_SPLITS.get(row["split"])
+            if split is None:
                 continue
-            ex = Example(row["text"], "gahd", "test", language="de")
+            ex = Example(row["text"], "gahd", split, language="de")
             yield ex.label("hate", int(row["label"] == "1"))
 
 
@@ -318,7 +322,7 @@ def told_br(root: Path) -> Iterator[Example]:
     with (root / "told_br" / "ToLD-BR.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             votes = {k: float(row[k] or 0) for k in (*identity, "insult", "obscene")}
-            ex = Example(row["text"], "told_br", "test", language="pt")
+            ex = Example(row["text"], "told_br", hash_split(row["text"]), language="pt")
             if max(votes[k] for k in (*identity, "insult")) >= 2:
                 ex.label("harassment", 1)
                 if max(votes[k] for k in identity) >= 2:
@@ -337,5 +341,5 @@ def pejorativity_it(root: Path) -> Iterator[Example]:
         for row in csv.DictReader(handle):
             text = _HANDLES.sub("", row["text"]).strip()
             if text:
-                yield Example(text, "pejorativity_it", "test", language="it").label(
+                yield Example(text, "pejorativity_it", hash_split(text), language="it").label(
                     "harassment", int(row["pejorative"] == "1"))

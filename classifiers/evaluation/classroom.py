@@ -10,8 +10,9 @@ interval, not the point, is the finding.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
-from ..data.classroom import ClassroomMessage, load_classroom
+from ..data.classroom import TEST_SETS, ClassroomMessage, load_classroom
 from ..types import CATEGORIES, Classifier
 from .metrics import wilson
 from .results import ClassroomRow, Rate
@@ -30,6 +31,7 @@ def classroom_rows(messages: list[ClassroomMessage], scores: list[Mapping[str, f
         idx = [i for i, m in enumerate(messages) if lang == "ALL" or m.language == lang]
         harm = [i for i in idx if messages[i].harmful]
         benign = [i for i in idx if not messages[i].harmful]
+        hard = [i for i in benign if messages[i].hard_negative]
         by_category = {}
         for category in sorted({messages[i].category for i in harm}):
             sel = [i for i in harm if messages[i].category == category]
@@ -38,14 +40,22 @@ def classroom_rows(messages: list[ClassroomMessage], scores: list[Mapping[str, f
             lang, rate(sum(bool(crossed[i]) for i in harm), len(harm)),
             rate(sum(messages[i].category in crossed[i] for i in harm), len(harm)),
             rate(sum(bool(crossed[i]) for i in benign), len(benign)), by_category,
-            tuple(messages[i].id for i in harm if not crossed[i])))
+            tuple(messages[i].id for i in harm if not crossed[i]),
+            rate(sum(bool(crossed[i]) for i in hard), len(hard)) if hard else None,
+            tuple(messages[i].id for i in benign if crossed[i])))
     return rows
 
 
-def evaluate_classroom(clf: Classifier, thresholds: Mapping[str, float], batch_size: int = 32
-                       ) -> list[ClassroomRow]:
-    messages = load_classroom()
+def evaluate_classroom(clf: Classifier, thresholds: Mapping[str, float], batch_size: int = 32,
+                       path: Path | None = None) -> list[ClassroomRow]:
+    messages = load_classroom(path) if path is not None else load_classroom()
     scores: list[Mapping[str, float]] = []
     for start in range(0, len(messages), batch_size):
         scores.extend(r.scores for r in clf.score_batch([m.text for m in messages[start:start + batch_size]]))
     return classroom_rows(messages, scores, thresholds)
+
+
+def evaluate_classroom_sets(clf: Classifier, thresholds: Mapping[str, float], batch_size: int = 32
+                            ) -> dict[str, list[ClassroomRow]]:
+    """Every held-out classroom set (TEST_SETS), headline first."""
+    return {key: evaluate_classroom(clf, thresholds, batch_size, path) for key, path, _who in TEST_SETS}

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..backbones.e5weights import E5_WEIGHTS_DIR, MANIFEST_FILE
-from ..data.corpus import load_conversations, load_corpus, load_eval_only
+from ..data.corpus import load_conversations, load_corpus
 from ..data.examples import Example, bucket
 from ..progress import progress
 from ..thresholds import REVIEW_THRESHOLDS
@@ -191,11 +191,11 @@ def _subsample(examples: list[Example], per_source: int | None) -> list[Example]
 def evaluate(data_dir: Path, report: Path | None, spec: str | None = None, batch_size: int = 32,
              per_source: int | None = None, weights_dir: Path | None = None) -> Evaluation:
     from ..loader import DEFAULT_SPECS, load_classifier
-    from .classroom import evaluate_classroom
+    from .classroom import evaluate_classroom_sets
     from .report import print_summary, write_report
 
     started = time.monotonic()
-    examples = _subsample(load_corpus(data_dir, splits=("test",)) + load_eval_only(data_dir), per_source)
+    examples = _subsample(load_corpus(data_dir, splits=("test",)), per_source)
     default = spec in DEFAULT_SPECS
     if default and weights_dir is not None:
         from ..backbones.e5 import E5Classifier
@@ -228,7 +228,7 @@ def evaluate(data_dir: Path, report: Path | None, spec: str | None = None, batch
         ece={c: r.ece for c, r in curves.items()}, benign=benign, context=context_effect(clf),
         reliable=reliable, thresholds=thresholds, sizes=dict(Counter(ex.source for ex in examples)),
         detected=detected, model_version=clf.version, seconds=time.monotonic() - started,
-        examples=len(examples), classroom=evaluate_classroom(clf, thresholds, batch_size),
+        examples=len(examples), classroom=evaluate_classroom_sets(clf, thresholds, batch_size),
         subset=f"at most {per_source} held-out rows per source (fixed by text hash)" if per_source else "",
     )
     print_summary(evaluation)

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from ..backbones.e5weights import E5_WEIGHTS_DIR, MANIFEST_FILE
-from ..data.classroom import TEST_FILE, provenance
+from ..data.classroom import TEST_SETS, provenance
 from ..data.corpus import SOURCES
 from ..types import CATEGORIES
 from .results import ClassroomRow, Evaluation, MetricRow, Rate
@@ -32,13 +32,16 @@ SUPPORTS = [
     "(PejorativITy, hard negatives); hate against protected groups in nl/fr/de/it/pl/pt/es only as "
     "template-built functional tests.",
     "* **Weakly supported:** threats (templated group threats in 8 languages; no real threat set in any "
-    "language), self-harm (English Reddit posts only), and every classroom number: the classroom held-out set "
-    "has a handful of messages per language and category, written by the team, so its intervals are wide "
-    "and it measures our own idea of how children write, not children.",
-    "* **Not supported:** grooming and sexual solicitation in any language (no public labelled data exists; "
-    "the rules and a few dozen team sentences are all there is), Swedish, Norwegian, Polish and Ukrainian "
-    "real text (no public labelled set found), and peer bullying as children write it in any language other "
-    "than the team's own examples. A low score in these is not evidence of safety.",
+    "language), self-harm (English Reddit posts only), and every classroom number. The headline classroom "
+    "set (27 harmful and 24 benign messages per language, 15 languages) was written by three hands that never "
+    "saw the rules or the training data, and the training examples by eight others: it measures how the desk "
+    "generalises to wording nobody tuned it on. But every hand is an AI writing session, none a native "
+    "speaker or a child, and all wrote from the same brief, so the sets share an idea of what children "
+    "write; real children's chat will score lower. Per language, its intervals are still wide.",
+    "* **Not supported:** grooming and sexual solicitation on real text in any language (no public labelled "
+    "data exists; team-written classroom messages of nine hands and the rules are all there is), Swedish, "
+    "Norwegian, Polish, Ukrainian and Swahili real text (no public labelled set found), and conversations "
+    "that build up slowly over days. A low score in these is not evidence of safety.",
 ]
 
 
@@ -57,8 +60,10 @@ def print_summary(ev: Evaluation) -> None:
         print(f"{r.group:<6}{r.category:<11}{r.n_pos:>6}{r.n_neg:>6}{_f(r.roc_auc):>7}{_f(r.ap):>7}"
               f"{_f(r.ap_low):>7}{_f(r.precision):>7}{_f(r.recall):>7}")
     print("reliable languages:", ", ".join(ev.reliable["languages"]))  # type: ignore[arg-type]
-    for c in ev.classroom:
-        print(f"classroom {c.language:<4} caught {_rate(c.caught):<28} benign flagged {_rate(c.benign_flagged)}")
+    for key, rows in ev.classroom.items():
+        for c in rows:
+            print(f"classroom[{key}] {c.language:<4} caught {_rate(c.caught):<28} "
+                  f"benign flagged {_rate(c.benign_flagged)}")
 
 
 def _table(rows: list[MetricRow], thresholds: dict[str, float], head: str) -> list[str]:
@@ -99,31 +104,34 @@ def _rate(r: Rate) -> str:
     return f"{r.k}/{r.n} = {r.value:.0%} [{r.low:.0%}, {r.high:.0%}]"
 
 
-def _classroom_lines(rows: list[ClassroomRow]) -> list[str]:
-    lines = [f"Provenance: {provenance(TEST_FILE)}", "",
+def _classroom_lines(rows: list[ClassroomRow], key: str) -> list[str]:
+    path, who = next((p, w) for k, p, w in TEST_SETS if k == key)
+    lines = [f"Written by {who} (`classifiers/data/{path.name}`). Provenance: {provenance(path)}", "",
              f"Goal: at least {CATCH_GOAL:.0%} of harmful messages caught (any category at/above its review "
              f"threshold), at most {BENIGN_GOAL:.0%} of benign ones crossing it. Brackets: Wilson 95 % interval. "
              "*Met* means the point estimate meets the goal; *interval clears it* means the Wilson bound on the "
-             "pessimistic side does too (per language, 7 harmful and 4 benign messages can never clear it). "
-             "Neither means the goal holds for real children's messages: the set was written by the rules' "
-             "author.", "",
-             "| language | harmful caught | in the labelled category | benign flagged | catch goal | benign goal |",
-             "|---|---|---|---|---|---|"]
+             "pessimistic side does too. Neither means the goal holds for real children's messages.", "",
+             "| language | harmful caught | in the labelled category | benign flagged | of which hard negatives "
+             "| catch goal | benign goal |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         lang = "**all**" if r.language == "ALL" else r.language
         catch = ("met; interval clears it" if r.caught.low >= CATCH_GOAL else "met") \
             if r.caught.value >= CATCH_GOAL else "**missed**"
         benign = ("met; interval clears it" if r.benign_flagged.high <= BENIGN_GOAL else "met") \
             if r.benign_flagged.n and r.benign_flagged.value <= BENIGN_GOAL else "**missed**"
+        hard = _rate(r.hard_negatives_flagged) if r.hard_negatives_flagged is not None else "—"
         lines.append(f"| {lang} | {_rate(r.caught)} | {_rate(r.caught_in_category)} | {_rate(r.benign_flagged)} "
-                     f"| {catch} | {benign} |")
+                     f"| {hard} | {catch} | {benign} |")
     total = next((r for r in rows if r.language == "ALL"), None)
     if total is not None:
         lines += ["", "Per category, all languages pooled:", "",
                   "| category | caught |", "|---|---|"]
         lines += [f"| {c} | {_rate(v)} |" for c, v in total.by_category.items()]
         missed = [m for r in rows if r.language != "ALL" for m in r.missed]
-        lines += ["", f"Missed (ids in classifiers/data/classroom_test.jsonl): {', '.join(missed) or 'none'}."]
+        alarms = [m for r in rows if r.language != "ALL" for m in r.false_alarms]
+        lines += ["", f"Missed (ids in `{path.name}`): {', '.join(missed) or 'none'}.", "",
+                  f"Benign messages flagged: {', '.join(alarms) or 'none'}."]
     return lines
 
 
@@ -132,7 +140,7 @@ def _training_lines(manifest: dict[str, object]) -> list[str]:
     timings = manifest.get("timings_seconds", {})
     config = manifest.get("config", {})
     lines = [f"* Training: seed {manifest.get('seed')}, config `{json.dumps(config)}`; timings (s) "
-             f"`{json.dumps(timings)}` on the shared 2-core machine (`python -m classifiers train`).", "",
+             f"`{json.dumps(timings)}` on the 2-core machine (`python -m classifiers train`).", "",
              "| category | val pos / neg | threshold | how chosen | val ROC-AUC | val P / R at threshold |",
              "|---|---|---:|---|---:|---|"]
     if isinstance(cats, dict):
@@ -165,6 +173,11 @@ def _reliable_line(ev: Evaluation, manifest: dict[str, object]) -> str:
             f"This subset alone would keep: {measured or 'none'}.")
 
 
+def _signal_heads(manifest: dict[str, object]) -> list[str]:
+    heads = manifest.get("head_as_signal", ["sexual", "grooming"])  # older manifests: these two
+    return [str(h) for h in heads] if isinstance(heads, list) else []
+
+
 def write_report(ev: Evaluation, path: Path) -> None:
     manifest = _manifest()
     rel = ev.reliable
@@ -181,12 +194,14 @@ def write_report(ev: Evaluation, path: Path) -> None:
         "counts; long texts also sentence by sentence). Layers 0-7 frozen and int8-quantised, layers 8-11 "
         "fine-tuned with LoRA (rank 16, merged at load), one 7-way sigmoid head, per-category Platt calibration "
         "on validation.",
-        "* Scores = max(model, rule) for harassment, hate, threat, self_harm, profanity; sexual and grooming "
-        "heads (team-written positives only) are capped signals next to the rules (see classifiers/scoring.py).",
+        "* Scores = max(model, rule) per category; heads whose positives are all team-written and not broad "
+        "enough are capped signals next to the rules instead (classifiers/scoring.py, training/train.py "
+        f"judged_heads); in these weights: {', '.join(_signal_heads(manifest)) or 'none'}.",
         f"* Held-out evaluation: {ev.examples} texts, {ev.seconds:.0f} s. Nothing here was loaded by training: "
         "official test files (OLID, GermEval), CONDA's valid file, hash splits (15 %) elsewhere, HateCheck/MHC "
-        "split by template id; GAHD (its authors' test split), ToLD-Br and PejorativITy were never trained on "
-        "at all. Languages below are the *dataset's* language.",
+        "split by template id; GAHD in its authors' split (contrastive pairs never cross it). ToLD-Br, "
+        "PejorativITy and GAHD are trained on since issue 23 (their train splits only); the classroom sets of "
+        "other hands are never trained on. Languages below are the *dataset's* language.",
         *_training_lines(manifest), "",
         "## Data", "", *_data_lines(ev, manifest), "",
         "No Class2Class user content anywhere. suicide_watch and CONDA have no stated licence: research data.",
@@ -195,8 +210,9 @@ def write_report(ev: Evaluation, path: Path) -> None:
         "The independent re-run uses other data (teen Q&A, real comments); these are our nearest held-out sets. "
         "Template-built functional tests (MHC, HateCheck) are far easier than real comments: a *yes* there says "
         "little about real text.", "", *_goal_lines(ev), "",
-        "### Plainly harmful child-directed messages at the review threshold (classroom held-out set)", "",
-        *_classroom_lines(ev.classroom), "",
+        *[line for key, rows in ev.classroom.items() for line in (
+            f"### Plainly harmful child-directed messages at the review threshold (classroom held-out set: {key})",
+            "", *_classroom_lines(rows, key), "")],
         "### What the data supports, and what it does not", "", *SUPPORTS, "",
         "## Per language", "",
         "Every held-out row of a language, pooled over its sources (the *all* rows pool every language). "

@@ -62,6 +62,8 @@ class ClassroomRow:
     benign_flagged: Rate
     by_category: dict[str, Rate] = field(default_factory=dict)
     missed: tuple[str, ...] = ()      # ids of harmful messages below threshold (never text)
+    hard_negatives_flagged: Rate | None = None   # benign messages that share words with harm
+    false_alarms: tuple[str, ...] = ()  # ids of benign messages that crossed a threshold
 
 
 @dataclass
@@ -78,5 +80,6 @@ class Evaluation:
     model_version: str
     seconds: float
     examples: int
-    classroom: list[ClassroomRow] = field(default_factory=list)
+    # classroom held-out sets by key (data/classroom.py TEST_SETS), headline first
+    classroom: dict[str, list[ClassroomRow]] = field(default_factory=dict)
     subset: str = ""                      # non-empty when only part of the held-out rows was scored

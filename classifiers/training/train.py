@@ -32,10 +32,26 @@ log = logging.getLogger(__name__)
 
 TARGET_PRECISION = 0.75
 THRESHOLD_FLOOR = 0.5
-# sexual/grooming heads learn from a few dozen team sentences: capped signals
-# next to the rules (scoring.py), on the rule scale where 0.5 means "high".
+# A head whose positives come only from team-written text is a capped signal next to the
+# rules (scoring.py, HEAD_SIGNAL_WEIGHT) unless the text it learnt from is broad enough to
+# judge on its own: at least MIN_JUDGE_POSITIVES validation positives written by at least
+# MIN_JUDGE_HANDS different hands, in at least MIN_JUDGE_LANGUAGES languages (issue 23: the
+# classroom sets of eight hands in 15 languages made grooming and sexual heads judges).
 TEAM_ONLY = ("sexual", "grooming")
 POLICY_THRESHOLD = 0.5
+MIN_JUDGE_POSITIVES, MIN_JUDGE_HANDS, MIN_JUDGE_LANGUAGES = 25, 4, 10
+
+
+def judged_heads(examples: list[Example]) -> frozenset[str]:
+    """The team-only categories whose validation positives are broad enough to judge."""
+    out = set()
+    for category in TEAM_ONLY:
+        pos = [ex for ex in examples if ex.split == "val" and ex.labels.get(category) == 1]
+        hands = {ex.hand for ex in pos if ex.hand}
+        if len(pos) >= MIN_JUDGE_POSITIVES and len(hands) >= MIN_JUDGE_HANDS \
+                and len({ex.language for ex in pos}) >= MIN_JUDGE_LANGUAGES:
+            out.add(category)
+    return frozenset(out)
 
 
 def calibrate(logits: npt.NDArray[np.float32], y: npt.NDArray[np.float32], w: npt.NDArray[np.float32]
@@ -55,14 +71,14 @@ def calibrate(logits: npt.NDArray[np.float32], y: npt.NDArray[np.float32], w: np
     return a, b
 
 
-def _thresholds(p: npt.NDArray[np.float64], y: npt.NDArray[np.float32], w: npt.NDArray[np.float32]
-                ) -> dict[str, dict[str, object]]:
+def _thresholds(p: npt.NDArray[np.float64], y: npt.NDArray[np.float32], w: npt.NDArray[np.float32],
+                judged: frozenset[str] = frozenset()) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     for c, category in enumerate(CATEGORIES):
         sel = w[:, c] > 0
         yy, ss, ww = y[sel, c], p[sel, c], w[sel, c]
         info: dict[str, object] = {"val_pos": int(yy.sum()), "val_neg": int((1 - yy).sum())}
-        if category in TEAM_ONLY:
+        if category in TEAM_ONLY and category not in judged:
             thr, method = POLICY_THRESHOLD, "policy: 0.5 = rule-scale 'high'; head is a capped signal"
         else:
             chosen = threshold_for_precision(yy, ss, TARGET_PRECISION, ww) if yy.sum() else None
@@ -78,6 +94,15 @@ def _thresholds(p: npt.NDArray[np.float64], y: npt.NDArray[np.float32], w: npt.N
                      "val_recall_at_threshold": round(at.recall, 4)})
         out[category] = info
     return out
+
+
+def _labels_digest(examples: list[Example]) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for ex in examples:
+        digest.update(repr((ex.split, sorted(ex.labels.items()), sorted(ex.weights.items()))).encode())
+    return digest.hexdigest()[:16]
 
 
 def _rows(examples: list[Example]) -> dict[str, dict[str, int]]:
@@ -114,7 +139,11 @@ def train(data_dir: Path, out_dir: Path = E5_WEIGHTS_DIR, work: Path = DEFAULT_W
     lowercache.build(work / f"lower-{key}", windows, scorer, tokenizer.pad)
     hidden = lowercache.load(work / f"lower-{key}", len(windows))
     cache_seconds = time.monotonic() - t_cache
-    fingerprint = lowercache.cache_key(key, json.dumps(config_dict(cfg, adapter_cfg), sort_keys=True))
+    # The checkpoints belong to this exact training set: its labels, weights and splits are
+    # part of the fingerprint, so re-weighting a source starts afresh instead of resuming
+    # the previous run's finished checkpoint.
+    fingerprint = lowercache.cache_key(key, json.dumps(config_dict(cfg, adapter_cfg), sort_keys=True),
+                                       _labels_digest(examples))
     t_fit = time.monotonic()
     fit_info = fit(examples, hidden, scorer, cfg, work, fingerprint)
     fit_seconds = time.monotonic() - t_fit
@@ -123,7 +152,8 @@ def train(data_dir: Path, out_dir: Path = E5_WEIGHTS_DIR, work: Path = DEFAULT_W
     logits = predict_logits(scorer, [hidden[i] for i in val_idx])
     a, b = calibrate(logits, y, w)
     p = 1.0 / (1.0 + np.exp(-np.clip(logits * a + b, -40, 40)))
-    per_category = _thresholds(p.astype(np.float64), y, w)
+    judged = judged_heads(examples)
+    per_category = _thresholds(p.astype(np.float64), y, w, judged)
     sha = save_adapters(out_dir, scorer.trainable_state(), adapter_cfg, a, b)
     manifest: dict[str, object] = {
         "format": 2,
@@ -145,6 +175,8 @@ def train(data_dir: Path, out_dir: Path = E5_WEIGHTS_DIR, work: Path = DEFAULT_W
         "categories": per_category,
         "thresholds": {c: {"threshold": per_category[c]["threshold"], "method": per_category[c]["method"]}
                        for c in CATEGORIES},
+        # heads that only tip rules (scoring.py); the others judge with their own threshold
+        "head_as_signal": sorted(set(TEAM_ONLY) - judged),
         # Filled in by `python -m classifiers evaluate` from held-out measurements.
         "reliable_languages": {"languages": ["en"], "rule": "not measured yet"},
         "fit": fit_info,

@@ -7,7 +7,16 @@ import json
 import pytest
 
 from classifiers import CATEGORIES
-from classifiers.data.classroom import LANGUAGES, TEST_FILE, TRAIN_FILE, load_classroom, provenance
+from classifiers.data.classroom import (
+    HANDS_LANGUAGES,
+    HANDS_TEST_FILE,
+    LANGUAGES,
+    TEST_FILE,
+    TEST_SETS,
+    TRAIN_FILE,
+    load_classroom,
+    provenance,
+)
 from classifiers.data.corpus import CONVERSATIONS_FILE, classroom_examples
 from classifiers.data.examples import TEAM_FILE, text_key
 from classifiers.evaluation.classroom import classroom_rows
@@ -26,7 +35,8 @@ def _texts(path: object) -> set[str]:
 
 
 def test_held_out_texts_appear_in_no_training_file() -> None:
-    held_out = {text_key(m.text) for m in load_classroom(TEST_FILE)}
+    held_out = {text_key(m.text) for _key, path, _who in TEST_SETS for m in load_classroom(path)}
+    assert len(held_out) > 800
     for training in (TRAIN_FILE, TEAM_FILE, CONVERSATIONS_FILE):
         assert not held_out & _texts(training), training.name
     # and the corpus' classroom rows come from the training file only
@@ -67,3 +77,32 @@ def test_classroom_rows_count_catches_misses_and_false_positives() -> None:
     assert rows["ALL"].benign_flagged.k == 1
     assert rows["ALL"].missed == (messages[missed].id,)
     assert rows["ALL"].by_category["threat"].k == rows["ALL"].by_category["threat"].n - 1
+
+
+def test_the_headline_set_is_by_other_hands_and_covers_every_public_language() -> None:
+    messages = load_classroom(HANDS_TEST_FILE)
+    assert TEST_SETS[0][1] == HANDS_TEST_FILE  # the report leads with it
+    assert {m.hand for m in messages} == {"A", "B", "C"}
+    assert not {m.hand for m in messages} & {m.hand for m in load_classroom(TRAIN_FILE)}
+    for lang in HANDS_LANGUAGES:
+        mine = [m for m in messages if m.language == lang]
+        kinds = {m.category for m in mine}
+        assert {"harassment", "threat", "self_harm", "grooming", "sexual", "hate", "benign"} <= kinds, lang
+        assert sum(m.hard_negative for m in mine) >= 10, lang  # benign that shares words with harm
+        assert sum(m.harmful for m in mine) >= 25, lang
+    assert len({m.id for m in messages}) == len(messages)
+    assert "None of them saw the classifier's rules" in provenance(HANDS_TEST_FILE)
+    # the training file's writers are named too, and none of them wrote a test set
+    assert {"D", "E", "F", "G", "H", "I", "J", "K"} <= {m.hand for m in load_classroom(TRAIN_FILE)}
+
+
+def test_classroom_rows_report_hard_negatives_and_false_alarm_ids() -> None:
+    messages = [m for m in load_classroom(HANDS_TEST_FILE) if m.language == "da"]
+    thresholds = {c: 0.5 for c in CATEGORIES}
+    scores = [{c: 0.1 for c in CATEGORIES} for _ in messages]
+    hard = next(i for i, m in enumerate(messages) if m.hard_negative)
+    scores[hard] = {**scores[hard], "threat": 0.7}
+    rows = {r.language: r for r in classroom_rows(messages, scores, thresholds)}
+    assert rows["ALL"].false_alarms == (messages[hard].id,)
+    assert rows["da"].hard_negatives_flagged is not None and rows["da"].hard_negatives_flagged.k == 1
+    assert rows["da"].benign_flagged.k == 1 and rows["da"].caught.k == 0

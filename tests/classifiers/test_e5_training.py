@@ -99,3 +99,38 @@ def test_multilingual_loaders_split_by_template_and_drop_what_they_must(tmp_path
     assert [ex.text for ex in rows_c] == ["you suck \n noob", "gg wp"]   # implicit ("ez mid") left out
     assert rows_c[1].split == "test" and rows_c[0].labels["harassment"] == 1
     assert not any("Nick" in ex.text for ex in rows_c)
+
+
+def test_a_team_only_head_judges_only_when_many_hands_wrote_its_examples() -> None:
+    from classifiers.training import train
+
+    def rows(hands: int, languages: int, n: int) -> list[Example]:
+        out = []
+        for i in range(n):
+            ex = Example(f"msg {i}", "classroom", "val", language=f"l{i % languages}", hand=f"h{i % hands}")
+            out.append(ex.label("grooming", 1).label("sexual", 0))
+        return out
+
+    assert train.judged_heads(rows(8, 15, 60)) == {"grooming"}
+    assert train.judged_heads(rows(1, 15, 60)) == frozenset()         # one writer's idea of grooming
+    assert train.judged_heads(rows(8, 3, 60)) == frozenset()          # a few languages only
+    assert train.judged_heads(rows(8, 15, train.MIN_JUDGE_POSITIVES - 1)) == frozenset()
+    train_split = [Example(ex.text, ex.source, "train", language=ex.language, hand=ex.hand, labels=ex.labels,
+                           weights=ex.weights) for ex in rows(8, 15, 60)]
+    assert train.judged_heads(train_split) == frozenset()              # validation positives count
+
+
+def test_gahd_told_br_and_pejorativity_keep_a_held_out_split(tmp_path: Path) -> None:
+    from classifiers.data import sources as dm
+
+    (tmp_path / "gahd").mkdir()
+    (tmp_path / "gahd" / "gahd_disaggregated.csv").write_text(
+        "text,label,split\n" + "".join(f"Satz {i},{i % 2},{('train', 'dev', 'test')[i % 3]}\n" for i in range(30)))
+    got = list(dm.gahd(tmp_path))
+    assert {ex.split for ex in got} == {"train", "val", "test"}
+    assert sum(ex.split == "test" for ex in got) == 10            # the authors' test split, untouched
+    (tmp_path / "pejorativity_it").mkdir()
+    (tmp_path / "pejorativity_it" / "pejorativity.csv").write_text(
+        "text,pejorative\n" + "".join(f"@tizio sei una balena {i} http://x.y,{i % 2}\n" for i in range(200)))
+    pej = list(dm.pejorativity_it(tmp_path))
+    assert {ex.split for ex in pej} == {"train", "val", "test"} and not any("@" in ex.text for ex in pej)

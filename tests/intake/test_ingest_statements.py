@@ -34,13 +34,19 @@ def _counted(app, fn):
     return result, [s for s in seen if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
 
 
-def test_a_new_flag_on_new_content_is_six_statements(app, client, key, db):
+def test_a_new_flag_on_new_content_is_a_short_fixed_sequence(app, client, key, db):
     post_flag(client, key, flag_body(**{"content.id": "warm-up"}))
     resp, sql = _counted(app, lambda: post_flag(client, key, flag_body(**{"content.id": "fresh-1"})))
     assert resp.status_code == 202, resp.get_json()
     kinds = Counter(s.split()[0].upper() for s in sql)
-    # item, flag, triage note, audit entry; the API client, the flaggers' history
-    assert kinds == {"INSERT": 4, "SELECT": 2}, sql
+    # the API client, the flaggers' history; item, flag and triage note (one statement of
+    # data-modifying CTEs on PostgreSQL, three INSERTs on SQLite); the audit entry
+    if db.get_bind().dialect.name == "postgresql":
+        assert kinds == {"SELECT": 2, "WITH": 1, "INSERT": 1}, sql
+        combined = next(s for s in sql if s.upper().startswith("WITH"))
+        assert all(t in combined for t in ("review_items", "flags", "item_triage")), combined
+    else:
+        assert kinds == {"INSERT": 4, "SELECT": 2}, sql
     assert not any("SAVEPOINT" in s.upper() or s.upper().startswith("UPDATE") for s in sql)
     assert sum("FROM api_clients" in s for s in sql) == 1  # read every time: a revocation applies at once
     item = db.scalars(select(ReviewItem).where(ReviewItem.platform_content_id == "fresh-1")).one()
