@@ -88,20 +88,12 @@ def run(n: int, top: int, sort: str, bare: bool, profile: bool = True) -> str:
                 send(10_000_000 + i)
             counter[0] = 0
             profiler = cProfile.Profile(time.process_time)  # CPU, not waits
-            sampler = None
-            if os.environ.get("PROF_SAMPLE"):
-                from pyinstrument import Profiler
-                sampler = Profiler(interval=0.0005)
-                sampler.start()
             cpu0, wall0 = time.process_time(), time.perf_counter()
             if profile:
                 profiler.enable()
             for i in range(n):
                 send(i)
             profiler.disable()
-            if sampler is not None:
-                sampler.stop()
-                print(sampler.output_text(unicode=False, color=False, show_all=False))
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
             out.write(f"{'bare' if bare else 'desk'}: {n} flags, CPU {cpu / n * 1000:.2f} ms/request "
                       f"(wall {wall / n * 1000:.2f} ms, profiler {'on' if profile else 'off'}), "
