@@ -31,6 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from c2c_safety.audit import log as audit
 from c2c_safety.intake import persist
+from c2c_safety.intake.persist import IdempotencyConflictError as IdempotencyConflictError
 from c2c_safety.media import intake as media_intake
 from c2c_safety.review import collapse, conversations, triage
 from models import ApiClient, Flag, ItemStatus, ReviewItem, ScoreStatus, utcnow
@@ -79,10 +80,6 @@ class IngestResult:
         # Only a new item has new text to score. Items left pending (Redis was down at
         # ingest) are the reconciler's job, not every later flag's.
         return self.created
-
-
-class IdempotencyConflictError(ValueError):
-    """The Idempotency-Key was already used by this client for a different flag."""
 
 
 def find_item(session: Session, content_type: str, content_id: str) -> ReviewItem | None:
@@ -166,11 +163,8 @@ def ingest_flag(session: Session, client: ApiClient, d: FlagDelivery) -> IngestR
     flag = _new_flag(client, d, None, None)
     item.flags = [flag]  # transient: triage reads the flags
     found = triage.assess(session, item)
-    try:
-        if not persist.persist_new(session, item, flag, triage.note_values(found)):
-            return _join(session, client, d)
-    except persist.FlagConflictError as exc:
-        raise IdempotencyConflictError(str(exc)) from exc
+    if not persist.persist_new(session, item, flag, triage.note_values(found)):
+        return _join(session, client, d)
     if d.conversation is not None:  # sealed
         conversations.store(session, item, d.conversation)
     triage.route(session, item, found)

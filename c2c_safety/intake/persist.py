@@ -22,8 +22,8 @@ from models import Flag, ReviewItem
 from models.review import ItemTriage
 
 
-class FlagConflictError(ValueError):
-    """New content, yet the flag collides: its Idempotency-Key was used for other content."""
+class IdempotencyConflictError(ValueError):
+    """The Idempotency-Key was already used by this client for a different flag."""
 
 
 _INSERTS: dict[tuple[str, str], Any] = {}
@@ -123,7 +123,8 @@ def persist_new(session: Session, item: ReviewItem, flag: Flag, note: dict[str, 
         if flag_id is not None:
             session.execute(_NOTE, {"item_id": item_id, **note})
     if flag_id is None:
-        raise FlagConflictError("this Idempotency-Key was already used for a different flag")
+        # New content, yet the flag collides: its Idempotency-Key was used for other content.
+        raise IdempotencyConflictError("this Idempotency-Key was already used for a different flag")
     item.id = item_id
     flag.item_id = item_id
     flag.id = flag_id

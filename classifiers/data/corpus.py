@@ -95,7 +95,7 @@ def conversation_examples(split: str) -> list[Example]:
 
 def classroom_examples() -> list[Example]:
     """classroom_train.jsonl as training rows (80 % train, 20 % val by text hash). The
-    held-out classroom_test.jsonl is never read here."""
+    held-out classroom_test_hands.jsonl and classroom_test.jsonl are never read here."""
     out = []
     for msg in load_classroom(CLASSROOM_TRAIN):
         ex = Example(msg.text, "classroom", "train" if bucket(msg.id) < 0.8 else "val", language=msg.language,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..data.classroom import TEST_SETS, ClassroomMessage, load_classroom
+from ..data.classroom import TEST_FILE, TEST_SETS, ClassroomMessage, load_classroom
 from ..types import CATEGORIES, Classifier
 from .metrics import wilson
 from .results import ClassroomRow, Rate
@@ -47,8 +47,8 @@ def classroom_rows(messages: list[ClassroomMessage], scores: list[Mapping[str, f
 
 
 def evaluate_classroom(clf: Classifier, thresholds: Mapping[str, float], batch_size: int = 32,
-                       path: Path | None = None) -> list[ClassroomRow]:
-    messages = load_classroom(path) if path is not None else load_classroom()
+                       path: Path = TEST_FILE) -> list[ClassroomRow]:
+    messages = load_classroom(path)
     scores: list[Mapping[str, float]] = []
     for start in range(0, len(messages), batch_size):
         scores.extend(r.scores for r in clf.score_batch([m.text for m in messages[start:start + batch_size]]))

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -97,8 +98,6 @@ def _thresholds(p: npt.NDArray[np.float64], y: npt.NDArray[np.float32], w: npt.N
 
 
 def _labels_digest(examples: list[Example]) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     for ex in examples:
         digest.update(repr((ex.split, sorted(ex.labels.items()), sorted(ex.weights.items()))).encode())
