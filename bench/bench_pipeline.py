@@ -43,6 +43,7 @@ from pathlib import Path
 
 from bench.bench_classifier_raw import synthetic_texts
 from bench.registry import Row
+from c2c_safety.core.queueing import QUEUES as SCORING_QUEUES  # what the desk worker serves
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,8 +152,11 @@ class Desk:
         from rq import Queue, Worker
 
         def idle() -> bool:
-            queues = sum(Queue(q, connection=self.redis).count for q in ("high", "default", "low"))
-            workers = Worker.all(connection=self.redis)
+            queues = sum(Queue(q, connection=self.redis).count for q in SCORING_QUEUES)
+            # Only the scoring worker: the audit companion it starts is busy nearly all the
+            # time (each sequencer run holds its 10 s slot), and waiting until a poll happened
+            # to catch it between runs once read as "queue drained after 137 s".
+            workers = [w for w in Worker.all(connection=self.redis) if set(w.queue_names()) & set(SCORING_QUEUES)]
             return queues == 0 and bool(workers) and all(w.get_state() == "idle" for w in workers)
 
         self.wait(idle, timeout, "worker idle", proc)

@@ -6,8 +6,10 @@ Runs the real app (PostgreSQL in a fresh `c2c_prof` database, our own Redis) thr
 Werkzeug's test client, so what is measured is the desk's own Python: routing, auth,
 validation, triage, the audit entry, the commit and the enqueue — without gunicorn and the
 HTTP client, which the bare endpoint pays too. Prints CPU per request (process time), SQL
-statements per request, and the top functions by `--sort`. `--bare` measures the bare
-one-INSERT app the same way, for the ratio.
+statements per request, the CPU the PostgreSQL backends and the Redis server spent per
+request (read from /proc: on the 2-core box they share the cores with the web processes),
+and the top functions by `--sort`. `--bare` measures the bare one-INSERT app the same way,
+for the ratio.
 
 Not a timed test and not a `make bench` row: a tool for finding the next thing to remove.
 """
@@ -51,6 +53,24 @@ def _count_statements(engine: Any) -> list[int]:
     return counter
 
 
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def _backends_cpu(engine: Any) -> float:
+    """CPU seconds of every PostgreSQL backend connected to this database right now."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+        return sum(_proc_cpu(int(pid)) for pid in pids)
+
+
 def run(n: int, top: int, sort: str, bare: bool, profile: bool = True) -> str:
     pg = shared_pg_url()
     if pg is None:
@@ -88,6 +108,7 @@ def run(n: int, top: int, sort: str, bare: bool, profile: bool = True) -> str:
                 send(10_000_000 + i)
             counter[0] = 0
             profiler = cProfile.Profile(time.process_time)  # CPU, not waits
+            db0, redis0 = _backends_cpu(engine), _proc_cpu(redis.proc.pid) if redis.proc else 0.0
             cpu0, wall0 = time.process_time(), time.perf_counter()
             if profile:
                 profiler.enable()
@@ -95,9 +116,12 @@ def run(n: int, top: int, sort: str, bare: bool, profile: bool = True) -> str:
                 send(i)
             profiler.disable()
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            db_cpu = _backends_cpu(engine) - db0  # the connection counted its own query too
+            redis_cpu = (_proc_cpu(redis.proc.pid) if redis.proc else 0.0) - redis0
             out.write(f"{'bare' if bare else 'desk'}: {n} flags, CPU {cpu / n * 1000:.2f} ms/request "
                       f"(wall {wall / n * 1000:.2f} ms, profiler {'on' if profile else 'off'}), "
-                      f"{counter[0] / n:.1f} statements/request\n")
+                      f"{counter[0] / n:.1f} statements/request; PostgreSQL {db_cpu / n * 1000:.2f} ms, "
+                      f"Redis {redis_cpu / n * 1000:.2f} ms CPU/request\n")
             if not profile:
                 return out.getvalue()
             stats = pstats.Stats(profiler, stream=out)

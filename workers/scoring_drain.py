@@ -1,12 +1,13 @@
 """The draining loop of one scoring job, in its work horse.
 
-While a backlog lasts, batch k is written by a writer thread while the model scores batch
-k+1: the next batch is claimed *before* batch k is handed to the writer (on SQLite the claim
-and the write would otherwise wait for each other's write lock), so only the inference
-overlaps the writing. Writing a batch (scores, triage, commit) took ~12 % of the time of a
-batch through MiniLM here; overlapped, it mostly disappears from the critical path. When the
-queue runs dry a batch is written at once (its scores should not wait for the next one),
-then the loop lingers `linger_ms` for arrivals before the job ends.
+While a backlog lasts, the model scores batch k while a writer thread first writes batch
+k-1 and then claims batch k+1. One thread does both, in that order, so on SQLite the claim
+and the write never wait for each other's write lock, and neither sits between two model
+calls (issue 24: the claim used to run on the model's thread, between batches). Writing a
+batch (scores, triage, commit) took ~12 % of the time of a batch through MiniLM here. When
+the queue runs dry a batch is written at once (its scores should not wait for the next
+one), then the loop lingers `linger_ms` for arrivals before the job ends. A backlog seen
+just before the time budget runs out costs one batch more than the budget.
 
 Any failure waits for the write in flight, releases what this job still holds untouched
 (attempts given back) and raises, so RQ retries the job with backoff.
@@ -58,27 +59,30 @@ class Drain:
         claim_, texts, errors = self._claim(own_ids)
         pending: Pending | None = None
         while claim_.ids:
+            # A full batch means a backlog: the writer thread claims the next batch right
+            # after it has written the previous one, both while the model scores this one,
+            # so neither the claim nor the write sits between two model calls. (One writer
+            # thread: on SQLite the claim and the write must not wait for each other's lock.)
+            backlog = len(claim_.ids) >= s.batch_size and time.monotonic() < deadline
+            ahead = writer.submit(self._claim, (), self.done | set(claim_.ids)) if backlog else None
             t_model = time.perf_counter()
             try:
                 results = jobs.score(self.app, claim_, texts, self.classifier, s, self.totals)
             except BaseException:
                 self._join(pending, quiet=True)  # the model's error is the one to report
+                self._give_back(ahead)
                 raise
             try:
                 self._join(pending)  # the write of the previous batch, overlapped with the model
+                nxt = ahead.result() if ahead is not None else None
             except BaseException:
                 jobs.release(self.app, claim_)  # scored but not stored: give it back untouched
+                self._give_back(ahead)
                 raise
             pending = None
             model_ms = 1000 * (time.perf_counter() - t_model)
             self.done.update(claim_.ids)
-            backlog = len(claim_.ids) >= s.batch_size and time.monotonic() < deadline
-            if backlog:
-                try:
-                    nxt = self._claim((), exclude=self.done)
-                except BaseException:
-                    jobs.release(self.app, claim_)
-                    raise
+            if nxt is not None:
                 pending = (writer.submit(self._write, claim_, results, errors), len(claim_.ids), model_ms)
             else:
                 self._join((writer.submit(self._write, claim_, results, errors), len(claim_.ids), model_ms))
@@ -89,6 +93,17 @@ class Drain:
                 nxt = self._linger(time.monotonic() + s.linger_ms / 1000)
             claim_, texts, errors = nxt
         self._join(pending)
+
+    def _give_back(self, ahead: Future[tuple[Claim, dict[int, str], dict[int, str]]] | None) -> None:
+        """Release a batch claimed ahead that will not be scored now (best effort, quiet)."""
+        if ahead is None:
+            return
+        try:
+            claimed = ahead.result()[0]
+        except BaseException:
+            return  # nothing was claimed, or its transaction rolled back
+        if claimed.ids:
+            jobs.release(self.app, claimed)
 
     def _claim(self, own_ids: Sequence[int], exclude: set[int] | None = None
                ) -> tuple[Claim, dict[int, str], dict[int, str]]:

@@ -48,17 +48,20 @@ def read_json_body() -> bytes | tuple[Response, int]:
     silently at max_content_length, so read one byte more than allowed to tell "exactly
     full" from "too large". Every JSON route reads its body through this."""
     limit = current_app.config["C2C"].max_json_bytes
-    too_large = json_error(413, "payload_too_large", f"The body is over the limit of {limit} bytes.")
     if request.mimetype != "application/json":
         return json_error(415, "unsupported_media_type", "Send the body as Content-Type: application/json.")
     if request.content_length is not None and request.content_length > limit:
-        return too_large
+        return _too_large(limit)
     request.max_content_length = limit + 1
     try:
         raw = request.get_data(cache=False)
     except RequestEntityTooLarge:
-        return too_large
-    return too_large if len(raw) > limit else raw
+        return _too_large(limit)
+    return _too_large(limit) if len(raw) > limit else raw
+
+
+def _too_large(limit: int) -> tuple[Response, int]:
+    return json_error(413, "payload_too_large", f"The body is over the limit of {limit} bytes.")
 
 
 def _unauthorized(message: str) -> tuple[Response, int]:

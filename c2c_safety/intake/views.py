@@ -6,23 +6,19 @@ The token API: flags in, review status out. JSON only, never a 500 for bad input
 from __future__ import annotations
 
 import re
-import time
 
 from flask import Response, g, jsonify, request, url_for
 from pydantic import ValidationError
-from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from c2c_safety.core import db
-from c2c_safety.core.queueing import enqueue
-from c2c_safety.core.redis_conn import EmbeddedRedisError, get_redis
 from c2c_safety.intake import flags as intake
+from c2c_safety.intake import scoring_window
 from c2c_safety.intake.api_auth import api_blueprint, api_key_required, json_error, read_json_body
 from c2c_safety.intake.flags import FlagDelivery, IngestResult
 from c2c_safety.intake.openapi import document
 from c2c_safety.intake.schemas import FlagAccepted, FlagIn, ItemStatusOut, field_path
-from c2c_safety.scoring.pipeline import ScoringSettings
 from models import ApiClient
 
 bp = api_blueprint("api", __name__)
@@ -31,7 +27,6 @@ IDEMPOTENCY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 ATTEMPTS = 3
 # PostgreSQL deadlock and serialisation failures: safe to run the whole transaction again.
 RETRY_SQLSTATES = frozenset({"40P01", "40001"})
-SCORE_WINDOW_MS = 250
 
 
 def _retryable(exc: Exception) -> bool:
@@ -53,24 +48,6 @@ def _ingest(client: ApiClient, delivery: FlagDelivery) -> IngestResult:
             if attempt == ATTEMPTS or not _retryable(exc):
                 raise
     raise AssertionError("unreachable")
-
-
-def _enqueue_scoring(item_id: int) -> None:
-    """One scoring job per short window, not one per flag. A scoring job drains every pending
-    item (workers/scoring.py), and lingers C2C_SCORING_LINGER_MS (500 ms) for arrivals after
-    its last batch, which is longer than a window: so an item committed during a window is
-    either taken by that window's job when it starts, or seen by it while it lingers. The
-    reconciler covers the rest (a worker killed mid-job). Only the first flag of a window
-    builds and enqueues an RQ job (~1.5 ms of CPU); the others pay one SET NX (issue 14)."""
-    window_ms = max(1, min(SCORE_WINDOW_MS, ScoringSettings.from_env().linger_ms // 2))
-    slot = int(time.time() * 1000) // window_ms
-    try:
-        first = bool(get_redis().set(f"c2c:scoring:window:{window_ms}:{slot}", 1, nx=True, px=4 * window_ms))
-    except (RedisError, OSError, EmbeddedRedisError):
-        first = True  # enqueue tells whether Redis is really down (then the reconciler scores it)
-    if first:
-        enqueue("workers.scoring.score_items", [item_id], queue_name="default",
-                job_id=f"c2c-score-{window_ms}-{slot}", unique=True)
 
 
 @bp.route("/flags", methods=["POST"])
@@ -102,7 +79,7 @@ def create_flag() -> tuple[Response, int]:
         return json_error(422, "idempotency_key_reused", str(exc))
     # Committed first; if Redis is down the item stays pending and the reconciler scores it.
     if result.needs_scoring:
-        _enqueue_scoring(result.item.id)
+        scoring_window.request_scoring(result.item.id)
     body = FlagAccepted(
         item_id=result.item.id, status_url=url_for("api.item_status", item_id=result.item.id),
         duplicate=result.duplicate, flag_count=result.item.flag_count,

@@ -4,7 +4,8 @@ chatting about school projects, in every classroom language.
 Three files, written separately and kept apart (provenance in each file's first line):
 
 * ``classroom_train.jsonl`` — for training (the corpus loads it as source ``classroom``);
-  written by nine hands (``hand``: cls, D to K);
+  written by fourteen hands (``hand``: cls, D to P; L to P wrote 50 peer-bullying
+  messages of ten kinds per language, round 6);
 * ``classroom_test_hands.jsonl`` — the headline held-out set: written by three other hands
   (A, B, C) who never saw the rules, the training sets or each other's work, 15 languages;
 * ``classroom_test.jsonl`` — the first, small held-out set, by the rules' own author (cls).

@@ -39,7 +39,7 @@ SUPPORTS = [
     "speaker or a child, and all wrote from the same brief, so the sets share an idea of what children "
     "write; real children's chat will score lower. Per language, its intervals are still wide.",
     "* **Not supported:** grooming and sexual solicitation on real text in any language (no public labelled "
-    "data exists; team-written classroom messages of nine hands and the rules are all there is), Swedish, "
+    "data exists; team-written classroom messages of fourteen hands and the rules are all there is), Swedish, "
     "Norwegian, Polish, Ukrainian and Swahili real text (no public labelled set found), and conversations "
     "that build up slowly over days. A low score in these is not evidence of safety.",
 ]

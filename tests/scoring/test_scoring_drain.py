@@ -118,3 +118,44 @@ def test_reconcile_tick_is_enqueued_once_per_slot(redis_conn: Redis) -> None:
     assert ensure_tick(redis_conn, settings, now=660.0) is True
     assert Queue("high", connection=redis_conn).job_ids == ["c2c-periodic-scoring-reconcile-10",
                                                            "c2c-periodic-scoring-reconcile-11"]
+
+
+def test_a_backlog_is_claimed_by_the_writer_thread_while_the_model_runs(
+        sapp: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24: the next batch is claimed off the model's thread while the model runs, so
+    the model goes from batch to batch without a transaction in between. The model waits
+    (up to 10 s) for the next batch's claim: claimed after the model, it would never come."""
+    import threading
+
+    from workers import scoring_steps
+
+    ids = make_items(sapp, 12)
+    claimed = threading.Condition()
+    claims: list[tuple[str, int]] = []
+    waited: list[bool] = []
+
+    class Waiting(Recording):
+        def score_batch(self, texts: Sequence[str]) -> list[ScoreResult]:
+            k = len(self.batches) + 1  # this is batch k; a full one means batch k+1 is due
+            with claimed:
+                waited.append(claimed.wait_for(lambda: len(claims) > k, timeout=10))
+            return super().score_batch(texts)
+
+    clf = _install(sapp, Waiting)
+    real_claim = scoring_steps.claim
+
+    def watched_claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        got = real_claim(*args, **kwargs)
+        with claimed:
+            claims.append((threading.current_thread().name, len(got[0].ids)))
+            claimed.notify_all()
+        return got
+
+    monkeypatch.setattr(scoring_steps, "claim", watched_claim)
+    out = score_items([ids[0]])
+    assert out["scored"] == 12 and len(clf.batches) == 3
+    assert waited == [True, True, True]  # every batch's successor was claimed during it
+    assert claims[0][0] == threading.current_thread().name  # the job's own first batch
+    assert [n for _, n in claims] == [4, 4, 4, 0]
+    assert all(name.startswith("c2c-score-writer") for name, _ in claims[1:])
+    assert all(i.score_status == ScoreStatus.SCORED for i in items(sapp, ids).values())
