@@ -4,8 +4,9 @@ While a backlog lasts, the model scores batch k while a writer thread first writ
 k-1 and then claims batch k+1. One thread does both, in that order, so on SQLite the claim
 and the write never wait for each other's write lock, and neither sits between two model
 calls (issue 24: the claim used to run on the model's thread, between batches). Writing a
-batch of 32 (scores, triage, commit) took 84-147 ms against ~640 ms of model (SQLite, round 6):
-it shares the cores and the GIL with the model, which is most of the gap to raw. When
+batch of 32 (scores, triage, commit) takes ~40 ms against ~520 ms of model (SQLite, round 7;
+~70 ms before triage read the batch in four queries instead of three or four per item): it
+shares the cores and the GIL with the model, so its CPU is most of the gap to raw. When
 the queue runs dry a batch is written at once (its scores should not wait for the next
 one), then the loop lingers `linger_ms` for arrivals before the job ends. A backlog seen
 just before the time budget runs out costs one batch more than the budget.

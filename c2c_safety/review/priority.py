@@ -158,21 +158,44 @@ _FLAGGER_HISTORY = select(FlaggerStats.upheld, FlaggerStats.decided).where(
     FlaggerStats.pseudonym.in_(bindparam("names", expanding=True)), FlaggerStats.decided >= MIN_HISTORY)
 
 
-def flagger_reliability(session: Session, pseudonyms: Iterable[str]) -> float | None:
-    """Mean smoothed share of upheld past flags of these flaggers (None: no history)."""
+_FLAGGER_HISTORY_BY_NAME = select(FlaggerStats.pseudonym, FlaggerStats.upheld, FlaggerStats.decided).where(
+    FlaggerStats.pseudonym.in_(bindparam("names", expanding=True)), FlaggerStats.decided >= MIN_HISTORY)
+
+# Flaggers' histories read ahead for many items at once: pseudonym → (upheld, decided), only
+# flaggers with enough decided flags to count (the same rows _FLAGGER_HISTORY returns).
+History = Mapping[str, tuple[int, int]]
+
+
+def flagger_histories(session: Session, pseudonyms: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """One read for the flaggers of a whole batch of items (the scoring worker's store)."""
+    names = sorted(set(pseudonyms))
+    if not names:
+        return {}
+    rows = session.connection().execute(_FLAGGER_HISTORY_BY_NAME, {"names": names}).all()
+    return {name: (upheld, decided) for name, upheld, decided in rows}
+
+
+def flagger_reliability(session: Session, pseudonyms: Iterable[str],
+                        history: History | None = None) -> float | None:
+    """Mean smoothed share of upheld past flags of these flaggers (None: no history).
+    With `history` (read ahead by flagger_histories) it reads nothing."""
     names = sorted(set(pseudonyms))
     if not names:
         return None
-    # Two columns, not entities, on the session's connection (no ORM execution layer, no
-    # autoflush: FlaggerStats is only ever written by Core upserts, sent at once): this runs
-    # on every ingest, and the ORM path cost more CPU than the query (issues 14, 24).
-    rows = session.connection().execute(_FLAGGER_HISTORY, {"names": names}).all()
+    if history is not None:
+        rows = [history[n] for n in names if n in history]
+    else:
+        # Two columns, not entities, on the session's connection (no ORM execution layer, no
+        # autoflush: FlaggerStats is only ever written by Core upserts, sent at once): this
+        # runs on every ingest, and the ORM path cost more CPU than the query (issues 14, 24).
+        rows = [(u, d) for u, d in session.connection().execute(_FLAGGER_HISTORY, {"names": names}).all()]
     if not rows:
         return None
     return float(sum((upheld + 1) / (decided + 2) for upheld, decided in rows) / len(rows))
 
 
-def compute(session: Session, item: ReviewItem, scores: Mapping[str, float] | None = None) -> Priority:
+def compute(session: Session, item: ReviewItem, scores: Mapping[str, float] | None = None,
+            history: History | None = None) -> Priority:
     parts: list[tuple[str, int]] = []
     cats = categories_in_play(item, scores)
     lvl = 0
@@ -194,7 +217,7 @@ def compute(session: Session, item: ReviewItem, scores: Mapping[str, float] | No
     n = max(item.flag_count, len({f.flagger_pseudonym for f in item.flags}), 1)
     parts.append((f"{n} independent flagger{'s' if n != 1 else ''}",
                   min(100, round(25 * math.log2(1 + n)))))
-    rel = flagger_reliability(session, (f.flagger_pseudonym for f in item.flags))
+    rel = flagger_reliability(session, (f.flagger_pseudonym for f in item.flags), history)
     if rel is not None:
         parts.append((f"flaggers' past flags upheld {rel:.0%}", round((rel - 0.5) * 120)))
     return Priority(sum(p for _, p in parts), parts, lvl)

@@ -10,7 +10,7 @@ scoring and appeal code call. The caller commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -57,10 +57,11 @@ class Assessment:
 
 
 def assess(session: Session, item: ReviewItem, scores: Mapping[str, float] | None = None,
-           appeal_received_at: datetime | None = None) -> Assessment:
+           appeal_received_at: datetime | None = None, history: priority.History | None = None
+           ) -> Assessment:
     """Compute minor/safeguarding/priority/queue placement onto `item` (assigning only what
     changed) and return the explanation. The caller passes the latest scores and an open
-    appeal's time; the only read here is the flaggers' history. So intake can assess a new
+    appeal's time; the only read here is the flaggers' history (none if passed in). So intake can assess a new
     item in Python before inserting it, with no reads that could find nothing."""
     item.minor_involved = item.author_age_band in MINOR_BANDS or (
         item.audience_min_age_band in MINOR_BANDS
@@ -68,7 +69,7 @@ def assess(session: Session, item: ReviewItem, scores: Mapping[str, float] | Non
     sg_reasons = priority.safeguarding_reasons(item, scores)
     if sg_reasons:
         item.safeguarding = True  # sticky: once routed, it stays on the lead's desk
-    p = priority.compute(session, item, scores)
+    p = priority.compute(session, item, scores, history)
     since = priority.waiting_since(item, appeal_received_at)
     placed = priority.place(p.score, p.level, since, utcnow())
     key = text_keys.text_key(item.text or "")  # spam waves (review/bulk.py); the text may be anonymised
@@ -94,6 +95,37 @@ def refresh(session: Session, item: ReviewItem) -> None:
     store(session, item, found, new=new)
 
 
+def refresh_many(session: Session, items: Sequence[ReviewItem]) -> None:
+    """`refresh` for a batch of existing items (the scoring worker's store, 32 at a time):
+    their latest scores, open appeals, flaggers' histories and triage notes in four reads
+    instead of three or four per item. Their flags should be loaded already (selectinload)."""
+    if not items:
+        return
+    ids = [i.id for i in items]
+    latest: dict[int, Mapping[str, float]] = {}
+    # Newest first per item, the same order latest_score takes the first of.
+    for subject_id, scores in session.execute(
+            select(ItemScore.subject_id, ItemScore.scores)
+            .where(ItemScore.subject_type == "item", ItemScore.subject_id.in_(ids))
+            .order_by(ItemScore.subject_id, ItemScore.created_at.desc(), ItemScore.id.desc())):
+        latest.setdefault(subject_id, scores)
+    appealed = [i.id for i in items if i.status == "appealed"]
+    appeals: dict[int, datetime] = {}
+    if appealed:
+        for item_id, received_at in session.execute(
+                select(Appeal.item_id, Appeal.received_at)
+                .where(Appeal.item_id.in_(appealed), Appeal.status == AppealStatus.OPEN)
+                .order_by(Appeal.item_id, Appeal.received_at)):
+            appeals.setdefault(item_id, received_at)
+    history = priority.flagger_histories(session, (f.flagger_pseudonym for i in items for f in i.flags))
+    # Held in a dict: the session's identity map holds objects weakly, so notes read by a
+    # query whose result is dropped are gone again before `store` would look them up.
+    notes = {n.item_id: n for n in session.scalars(select(ItemTriage).where(ItemTriage.item_id.in_(ids)))}
+    for item in items:
+        found = assess(session, item, latest.get(item.id), appeals.get(item.id), history)
+        _store(session, item, found, notes.get(item.id))
+
+
 def note_values(found: Assessment) -> dict[str, Any]:
     """The triage note of a new item as column values (intake inserts it with the item)."""
     return {"components": found.components, "safeguarding_reasons": found.safeguarding_reasons,
@@ -111,10 +143,16 @@ def route(session: Session, item: ReviewItem, found: Assessment) -> None:
 def store(session: Session, item: ReviewItem, found: Assessment, *, new: bool) -> None:
     """Write the explanation row (a new item has none to look up) and route the item to the
     safeguarding lead when a reason says so. The item must have its id."""
-    note = None if new else session.get(ItemTriage, item.id)
     if new:  # nothing to look up, and a Core INSERT costs no ORM flush
         session.execute(_NEW_NOTE, {"item_id": item.id, **note_values(found)})
-    elif note is None:
+        route(session, item, found)
+        return
+    _store(session, item, found, session.get(ItemTriage, item.id))
+
+
+def _store(session: Session, item: ReviewItem, found: Assessment, note: ItemTriage | None) -> None:
+    """An existing item's note (`note`: its row, or None if it has none yet) and routing."""
+    if note is None:
         session.add(ItemTriage(item_id=item.id, components=found.components,
                                safeguarding_reasons=found.safeguarding_reasons))
     elif note.components != found.components or note.safeguarding_reasons != found.safeguarding_reasons:

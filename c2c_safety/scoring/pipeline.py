@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session, selectinload
 from c2c_safety.scoring.context import score_extra
 from classifiers import CATEGORIES, REVIEW_THRESHOLDS, ScoreResult
 from models import CaseFile, ItemScore, ReviewItem, ScoreStatus, utcnow
-from models.review import ItemTriage
 
 KINDS = ("item", "case")
 Subject = ReviewItem | CaseFile
@@ -267,13 +266,10 @@ def store(session: Session, claim_: Claim, results: Mapping[int, ScoreResult],
         out.scored.append(r.id)
     subjects = [r for r in mine if isinstance(r, ReviewItem) and r.id not in out.retry]
     if subjects:
-        # Triage notes into the identity map in one query (refresh looks each one up), and
-        # no autoflush between items: each item is then written by one UPDATE at the end
-        # instead of one per query that refresh runs.
-        session.scalars(select(ItemTriage).where(ItemTriage.item_id.in_([r.id for r in subjects]))).all()
+        # The batch's reads in four queries (refresh_many), and no autoflush between items:
+        # each item is then written by one UPDATE at the end instead of one per query.
         with session.no_autoflush:
-            for r in subjects:
-                triage.refresh(session, r)
+            triage.refresh_many(session, subjects)
     session.flush()
     return out
 
@@ -336,9 +332,7 @@ def fail_exhausted(session: Session, kind: str, settings: ScoringSettings,
         r.score_status, r.scoring_lease_until = ScoreStatus.FAILED, None
         r.score_error = r.score_error or "WorkerLost: no attempt finished"
     session.flush()
-    for r in rows:
-        if isinstance(r, ReviewItem):
-            triage.refresh(session, r)
+    triage.refresh_many(session, [r for r in rows if isinstance(r, ReviewItem)])
     return [r.id for r in rows]
 
 
