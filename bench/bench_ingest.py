@@ -17,6 +17,10 @@ other machines in production.
 Then the audit sequencer: the desk (2 workers) is offered its sustained rate again while the
 audit companion (`python -m workers --audit`) sequences; the lag from an entry's write to its
 sequencing (`sequenced_at - at`) must stay under 2 s at p95 (issue 14).
+
+Last, the per-request CPU budget (bench/boxcpu.py): desk and bare at 150/s, the CPU each part
+of the box spent per request. On this box the ratio of the whole-box figures bounds the
+ladder's ratio; on a bigger box the web process's figure is what web processes scale by.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import boxcpu
 from bench.bare_app import create_table
 from bench.loadgen import Reply, StepResult, flag_body, open_loop, post
 from bench.registry import Row
@@ -55,6 +60,7 @@ GUNICORN_THREADS = 4
 WORKER_COUNTS = (1, 2, 4)
 RATIO_BUDGET = 0.40  # the desk's sustained rate / the bare insert's, same worker count
 LAG_BUDGET_S = 2.0
+SPLIT_RATE = 150.0  # below both endpoints' saturation on the 2-core box
 
 
 def make_api_key(env: dict[str, str], name: str = "bench") -> str:
@@ -158,6 +164,9 @@ def measure(rates: list[float] | None = None, seconds: float = 6.0, refine: int 
             rate = sustained(out[f"desk{plain}"]) or 25.0  # type: ignore[arg-type]
             out["sequencer"] = _sequencer_step(env, url, key, rate, max(seconds, 10.0), tmpdir)
             out["costs"] = costs
+            # Why the ladder ends where it does: CPU per request, part by part and whole box.
+            out["split"] = boxcpu.run_pair(env, url, key, redis.proc.pid if redis.proc else None, tmpdir,
+                                           rate=SPLIT_RATE, seconds=max(seconds, 10.0))
         finally:
             redis.stop()
     out["desk"] = out[f"desk{plain}"]
@@ -255,6 +264,8 @@ def table(out: dict[str, object]) -> str:
     costs: dict[str, SequencerCost] = out["costs"]  # type: ignore[assignment]
     for label, cost in costs.items():
         lines.append(f"sequencer during {label}: {cost.describe()}")
+    desk_split, bare_split = out["split"]  # type: ignore[misc]
+    lines += [desk_split.describe(), bare_split.describe()]
     seq: LagResult = out["sequencer"]  # type: ignore[assignment]
     lines.append(f"audit sequencer at {seq.rate:.0f}/s offered: lag write->sequenced p50 {seq.pct(50):.2f} s, "
                  f"p95 {seq.pct(95):.2f} s, max {seq.pct(100):.2f} s over {len(seq.lags)} entries; "
@@ -300,7 +311,15 @@ def run() -> list[Row]:
     grows = all(b > a for (_, a), (_, b) in itertools.pairwise(by_workers))
     seq: LagResult = out["sequencer"]  # type: ignore[assignment]
     stmts = bench_statements.measure(n_flags=200, n_decisions=20)
+    desk_split, bare_split = out["split"]  # type: ignore[misc]
+    box_d, box_b = desk_split.per_request_ms["box"], bare_split.per_request_ms["box"]
     rows += [
+        Row("ingest", f"CPU per flag, whole box, at {SPLIT_RATE:.0f}/s: desk / bare",
+            f"{box_d:.2f} ms / {box_b:.2f} ms = {box_b / box_d:.0%}" if box_d else "n/a",
+            note="the most the desk/bare ratio can be while both share these cores; web process "
+                 f"{desk_split.per_request_ms['web']:.2f} vs {bare_split.per_request_ms['web']:.2f} ms, "
+                 f"PostgreSQL {desk_split.per_request_ms['postgres']:.2f} vs "
+                 f"{bare_split.per_request_ms['postgres']:.2f} ms (bench/boxcpu.py)"),
         Row("ingest", "desk as deployed: sustained rate (p99 < 100 ms, 0 errors)", f"{s_desk:.0f}/s", note=note),
         Row("ingest", "bare one-INSERT sustained rate (same background)", f"{s_bare:.0f}/s", note=note),
         Row("ingest", "desk as deployed / bare (same run, same workers)",
