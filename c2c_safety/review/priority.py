@@ -154,24 +154,23 @@ def categories_in_play(item: ReviewItem, scores: Mapping[str, float] | None) -> 
 
 
 # Built once (an expanding IN): building it per call cost more than running it (issue 24).
-_FLAGGER_HISTORY = select(FlaggerStats.upheld, FlaggerStats.decided).where(
+_FLAGGER_HISTORY = select(FlaggerStats.pseudonym, FlaggerStats.upheld, FlaggerStats.decided).where(
     FlaggerStats.pseudonym.in_(bindparam("names", expanding=True)), FlaggerStats.decided >= MIN_HISTORY)
 
-
-_FLAGGER_HISTORY_BY_NAME = select(FlaggerStats.pseudonym, FlaggerStats.upheld, FlaggerStats.decided).where(
-    FlaggerStats.pseudonym.in_(bindparam("names", expanding=True)), FlaggerStats.decided >= MIN_HISTORY)
-
-# Flaggers' histories read ahead for many items at once: pseudonym → (upheld, decided), only
-# flaggers with enough decided flags to count (the same rows _FLAGGER_HISTORY returns).
+# Flaggers' histories: pseudonym → (upheld, decided), only flaggers with enough decided flags
+# to count. Read for one item at ingest, or ahead for a whole batch (the scoring worker).
 History = Mapping[str, tuple[int, int]]
 
 
 def flagger_histories(session: Session, pseudonyms: Iterable[str]) -> dict[str, tuple[int, int]]:
-    """One read for the flaggers of a whole batch of items (the scoring worker's store)."""
+    """One read for the flaggers of one item or of a whole batch of items."""
     names = sorted(set(pseudonyms))
     if not names:
         return {}
-    rows = session.connection().execute(_FLAGGER_HISTORY_BY_NAME, {"names": names}).all()
+    # Columns, not entities, on the session's connection (no ORM execution layer, no
+    # autoflush: FlaggerStats is only ever written by Core upserts, sent at once): this runs
+    # on every ingest, and the ORM path cost more CPU than the query (issues 14, 24).
+    rows = session.connection().execute(_FLAGGER_HISTORY, {"names": names}).all()
     return {name: (upheld, decided) for name, upheld, decided in rows}
 
 
@@ -180,15 +179,9 @@ def flagger_reliability(session: Session, pseudonyms: Iterable[str],
     """Mean smoothed share of upheld past flags of these flaggers (None: no history).
     With `history` (read ahead by flagger_histories) it reads nothing."""
     names = sorted(set(pseudonyms))
-    if not names:
-        return None
-    if history is not None:
-        rows = [history[n] for n in names if n in history]
-    else:
-        # Two columns, not entities, on the session's connection (no ORM execution layer, no
-        # autoflush: FlaggerStats is only ever written by Core upserts, sent at once): this
-        # runs on every ingest, and the ORM path cost more CPU than the query (issues 14, 24).
-        rows = [(u, d) for u, d in session.connection().execute(_FLAGGER_HISTORY, {"names": names}).all()]
+    if history is None:
+        history = flagger_histories(session, names)
+    rows = [history[n] for n in names if n in history]
     if not rows:
         return None
     return float(sum((upheld + 1) / (decided + 2) for upheld, decided in rows) / len(rows))
