@@ -13,6 +13,7 @@ Run it against another checkout (PYTHONPATH) to compare before and after a chang
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import statistics
 import tempfile
@@ -89,6 +90,9 @@ def measure(n_flags: int = 300, n_decisions: int = 40) -> dict[str, Any]:
             create_schema(url)
             env = desk_env(Path(tmp) / "instance", url, redis.url, C2C_LOG_LEVEL="WARNING")
             app = create_app(Config.from_env(env))
+            # create_app's basicConfig is a no-op once an earlier in-process app (the ingest
+            # bench's API key) configured logging: say WARNING here, or every flag logs a line.
+            logging.getLogger().setLevel(logging.WARNING)
             with app.app_context():
                 from c2c_safety.core.crypto import keyring
 
