@@ -98,8 +98,9 @@ def _sender(base: str, api_key: str | None, run_id: str) -> Callable[[int], Repl
     return send
 
 
-def _start_side(env: dict[str, str], url: str, app: str, workers: int, label: str,
+def start_side(env: dict[str, str], url: str, app: str, workers: int, label: str,
                 tmpdir: Path) -> Gunicorn:
+    """The desk (`app:app`) or the bare insert under gunicorn, as every step of the bench runs it."""
     return Gunicorn({**env, "BENCH_BARE_DATABASE_URL": url}, app=app, workers=workers, threads=GUNICORN_THREADS,
                     log_path=tmpdir / f"{label}.log").start()
 
@@ -127,24 +128,20 @@ def measure(rates: list[float] | None = None, seconds: float = 6.0, refine: int 
             plain = GUNICORN_WORKERS if GUNICORN_WORKERS in workers else workers[0]
             paired: list[tuple[list[StepResult], list[StepResult]]] = []
             for p in range(max(1, pairs)):  # first, while the tables are as small as in any run
-                with Companion(env, url, tmpdir / f"audit-pair{p}.log") as companion:
-                    desk = _start_side(env, url, "app:app", plain, f"pair{p}-desk", tmpdir)
-                    try:
-                        bare = _start_side(env, url, "bench.bare_app:app", GUNICORN_WORKERS, f"pair{p}-bare", tmpdir)
-                        try:
-                            d, b = ladder.run([_sender(desk.base, key, f"pair{p}d-{os.getpid()}"),
-                                               _sender(bare.base, None, f"pair{p}b-{os.getpid()}")],
-                                              rates, seconds, refine)
-                        finally:
-                            bare.stop()
-                    finally:
-                        desk.stop()
+                with Companion(env, url, tmpdir / f"audit-pair{p}.log") as companion, contextlib.ExitStack() as up:
+                    desk = start_side(env, url, "app:app", plain, f"pair{p}-desk", tmpdir)
+                    up.callback(desk.stop)
+                    bare = start_side(env, url, "bench.bare_app:app", GUNICORN_WORKERS, f"pair{p}-bare", tmpdir)
+                    up.callback(bare.stop)
+                    d, b = ladder.run([_sender(desk.base, key, f"pair{p}d-{os.getpid()}"),
+                                       _sender(bare.base, None, f"pair{p}b-{os.getpid()}")], rates, seconds, refine)
                 costs[f"pair {p + 1}"] = companion.cost
                 paired.append((d, b))
             ratios = [sustained(d) / sustained(b) if sustained(b) else 0.0 for d, b in paired]
-            out["pairs"] = paired
-            out["desk"], out["bare"] = paired[ladder.median_index(ratios)]
-            out[f"desk{plain}"] = out["desk"]
+            median = ladder.median_index(ratios)
+            out["pairs"], out["median_pair"] = paired, median
+            out["desk"], out["bare"] = paired[median]
+            out[f"desk{plain}"] = out["desk"]  # the median pair's desk is the scaling row's 2-worker step
             # (label, app, key, gunicorn workers, with the audit companion sequencing)
             runs = [(f"desk{n}", "app:app", key, n, True) for n in workers if n != plain] + \
                 [("nosq", "app:app", key, plain, False),
@@ -152,7 +149,7 @@ def measure(rates: list[float] | None = None, seconds: float = 6.0, refine: int 
             for label, app, api_key, n, seq in runs:
                 companion_or_none = Companion(env, url, tmpdir / f"audit-{label}.log") if seq else None
                 with companion_or_none or contextlib.nullcontext():
-                    server = _start_side(env, url, app, n, label, tmpdir)
+                    server = start_side(env, url, app, n, label, tmpdir)
                     try:
                         out[label] = ladder.run([_sender(server.base, api_key, f"{label}-{os.getpid()}")],
                                                 rates, seconds, refine)[0]
@@ -263,7 +260,8 @@ def table(out: dict[str, object]) -> str:
     costs: dict[str, SequencerCost] = out["costs"]  # type: ignore[assignment]
     for label, cost in costs.items():
         lines.append(f"sequencer during {label}: {cost.describe()}")
-    desk_split, bare_split = out["split"]  # type: ignore[misc]
+    split: tuple[boxcpu.Split, boxcpu.Split] = out["split"]  # type: ignore[assignment]
+    desk_split, bare_split = split
     lines += [desk_split.describe(), bare_split.describe()]
     seq: LagResult = out["sequencer"]  # type: ignore[assignment]
     lines.append(f"audit sequencer at {seq.rate:.0f}/s offered: lag write->sequenced p50 {seq.pct(50):.2f} s, "
@@ -312,13 +310,15 @@ def run() -> list[Row]:
     s_nosq, s_solo = sustained(nosq), sustained(solo)
     note = (f"gunicorn gthread {GUNICORN_WORKERS}x{GUNICORN_THREADS}, PostgreSQL + Redis + the audit companion "
             "sequencing, same machine as the client")
-    seq_cost = costs.get(f"desk{GUNICORN_WORKERS}") or next(iter(costs.values()), SequencerCost())
+    median: int = out["median_pair"]  # type: ignore[assignment]
+    seq_cost = costs.get(f"pair {median + 1}") or SequencerCost()  # the headline pair's sequencer
     by_workers = sorted((int(k[4:]), sustained(v)) for k, v in out.items()  # type: ignore[arg-type]
                         if k.startswith("desk") and k[4:].isdigit())
     grows = all(b > a for (_, a), (_, b) in itertools.pairwise(by_workers))
     seq: LagResult = out["sequencer"]  # type: ignore[assignment]
     stmts = bench_statements.measure(n_flags=200, n_decisions=20)
-    desk_split, bare_split = out["split"]  # type: ignore[misc]
+    split: tuple[boxcpu.Split, boxcpu.Split] = out["split"]  # type: ignore[assignment]
+    desk_split, bare_split = split
     box_d, box_b = desk_split.per_request_ms["box"], bare_split.per_request_ms["box"]
     rows += [
         Row("ingest", f"CPU per flag, whole box, at {SPLIT_RATE:.0f}/s: desk / bare",

@@ -80,15 +80,13 @@ def run_pair(env: dict[str, str], url: str, key: str, redis_pid: int | None, tmp
              rate: float = 150.0, seconds: float = 10.0) -> tuple[Split, Split]:
     """The desk (2 gunicorn workers x 4 threads, the audit companion sequencing) and the bare
     insert, one after the other, at the same rate."""
-    from bench.bench_ingest import GUNICORN_THREADS, GUNICORN_WORKERS, _sender
+    from bench.bench_ingest import GUNICORN_WORKERS, _sender, start_side
     from bench.seqcost import Companion
-    from bench.servers import Gunicorn
 
     out: list[Split] = []
     for label, app, api_key in (("desk", "app:app", key), ("bare", "bench.bare_app:app", None)):
         with Companion(env, url, tmpdir / f"audit-split-{label}.log") as companion:
-            server = Gunicorn({**env, "BENCH_BARE_DATABASE_URL": url}, app=app, workers=GUNICORN_WORKERS,
-                              threads=GUNICORN_THREADS, log_path=tmpdir / f"split-{label}.log").start()
+            server = start_side(env, url, app, GUNICORN_WORKERS, f"split-{label}", tmpdir)
             try:
                 assert server.proc is not None and companion.proc is not None
                 out.append(measure(label, _sender(server.base, api_key, f"split-{label}-{os.getpid()}"), rate,

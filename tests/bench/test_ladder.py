@@ -8,26 +8,30 @@ own saturation and bisects to its own knee, and the median pair is picked.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bench import ladder
 from bench.loadgen import Reply, StepResult
 
 
-def _endpoint(name: str, capacity: float) -> Callable[[int], Reply]:
-    def send(_n: int) -> Reply:
-        return Reply(202, None, 0.001)
+@dataclass(frozen=True)
+class _Endpoint:
+    """A sender that stands for an endpoint sustaining `capacity` requests/s."""
 
-    send.name, send.capacity = name, capacity  # type: ignore[attr-defined]
-    return send
+    name: str
+    capacity: float
+
+    def __call__(self, _n: int) -> Reply:
+        return Reply(202, None, 0.001)
 
 
 def _model(log: list[tuple[str, float]]) -> ladder.Stepper:
     """A step meets p99 < 100 ms below the endpoint's capacity; far past twice it."""
 
     def step(send: Callable[[int], Reply], rate: float, seconds: float) -> StepResult:
-        name, capacity = send.name, send.capacity  # type: ignore[attr-defined]
-        log.append((name, rate))
-        latency = 0.010 if rate <= capacity else (0.300 if rate < 2 * capacity else 3.0)
+        assert isinstance(send, _Endpoint)
+        log.append((send.name, rate))
+        latency = 0.010 if rate <= send.capacity else (0.300 if rate < 2 * send.capacity else 3.0)
         return StepResult(rate, seconds, latencies=[latency] * 10)
 
     return step
@@ -36,7 +40,7 @@ def _model(log: list[tuple[str, float]]) -> ladder.Stepper:
 def _run(capacities: dict[str, float], rates: list[int], refine: int) -> tuple[list[list[StepResult]],
                                                                                list[tuple[str, float]]]:
     log: list[tuple[str, float]] = []
-    sends = [_endpoint(name, cap) for name, cap in capacities.items()]
+    sends = [_Endpoint(name, cap) for name, cap in capacities.items()]
     out = ladder.run(sends, rates, 1.0, refine, stepper=_model(log), warm_up=0, settle=0.0)
     return out, log
 
