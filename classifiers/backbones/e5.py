@@ -67,7 +67,7 @@ class E5Classifier:
 
         from . import encoder as enc
         from .e5convert import WEIGHT_SHA256, convert
-        from .e5model import AdapterConfig, E5Tokenizer, build_scorer
+        from .e5model import QUANTISER, AdapterConfig, E5Tokenizer, build_scorer
 
         tensors, cfg, sha = load_adapters(weights_dir)
         manifest = read_manifest(weights_dir)
@@ -76,8 +76,8 @@ class E5Classifier:
         path = model_path or convert()
         self.tokenizer = E5Tokenizer(path)
         state = {k: torch.from_numpy(v) for k, v in tensors.items() if not k.startswith("calibration.")}
-        # quantize_dynamic packs weights with parallel ops: run it on one thread so the OpenMP
-        # pool is never started in a worker parent (a horse forked after that deadlocks).
+        # Quantising the weights runs tensor ops that may start the OpenMP pool: do it on one
+        # thread so the pool is never started in a worker parent (a horse forked after that deadlocks).
         torch.set_num_threads(1)
         try:
             self.scorer = build_scorer(path, AdapterConfig(**cfg), state, quantise=True)
@@ -92,8 +92,9 @@ class E5Classifier:
         self.batch_size = max(1, batch_size)
         self.attribute = True   # leave-one-sentence-out evidence (evaluation switches it off)
         self.name = MODEL_NAME
-        # Base weights, our adapters and the rules each change the version.
-        self.version = f"e5s-{WEIGHT_SHA256[:8]}+lora-{sha[:10]}+rules-{RULES_VERSION}"
+        # Base weights, how the frozen layers are quantised, our adapters and the rules each
+        # change the version (the same adapters score differently under another quantiser).
+        self.version = f"e5s-{WEIGHT_SHA256[:8]}+{QUANTISER}+lora-{sha[:10]}+rules-{RULES_VERSION}"
         self._torch = torch
 
     # -- model ----------------------------------------------------------------

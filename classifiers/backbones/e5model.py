@@ -3,9 +3,9 @@
 Serving and training share this module so the model trained is the model
 served ("train heads on the variant you serve"):
 
-* layers ``0 .. split-1`` are the frozen base, int8 dynamic-quantised
-  (``quantize_dynamic``) in both training (whose cached outputs come from it)
-  and serving;
+* layers ``0 .. split-1`` are the frozen base, int8-quantised by ``RowInt8Linear``
+  (weights per output channel, activations per token row) in both training (whose
+  cached outputs come from it) and serving;
 * layers ``split .. 11`` carry our LoRA adapters; at serving time the
   adapters are merged into float32 weights, so they cost nothing extra;
 * the head is one Linear(384 -> 7) on the mean-pooled last hidden state
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ PREFIX = "query: "          # e5 expects it for classification-style use
 MAX_TOKENS = 256            # per window, specials included
 TRAIN_MAX_TOKENS = 128      # training reads the first window of this length
 WINDOW_OVERLAP = 32
+QUANTISER = "int8row"        # RowInt8Linear; part of the model version and of the training cache key
 LINEARS = ("attention.self.query", "attention.self.key", "attention.self.value",
            "attention.output.dense", "intermediate.dense", "output.dense")
 
@@ -221,16 +221,50 @@ class E5Scorer(nn.Module):
                         mod.lora_b.copy_(b)
 
     def quantise_lower(self) -> None:
-        """int8 dynamic quantisation of the frozen lower layers' Linears."""
-        from torch.ao.quantization import quantize_dynamic
+        """int8 for the frozen lower layers' Linears, one activation scale per token row."""
+        for i in range(self.cfg.split):
+            for name in LINEARS:
+                base = _get(self.layers[i], name)
+                assert isinstance(base, nn.Linear)
+                _set(self.layers[i], name, RowInt8Linear(base))
 
-        with warnings.catch_warnings():
-            # torch.ao.quantization is deprecated upstream but still shipped and
-            # tested in the pinned torch; its warnings are not actionable here.
-            warnings.simplefilter("ignore")
-            for i in range(self.cfg.split):
-                self.layers[i] = quantize_dynamic(  # type: ignore[no-untyped-call]
-                    self.layers[i], {nn.Linear}, dtype=torch.qint8)
+
+class RowInt8Linear(nn.Module):
+    """y = x W^T + b with W int8 per output channel and x int8 per row, exact int32 products.
+
+    Why not ``torch.ao``'s ``quantize_dynamic``: it scales the activations once per *tensor*,
+    that is per batch (padding included), so a message's score moved with whatever else was
+    in its batch: on the shipped model by up to 0.29 between alone and in a batch of 32 (p99
+    0.15), and 0.52 away from float32 (measured 2026-12-07 on the held-out classroom set). A
+    child's message near a threshold landed on either side by chance. Scaling each token row
+    by its own maximum makes a row's result depend on that row alone; what is left is float
+    rounding upstream of the quantiser (alone vs batched: p99 0.005-0.010, max 0.06). Speed is the same as
+    torch.ao's fused kernel (alternated A/B, batch 32: 119.5 against 120.2 texts/s) once the
+    rescaling runs in place (see ``forward``).
+    """
+
+    weight_q: torch.Tensor       # (in, out) int8, transposed for _int_mm
+    weight_scale: torch.Tensor   # (out,) float32
+    bias: torch.Tensor           # (out,) float32
+
+    def __init__(self, base: nn.Linear) -> None:
+        super().__init__()
+        w = base.weight.detach().to(torch.float32)
+        scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+        self.register_buffer("weight_q", torch.round(w / scale[:, None]).to(torch.int8).t().contiguous())
+        self.register_buffer("weight_scale", scale)
+        bias = base.bias.detach().to(torch.float32).clone() if base.bias is not None else torch.zeros(w.shape[0])
+        self.register_buffer("bias", bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, x.shape[-1]).to(torch.float32)
+        scale = rows.abs().amax(dim=1, keepdim=True).clamp_(min=1e-12).div_(127.0)
+        q = rows.div(scale).round_().to(torch.int8)
+        # In place after the one int32 -> float copy: every fresh (rows x out) tensor here is
+        # megabytes, and on this box page-faulting new ones cost more than the products.
+        y = torch._int_mm(q, self.weight_q).to(torch.float32)
+        torch.addcmul(self.bias, y.mul_(scale), self.weight_scale, out=y)
+        return y.reshape(*x.shape[:-1], y.shape[-1])
 
 
 def load_bert(directory: Path) -> Any:

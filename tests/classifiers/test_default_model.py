@@ -84,16 +84,13 @@ def test_batch_results_do_not_depend_on_batching(default_clf: Classifier) -> Non
     alone = [default_clf.score_batch([t])[0] for t in texts]
     for a, b in zip(together, alone, strict=True):
         for category in CATEGORIES:
-            # int8 *dynamic* quantisation scales activations per batch tensor: on the real model a
-            # score moved by up to 0.14 with its batch neighbours (measured 2026-12-07, hate of
-            # the insult above: 0.16 in this batch, 0.30 alone; classifiers/README.md "Limits").
-            # Known and reported (classifiers/README.md, "Limits"): a score within that reach of
-            # its review threshold can land on either side (round 6's weights: harassment 0.44 in
-            # this batch, 0.53 alone, threshold 0.51). Farther away, the side must hold.
-            assert a.scores[category] == pytest.approx(b.scores[category], abs=0.2)
-            threshold = default_clf.thresholds[category]  # type: ignore[attr-defined]
-            if min(abs(a.scores[category] - threshold), abs(b.scores[category] - threshold)) > 0.15:
-                assert (a.scores[category] >= threshold) == (b.scores[category] >= threshold)
+            # The frozen layers scale each token row by itself (RowInt8Linear), so a message's
+            # neighbours no longer move its score: what is left is float rounding upstream of the
+            # quantiser crossing a rounding step (measured 2026-12-08 on 288 held-out classroom
+            # messages: p99 0.005-0.010, max 0.06). torch.ao's per-batch scaling moved scores by
+            # up to 0.29 (p99 0.15; on these sentences 0.14), so a message near a threshold fell
+            # either side.
+            assert a.scores[category] == pytest.approx(b.scores[category], abs=0.08)
         assert a.reasons == b.reasons and a.language == b.language
 
 

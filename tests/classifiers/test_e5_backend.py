@@ -67,9 +67,9 @@ def test_results_do_not_depend_on_batching(tiny_e5_clf: Classifier) -> None:
     alone = [tiny_e5_clf.score_batch([t])[0] for t in texts]
     for a, b in zip(together, alone, strict=True):
         for category in CATEGORIES:
-            # int8 *dynamic* quantisation scales activations per batch, so a
-            # text's neighbours move its score a little (not its ranking).
-            assert a.scores[category] == pytest.approx(b.scores[category], abs=5e-3)
+            # The frozen layers scale each token row by itself (RowInt8Linear): only float
+            # rounding is left (6e-8 here). torch.ao's per-batch scaling moved it by ~1e-3.
+            assert a.scores[category] == pytest.approx(b.scores[category], abs=1e-5)
 
 
 def test_garbage_never_raises(tiny_e5_clf: Classifier) -> None:
