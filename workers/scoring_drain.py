@@ -63,7 +63,7 @@ class Drain:
         while claim_.ids:
             # A full batch means a backlog: claim the next one ahead, on the writer thread.
             backlog = len(claim_.ids) >= s.batch_size and time.monotonic() < deadline
-            ahead = writer.submit(self._claim, (), self.done | set(claim_.ids)) if backlog else None
+            ahead = writer.submit(self._claim_ahead, self.done | set(claim_.ids)) if backlog else None
             t_model = time.perf_counter()
             try:
                 results = jobs.score(self.app, claim_, texts, self.classifier, s, self.totals)
@@ -107,6 +107,13 @@ class Drain:
     def _claim(self, own_ids: Sequence[int], exclude: set[int] | None = None
                ) -> tuple[Claim, dict[int, str], dict[int, str]]:
         return jobs.claim(self.app, self.kind, own_ids, self.settings, exclude=exclude or ())
+
+    def _claim_ahead(self, exclude: set[int]) -> tuple[Claim, dict[int, str], dict[int, str]]:
+        """`_claim` on the writer thread. Opening sealed text (case bodies, the conversation
+        before a flagged message) needs the key ring, which lives on the app: without an app
+        context every backlog of chat messages with context or of cases failed and was retried."""
+        with self.app.app_context():
+            return self._claim((), exclude)
 
     def _linger(self, until: float) -> tuple[Claim, dict[int, str], dict[int, str]]:
         """Wait for arrivals (they gather into one batch) until `until`; an empty claim if none."""

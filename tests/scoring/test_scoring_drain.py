@@ -159,3 +159,34 @@ def test_a_backlog_is_claimed_by_the_writer_thread_while_the_model_runs(
     assert [n for _, n in claims] == [4, 4, 4, 0]
     assert all(name.startswith("c2c-score-writer") for name, _ in claims[1:])
     assert all(i.score_status == ScoreStatus.SCORED for i in items(sapp, ids).values())
+
+
+def test_a_backlog_with_sealed_text_is_claimed_ahead_and_scored(sapp: Flask) -> None:
+    """The batch claimed ahead on the writer thread opens sealed text: the conversation before
+    a flagged chat message and anonymous reports' bodies. Found running `make demo`: the
+    writer thread had no app context (so no key ring), and every such backlog failed."""
+    from datetime import UTC, datetime
+
+    from c2c_safety.core.crypto import seal_text
+    from c2c_safety.core.db import new_session
+    from models import ConversationMessage
+    from tests.support.scoring import make_case
+    from workers.scoring import score_cases
+
+    ids = make_items(sapp, 10)   # batch size 4: two batches are claimed ahead
+    with sapp.app_context():
+        s = new_session(sapp)
+        s.add_all(ConversationMessage(item_id=i, position=-1, author_pseudonym="p", author_role="student",
+                                      author_age_band="13to15", sent_at=datetime.now(UTC),
+                                      text_sealed=seal_text("our little secret, ok?")) for i in ids)
+        s.commit()
+        s.close()
+    out = score_items([ids[0]])
+    assert out["scored"] == 10, out
+    rows = {r.subject_id: r for r in score_rows(sapp)}
+    assert sorted(rows) == sorted(ids) and all(r.extra["context_used"] for r in rows.values())
+    assert all(i.score_status == ScoreStatus.SCORED for i in items(sapp, ids).values())
+
+    cases = [make_case(sapp) for _ in range(9)]
+    assert score_cases([cases[0]])["scored"] == 9
+    assert sorted(r.subject_id for r in score_rows(sapp, "case")) == sorted(cases)
