@@ -238,9 +238,9 @@ class RowInt8Linear(nn.Module):
     0.15), and 0.52 away from float32 (measured 2026-12-07 on the held-out classroom set). A
     child's message near a threshold landed on either side by chance. Scaling each token row
     by its own maximum makes a row's result depend on that row alone; what is left is float
-    rounding upstream of the quantiser (alone vs batched: p99 0.005-0.010, max 0.06). Speed is the same as
-    torch.ao's fused kernel (alternated A/B, batch 32: 119.5 against 120.2 texts/s) once the
-    rescaling runs in place (see ``forward``).
+    rounding upstream of the quantiser (alone vs batched: p99 0.005-0.010, max 0.06). Speed is
+    the same as torch.ao's fused kernel (alternated A/B, batch 32: 119.5 against 120.2 texts/s)
+    once the rescaling runs in place (see ``forward``).
     """
 
     weight_q: torch.Tensor       # (in, out) int8, transposed for _int_mm
